@@ -1,0 +1,225 @@
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { ensureLocalTls, type LocalTls } from '../tls/localCa';
+
+/**
+ * Stand-in for Microsoft Entra ID: the client-credentials token endpoint, OpenID metadata and
+ * JWKS, so the product gets app tokens through @azure/identity exactly as in Azure, and the tab
+ * API validates user tokens with its production code.
+ */
+export interface RegisteredApp {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Application permissions granted by admin consent, e.g. Mail.ReadWrite. */
+  roles: string[];
+}
+
+export interface UserTokenClaims {
+  tenantId: string;
+  audience: string;
+  oid: string;
+  name?: string;
+  preferredUsername?: string;
+  /** Delegated scopes, space separated in the token (e.g. access_as_user). */
+  scopes?: string[];
+  roles?: string[];
+  lifetimeSeconds?: number;
+}
+
+export interface SigninEmulatorOptions {
+  port?: number;
+  tls?: LocalTls;
+  apps?: RegisteredApp[];
+  tokenLifetimeSeconds?: number;
+}
+
+export interface SigninEmulator {
+  url: string;
+  /** Pass as `authorityHost` to @azure/identity credentials. */
+  authorityHost: string;
+  issuer(tenantId: string): string;
+  jwksUri(tenantId: string): string;
+  registerApp(app: RegisteredApp): void;
+  /** Signs a user (delegated) token, as Entra issues for Teams SSO. Test and local use only. */
+  mintUserToken(claims: UserTokenClaims): Promise<string>;
+  stats(): { tokensIssued: number; refused: number };
+  close(): Promise<void>;
+}
+
+const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
+const METADATA_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
+const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
+const MAX_FORM_BYTES = 64 * 1024;
+
+export async function startSigninEmulator(options: SigninEmulatorOptions = {}): Promise<SigninEmulator> {
+  const tls = options.tls ?? ensureLocalTls();
+  const lifetime = options.tokenLifetimeSeconds ?? 3600;
+  const apps = new Map<string, RegisteredApp>();
+  for (const app of options.apps ?? []) apps.set(appKey(app.tenantId, app.clientId), app);
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = randomUUID();
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
+  const counters = { tokensIssued: 0, refused: 0 };
+  let url = '';
+
+  const issuer = (tenantId: string) => `${url}/${tenantId}/v2.0`;
+  const sign = (claims: Record<string, unknown>, tenantId: string, audience: string, seconds: number) =>
+    new SignJWT({ ...claims, tid: tenantId, ver: '2.0' })
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+      .setIssuer(issuer(tenantId))
+      .setAudience(audience)
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime(`${seconds}s`)
+      .setJti(randomUUID())
+      .sign(privateKey);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'https://localhost').pathname;
+    let m: RegExpMatchArray | null;
+    if (req.method === 'GET' && (m = path.match(METADATA_PATH))) {
+      return json(res, 200, metadata(url, m[1]));
+    }
+    if (req.method === 'GET' && (m = path.match(KEYS_PATH))) {
+      return json(res, 200, { keys: [jwk] });
+    }
+    if (req.method === 'POST' && (m = path.match(TOKEN_PATH))) {
+      const form = await readForm(req);
+      if (!form) return oauthError(res, 400, 'invalid_request', 900144, 'The request body must be a form of at most 64 KB.');
+      return issueToken(res, m[1], form);
+    }
+    json(res, 404, { error: 'not_found', error_description: `No such endpoint: ${req.method} ${path}` });
+  }
+
+  async function issueToken(res: ServerResponse, tenantId: string, form: URLSearchParams): Promise<void> {
+    if (form.get('grant_type') !== 'client_credentials') {
+      counters.refused++;
+      return oauthError(res, 400, 'unsupported_grant_type', 70003, 'Only client_credentials is supported here.');
+    }
+    const clientId = form.get('client_id') ?? '';
+    const app = apps.get(appKey(tenantId, clientId));
+    if (!app) {
+      counters.refused++;
+      return oauthError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`);
+    }
+    if (!secretMatches(app.clientSecret, form.get('client_secret') ?? '')) {
+      counters.refused++;
+      return oauthError(res, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+    }
+    const scope = form.get('scope') ?? '';
+    if (!scope.endsWith('/.default')) {
+      counters.refused++;
+      return oauthError(res, 400, 'invalid_scope', 1002012, 'The client credentials flow takes a single <resource>/.default scope.');
+    }
+    const audience = scope.slice(0, -'/.default'.length);
+    const token = await sign(
+      { appid: clientId, azp: clientId, oid: servicePrincipalId(app), sub: servicePrincipalId(app), idtyp: 'app', roles: app.roles },
+      tenantId,
+      audience,
+      lifetime,
+    );
+    counters.tokensIssued++;
+    json(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token });
+  }
+
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    handle(req, res).catch(() => json(res, 500, { error: 'server_error', error_description: 'Unexpected error.' }));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  url = `https://localhost:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    authorityHost: url,
+    issuer,
+    jwksUri: (tenantId) => `${url}/${tenantId}/discovery/v2.0/keys`,
+    registerApp: (app) => void apps.set(appKey(app.tenantId, app.clientId), app),
+    mintUserToken: (c) =>
+      sign(
+        {
+          oid: c.oid,
+          sub: c.oid,
+          name: c.name,
+          preferred_username: c.preferredUsername,
+          scp: c.scopes?.join(' '),
+          roles: c.roles,
+          azp: '5e3ce6c0-2b1f-4285-8d4b-75ee78787346', // Teams web client, which asks for SSO tokens
+          idtyp: 'user',
+        },
+        c.tenantId,
+        c.audience,
+        c.lifetimeSeconds ?? lifetime,
+      ),
+    stats: () => ({ ...counters }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function metadata(url: string, tenantId: string): Record<string, unknown> {
+  return {
+    issuer: `${url}/${tenantId}/v2.0`,
+    authorization_endpoint: `${url}/${tenantId}/oauth2/v2.0/authorize`,
+    token_endpoint: `${url}/${tenantId}/oauth2/v2.0/token`,
+    jwks_uri: `${url}/${tenantId}/discovery/v2.0/keys`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    tenant_region_scope: 'EU',
+    cloud_instance_name: 'localhost',
+    msgraph_host: 'graph.microsoft.com',
+  };
+}
+
+function appKey(tenantId: string, clientId: string): string {
+  return `${tenantId.toLowerCase()}/${clientId.toLowerCase()}`;
+}
+
+function servicePrincipalId(app: RegisteredApp): string {
+  // Stable per app, like a service principal's object id.
+  return `sp-${app.clientId}`;
+}
+
+function secretMatches(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function oauthError(res: ServerResponse, status: number, error: string, code: number, description: string): void {
+  const traceId = randomUUID();
+  json(res, status, {
+    error,
+    error_description: `AADSTS${code}: ${description} Trace ID: ${traceId}`,
+    error_codes: [code],
+    timestamp: new Date().toISOString(),
+    trace_id: traceId,
+    correlation_id: randomUUID(),
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
