@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The server's whole configuration, read from environment variables through one schema. Each
+ * setting says whether it is a secret (never logged or echoed) and whether production needs it,
+ * so the README and the Bicep app settings can be checked against this list.
+ */
+export interface SettingSpec {
+  env: string;
+  description: string;
+  secret?: boolean;
+  requiredInProduction?: boolean;
+  /** Value used when unset; absent means unset stays unset. */
+  default?: string;
+}
+
+export const SETTINGS = {
+  port: { env: 'PORT', description: 'Port the server listens on (App Service sets it).', default: '3978' },
+  host: { env: 'HOST', description: 'Address to bind; forced to 127.0.0.1 in local unauthenticated mode.', default: '0.0.0.0' },
+  publicUrl: { env: 'PUBLIC_URL', description: 'The https URL Teams reaches the server at (tab pages, bot endpoint).', requiredInProduction: true },
+  logLevel: { env: 'LOG_LEVEL', description: 'pino log level: fatal, error, warn, info, debug, trace.', default: 'info' },
+  localDevUnauthenticated: {
+    env: 'LOCAL_DEV_UNAUTHENTICATED',
+    description: 'true only for local development: skips inbound authentication and binds to loopback. Refused when NODE_ENV=production.',
+    default: 'false',
+  },
+  storageConnectionString: {
+    env: 'STORAGE_CONNECTION_STRING',
+    description: 'Azure Storage connection string (Tables and Blobs); Azurite locally. Use this or STORAGE_ACCOUNT_NAME.',
+    secret: true,
+  },
+  storageAccountName: {
+    env: 'STORAGE_ACCOUNT_NAME',
+    description: 'Storage account reached with the managed identity instead of a connection string (production).',
+  },
+  tenantId: { env: 'TENANT_ID', description: 'Microsoft Entra tenant (directory) id of the archived mailboxes.', requiredInProduction: true },
+  clientId: { env: 'CLIENT_ID', description: 'App registration (client) id used for Microsoft Graph and the tab SSO audience.', requiredInProduction: true },
+  clientSecret: { env: 'CLIENT_SECRET', description: 'Client secret of the app registration; in Azure a Key Vault reference.', secret: true, requiredInProduction: true },
+  authorityHost: { env: 'AUTHORITY_HOST', description: 'Entra sign-in host; the sign-in emulator locally.', default: 'https://login.microsoftonline.com' },
+  graphBaseUrl: { env: 'GRAPH_BASE_URL', description: 'Microsoft Graph root; the Graph emulator locally.', default: 'https://graph.microsoft.com' },
+  telemessageBaseUrl: { env: 'TELEMESSAGE_BASE_URL', description: 'TeleMessage archive API root; the TeleMessage emulator locally.', requiredInProduction: true },
+} as const satisfies Record<string, SettingSpec>;
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const url = z.url({ protocol: /^https?$/ });
+
+const schema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    publicUrl: url.optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    localDevUnauthenticated: bool,
+    storageConnectionString: z.string().min(1).optional(),
+    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
+    tenantId: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    authorityHost: url,
+    graphBaseUrl: url,
+    telemessageBaseUrl: url.optional(),
+  });
+
+export type Config = z.infer<typeof schema> & { production: boolean };
+
+export class ConfigError extends Error {
+  readonly code = 'InvalidConfiguration';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Key = keyof typeof SETTINGS;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const raw: Record<string, string | undefined> = {};
+  for (const [key, spec] of Object.entries(SETTINGS) as [Key, SettingSpec][]) {
+    const value = env[spec.env];
+    raw[key] = value === undefined || value === '' ? spec.default : value;
+  }
+  const parsed = schema.safeParse(raw);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const spec = SETTINGS[issue.path[0] as Key];
+      // The message names the variable, never its value: some are secrets.
+      problems.push(`${spec?.env ?? issue.path.join('.')}: ${issue.message}`);
+    }
+  }
+  // Checked apart from the schema so it is reported together with every other problem.
+  if (Boolean(raw.storageConnectionString) === Boolean(raw.storageAccountName)) {
+    problems.push('STORAGE_CONNECTION_STRING: set exactly one of STORAGE_CONNECTION_STRING and STORAGE_ACCOUNT_NAME');
+  }
+  if (production) {
+    for (const spec of Object.values(SETTINGS) as SettingSpec[]) {
+      if (spec.requiredInProduction && !env[spec.env]) problems.push(`${spec.env}: required when NODE_ENV=production`);
+    }
+    if (raw.localDevUnauthenticated === 'true') problems.push('LOCAL_DEV_UNAUTHENTICATED: cannot be true when NODE_ENV=production');
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  const config = { ...parsed.data, production };
+  // Unauthenticated mode is only ever reachable from this machine.
+  if (config.localDevUnauthenticated) config.host = '127.0.0.1';
+  return config;
+}
+
+/** Names of the settings whose values must never be printed. */
+export const SECRET_ENV_NAMES: readonly string[] = (Object.values(SETTINGS) as SettingSpec[]).filter((s) => s.secret).map((s) => s.env);

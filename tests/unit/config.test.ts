@@ -1,0 +1,45 @@
+import { ConfigError, SECRET_ENV_NAMES, loadConfig } from '../../server/config';
+
+const local = { STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
+
+describe('configuration', () => {
+  it('runs locally on defaults with only a storage connection string', () => {
+    const config = loadConfig(local);
+    expect(config.port).toBe(3978);
+    expect(config.graphBaseUrl).toBe('https://graph.microsoft.com');
+    expect(config.production).toBe(false);
+  });
+
+  it('binds to loopback whenever unauthenticated local mode is on', () => {
+    const config = loadConfig({ ...local, HOST: '0.0.0.0', LOCAL_DEV_UNAUTHENTICATED: 'true' });
+    expect(config.host).toBe('127.0.0.1');
+  });
+
+  it('refuses unauthenticated mode and missing settings in production, naming each variable', () => {
+    const run = () => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_UNAUTHENTICATED: 'true' });
+    expect(run).toThrow(ConfigError);
+    const message = (() => { try { run(); } catch (e) { return (e as Error).message; } return ''; })();
+    for (const name of ['LOCAL_DEV_UNAUTHENTICATED', 'TENANT_ID', 'CLIENT_ID', 'CLIENT_SECRET', 'PUBLIC_URL', 'TELEMESSAGE_BASE_URL']) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('says what is wrong with a bad value without echoing any secret', () => {
+    const secret = 'DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0LWtleQ==';
+    let message = '';
+    try {
+      loadConfig({ STORAGE_CONNECTION_STRING: secret, STORAGE_ACCOUNT_NAME: 'acct1', PORT: 'eighty', CLIENT_SECRET: 'hunter2-secret', GRAPH_BASE_URL: 'ftp://x' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/GRAPH_BASE_URL/);
+    expect(message).toMatch(/exactly one of STORAGE_CONNECTION_STRING and STORAGE_ACCOUNT_NAME/);
+    expect(message).not.toContain('c2VjcmV0LWtleQ');
+    expect(message).not.toContain('hunter2-secret');
+  });
+
+  it('marks the connection string and client secret as secrets', () => {
+    expect(SECRET_ENV_NAMES).toEqual(expect.arrayContaining(['STORAGE_CONNECTION_STRING', 'CLIENT_SECRET']));
+  });
+});
