@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PRODUCT = ['importer', 'bot', 'tab', 'server'];
+
+function sources(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : sources(full);
+    return /\.(ts|tsx|js|mjs|cjs)$/.test(e.name) ? [full] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"]+)['"]/g)) found.push(m[1]);
+  return found;
+}
+
+describe('architecture', () => {
+  const productFiles = PRODUCT.flatMap((d) => sources(path.join(ROOT, d)));
+
+  it('has product code to check', () => {
+    expect(productFiles.length).toBeGreaterThan(0);
+  });
+
+  it('product code never imports the emulators: it reaches them only through configured URLs', () => {
+    const offenders = productFiles.flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.') && path.resolve(path.dirname(file), spec).startsWith(path.join(ROOT, 'emulators')))
+        .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps every botbuilder import inside bot/', () => {
+    const offenders = productFiles
+      .filter((file) => !file.startsWith(path.join(ROOT, 'bot') + path.sep))
+      .flatMap((file) => imports(file).filter((spec) => /^botbuilder/.test(spec)).map((spec) => `${path.relative(ROOT, file)} imports ${spec}`));
+    expect(offenders).toEqual([]);
+  });
+});
