@@ -1,0 +1,56 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { ImporterError } from '../errors';
+
+/**
+ * One run of a connector at a time, across server instances: a blob lease, renewed while the
+ * run goes on, released at the end. A holder that dies stops renewing, so its lease expires and
+ * the next run takes over.
+ */
+export interface RunLease {
+  /** Aborted when the lease is lost (renewal failed): the run must stop writing. */
+  readonly signal: AbortSignal;
+  release(): Promise<void>;
+}
+
+export interface RunLeaseOptions {
+  /** 15 to 60 seconds, as Blob Storage allows. */
+  durationSeconds?: number;
+}
+
+export async function acquireRunLease(locks: ContainerClient, connectorId: string, options: RunLeaseOptions = {}): Promise<RunLease> {
+  const duration = options.durationSeconds ?? 60;
+  const blob = locks.getBlockBlobClient(`run-lock/${connectorId}`);
+  try {
+    await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  }
+  const leases = blob.getBlobLeaseClient();
+  try {
+    await leases.acquireLease(duration);
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 409) {
+      throw new ImporterError('RunInProgress', `A run of connector "${connectorId}" is already in progress.`);
+    }
+    throw err;
+  }
+
+  const lost = new AbortController();
+  let released = false;
+  const timer = setInterval(() => {
+    leases.renewLease().catch(() => {
+      clearInterval(timer);
+      if (!released) lost.abort(new ImporterError('RunInProgress', `The run lease of connector "${connectorId}" was lost.`));
+    });
+  }, (duration * 1000) / 3);
+  timer.unref();
+
+  return {
+    signal: lost.signal,
+    release: async () => {
+      released = true;
+      clearInterval(timer);
+      await leases.releaseLease().catch(() => undefined);
+    },
+  };
+}
