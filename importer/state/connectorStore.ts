@@ -1,0 +1,95 @@
+import type { TableClient } from '@azure/data-tables';
+import { ImporterError } from '../errors';
+
+/** A connector's settings, as the setup steps of the tab leave them. */
+export interface ConnectorSettings {
+  connectorId: string;
+  /** Daily run time, HH:MM in UTC. */
+  scheduleUtc: string;
+  folderName: string;
+  automaticMapping: boolean;
+  telemessageUsername?: string;
+  /** Name of the TeleMessage password in the secret store; never the password. */
+  telemessageSecretName?: string;
+  /** The active custom mapping version, or none. */
+  mappingVersion?: string;
+  /** Default country for numbers without a country code in mapping files. */
+  defaultCountry?: string;
+  termsAcceptedAt?: string;
+  consentedAt?: string;
+  setupCompletedAt?: string;
+}
+
+export const DEFAULT_SETTINGS: Omit<ConnectorSettings, 'connectorId'> = {
+  scheduleUtc: '02:00',
+  folderName: 'Enterprise Number Archiver',
+  automaticMapping: true,
+};
+
+export interface Versioned<T> {
+  value: T;
+  etag: string;
+}
+
+const CONFIG = 'config';
+const CHECKPOINT = 'checkpoint';
+
+/**
+ * Connector settings and the checkpoint (the archive time up to which every delivery is final).
+ * Every update is ETag-checked: a stale writer gets `Conflict`, never a silent overwrite.
+ */
+export class ConnectorStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(connectorId: string, options: { abortSignal?: AbortSignal } = {}): Promise<Versioned<ConnectorSettings> | undefined> {
+    const entity = await this.read(CONFIG, connectorId, options.abortSignal);
+    if (!entity) return undefined;
+    const { settings } = entity as unknown as { settings: string };
+    return { value: { ...DEFAULT_SETTINGS, ...(JSON.parse(settings) as Partial<ConnectorSettings>), connectorId }, etag: entity.etag };
+  }
+
+  async getOrDefault(connectorId: string): Promise<Versioned<ConnectorSettings> | { value: ConnectorSettings; etag?: undefined }> {
+    return (await this.get(connectorId)) ?? { value: { ...DEFAULT_SETTINGS, connectorId } };
+  }
+
+  /** Writes settings; `etag` undefined means "create, and fail if someone already did". */
+  async save(settings: ConnectorSettings, etag: string | undefined): Promise<string> {
+    const entity = { partitionKey: CONFIG, rowKey: settings.connectorId, settings: JSON.stringify(settings) };
+    return this.write(entity, etag);
+  }
+
+  async getCheckpoint(connectorId: string): Promise<Versioned<Date> | undefined> {
+    const entity = await this.read(CHECKPOINT, connectorId);
+    return entity ? { value: new Date(entity.through as string), etag: entity.etag } : undefined;
+  }
+
+  /** Moves the checkpoint forward only, never back; a concurrent move makes this one `Conflict`. */
+  async advanceCheckpoint(connectorId: string, through: Date): Promise<Date> {
+    const current = await this.getCheckpoint(connectorId);
+    if (current && current.value >= through) return current.value;
+    await this.write({ partitionKey: CHECKPOINT, rowKey: connectorId, through: through.toISOString() }, current?.etag);
+    return through;
+  }
+
+  private async read(partitionKey: string, rowKey: string, abortSignal?: AbortSignal): Promise<(Record<string, unknown> & { etag: string }) | undefined> {
+    try {
+      return (await this.table.getEntity(partitionKey, rowKey, { abortSignal })) as Record<string, unknown> & { etag: string };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async write(entity: { partitionKey: string; rowKey: string } & Record<string, unknown>, etag: string | undefined): Promise<string> {
+    try {
+      const result = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
+      return result.etag ?? '';
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) {
+        throw new ImporterError('Conflict', `The connector "${entity.rowKey}" was changed by someone else; reload and try again.`);
+      }
+      throw err;
+    }
+  }
+}

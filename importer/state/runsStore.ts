@@ -1,0 +1,115 @@
+import type { TableClient } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
+import type { RunCounts, RunTrigger, TimeWindow } from '../model';
+import { ImporterError } from '../errors';
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
+
+export interface RunRecord {
+  runId: string;
+  connectorId: string;
+  trigger: RunTrigger;
+  window: TimeWindow;
+  status: RunStatus;
+  counts: RunCounts;
+  /** Entra object id of the person who asked, or "scheduler". */
+  requestedBy: string;
+  startedAt: Date;
+  endedAt?: Date;
+  rerunOf?: string;
+  /** What the raw store's immutability looked like for this run, read back, never assumed. */
+  immutability?: string;
+  error?: string;
+  verification?: string;
+}
+
+export const EMPTY_COUNTS: RunCounts = {
+  availableFromSource: 0,
+  afterFanOut: 0,
+  imported: 0,
+  partiallyImported: 0,
+  skippedDuplicates: 0,
+  failed: 0,
+  unmapped: 0,
+  notImported: 0,
+};
+
+// Inverted time makes the newest run the first row of the partition.
+const MAX_TIME = 9_999_999_999_999;
+
+/** Runs of a connector, newest first: the partition is the connector, the row key inverted time. */
+export class RunsStore {
+  constructor(private readonly table: TableClient) {}
+
+  async create(run: Omit<RunRecord, 'runId' | 'status' | 'counts' | 'startedAt'> & { startedAt?: Date }): Promise<RunRecord> {
+    const startedAt = run.startedAt ?? new Date();
+    const runId = `${String(MAX_TIME - startedAt.getTime()).padStart(13, '0')}-${randomUUID().slice(0, 8)}`;
+    const record: RunRecord = { ...run, runId, startedAt, status: 'running', counts: { ...EMPTY_COUNTS } };
+    await this.table.createEntity(toEntity(record));
+    return record;
+  }
+
+  async update(record: RunRecord): Promise<void> {
+    await this.table.upsertEntity(toEntity(record), 'Replace');
+  }
+
+  async get(connectorId: string, runId: string): Promise<RunRecord> {
+    try {
+      return fromEntity(await this.table.getEntity(connectorId, runId));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) throw new ImporterError('NotFound', `No run "${runId}" for connector "${connectorId}".`);
+      throw err;
+    }
+  }
+
+  /** The newest runs first. */
+  async list(connectorId: string, top = 30): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } }).byPage({ maxPageSize: Math.min(top, 1000) });
+    for await (const page of pages) {
+      for (const entity of page) {
+        runs.push(fromEntity(entity));
+        if (runs.length >= top) return runs;
+      }
+    }
+    return runs;
+  }
+}
+
+function toEntity(r: RunRecord): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  return {
+    partitionKey: r.connectorId,
+    rowKey: r.runId,
+    trigger: r.trigger,
+    windowFrom: r.window.from.toISOString(),
+    windowTo: r.window.to.toISOString(),
+    status: r.status,
+    counts: JSON.stringify(r.counts),
+    requestedBy: r.requestedBy,
+    startedAt: r.startedAt.toISOString(),
+    endedAt: r.endedAt?.toISOString(),
+    rerunOf: r.rerunOf,
+    immutability: r.immutability,
+    error: r.error,
+    verification: r.verification,
+  };
+}
+
+function fromEntity(e: Record<string, unknown>): RunRecord {
+  const s = (k: string) => (e[k] === undefined || e[k] === null ? undefined : String(e[k]));
+  return {
+    runId: String(e.rowKey),
+    connectorId: String(e.partitionKey),
+    trigger: e.trigger as RunTrigger,
+    window: { from: new Date(String(e.windowFrom)), to: new Date(String(e.windowTo)) },
+    status: e.status as RunStatus,
+    counts: { ...EMPTY_COUNTS, ...(JSON.parse(String(e.counts ?? '{}')) as Partial<RunCounts>) },
+    requestedBy: String(e.requestedBy),
+    startedAt: new Date(String(e.startedAt)),
+    endedAt: s('endedAt') ? new Date(s('endedAt')!) : undefined,
+    rerunOf: s('rerunOf'),
+    immutability: s('immutability'),
+    error: s('error'),
+    verification: s('verification'),
+  };
+}

@@ -1,0 +1,21 @@
+/** Table and container names: one place, so a deployment can see every store the importer uses. */
+export const TABLES = {
+  connector: 'connector',
+  mappings: 'mappings',
+  runs: 'runs',
+  deliveries: 'deliveries',
+  runLog: 'runlog',
+  unmapped: 'unmapped',
+  conversations: 'conversations',
+} as const;
+
+export const CONTAINERS = {
+  raw: 'raw',
+  audit: 'audit',
+  locks: 'locks',
+} as const;
+
+/** RowKey and PartitionKey may not hold / \ # ? or control characters. */
+export function keySafe(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
