@@ -1,0 +1,124 @@
+import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
+import { StorageAccount } from '../../importer/state/storageAccount';
+import { TABLES } from '../../importer/state/tableNames';
+import { ConnectorStore } from '../../importer/state/connectorStore';
+import { MappingStore } from '../../importer/state/mappingStore';
+import { RunsStore } from '../../importer/state/runsStore';
+import { DeliveryLedger, isFinal, type DeliveryRecord } from '../../importer/state/deliveryLedger';
+import { UnmappedStore } from '../../importer/state/unmappedStore';
+import { RunLogStore, runLogCsv } from '../../importer/state/runLogStore';
+
+describe('importer state in Table Storage', () => {
+  let azurite: RunningAzurite;
+  let storage: StorageAccount;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    storage = new StorageAccount({ connectionString: azurite.connectionString });
+  });
+  afterAll(() => azurite.stop());
+
+  it('keeps connector settings with ETags, and moves the checkpoint only forward', async () => {
+    const connectors = new ConnectorStore(await storage.table(TABLES.connector));
+    const first = await connectors.getOrDefault('c1');
+    expect(first.value.folderName).toBe('Enterprise Number Archiver');
+    const etag = await connectors.save({ ...first.value, scheduleUtc: '03:30' }, undefined);
+    await expect(connectors.save({ ...first.value, scheduleUtc: '04:00' }, undefined)).rejects.toMatchObject({ code: 'Conflict' });
+    await connectors.save({ ...first.value, scheduleUtc: '04:00' }, etag);
+    await expect(connectors.save({ ...first.value, scheduleUtc: '05:00' }, etag)).rejects.toMatchObject({ code: 'Conflict' });
+    expect((await connectors.get('c1'))!.value.scheduleUtc).toBe('04:00');
+
+    await connectors.advanceCheckpoint('c1', new Date('2026-11-24T00:00:00Z'));
+    await connectors.advanceCheckpoint('c1', new Date('2026-11-20T00:00:00Z'));
+    expect((await connectors.getCheckpoint('c1'))!.value.toISOString()).toBe('2026-11-24T00:00:00.000Z');
+  });
+
+  it('switches mapping versions whole, and refuses a switch over someone else’s change', async () => {
+    const connectors = new ConnectorStore(await storage.table(TABLES.connector));
+    const mappings = new MappingStore(await storage.table(TABLES.mappings), connectors);
+    const entries = Array.from({ length: 250 }, (_, i) => ({ number: `+4477009${String(i).padStart(5, '0')}`, mailbox: `u${i}@contoso.example` }));
+    const v1 = await mappings.replace('c2', entries, undefined);
+    const settings = await connectors.get('c2');
+    expect(settings!.value.mappingVersion).toBe(v1);
+    const loaded = await mappings.load(v1);
+    expect(loaded.size).toBe(250);
+    expect(loaded.get('+447700900249')).toBe('u249@contoso.example');
+
+    await expect(mappings.replace('c2', entries.slice(0, 3), 'W/"stale"')).rejects.toMatchObject({ code: 'Conflict' });
+    expect((await connectors.get('c2'))!.value.mappingVersion).toBe(v1);
+    const v2 = await mappings.replace('c2', entries.slice(0, 3), settings!.etag);
+    expect((await mappings.load(v2)).size).toBe(3);
+  });
+
+  it('lists runs newest first', async () => {
+    const runs = new RunsStore(await storage.table(TABLES.runs));
+    const window = { from: new Date('2026-11-24T00:00:00Z'), to: new Date('2026-11-25T00:00:00Z') };
+    const older = await runs.create({ connectorId: 'c3', trigger: 'schedule', window, requestedBy: 'scheduler', startedAt: new Date('2026-11-24T02:00:00Z') });
+    const newer = await runs.create({ connectorId: 'c3', trigger: 'rerun', window, requestedBy: 'oid-1', startedAt: new Date('2026-11-25T02:00:00Z'), rerunOf: older.runId });
+    newer.counts.imported = 7;
+    newer.status = 'succeeded';
+    await runs.update(newer);
+    const listed = await runs.list('c3');
+    expect(listed.map((r) => r.runId)).toEqual([newer.runId, older.runId]);
+    expect(listed[0]).toMatchObject({ status: 'succeeded', rerunOf: older.runId, counts: expect.objectContaining({ imported: 7 }) });
+    await expect(runs.get('c3', 'nope')).rejects.toMatchObject({ code: 'NotFound' });
+  });
+
+  it('records items with their deliveries together, including fan-outs over 100 mailboxes', async () => {
+    const ledger = new DeliveryLedger(await storage.table(TABLES.deliveries));
+    const archivedAt = new Date('2026-11-24T10:00:00Z');
+    const deliveries: DeliveryRecord[] = Array.from({ length: 130 }, (_, i) => ({
+      archiveKey: `k${String(i).padStart(3, '0')}`,
+      itemId: 'item/with#odd?chars',
+      mailbox: `m${i}@contoso.example`,
+      status: i === 5 ? 'failed' : 'imported',
+      permanent: false,
+      attempts: 1,
+      runId: 'r1',
+    }));
+    await ledger.save('c4', { itemId: 'item/with#odd?chars', archivedAt, status: 'pending', runId: 'r1' }, deliveries);
+    const back = await ledger.getItem('c4', 'item/with#odd?chars', archivedAt);
+    expect(back.item?.status).toBe('pending');
+    expect(back.deliveries).toHaveLength(130);
+    expect(back.deliveries.filter((d) => !isFinal(d)).map((d) => d.mailbox)).toEqual(['m5@contoso.example']);
+    const all = [];
+    for await (const d of ledger.deliveriesIn('c4', new Date('2026-11-24T00:00:00Z'), new Date('2026-11-25T00:00:00Z'))) all.push(d);
+    expect(all).toHaveLength(130);
+    expect(all[0].archivedAt.toISOString()).toBe(archivedAt.toISOString());
+    expect((await ledger.getItem('c4', 'other', archivedAt)).item).toBeUndefined();
+  });
+
+  it('accumulates unmapped numbers across runs without double counting an item', async () => {
+    const unmapped = new UnmappedStore(await storage.table(TABLES.unmapped));
+    const at = (h: number) => new Date(Date.UTC(2026, 10, 24, h));
+    await unmapped.record('c5', [
+      { number: '+15550001111', itemId: 'a', at: at(1), reason: 'not in the custom mapping' },
+      { number: '+15550001111', itemId: 'b', at: at(3), name: 'Sam Mobile', reason: 'not in the custom mapping' },
+      { number: '+15550002222', itemId: 'a', at: at(2), email: 'gone@contoso.example', reason: 'gone@contoso.example is not a Microsoft 365 user' },
+    ]);
+    await Promise.all([
+      unmapped.record('c5', [{ number: '+15550001111', itemId: 'c', at: at(5), reason: 'not in the custom mapping' }]),
+      unmapped.record('c5', [{ number: '+15550001111', itemId: 'd', at: at(4), reason: 'not in the custom mapping' }]),
+    ]);
+    await unmapped.record('c5', [{ number: '+15550001111', itemId: 'a', at: at(1), reason: 'not in the custom mapping' }]);
+    const list = await unmapped.list('c5');
+    expect(list.map((u) => u.number)).toEqual(['+15550001111', '+15550002222']);
+    expect(list[0]).toMatchObject({ itemCount: 4, lastName: 'Sam Mobile' });
+    expect(list[0].firstSeen.toISOString()).toBe(at(1).toISOString());
+    expect(list[0].lastSeen.toISOString()).toBe(at(5).toISOString());
+    expect(list[0].pendingItemIds.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it("writes a run's log and gives it back as CSV with the connector log's columns", async () => {
+    const log = new RunLogStore(await storage.table(TABLES.runLog));
+    await log.append('run-1', [
+      { itemId: 'i1', sourceUserId: '+447700900001', m365UserId: 'ann@contoso.example', outcome: 'partial', reason: 'attachment "video.mp4" (160 MB) exceeds the mailbox limit', at: new Date('2026-11-24T10:00:00Z') },
+      { itemId: '=cmd()', sourceUserId: '+15550001111', outcome: 'unmapped', reason: 'not in the custom mapping', at: new Date('2026-11-24T10:00:01Z') },
+    ]);
+    let csv = '';
+    for await (const chunk of runLogCsv(log.rows('run-1'))) csv += chunk;
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('Item ID,Source user ID,Microsoft 365 user ID,Outcome,Reason,Time (UTC)');
+    expect(lines[1]).toBe('i1,+447700900001,ann@contoso.example,partial,"attachment ""video.mp4"" (160 MB) exceeds the mailbox limit",2026-11-24T10:00:00.000Z');
+    expect(lines[2].startsWith("'=cmd()")).toBe(true);
+  });
+});
