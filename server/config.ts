@@ -39,6 +39,23 @@ export const SETTINGS = {
   authorityHost: { env: 'AUTHORITY_HOST', description: 'Entra sign-in host; the sign-in emulator locally.', default: 'https://login.microsoftonline.com' },
   graphBaseUrl: { env: 'GRAPH_BASE_URL', description: 'Microsoft Graph root; the Graph emulator locally.', default: 'https://graph.microsoft.com' },
   telemessageBaseUrl: { env: 'TELEMESSAGE_BASE_URL', description: 'TeleMessage archive API root; the TeleMessage emulator locally.', requiredInProduction: true },
+  botId: {
+    env: 'BOT_ID',
+    description: "The bot's Microsoft App ID; in Azure the client id of the user-assigned managed identity the Azure Bot is registered with.",
+    requiredInProduction: true,
+  },
+  botAppType: {
+    env: 'BOT_APP_TYPE',
+    description: 'How the bot proves who it is to the Bot Framework: UserAssignedMSI (Azure, no secret) or SingleTenant (an app registration and BOT_PASSWORD, e.g. behind a dev tunnel).',
+    default: 'UserAssignedMSI',
+  },
+  botPassword: { env: 'BOT_PASSWORD', description: 'Client secret of the bot app registration; only with BOT_APP_TYPE=SingleTenant.', secret: true },
+  managedIdentityClientId: {
+    env: 'MANAGED_IDENTITY_CLIENT_ID',
+    description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault.',
+  },
+  keyVaultUrl: { env: 'KEY_VAULT_URL', description: 'Key Vault that keeps the TeleMessage password in Azure (https://<name>.vault.azure.net).', requiredInProduction: true },
+  telemessageSecretName: { env: 'TELEMESSAGE_SECRET_NAME', description: 'Name of the Key Vault secret that holds the TeleMessage password.', default: 'telemessage-password' },
 } as const satisfies Record<string, SettingSpec>;
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -59,6 +76,12 @@ const schema = z
     authorityHost: url,
     graphBaseUrl: url,
     telemessageBaseUrl: url.optional(),
+    botId: z.string().min(1).optional(),
+    botAppType: z.enum(['UserAssignedMSI', 'SingleTenant']),
+    botPassword: z.string().min(1).optional(),
+    managedIdentityClientId: z.string().min(1).optional(),
+    keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
+    telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),
   });
 
 export type Config = z.infer<typeof schema> & { production: boolean };
@@ -97,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (spec.requiredInProduction && !env[spec.env]) problems.push(`${spec.env}: required when NODE_ENV=production`);
     }
     if (raw.localDevUnauthenticated === 'true') problems.push('LOCAL_DEV_UNAUTHENTICATED: cannot be true when NODE_ENV=production');
+    // A single-tenant bot signs its Bot Framework tokens with a secret; a managed identity needs none.
+    if (raw.botAppType === 'SingleTenant' && !raw.botPassword) problems.push('BOT_PASSWORD: required when BOT_APP_TYPE=SingleTenant');
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const config = { ...parsed.data, production };

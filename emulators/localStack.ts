@@ -1,0 +1,145 @@
+// The emulators wired together as one local company: the same employees exist at TeleMessage and
+// as Microsoft 365 users, with the usual gaps (a leaver, people with no email at TeleMessage).
+// Run directly by `npm start` (in a process that trusts the local CA); tests import it.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startSigninEmulator, type SigninEmulator } from './signin/server';
+import { startGraphEmulator, type GraphEmulator } from './graph/server';
+import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
+import { renderMappingCsv } from './telemessage/population';
+
+export interface LocalStackOptions {
+  ports?: { telemessage?: number; graph?: number; signin?: number };
+  /** Where the local identity (client secret, TeleMessage password) and mapping CSV are kept. */
+  stateDir?: string;
+  seed?: string;
+  employees?: number;
+  itemsPerDay?: number;
+  /** Graph throttling time scale (1 = Outlook's real limits). */
+  timeScale?: number;
+}
+
+export interface LocalStackInfo {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  signinUrl: string;
+  graphUrl: string;
+  telemessageUrl: string;
+  telemessageUsername: string;
+  mappingCsvPath: string;
+  mailboxCount: number;
+  summary: string;
+}
+
+export interface LocalStack {
+  info: LocalStackInfo;
+  telemessagePassword: string;
+  signin: SigninEmulator;
+  graph: GraphEmulator;
+  telemessage: TeleMessageEmulator;
+  close(): Promise<void>;
+}
+
+const TENANT_ID = '8c6b2a5e-0d1f-4c3a-9b7e-1a2b3c4d5e6f';
+const CLIENT_ID = '3f1e9d2c-7b6a-4e5d-8c9b-0a1b2c3d4e5f';
+const TELEMESSAGE_USERNAME = 'archiver@contoso.example';
+
+interface LocalIdentity {
+  clientSecret: string;
+  telemessagePassword: string;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = options.stateDir ?? path.resolve(__dirname, '..', '.local');
+  const identity = loadIdentity(path.join(stateDir, 'dev-identity.json'));
+  const employees = options.employees ?? 40;
+  const itemsPerDay = options.itemsPerDay ?? 1500;
+
+  const signin = await startSigninEmulator({
+    port: options.ports?.signin,
+    apps: [{ tenantId: TENANT_ID, clientId: CLIENT_ID, clientSecret: identity.clientSecret, roles: ['Mail.ReadWrite', 'User.Read.All'] }],
+  });
+  const telemessage = await startTeleMessageEmulator({
+    port: options.ports?.telemessage,
+    seed: options.seed ?? 'local-company',
+    credentials: { username: TELEMESSAGE_USERNAME, password: identity.telemessagePassword },
+    population: { employees, domain: 'contoso.example' },
+    traffic: { itemsPerDay },
+    // Yesterday is a complete day; today fills in as the clock moves.
+    days: (now) => [new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10), now.toISOString().slice(0, 10)],
+  });
+  const staff = telemessage.population.employees;
+  // The last employee has left: still in TeleMessage's records, no longer a Microsoft 365 user.
+  const users = staff.slice(0, -1).map((e, i) => ({
+    id: `00000000-0000-4000-a000-${String(i + 1).padStart(12, '0')}`,
+    userPrincipalName: e.mailbox,
+    mail: e.mailbox,
+    displayName: `${e.firstName} ${e.lastName}`,
+    mobilePhone: e.mobile,
+    // A couple of mailboxes have their maximum message size raised to Exchange's ceiling.
+    maxMessageSizeBytes: i < 2 ? 150 * 1024 * 1024 : undefined,
+  }));
+  const graph = await startGraphEmulator({
+    port: options.ports?.graph,
+    auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
+    users,
+    timeScale: options.timeScale,
+  });
+
+  // The custom mapping covers most employees; the rest rely on automatic mapping, or stay unmapped.
+  const mappingCsvPath = path.join(stateDir, 'seed', 'mapping.csv');
+  fs.mkdirSync(path.dirname(mappingCsvPath), { recursive: true });
+  fs.writeFileSync(mappingCsvPath, renderMappingCsv(staff.slice(0, Math.ceil(staff.length * 0.8))));
+
+  const info: LocalStackInfo = {
+    tenantId: TENANT_ID,
+    clientId: CLIENT_ID,
+    clientSecret: identity.clientSecret,
+    signinUrl: signin.url,
+    graphUrl: graph.url,
+    telemessageUrl: telemessage.url,
+    telemessageUsername: TELEMESSAGE_USERNAME,
+    mappingCsvPath,
+    mailboxCount: users.length,
+    summary: `${staff.length} employees, about ${itemsPerDay} items a day; password in ${path.relative(process.cwd(), path.join(stateDir, 'dev-identity.json'))}`,
+  };
+  return {
+    info,
+    telemessagePassword: identity.telemessagePassword,
+    signin,
+    graph,
+    telemessage,
+    close: async () => {
+      await Promise.all([graph.close(), telemessage.close(), signin.close()]);
+    },
+  };
+}
+
+/** Local credentials are made once per machine and kept out of git, like real secrets would be. */
+function loadIdentity(file: string): LocalIdentity {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as LocalIdentity;
+  } catch {
+    const identity = { clientSecret: randomBytes(24).toString('base64url'), telemessagePassword: randomBytes(12).toString('base64url') };
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(identity, null, 2), { mode: 0o600 });
+    return identity;
+  }
+}
+
+if (require.main === module) {
+  const ports = process.env.LOCAL_STACK_PORTS ? (JSON.parse(process.env.LOCAL_STACK_PORTS) as LocalStackOptions['ports']) : undefined;
+  startLocalStack({ ports })
+    .then((stack) => {
+      process.stdout.write(`READY ${JSON.stringify(stack.info)}\n`);
+      const stop = () => stack.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`local stack failed to start: ${err.message}\n`);
+      process.exit(1);
+    });
+}

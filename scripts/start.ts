@@ -1,0 +1,143 @@
+// `npm start`: the whole product on this machine. Azurite (persisting under .local/azurite), the
+// TeleMessage, Graph and sign-in emulators seeded with a generated day of traffic, and the server,
+// wired together only through configuration, as production is. Ctrl-C stops everything.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureLocalTls } from '../emulators/tls/localCa';
+import { startAzurite } from '../emulators/storage/azurite';
+import type { LocalStackInfo } from '../emulators/localStack';
+
+const ROOT = path.resolve(__dirname, '..');
+const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002 };
+const children: ChildProcess[] = [];
+
+async function main(): Promise<void> {
+  const tls = ensureLocalTls();
+  const childEnv = { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath };
+  const azuriteDir = path.join(ROOT, '.local', 'azurite');
+  fs.mkdirSync(azuriteDir, { recursive: true });
+
+  step('Azurite (Table and Blob Storage)');
+  const azurite = await startAzurite({ inMemory: false, location: azuriteDir, blobPort: PORTS.blob, queuePort: PORTS.queue, tablePort: PORTS.table });
+  children.push(azurite.process);
+
+  step('emulators (TeleMessage, Microsoft Graph, sign-in) with a generated day of traffic');
+  const stackChild = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulators', 'localStack.ts')], {
+    cwd: ROOT,
+    env: { ...childEnv, LOCAL_STACK_PORTS: JSON.stringify(PORTS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(stackChild);
+  const stack = await readReadyLine<LocalStackInfo>(stackChild, 'emulators');
+
+  step('server');
+  const serverChild = spawn(process.execPath, ['--disable-warning=DEP0111', '--import', 'tsx', path.join(ROOT, 'server', 'index.ts')], {
+    cwd: ROOT,
+    env: {
+      ...childEnv,
+      PORT: String(PORTS.server),
+      PUBLIC_URL: `http://localhost:${PORTS.server}`,
+      LOCAL_DEV_UNAUTHENTICATED: 'true',
+      STORAGE_CONNECTION_STRING: azurite.connectionString,
+      TENANT_ID: stack.tenantId,
+      CLIENT_ID: stack.clientId,
+      CLIENT_SECRET: stack.clientSecret,
+      AUTHORITY_HOST: stack.signinUrl,
+      GRAPH_BASE_URL: stack.graphUrl,
+      TELEMESSAGE_BASE_URL: stack.telemessageUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(serverChild);
+  await waitForLine(serverChild, /server listening/, 'server', true);
+
+  // One piece dying takes the rest down: a half-running stack would only mislead.
+  for (const [name, child] of [['Azurite', azurite.process], ['emulators', stackChild], ['server', serverChild]] as const) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping everything.`);
+      stopAll(1);
+    });
+  }
+
+  const server = `http://localhost:${PORTS.server}`;
+  console.log(`
+Enterprise Number Archiver is running locally (unauthenticated development mode, loopback only).
+
+  Server health     ${server}/healthz
+  Storage           Azurite: blobs ${azurite.blobEndpoint}, tables ${azurite.tableEndpoint} (data in .local/azurite)
+  TeleMessage       ${stack.telemessageUrl}  (user "${stack.telemessageUsername}"; ${stack.summary})
+  Microsoft Graph   ${stack.graphUrl}/v1.0  (${stack.mailboxCount} mailboxes; inspect at ${stack.graphUrl}/_emulator/mailboxes)
+  Sign-in (Entra)   ${stack.signinUrl}/${stack.tenantId}/v2.0
+  Mapping CSV       ${path.relative(ROOT, stack.mappingCsvPath)}  (TeleMessage format, to upload in the tab)
+
+Press Ctrl-C to stop everything.
+`);
+}
+
+function step(what: string): void {
+  console.log(`starting ${what} ...`);
+}
+
+/** Reads the child's first `READY <json>` line; everything else it prints passes through. */
+function readReadyLine<T>(child: ChildProcess, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let buffer = '';
+    let ready = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!ready && line.startsWith('READY ')) {
+          ready = true;
+          resolve(JSON.parse(line.slice(6)) as T);
+        } else {
+          process.stdout.write(`[${name}] ${line}\n`);
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      if (!ready) reject(new Error(`${name} exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, name: string, echo: boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let seen = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      if (echo) for (const line of text.split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${line}\n`);
+      if (!seen && pattern.test(text)) {
+        seen = true;
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      if (!seen) reject(new Error(`${name} exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+let stopping = false;
+
+function stopAll(code: number): void {
+  stopping = true;
+  for (const child of children.reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+
+process.on('SIGINT', () => {
+  console.log('\nstopping ...');
+  stopAll(0);
+});
+process.on('SIGTERM', () => stopAll(0));
+
+main().catch((err: Error) => {
+  console.error(`npm start failed: ${err.message}`);
+  stopAll(1);
+});

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SETTINGS, loadConfig, type SettingSpec } from '../../server/config';
+import { END_MARKER, START_MARKER, renderConfigSection } from '../../scripts/configDoc';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const specs = Object.values(SETTINGS) as SettingSpec[];
+
+const bicep = fs.readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8');
+
+/** name -> Bicep value expression, from the web app's siteConfig.appSettings list in main.bicep. */
+function bicepAppSettings(): Map<string, string> {
+  const block = bicep.match(/appSettings: \[\n([\s\S]*?)\n\s*\]/);
+  if (!block) throw new Error('no appSettings list in infra/main.bicep');
+  const settings = new Map<string, string>();
+  for (const m of block[1].matchAll(/\{ name: '([^']+)', value: (.+) \}/g)) settings.set(m[1], m[2]);
+  return settings;
+}
+
+const isKeyVaultReference = (value: string) => /^'@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\)'$/.test(value);
+
+// Read by App Service and its Node.js agent, not by the server, so not in SETTINGS.
+const PLATFORM_SETTINGS = ['NODE_ENV', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'ApplicationInsightsAgent_EXTENSION_VERSION', 'SCM_DO_BUILD_DURING_DEPLOYMENT', 'WEBSITE_RUN_FROM_PACKAGE'];
+
+// What Azure puts where main.bicep computes a value; literals in main.bicep are used as written.
+const DEPLOYED_VALUES: Record<string, string> = {
+  PUBLIC_URL: 'https://archiver-3kx7q2m4.azurewebsites.net',
+  TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  CLIENT_ID: '0d7e2f4a-8c1b-4e6d-a3f5-9b8c7d6e5f41',
+  CLIENT_SECRET: 'value App Service resolved from Key Vault',
+  BOT_ID: 'a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+  MANAGED_IDENTITY_CLIENT_ID: 'a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+  STORAGE_ACCOUNT_NAME: 'archiver3kx7q2m4abcde',
+  KEY_VAULT_URL: 'https://archiverkv3kx7q2m4abc.vault.azure.net/',
+  TELEMESSAGE_BASE_URL: 'https://archive.telemessage.example',
+  APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
+};
+
+describe('configuration contract', () => {
+  const appSettings = bicepAppSettings();
+
+  it('sets every setting production requires in the Bicep app settings, secrets as Key Vault references', () => {
+    const required = specs.filter((s) => s.requiredInProduction);
+    expect(required.length).toBeGreaterThan(0);
+    const missing = required.filter((s) => !appSettings.has(s.env)).map((s) => s.env);
+    expect(missing).toEqual([]);
+    const secretsInClear = specs.filter((s) => s.secret && appSettings.has(s.env) && !isKeyVaultReference(appSettings.get(s.env)!)).map((s) => s.env);
+    expect(secretsInClear).toEqual([]);
+  });
+
+  it('sets nothing in Azure that the server does not know, so a misspelt name cannot hide', () => {
+    const known = new Set([...specs.map((s) => s.env), ...PLATFORM_SETTINGS]);
+    expect([...appSettings.keys()].filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('gives the server a production configuration it accepts', () => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of appSettings) {
+      // A literal, or a variable that holds one, is used as written.
+      const variable = /^\w+$/.test(value) ? bicep.match(new RegExp(`^var ${value} = ('[^'$]*')$`, 'm')) : null;
+      const expression = variable?.[1] ?? value;
+      const literal = expression.match(/^'([^'$]*)'$/);
+      const deployed = literal && !isKeyVaultReference(value) ? literal[1] : DEPLOYED_VALUES[name];
+      if (deployed === undefined) throw new Error(`add what Azure sets for ${name} to DEPLOYED_VALUES`);
+      env[name] = deployed;
+    }
+    expect(env.NODE_ENV).toBe('production');
+    const config = loadConfig(env);
+    expect(config.production).toBe(true);
+    expect(config.storageConnectionString).toBeUndefined();
+    expect(config.botAppType).toBe('UserAssignedMSI');
+  });
+
+  it('refuses a single-tenant bot in production without its password, naming the variable only', () => {
+    const production = { NODE_ENV: 'production', STORAGE_ACCOUNT_NAME: 'archiverstore', KEY_VAULT_URL: 'https://archiverkv.vault.azure.net/' };
+    expect(() => loadConfig({ ...production, BOT_APP_TYPE: 'SingleTenant' })).toThrow(/BOT_PASSWORD: required when BOT_APP_TYPE=SingleTenant/);
+    // Other required settings are missing here too; the message must name them, never print the password.
+    expect(() => loadConfig({ ...production, BOT_APP_TYPE: 'SingleTenant', BOT_PASSWORD: 'bot-secret-value' })).toThrow(/^(?![\s\S]*(BOT_PASSWORD|bot-secret-value))[\s\S]*TENANT_ID/);
+    expect(() => loadConfig({ ...production, BOT_APP_TYPE: 'MultiTenant' })).toThrow(/BOT_APP_TYPE/);
+  });
+
+  it('lists every setting in the README, as generated from the schema', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf(START_MARKER);
+    const end = readme.indexOf(END_MARKER);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(end).toBeGreaterThan(start);
+    const section = readme.slice(start + START_MARKER.length, end);
+    for (const spec of specs) expect(section).toContain(`\`${spec.env}\``);
+    // Regenerate with `npm run docs:config` when this fails.
+    expect(section).toBe(renderConfigSection());
+  });
+});
