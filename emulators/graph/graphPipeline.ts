@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Identity } from './accessTokens';
+import { GraphError, RequestIds } from './graphError';
+import { BaseContext, GraphRequest, matchRoute, Permission } from './graphRoutes';
+import { asGraphError, errorResponse, GraphResponse } from './httpIo';
+import { MailboxStore } from './mailboxStore';
+import { parseODataQuery } from './odataQuery';
+import { GraphOperation } from './operations';
+import { FaultPlan } from './faults';
+import { StatsRecorder } from './stats';
+import { MailboxThrottle, retryAfterHeader, ThrottleReason } from './throttle';
+import { UploadSessions } from './uploadSessions';
+
+/**
+ * What every Graph operation goes through, whether it arrived alone, inside a $batch or on an
+ * upload URL: injected faults, Outlook throttling per (app, mailbox), latency, then the work.
+ */
+export type Outcome =
+  | { kind: 'response'; response: GraphResponse; loseResponse: boolean }
+  | { kind: 'timeout'; holdMs: number };
+
+export interface PipelineDeps {
+  store: MailboxStore;
+  uploads: UploadSessions;
+  throttle: MailboxThrottle;
+  faults: FaultPlan;
+  stats: StatsRecorder;
+  apiBase: string;
+  latencyMs: number;
+  /** Retry-After may carry fractions of a second (only when time is scaled down). */
+  fractionalRetryAfter: boolean;
+}
+
+const ROLES: Record<Permission, string[]> = {
+  directory: ['User.Read.All', 'User.ReadWrite.All', 'User.ReadBasic.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  mailRead: ['Mail.Read', 'Mail.ReadWrite', 'Mail.ReadBasic', 'Mail.ReadBasic.All'],
+  mailWrite: ['Mail.ReadWrite'],
+};
+
+const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
+  concurrency: 'Application is over its MailboxConcurrency limit.',
+  rate: 'Application is over its MailboxRequests limit.',
+  upload: 'Application is over its IncomingBytes limit.',
+};
+
+const INJECTED: Record<500 | 503 | 504, [string, string]> = {
+  500: ['InternalServerError', 'An internal server error occurred.'],
+  503: ['ServiceUnavailable', 'The service is temporarily unavailable. Retry after the time in the Retry-After header.'],
+  504: ['GatewayTimeout', 'The gateway did not receive a response in time.'],
+};
+
+const response = (value: GraphResponse): Outcome => ({ kind: 'response', response: value, loseResponse: false });
+
+export class GraphPipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** Routes one Graph request (already authenticated) and runs it. */
+  dispatch(request: GraphRequest, identity: Identity, ids: RequestIds, wholeHttpRequest: boolean): Promise<Outcome> {
+    try {
+      const { route, segments } = matchRoute(request.method, request.path);
+      if (!ROLES[route.permission].some((role) => identity.roles.has(role))) {
+        this.deps.stats.refused('forbidden');
+        throw route.permission === 'directory'
+          ? new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
+          : new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+      }
+      const base: BaseContext = {
+        request,
+        query: parseODataQuery(request.params),
+        identity,
+        store: this.deps.store,
+        uploads: this.deps.uploads,
+        apiBase: this.deps.apiBase,
+      };
+      const uploadBytes = request.method === 'GET' || request.method === 'DELETE' ? 0 : request.bodyBytes;
+      if (route.scope === 'tenant') {
+        return this.run(route.operation, identity.appId, undefined, uploadBytes, wholeHttpRequest, ids, () => route.handle(base));
+      }
+      const user = this.deps.store.findUser(segments.user);
+      if (!user) {
+        throw route.permission === 'directory'
+          ? new GraphError(404, 'Request_ResourceNotFound', `Resource '${segments.user}' does not exist or one of its queried reference-property objects are not present.`)
+          : new GraphError(404, 'ErrorInvalidUser', `The requested user '${segments.user}' is invalid.`);
+      }
+      const context = { ...base, segments, user, mailbox: this.deps.store.mailbox(user.id) };
+      // Outlook's limits apply to mailbox resources, not to directory reads.
+      const mailboxId = route.permission === 'directory' ? undefined : user.id;
+      return this.run(route.operation, identity.appId, mailboxId, uploadBytes, wholeHttpRequest, ids, () => route.handle(context));
+    } catch (error) {
+      return Promise.resolve(response(errorResponse(asGraphError(error), ids)));
+    }
+  }
+
+  /**
+   * Faults and throttling are decided synchronously, before the first await, so requests that
+   * start together (a $batch) compete for the same concurrency slots as they would in Graph.
+   */
+  async run(
+    operation: GraphOperation,
+    appId: string,
+    mailboxId: string | undefined,
+    uploadBytes: number,
+    wholeHttpRequest: boolean,
+    ids: RequestIds,
+    work: () => GraphResponse | Promise<GraphResponse>,
+  ): Promise<Outcome> {
+    const { faults, stats } = this.deps;
+    const fault = faults.beforeWork(operation, wholeHttpRequest);
+    if (fault?.kind === 'timeout') {
+      stats.refused('timeouts');
+      return fault;
+    }
+    if (fault?.kind === 'storm') {
+      stats.refused('storm');
+      return response(this.tooManyRequests('TooManyRequests', 'Too many requests. Retry after the time in the Retry-After header.', fault.retryAfterSeconds, ids));
+    }
+    if (fault?.kind === 'error') {
+      stats.refused(`injected${fault.status}`);
+      const [code, message] = INJECTED[fault.status];
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': retryAfterHeader(fault.retryAfterSeconds, this.deps.fractionalRetryAfter) };
+      return response(errorResponse(new GraphError(fault.status, code, message, headers), ids));
+    }
+    let release: (() => void) | undefined;
+    if (mailboxId !== undefined) {
+      const admission = this.deps.throttle.admit(appId, mailboxId, uploadBytes);
+      if (!admission.admitted) {
+        stats.refused(admission.reason);
+        return response(this.tooManyRequests('ApplicationThrottled', THROTTLE_MESSAGES[admission.reason], admission.retryAfterSeconds, ids));
+      }
+      release = admission.release;
+    }
+    try {
+      if (this.deps.latencyMs > 0) await sleep(this.deps.latencyMs);
+      stats.served(operation);
+      const result = await work();
+      const loseResponse = result.status < 300 && faults.loseResponse(operation);
+      if (loseResponse) stats.lostResponse();
+      return { kind: 'response', response: result, loseResponse };
+    } catch (error) {
+      return response(errorResponse(asGraphError(error), ids));
+    } finally {
+      release?.();
+    }
+  }
+
+  private tooManyRequests(code: string, message: string, retryAfterSeconds: number, ids: RequestIds): GraphResponse {
+    const retryAfter = retryAfterHeader(retryAfterSeconds, this.deps.fractionalRetryAfter);
+    return errorResponse(new GraphError(429, code, message, { 'Retry-After': retryAfter }), ids);
+  }
+}

@@ -1,0 +1,441 @@
+import crypto from 'node:crypto';
+import { GraphError, itemNotFound, messageSizeExceeded } from './graphError';
+import {
+  CLIENT_SUBMIT_TIME,
+  ExtendedProperty,
+  graphDateTime,
+  MESSAGE_DELIVERY_TIME,
+  MESSAGE_FLAGS,
+  MSGFLAG_READ,
+  MSGFLAG_UNSENT,
+  propertyKey,
+} from './extendedProperties';
+import { flatString } from './flatString';
+import { FileAttachmentInput, InternetMessageHeader, ItemBody, MessageCreate, MessageFields, Recipient } from './messageInput';
+
+/** Mailboxes in memory: folders, messages, attachment metadata, and the lookups Exchange indexes. */
+export interface GraphUserSeed {
+  id: string;
+  userPrincipalName: string;
+  mail: string;
+  displayName: string;
+  mobilePhone?: string;
+  /** Exchange's maximum message size for this mailbox; 35 MB unless raised (up to 150 MB). */
+  maxMessageSizeBytes?: number;
+}
+
+export interface StoredUser extends GraphUserSeed {
+  maxMessageSizeBytes: number;
+}
+
+export const MB = 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_SIZE = 35 * MB;
+export const MAX_MESSAGE_SIZE_LIMIT = 150 * MB;
+
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  isInline: boolean;
+  contentId?: string;
+  lastModifiedDateTime: string;
+  /** Kept only for small attachments; large ones are remembered by size and hash. */
+  bytes?: Buffer;
+}
+
+/** What is known about attachment content once it has been received. */
+export interface AttachmentContent {
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  isInline: boolean;
+  contentId?: string;
+  bytes?: Buffer;
+}
+
+export interface StoredMessage {
+  id: string;
+  /** Creation order, to keep listings stable when times are equal. */
+  sequence: number;
+  changeKey: string;
+  parentFolderId: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  receivedDateTime: string;
+  sentDateTime: string;
+  isDraft: boolean;
+  isRead: boolean;
+  subject: string;
+  body: ItemBody;
+  from?: Recipient;
+  sender?: Recipient;
+  toRecipients: Recipient[];
+  ccRecipients: Recipient[];
+  bccRecipients: Recipient[];
+  replyTo: Recipient[];
+  internetMessageHeaders: InternetMessageHeader[];
+  internetMessageId: string;
+  importance: 'low' | 'normal' | 'high';
+  categories: string[];
+  isDeliveryReceiptRequested: boolean;
+  isReadReceiptRequested: boolean;
+  flag: { flagStatus: string };
+  inferenceClassification: 'focused' | 'other';
+  conversationId: string;
+  /** Canonical ids, one entry each; PR_MESSAGE_FLAGS is derived from isRead/isDraft instead. */
+  extendedProperties: ExtendedProperty[];
+  attachments: StoredAttachment[];
+}
+
+export interface StoredFolder {
+  id: string;
+  displayName: string;
+  parentFolderId: string;
+  wellKnownName?: string;
+  childFolderIds: string[];
+  messageIds: Set<string>;
+}
+
+const WELL_KNOWN_FOLDERS: Array<[string, string]> = [
+  ['inbox', 'Inbox'],
+  ['drafts', 'Drafts'],
+  ['sentitems', 'Sent Items'],
+  ['deleteditems', 'Deleted Items'],
+  ['junkemail', 'Junk Email'],
+  ['archive', 'Archive'],
+  ['outbox', 'Outbox'],
+];
+
+/** Exchange ids are long opaque base64 strings; these look alike and never repeat. */
+function exchangeId(prefix: string): string {
+  return flatString(`${prefix}${crypto.randomBytes(33).toString('base64url')}AAA=`);
+}
+
+const changeKey = () => crypto.randomBytes(12).toString('base64');
+const nowText = () => graphDateTime(Date.now());
+
+export class Mailbox {
+  readonly rootFolderId: string;
+  private readonly folders = new Map<string, StoredFolder>();
+  private readonly wellKnown = new Map<string, string>();
+  private readonly messages = new Map<string, StoredMessage>();
+  /**
+   * String property id + value -> message id(s): the idempotency lookup. A lone id is stored
+   * bare, since nearly every key is unique and a Set per message would double the memory.
+   */
+  private readonly propertyIndex = new Map<string, Map<string, string | Set<string>>>();
+  private sequence = 0;
+
+  constructor(
+    readonly user: StoredUser,
+    private readonly keepAttachmentBytesUpTo: number,
+  ) {
+    this.rootFolderId = this.addFolder('Top of Information Store', '', 'msgfolderroot').id;
+    for (const [name, displayName] of WELL_KNOWN_FOLDERS) this.addFolder(displayName, this.rootFolderId, name);
+  }
+
+  folder(idOrWellKnownName: string): StoredFolder {
+    const id = this.wellKnown.get(idOrWellKnownName.toLowerCase()) ?? idOrWellKnownName;
+    const folder = this.folders.get(id);
+    if (!folder) throw itemNotFound();
+    return folder;
+  }
+
+  childFolders(parentId: string): StoredFolder[] {
+    return this.folder(parentId).childFolderIds.map((id) => this.folders.get(id) as StoredFolder);
+  }
+
+  allFolders(): StoredFolder[] {
+    return [...this.folders.values()];
+  }
+
+  folderPath(folder: StoredFolder): string {
+    const names: string[] = [];
+    for (let f: StoredFolder | undefined = folder; f && f.id !== this.rootFolderId; f = this.folders.get(f.parentFolderId)) {
+      names.unshift(f.displayName);
+    }
+    return `/${names.join('/')}`;
+  }
+
+  createFolder(parentId: string, displayName: string): StoredFolder {
+    const parent = this.folder(parentId);
+    const name = displayName.trim();
+    if (!name) throw new GraphError(400, 'ErrorInvalidFolderName', 'The folder name cannot be empty.');
+    // Exchange folder names are unique among siblings, ignoring case.
+    if (this.childFolders(parent.id).some((f) => f.displayName.toLowerCase() === name.toLowerCase())) {
+      throw new GraphError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+    }
+    return this.addFolder(name, parent.id);
+  }
+
+  private addFolder(displayName: string, parentFolderId: string, wellKnownName?: string): StoredFolder {
+    const folder: StoredFolder = {
+      id: exchangeId('AAMkADFo'),
+      displayName,
+      parentFolderId,
+      wellKnownName,
+      childFolderIds: [],
+      messageIds: new Set(),
+    };
+    this.folders.set(folder.id, folder);
+    if (wellKnownName) this.wellKnown.set(wellKnownName, folder.id);
+    this.folders.get(parentFolderId)?.childFolderIds.push(folder.id);
+    return folder;
+  }
+
+  message(id: string): StoredMessage {
+    const message = this.messages.get(id);
+    if (!message) throw itemNotFound();
+    return message;
+  }
+
+  /** Messages of one folder, or of the whole mailbox, newest received first (Graph's default). */
+  listMessages(folderId?: string): StoredMessage[] {
+    const ids = folderId === undefined ? this.messages.keys() : this.folder(folderId).messageIds.values();
+    return sortNewestFirst([...ids].map((id) => this.messages.get(id) as StoredMessage));
+  }
+
+  /** Messages carrying this extended property value, answered from the index. */
+  messagesWithProperty(canonicalId: string, value: string): StoredMessage[] {
+    const ids = this.propertyIndex.get(propertyKey(canonicalId))?.get(value.toLowerCase());
+    const list = ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
+    return sortNewestFirst(list.map((id) => this.messages.get(id) as StoredMessage));
+  }
+
+  createMessage(folderId: string, input: MessageCreate): StoredMessage {
+    const folder = this.folder(folderId);
+    const now = nowText();
+    const properties: ExtendedProperty[] = [];
+    let flags: number | undefined;
+    for (const property of input.singleValueExtendedProperties ?? []) {
+      if (property.id === MESSAGE_FLAGS) flags = parseInt(property.value, 10);
+      else setProperty(properties, property);
+    }
+    const attachments = input.attachments.map((a) => this.newAttachment(attachmentContent(a)));
+    const message: StoredMessage = {
+      id: exchangeId('AAMkADMs'),
+      sequence: this.sequence++,
+      changeKey: changeKey(),
+      parentFolderId: folder.id,
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      receivedDateTime: properties.find((p) => p.id === MESSAGE_DELIVERY_TIME)?.value ?? now,
+      sentDateTime: properties.find((p) => p.id === CLIENT_SUBMIT_TIME)?.value ?? now,
+      // The unsent flag can be cleared only when the item is created; Exchange keeps it after that.
+      isDraft: flags === undefined || (flags & MSGFLAG_UNSENT) !== 0,
+      isRead: input.isRead ?? (flags === undefined ? true : (flags & MSGFLAG_READ) !== 0),
+      subject: input.subject ?? '',
+      body: input.body ?? { contentType: 'text', content: '' },
+      from: input.from,
+      sender: input.sender ?? input.from,
+      toRecipients: input.toRecipients ?? [],
+      ccRecipients: input.ccRecipients ?? [],
+      bccRecipients: input.bccRecipients ?? [],
+      replyTo: input.replyTo ?? [],
+      internetMessageHeaders: input.internetMessageHeaders ?? [],
+      internetMessageId: input.internetMessageId ?? flatString(`<${crypto.randomUUID()}@emulator.local>`),
+      importance: input.importance ?? 'normal',
+      categories: input.categories ?? [],
+      isDeliveryReceiptRequested: input.isDeliveryReceiptRequested ?? false,
+      isReadReceiptRequested: input.isReadReceiptRequested ?? false,
+      flag: input.flag ?? { flagStatus: 'notFlagged' },
+      inferenceClassification: input.inferenceClassification ?? 'focused',
+      conversationId: exchangeId('AAQkADCv'),
+      extendedProperties: properties,
+      attachments,
+    };
+    if (messageSize(message) > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
+    this.messages.set(message.id, message);
+    folder.messageIds.add(message.id);
+    for (const property of properties) this.index(message.id, property);
+    return message;
+  }
+
+  updateMessage(id: string, patch: MessageFields): StoredMessage {
+    const message = this.message(id);
+    // A sent (non-draft) item keeps its content; only its state can change.
+    const contentChange = (['subject', 'body', 'from', 'sender', 'toRecipients', 'ccRecipients', 'bccRecipients', 'replyTo', 'internetMessageId'] as const).find(
+      (key) => patch[key] !== undefined,
+    );
+    if (contentChange && !message.isDraft) {
+      throw new GraphError(400, 'ErrorInvalidPropertyUpdateSentMessage', 'Update operation is invalid for property of a sent message.');
+    }
+    const { singleValueExtendedProperties, internetMessageHeaders: _headersAreSetAtCreateOnly, ...fields } = patch;
+    Object.assign(message, fields);
+    for (const property of singleValueExtendedProperties ?? []) {
+      // Message flags are ignored after creation, like Exchange; isRead is the way to change the read bit.
+      if (property.id === MESSAGE_FLAGS) continue;
+      const previous = setProperty(message.extendedProperties, property);
+      if (previous) this.unindex(message.id, previous);
+      this.index(message.id, property);
+      if (property.id === MESSAGE_DELIVERY_TIME) message.receivedDateTime = property.value;
+      if (property.id === CLIENT_SUBMIT_TIME) message.sentDateTime = property.value;
+    }
+    this.touch(message);
+    return message;
+  }
+
+  /** Graph's DELETE moves a message to Deleted Items; deleting it there removes it for good. */
+  deleteMessage(id: string): void {
+    const message = this.message(id);
+    const deletedItems = this.folder('deleteditems');
+    this.folder(message.parentFolderId).messageIds.delete(id);
+    if (message.parentFolderId !== deletedItems.id) {
+      message.parentFolderId = deletedItems.id;
+      deletedItems.messageIds.add(id);
+      this.touch(message);
+      return;
+    }
+    for (const property of message.extendedProperties) this.unindex(id, property);
+    this.messages.delete(id);
+  }
+
+  addAttachment(messageId: string, content: AttachmentContent): StoredAttachment {
+    const message = this.message(messageId);
+    this.ensureRoomFor(message, content.size);
+    const attachment = this.newAttachment(content);
+    message.attachments.push(attachment);
+    this.touch(message);
+    return attachment;
+  }
+
+  /** Refuses growth past the mailbox's maximum message size. */
+  ensureRoomFor(message: StoredMessage, extraBytes: number): void {
+    if (messageSize(message) + extraBytes > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
+  }
+
+  messageCount(): number {
+    return this.messages.size;
+  }
+
+  private newAttachment(content: AttachmentContent): StoredAttachment {
+    return {
+      id: exchangeId('AAMkADAt'),
+      name: content.name,
+      contentType: content.contentType,
+      size: content.size,
+      sha256: content.sha256,
+      isInline: content.isInline,
+      ...(content.contentId !== undefined && { contentId: content.contentId }),
+      lastModifiedDateTime: nowText(),
+      ...(content.bytes && content.size <= this.keepAttachmentBytesUpTo && { bytes: content.bytes }),
+    };
+  }
+
+  private touch(message: StoredMessage): void {
+    message.changeKey = changeKey();
+    message.lastModifiedDateTime = nowText();
+  }
+
+  private index(messageId: string, property: ExtendedProperty): void {
+    if (!isIndexed(property.id)) return;
+    const key = propertyKey(property.id);
+    let byValue = this.propertyIndex.get(key);
+    if (!byValue) this.propertyIndex.set(key, (byValue = new Map()));
+    const value = property.value.toLowerCase();
+    const ids = byValue.get(value);
+    if (ids === undefined) byValue.set(value, messageId);
+    else if (typeof ids === 'string') byValue.set(value, new Set([ids, messageId]));
+    else ids.add(messageId);
+  }
+
+  private unindex(messageId: string, property: ExtendedProperty): void {
+    if (!isIndexed(property.id)) return;
+    const byValue = this.propertyIndex.get(propertyKey(property.id));
+    const value = property.value.toLowerCase();
+    const ids = byValue?.get(value);
+    if (ids === messageId) byValue?.delete(value);
+    else if (typeof ids === 'object') {
+      ids.delete(messageId);
+      if (ids.size === 0) byValue?.delete(value);
+    }
+  }
+}
+
+/** Hashes attachment bytes that arrived in one piece (inline in a create, or a POST). */
+export function attachmentContent(input: FileAttachmentInput): AttachmentContent {
+  return {
+    name: input.name,
+    contentType: input.contentType,
+    size: input.bytes.length,
+    sha256: crypto.createHash('sha256').update(input.bytes).digest('hex'),
+    isInline: input.isInline,
+    ...(input.contentId !== undefined && { contentId: input.contentId }),
+    bytes: input.bytes,
+  };
+}
+
+/** Only string properties are indexed: that is where idempotency keys live. */
+export const isIndexed = (canonicalId: string) => canonicalId.startsWith('String ');
+
+/** Adds or replaces a property (ids compare without case); returns the one replaced. */
+function setProperty(properties: ExtendedProperty[], property: ExtendedProperty): ExtendedProperty | undefined {
+  const key = propertyKey(property.id);
+  const at = properties.findIndex((p) => propertyKey(p.id) === key);
+  if (at === -1) {
+    properties.push(property);
+    return undefined;
+  }
+  const previous = properties[at];
+  properties[at] = property;
+  return previous;
+}
+
+function sortNewestFirst(messages: StoredMessage[]): StoredMessage[] {
+  // Times are uniform ISO strings, so plain string order is time order (and far cheaper than localeCompare).
+  return messages.sort((a, b) =>
+    a.receivedDateTime === b.receivedDateTime ? b.sequence - a.sequence : a.receivedDateTime < b.receivedDateTime ? 1 : -1,
+  );
+}
+
+/** Approximates Exchange's message size: body plus attachment content. */
+export function messageSize(message: StoredMessage): number {
+  return Buffer.byteLength(message.body.content) + message.attachments.reduce((sum, a) => sum + a.size, 0);
+}
+
+/** PR_MESSAGE_FLAGS as Exchange reports it for the message's current state. */
+export function messageFlags(message: StoredMessage): number {
+  return (message.isRead ? MSGFLAG_READ : 0) | (message.isDraft ? MSGFLAG_UNSENT : 0);
+}
+
+/** The directory's users and one mailbox each. */
+export class MailboxStore {
+  private readonly users: StoredUser[];
+  private mailboxes = new Map<string, Mailbox>();
+
+  constructor(
+    seeds: GraphUserSeed[],
+    private readonly keepAttachmentBytesUpTo: number,
+  ) {
+    this.users = seeds.map((seed) => {
+      const maxMessageSizeBytes = seed.maxMessageSizeBytes ?? DEFAULT_MAX_MESSAGE_SIZE;
+      if (maxMessageSizeBytes > MAX_MESSAGE_SIZE_LIMIT) {
+        throw new Error(`maxMessageSizeBytes of ${seed.userPrincipalName} exceeds Exchange's 150 MB ceiling`);
+      }
+      return { ...seed, maxMessageSizeBytes };
+    });
+    this.reset();
+  }
+
+  /** Empties every mailbox back to its default folders. */
+  reset(): void {
+    this.mailboxes = new Map(this.users.map((user) => [user.id, new Mailbox(user, this.keepAttachmentBytesUpTo)]));
+  }
+
+  listUsers(): StoredUser[] {
+    return this.users;
+  }
+
+  /** Finds a user by object id or by user principal name, ignoring case as the directory does. */
+  findUser(idOrUpn: string): StoredUser | undefined {
+    const key = idOrUpn.toLowerCase();
+    return this.users.find((u) => u.id.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);
+  }
+
+  mailbox(userId: string): Mailbox {
+    return this.mailboxes.get(userId) as Mailbox;
+  }
+}

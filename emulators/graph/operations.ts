@@ -1,0 +1,32 @@
+/** Names of the Graph operations the emulator serves; faults and statistics refer to these. */
+export const GRAPH_OPERATIONS = [
+  'listUsers',
+  'getUser',
+  'listFolders',
+  'getFolder',
+  'createFolder',
+  'listMessages',
+  'getMessage',
+  'createMessage',
+  'updateMessage',
+  'deleteMessage',
+  'listAttachments',
+  'getAttachment',
+  'createAttachment',
+  'createUploadSession',
+  'uploadChunk',
+  'getUploadSession',
+  'cancelUploadSession',
+  'batch',
+] as const;
+
+export type GraphOperation = (typeof GRAPH_OPERATIONS)[number];
+
+/** Operations whose effect survives even when the response is lost on the way back. */
+export const WRITE_OPERATIONS: readonly GraphOperation[] = [
+  'createFolder',
+  'createMessage',
+  'createAttachment',
+  'createUploadSession',
+  'uploadChunk',
+];

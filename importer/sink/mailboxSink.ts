@@ -1,0 +1,545 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { ArchiveItem, AttachmentInfo } from '../model';
+import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
+import { MailboxPacer, OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type PacerStats, type ThrottleKind } from './mailboxPacer';
+import { renderMessage, size as formatSize } from './messageRenderer';
+
+/** Our named MAPI properties: the idempotency key and the provenance of every archived message. */
+export const PROPERTY_SET = '{6f1c4e0b-2a7d-4c35-9e8f-3b5a1d7c9e21}';
+export const ARCHIVE_KEY_PROPERTY = `String ${PROPERTY_SET} Name ArchiveKey`;
+export const ITEM_ID_PROPERTY = `String ${PROPERTY_SET} Name ArchiveItemId`;
+export const RAW_SHA256_PROPERTY = `String ${PROPERTY_SET} Name RawSha256`;
+const MESSAGE_FLAGS = 'Integer 0x0E07';
+const CLIENT_SUBMIT_TIME = 'SystemTime 0x0039';
+const MESSAGE_DELIVERY_TIME = 'SystemTime 0x0E06';
+
+const MB = 1024 * 1024;
+/** Graph: attachments under 3 MB go in a POST; 3 to 150 MB through an upload session. */
+const SESSION_MIN_BYTES = 3 * MB;
+const MAX_ATTACHMENT_BYTES = 150 * MB;
+/** Graph refuses request bodies over 4 MB; a little is kept for the JSON around the content. */
+const REQUEST_BUDGET_BYTES = 4 * MB - 64 * 1024;
+const CHUNK_BYTES = 4 * MB;
+
+/** SHA-256(item id + mailbox): the same item into the same mailbox always has the same key. */
+export function archiveKeyOf(itemId: string, mailbox: string): string {
+  return createHash('sha256').update(`${itemId}\n${mailbox.toLowerCase()}`).digest('hex');
+}
+
+/** Where the sink reads an item's attachment bytes from (the raw copy in Blob Storage). */
+export interface AttachmentReader {
+  /** Decoded bytes of small attachments, for POST bodies. */
+  read(indexes: readonly number[], signal?: AbortSignal): Promise<Map<number, Buffer>>;
+  /** One attachment's decoded bytes as a stream, for upload sessions. */
+  open(index: number, signal?: AbortSignal): Promise<Readable>;
+}
+
+export interface DeliveryJob {
+  item: ArchiveItem;
+  mailbox: string;
+  userId: string;
+  folderId: string;
+  archiveKey: string;
+  /** An earlier attempt may have created the message: look it up before creating. */
+  mayExist: boolean;
+  attachments: AttachmentReader;
+}
+
+export interface DeliveryResult {
+  outcome: 'imported' | 'partial' | 'failed';
+  /** For failures: retrying will not help. */
+  permanent: boolean;
+  messageId?: string;
+  /** Found already in the mailbox (an earlier, unrecorded attempt made it). */
+  recovered: boolean;
+  reason?: string;
+  /** Attachments that stay only in Blob Storage, with why. */
+  keptOutside: { attachment: AttachmentInfo; reason: string }[];
+}
+
+export interface MailboxSinkOptions {
+  folderName: string;
+  limits?: MailboxLimits;
+  retry?: RetryPolicy;
+  fetch?: typeof fetch;
+}
+
+export interface ResolvedUser {
+  id: string;
+  userPrincipalName: string;
+}
+
+type Plan = { inline: AttachmentInfo[]; post: AttachmentInfo[]; session: AttachmentInfo[]; outside: { attachment: AttachmentInfo; reason: string }[] };
+
+/** A Graph failure reduced to what the sink decides on. */
+interface Failure {
+  status: number;
+  code: string;
+  retryAfterMs?: number;
+}
+
+class SinkFailure extends Error {
+  constructor(readonly failure: Failure, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Writes archive items into mailboxes through Microsoft Graph, exactly once per (item, mailbox):
+ * the folder found or created once per mailbox, a non-draft message stamped with its archive
+ * key, attachments inline or by upload session, streamed from the raw copy. Every request goes
+ * through the mailbox's pacer and the one retry policy.
+ */
+export class MailboxSink {
+  private readonly pacers = new Map<string, MailboxPacer>();
+  private readonly users = new Map<string, Promise<ResolvedUser | undefined>>();
+  private readonly folders = new Map<string, Promise<string>>();
+  private readonly retry: RetryPolicy;
+  private readonly limits: MailboxLimits;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: MailboxSinkOptions,
+  ) {
+    this.retry = options.retry ?? new RetryPolicy();
+    this.limits = options.limits ?? OUTLOOK_MAILBOX_LIMITS;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** The Microsoft 365 user behind an address, or undefined when there is none. Cached. */
+  findUser(address: string, signal?: AbortSignal): Promise<ResolvedUser | undefined> {
+    const key = address.toLowerCase();
+    let found = this.users.get(key);
+    if (!found) {
+      found = this.call(key, 0, signal, 'retry', async () => {
+        try {
+          return (await this.client.api(`/users/${encodeURIComponent(key)}`).select('id,userPrincipalName').get()) as ResolvedUser;
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw err;
+        }
+      });
+      this.users.set(key, found);
+      found.catch(() => this.users.delete(key));
+    }
+    return found;
+  }
+
+  /** The archive folder's id in a mailbox: found, else created, else (someone else just created it) found. */
+  ensureFolder(userId: string, signal?: AbortSignal): Promise<string> {
+    let folder = this.folders.get(userId);
+    if (!folder) {
+      folder = this.findOrCreateFolder(userId, signal);
+      this.folders.set(userId, folder);
+      folder.catch(() => this.folders.delete(userId));
+    }
+    return folder;
+  }
+
+  async deliver(job: DeliveryJob, signal?: AbortSignal): Promise<DeliveryResult> {
+    const plan = planAttachments(job.item.attachments);
+    const keptOutside = [...plan.outside];
+    try {
+      const { id: messageId, recovered } = await this.createOnce(job, plan, signal);
+      const present = recovered ? await this.attachmentsOf(job.userId, messageId, signal) : new Set<string>();
+      const missing = (list: AttachmentInfo[]) => list.filter((a) => !present.has(attachmentKey(a.name, a.size)));
+
+      const posts = missing(plan.post);
+      if (posts.length) {
+        const bytes = await job.attachments.read(posts.map((a) => a.index), signal);
+        for (const a of posts) {
+          const refused = await this.postAttachment(job, messageId, a, bytes.get(a.index)!, signal);
+          if (refused) keptOutside.push({ attachment: a, reason: refused });
+        }
+      }
+      for (const a of missing(plan.session)) {
+        const refused = await this.uploadAttachment(job, messageId, a, signal);
+        if (refused) keptOutside.push({ attachment: a, reason: refused });
+      }
+      const notes = keptOutside.filter((k) => !present.has(attachmentKey(noteName(k.attachment), noteOf(job.item, k).length)));
+      for (const k of notes) await this.postNote(job, messageId, k, signal);
+      return {
+        outcome: keptOutside.length ? 'partial' : 'imported',
+        permanent: false,
+        messageId,
+        recovered,
+        keptOutside,
+        reason: keptOutside.length ? keptOutside.map((k) => `${k.attachment.name}: ${k.reason}`).join('; ') : undefined,
+      };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const failure = failureOf(err);
+      return {
+        outcome: 'failed',
+        permanent: isPermanent(failure),
+        recovered: false,
+        keptOutside,
+        reason: `${failure.code || 'Error'} (${failure.status || 'no response'}): ${(err as Error).message}`.slice(0, 500),
+      };
+    }
+  }
+
+  /** Requests, upload bytes and 429s per mailbox, for the run's figures. */
+  stats(): Map<string, PacerStats> {
+    return new Map([...this.pacers].map(([k, p]) => [k, p.stats]));
+  }
+
+  private async findOrCreateFolder(userId: string, signal?: AbortSignal): Promise<string> {
+    const name = this.options.folderName;
+    const find = () =>
+      this.call(userId, 0, signal, 'retry', async () => {
+        const res = (await this.client
+          .api(`/users/${userId}/mailFolders`)
+          .filter(`displayName eq '${name.replace(/'/g, "''")}'`)
+          .select('id,displayName')
+          .get()) as { value: { id: string }[] };
+        return res.value[0]?.id;
+      });
+    const existing = await find();
+    if (existing) return existing;
+    try {
+      // Creating a folder twice is harmless: the second answers ErrorFolderExists.
+      const created = await this.call(userId, 64, signal, 'retry-unknown', () =>
+        this.client.api(`/users/${userId}/mailFolders`).post({ displayName: name }) as Promise<{ id: string }>,
+      );
+      return created.id;
+    } catch (err) {
+      if (failureOf(err).code !== 'ErrorFolderExists') throw err;
+      const raced = await find();
+      if (!raced) throw err;
+      return raced;
+    }
+  }
+
+  /** Creates the message, or finds the one an earlier attempt made; never makes a second copy. */
+  private async createOnce(job: DeliveryJob, plan: Plan, signal?: AbortSignal): Promise<{ id: string; recovered: boolean }> {
+    const inlineBytes = plan.inline.length ? await job.attachments.read(plan.inline.map((a) => a.index), signal) : new Map<number, Buffer>();
+    const body = this.createBody(job, plan, inlineBytes);
+    const text = JSON.stringify(body);
+    let mayExist = job.mayExist;
+    return this.retry.run(
+      async () => {
+        if (mayExist) {
+          const found = await this.findByKey(job, signal);
+          if (found) return { id: found, recovered: true };
+        }
+        try {
+          const created = await this.paced<{ id: string }>(job.userId, Buffer.byteLength(text), signal, () =>
+            this.client.api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`).post(text),
+          );
+          return { id: created.id, recovered: false };
+        } catch (err) {
+          // A create whose answer was lost may have happened: check before trying again.
+          if (classify(err, 'retry-unknown').kind === 'unknown') mayExist = true;
+          throw err;
+        }
+      },
+      (err) => classify(err, 'retry-unknown'),
+      { abortSignal: signal },
+    );
+  }
+
+  private async findByKey(job: DeliveryJob, signal?: AbortSignal): Promise<string | undefined> {
+    return this.call(job.userId, 0, signal, 'retry', async () => {
+      const res = (await this.client
+        .api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`)
+        .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${ARCHIVE_KEY_PROPERTY}' and ep/value eq '${job.archiveKey}')`)
+        .select('id')
+        .top(2)
+        .get()) as { value: { id: string }[] };
+      return res.value[0]?.id;
+    });
+  }
+
+  private async attachmentsOf(userId: string, messageId: string, signal?: AbortSignal): Promise<Set<string>> {
+    return this.call(userId, 0, signal, 'retry', async () => {
+      const res = (await this.client.api(`/users/${userId}/messages/${messageId}/attachments`).select('name,size').get()) as { value: { name: string; size: number }[] };
+      return new Set(res.value.map((a) => attachmentKey(a.name, a.size)));
+    });
+  }
+
+  private createBody(job: DeliveryJob, plan: Plan, inlineBytes: Map<number, Buffer>): Record<string, unknown> {
+    const { item } = job;
+    const rendered = renderMessage(item, { keptOutside: new Set(plan.outside.map((o) => o.attachment.index)) });
+    return {
+      subject: rendered.subject,
+      body: { contentType: 'html', content: rendered.html },
+      from: rendered.from,
+      sender: rendered.from,
+      toRecipients: rendered.to,
+      ccRecipients: rendered.cc,
+      isRead: true,
+      singleValueExtendedProperties: [
+        // Set at create, or the message is a draft for ever: 1 = read, not unsent.
+        { id: MESSAGE_FLAGS, value: '1' },
+        { id: CLIENT_SUBMIT_TIME, value: item.at.toISOString() },
+        { id: MESSAGE_DELIVERY_TIME, value: item.at.toISOString() },
+        { id: ARCHIVE_KEY_PROPERTY, value: job.archiveKey },
+        { id: ITEM_ID_PROPERTY, value: item.id },
+        { id: RAW_SHA256_PROPERTY, value: item.raw.sha256 },
+      ],
+      attachments: plan.inline.map((a) => fileAttachment(a.name, a.contentType, inlineBytes.get(a.index)!)),
+    };
+  }
+
+  /** POSTs a small attachment; returns why it was refused for good, or undefined. */
+  private async postAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, bytes: Buffer, signal?: AbortSignal): Promise<string | undefined> {
+    const text = JSON.stringify(fileAttachment(a.name, a.contentType, bytes));
+    let mayExist = false;
+    try {
+      await this.retry.run(
+        async () => {
+          if (mayExist && (await this.attachmentsOf(job.userId, messageId, signal)).has(attachmentKey(a.name, a.size))) return;
+          try {
+            await this.paced(job.userId, Buffer.byteLength(text), signal, () => this.client.api(`/users/${job.userId}/messages/${messageId}/attachments`).post(text));
+          } catch (err) {
+            if (classify(err, 'retry-unknown').kind === 'unknown') mayExist = true;
+            throw err;
+          }
+        },
+        (err) => classify(err, 'retry-unknown'),
+        { abortSignal: signal },
+      );
+      return undefined;
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+
+  /** Streams one attachment from the raw copy through an upload session in 4 MB ranges. */
+  private async uploadAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      await this.retry.run(
+        async () => {
+          const session = await this.call(job.userId, 256, signal, 'retry-unknown', () =>
+            this.client.api(`/users/${job.userId}/messages/${messageId}/attachments/createUploadSession`).post({
+              AttachmentItem: { attachmentType: 'file', name: a.name, size: a.size, contentType: a.contentType },
+            }) as Promise<{ uploadUrl: string }>,
+          );
+          await this.putRanges(job, session.uploadUrl, a, signal);
+        },
+        (err) => {
+          // A range refused midway restarts the whole session, unless the attachment is now there.
+          const c = classify(err, 'retry-unknown');
+          return c.kind === 'unknown' ? { kind: 'retry', retryAfterMs: c.retryAfterMs } : c;
+        },
+        {
+          abortSignal: signal,
+          onRetry: async () => {
+            if ((await this.attachmentsOf(job.userId, messageId, signal)).has(attachmentKey(a.name, a.size))) throw new AlreadyThere();
+          },
+        },
+      );
+      return undefined;
+    } catch (err) {
+      if (err instanceof AlreadyThere) return undefined;
+      return refusal(err);
+    }
+  }
+
+  private async putRanges(job: DeliveryJob, uploadUrl: string, a: AttachmentInfo, signal?: AbortSignal): Promise<void> {
+    const stream = await job.attachments.open(a.index, signal);
+    let offset = 0;
+    try {
+      for await (const chunk of chunks(stream, CHUNK_BYTES)) {
+        const end = offset + chunk.length - 1;
+        await this.retry.run(
+          () =>
+            this.paced(job.userId, chunk.length, signal, async () => {
+              const res = await this.fetchImpl(uploadUrl, {
+                method: 'PUT',
+                headers: { 'content-range': `bytes ${offset}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
+                body: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length),
+                signal,
+              });
+              if (res.status >= 400) throw await httpFailure(res);
+              await res.arrayBuffer();
+            }),
+          (err) => classify(err, 'retry'),
+          { abortSignal: signal, maxAttempts: 4 },
+        );
+        offset = end + 1;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (offset !== a.size) throw new SinkFailure({ status: 0, code: 'AttachmentLengthMismatch' }, `The raw copy gave ${offset} bytes for "${a.name}", expected ${a.size}.`);
+  }
+
+  private async postNote(job: DeliveryJob, messageId: string, k: { attachment: AttachmentInfo; reason: string }, signal?: AbortSignal): Promise<void> {
+    const note = noteOf(job.item, k);
+    await this.postAttachment(job, messageId, { ...k.attachment, name: noteName(k.attachment), contentType: 'text/plain', size: note.length }, note, signal);
+  }
+
+  /** One Graph call through the mailbox's pacer and the retry policy. */
+  private call<T>(mailbox: string, bytes: number, signal: AbortSignal | undefined, mode: 'retry' | 'retry-unknown', op: () => Promise<T>): Promise<T> {
+    return this.retry.run(() => this.paced(mailbox, bytes, signal, op), (err) => classify(err, mode), { abortSignal: signal });
+  }
+
+  private async paced<T>(mailbox: string, bytes: number, signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
+    const pacer = this.pacerFor(mailbox);
+    const release = await pacer.acquire(bytes, signal);
+    try {
+      const result = await op();
+      pacer.succeeded();
+      return result;
+    } catch (err) {
+      const f = failureOf(err);
+      if (f.status === 429) pacer.throttled(throttleKind(f.code, err), f.retryAfterMs ?? 1000);
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
+  private pacerFor(mailbox: string): MailboxPacer {
+    let pacer = this.pacers.get(mailbox);
+    if (!pacer) {
+      pacer = new MailboxPacer(this.limits);
+      this.pacers.set(mailbox, pacer);
+    }
+    return pacer;
+  }
+}
+
+class AlreadyThere extends Error {}
+
+function planAttachments(attachments: readonly AttachmentInfo[]): Plan {
+  const plan: Plan = { inline: [], post: [], session: [], outside: [] };
+  let budget = REQUEST_BUDGET_BYTES - 256 * 1024; // room for the body and recipients
+  for (const a of [...attachments].sort((x, y) => x.size - y.size)) {
+    const encoded = Math.ceil(a.size / 3) * 4 + 1024;
+    if (a.size > MAX_ATTACHMENT_BYTES) {
+      plan.outside.push({ attachment: a, reason: `larger than the ${MAX_ATTACHMENT_BYTES / MB} MB Microsoft Graph accepts` });
+    } else if (a.size >= SESSION_MIN_BYTES) {
+      plan.session.push(a);
+    } else if (encoded <= budget) {
+      plan.inline.push(a);
+      budget -= encoded;
+    } else if (encoded <= REQUEST_BUDGET_BYTES) {
+      plan.post.push(a);
+    } else {
+      // Just under 3 MB: too big for a 4 MB request once encoded, too small for an upload session.
+      plan.outside.push({ attachment: a, reason: 'its size falls between what Microsoft Graph takes in one request and in an upload session' });
+    }
+  }
+  const byIndex = (x: AttachmentInfo, y: AttachmentInfo) => x.index - y.index;
+  plan.inline.sort(byIndex);
+  plan.post.sort(byIndex);
+  plan.session.sort(byIndex);
+  return plan;
+}
+
+function fileAttachment(name: string, contentType: string, bytes: Buffer) {
+  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentBytes: bytes.toString('base64') };
+}
+
+function attachmentKey(name: string, size: number): string {
+  return `${name}\u0000${size}`;
+}
+
+function noteName(a: AttachmentInfo): string {
+  return `${a.name} (not attached).txt`;
+}
+
+function noteOf(item: ArchiveItem, k: { attachment: AttachmentInfo; reason: string }): Buffer {
+  const a = k.attachment;
+  return Buffer.from(
+    [
+      `The attachment "${a.name}" of this archived item is not attached to this message: ${k.reason}.`,
+      'It is kept, unaltered, in the archive\'s raw item storage.',
+      '',
+      `Name: ${a.name}`,
+      `Type: ${a.contentType}`,
+      `Size: ${a.size} bytes (${formatSize(a.size)})`,
+      `SHA-256: ${a.sha256}`,
+      `Archive item: ${item.id}`,
+      `Raw item SHA-256: ${item.raw.sha256}`,
+      '',
+    ].join('\r\n'),
+    'utf8',
+  );
+}
+
+async function* chunks(stream: Readable, size: number): AsyncIterable<Buffer> {
+  let pending: Buffer[] = [];
+  let length = 0;
+  for await (const piece of stream) {
+    let buf = piece as Buffer;
+    while (buf.length) {
+      const take = Math.min(size - length, buf.length);
+      pending.push(buf.subarray(0, take));
+      length += take;
+      buf = buf.subarray(take);
+      if (length === size) {
+        yield Buffer.concat(pending);
+        pending = [];
+        length = 0;
+      }
+    }
+  }
+  if (length) yield Buffer.concat(pending);
+}
+
+async function httpFailure(res: Response): Promise<SinkFailure> {
+  let code = '';
+  let message = `HTTP ${res.status}`;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? '';
+    message = body.error?.message ?? message;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  return new SinkFailure({ status: res.status, code, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) }, message);
+}
+
+function statusOf(err: unknown): number {
+  return failureOf(err).status;
+}
+
+function failureOf(err: unknown): Failure {
+  if (err instanceof SinkFailure) return err.failure;
+  const e = err as { statusCode?: number; code?: string; headers?: Headers | Record<string, string> };
+  const headers = e.headers;
+  const retryAfter = headers && (typeof (headers as Headers).get === 'function' ? (headers as Headers).get('retry-after') : (headers as Record<string, string>)['retry-after']);
+  return { status: typeof e.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : 0, code: typeof e.code === 'string' ? e.code : '', retryAfterMs: parseRetryAfter(retryAfter) };
+}
+
+/**
+ * 429 and a refused connection never applied anything: repeat. A lost answer, a timeout or a 5xx
+ * may have applied the request: `retry-unknown` callers check before repeating.
+ */
+function classify(err: unknown, mode: 'retry' | 'retry-unknown'): FailureClass {
+  const f = failureOf(err);
+  if (f.status === 429) return { kind: 'retry', retryAfterMs: 0 };
+  if (f.status === 0 || f.status >= 500) {
+    if ((err as { name?: string }).name === 'AbortError') return { kind: 'fatal' };
+    return mode === 'retry-unknown' ? { kind: 'unknown', retryAfterMs: f.retryAfterMs } : { kind: 'retry', retryAfterMs: f.retryAfterMs };
+  }
+  if (f.status === 401) return { kind: 'retry' }; // a token that just expired; the credential renews it
+  return { kind: 'fatal' };
+}
+
+function isPermanent(f: Failure): boolean {
+  return f.status >= 400 && f.status < 500 && f.status !== 429 && f.status !== 401 && f.status !== 408;
+}
+
+/** Why the mailbox will not take an attachment for good, or rethrows what retrying may mend. */
+function refusal(err: unknown): string {
+  const f = failureOf(err);
+  if (f.code === 'ErrorMessageSizeExceeded' || f.status === 413) return 'the mailbox refused it: the message would exceed its maximum size';
+  if (isPermanent(f)) return `Microsoft Graph refused it (${f.code || f.status})`;
+  throw err;
+}
+
+function throttleKind(code: string, err: unknown): ThrottleKind {
+  const message = String((err as Error).message ?? '').toLowerCase();
+  if (message.includes('concurren')) return 'concurrency';
+  if (message.includes('upload')) return 'upload';
+  if (code === 'ApplicationThrottled' || message.includes('request')) return 'rate';
+  return 'other';
+}
