@@ -7,6 +7,10 @@ export type ImporterErrorCode =
   | 'RunInProgress'
   | 'SourceAuthFailed'
   | 'SourceUnavailable'
+  /** TeleMessage answered in a way the connector does not understand, or refused a request as invalid. */
+  | 'SourceProtocolError'
+  /** A kept raw item could not be read back whole (storage trouble, not a broken item). */
+  | 'RawItemUnreadable'
   | 'MalformedItem'
   | 'MailboxRejected'
   | 'NotFound'

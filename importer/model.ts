@@ -54,6 +54,12 @@ export interface ArchiveItem {
   network?: string;
   direction?: 'inbound' | 'outbound';
   durationSeconds?: number;
+  /** Calls only: a missed call has a duration of 0. */
+  callStatus?: 'answered' | 'missed';
+  /** E.164 of the archived line that carried the item (TeleMessage's source user). */
+  subscriber?: string;
+  /** Chat items: the messaging app and, for groups, the group's name. */
+  chat?: { app: string; group?: string };
   participants: Participant[];
   subject: string;
   text: string;

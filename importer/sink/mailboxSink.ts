@@ -352,7 +352,7 @@ export class MailboxSink {
               const res = await this.fetchImpl(uploadUrl, {
                 method: 'PUT',
                 headers: { 'content-range': `bytes ${offset}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
-                body: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length),
+                body: new Uint8Array(chunk),
                 signal,
               });
               if (res.status >= 400) throw await httpFailure(res);
