@@ -25,16 +25,48 @@ export interface UnmappedSighting {
 export const MAX_PENDING_IDS = 50;
 
 /**
+ * A run's unmapped sightings, aggregated per number in memory: bounded by the number of distinct
+ * numbers, not by the day's volume.
+ */
+export class UnmappedTally {
+  private readonly byNumber = new Map<string, { count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }>();
+
+  add(s: UnmappedSighting): void {
+    const t = this.byNumber.get(s.number);
+    if (!t) {
+      this.byNumber.set(s.number, { count: 1, first: s, last: s, recent: [s] });
+      return;
+    }
+    t.count++;
+    if (s.at < t.first.at) t.first = s;
+    if (s.at >= t.last.at) t.last = { ...s, name: s.name ?? t.last.name, email: s.email ?? t.last.email };
+    t.recent.push(s);
+    if (t.recent.length > MAX_PENDING_IDS) t.recent.shift();
+  }
+
+  get size(): number {
+    return this.byNumber.size;
+  }
+
+  entries(): { number: string; count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }[] {
+    return [...this.byNumber].map(([number, t]) => ({ number, ...t }));
+  }
+}
+
+/**
  * Unmapped numbers per connector. A run gathers sightings in memory and merges them once per
  * number with an ETag-checked read-modify-write, retried when another writer got there first.
  */
 export class UnmappedStore {
   constructor(private readonly table: TableClient) {}
 
-  async record(connectorId: string, sightings: readonly UnmappedSighting[]): Promise<void> {
-    const byNumber = new Map<string, UnmappedSighting[]>();
-    for (const s of sightings) byNumber.set(s.number, [...(byNumber.get(s.number) ?? []), s]);
-    for (const [number, list] of byNumber) await this.merge(connectorId, number, list);
+  async record(connectorId: string, sightings: readonly UnmappedSighting[] | UnmappedTally): Promise<void> {
+    let tally = sightings;
+    if (!(tally instanceof UnmappedTally)) {
+      tally = new UnmappedTally();
+      for (const s of sightings as readonly UnmappedSighting[]) tally.add(s);
+    }
+    for (const t of tally.entries()) await this.merge(connectorId, t.number, t);
   }
 
   async list(connectorId: string): Promise<UnmappedNumber[]> {
@@ -50,7 +82,7 @@ export class UnmappedStore {
     });
   }
 
-  private async merge(connectorId: string, number: string, list: UnmappedSighting[]): Promise<void> {
+  private async merge(connectorId: string, number: string, t: { count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let current: (UnmappedNumber & { etag?: string }) | undefined;
       try {
@@ -59,16 +91,17 @@ export class UnmappedStore {
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       }
-      const sorted = [...list].sort((a, b) => a.at.getTime() - b.at.getTime());
-      const last = sorted[sorted.length - 1];
+      const sorted = [...t.recent].sort((a, b) => a.at.getTime() - b.at.getTime());
+      const last = t.last;
       // A replayed item is not counted twice (as far as the kept ids reach back).
       const known = new Set(current?.pendingItemIds ?? []);
-      const fresh = new Set(sorted.map((s) => s.itemId).filter((id) => !known.has(id)));
+      const repeated = new Set(sorted.map((s) => s.itemId).filter((id) => known.has(id))).size;
+      const distinctRecent = new Set(sorted.map((s) => s.itemId)).size;
       const ids = [...(current?.pendingItemIds ?? []), ...sorted.map((s) => s.itemId)];
       const next: UnmappedNumber = {
         number,
-        itemCount: (current?.itemCount ?? 0) + fresh.size,
-        firstSeen: new Date(Math.min(current?.firstSeen.getTime() ?? Infinity, sorted[0].at.getTime())),
+        itemCount: (current?.itemCount ?? 0) + t.count - (sorted.length - distinctRecent) - repeated,
+        firstSeen: new Date(Math.min(current?.firstSeen.getTime() ?? Infinity, t.first.at.getTime())),
         lastSeen: new Date(Math.max(current?.lastSeen.getTime() ?? 0, last.at.getTime())),
         pendingItemIds: [...new Set(ids)].slice(-MAX_PENDING_IDS),
         lastName: last.name ?? current?.lastName,

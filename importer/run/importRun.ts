@@ -1,0 +1,353 @@
+import type { Readable } from 'node:stream';
+import { ImporterError } from '../errors';
+import type { ArchiveItem, RunCounts, RunTrigger, SourceItemRef, TimeWindow } from '../model';
+import type { ArchiveSource } from '../source/archiveSource';
+import { parseRawItem } from '../parse/itemParser';
+import { fanOut, type MappingRules } from '../mapping/participantMapper';
+import { archiveKeyOf, type DeliveryResult, type MailboxSink } from '../sink/mailboxSink';
+import type { StageResult } from '../stage/rawStore';
+import { isFinal, type DeliveryRecord, type ItemRecord } from '../state/deliveryLedger';
+import { EMPTY_COUNTS, type RunRecord } from '../state/runsStore';
+import type { RunLogRow } from '../state/runLogStore';
+import { UnmappedTally } from '../state/unmappedStore';
+import { acquireRunLease } from '../state/runLease';
+import type { ConnectorSettings } from '../state/connectorStore';
+import type { ImporterStores } from './importerStores';
+import { attachmentReader } from './itemAttachments';
+
+/** The log lines a run writes; pino's logger fits. */
+export interface RunLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunProgress {
+  runId: string;
+  counts: RunCounts;
+  itemsDone: number;
+}
+
+export interface ImportContext {
+  connectorId: string;
+  stores: ImporterStores;
+  source: ArchiveSource;
+  /** A fresh sink per run: it caches users and folders for the run only. */
+  createSink(folderName: string): MailboxSink;
+  log: RunLogger;
+  /** What "now" is for the window a scheduled run covers; the real clock unless a test pins it. */
+  now?: () => Date;
+  /** Items handled at once; each may wait on several mailboxes. */
+  itemWorkers?: number;
+  leaseSeconds?: number;
+  downloadAttempts?: number;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export interface RunRequest {
+  trigger: RunTrigger;
+  /** Entra object id of the person who asked, or "scheduler". */
+  requestedBy: string;
+  /** For backfills and manual runs of a chosen window. */
+  window?: TimeWindow;
+  /** For reruns: the run whose window is replayed. */
+  rerunOf?: string;
+  abortSignal?: AbortSignal;
+}
+
+const DAY_MS = 86_400_000;
+const PROGRESS_EVERY_MS = 2_000;
+const RUN_LOG_BATCH = 100;
+
+/**
+ * One run of a connector: every item archived in the window is staged, parsed, mapped and
+ * written to each mapped participant's mailbox. The ledger records a delivery as pending before
+ * the mailbox is written, so after a crash the replay looks the message up instead of writing it
+ * twice. The checkpoint moves only when every item of the window is final.
+ */
+export async function runImport(ctx: ImportContext, request: RunRequest): Promise<RunRecord> {
+  const now = ctx.now ?? (() => new Date());
+  const { stores } = ctx;
+  const lease = await acquireRunLease(stores.locks, ctx.connectorId, { durationSeconds: ctx.leaseSeconds });
+  try {
+    await markInterrupted(ctx);
+    const settings = (await stores.connectors.getOrDefault(ctx.connectorId)).value;
+    const window = await resolveWindow(ctx, request, now());
+    const run = await stores.runs.create({
+      connectorId: ctx.connectorId,
+      trigger: request.trigger,
+      window,
+      requestedBy: request.requestedBy,
+      rerunOf: request.rerunOf,
+    });
+    await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
+    ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
+
+    const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
+    const execution = new RunExecution(ctx, settings, run, signal);
+    try {
+      const { nonFinal } = await execution.execute();
+      run.status = nonFinal > 0 ? 'failed' : run.counts.failed > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
+      if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
+      else await advanceCheckpoint(ctx, window, run);
+    } catch (err) {
+      run.status = 'failed';
+      run.error = describe(err);
+      ctx.log.error({ runId: run.runId, err: { message: describe(err), code: (err as { code?: string }).code } }, 'run failed');
+    }
+    run.endedAt = new Date();
+    await stores.runs.update(run);
+    await stores.audit.append({ actor: request.requestedBy, action: 'run.ended', connectorId: ctx.connectorId, detail: { runId: run.runId, status: run.status, counts: run.counts, error: run.error } });
+    ctx.log.info({ runId: run.runId, status: run.status, counts: run.counts }, 'run ended');
+    return run;
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Runs left "running" by a process that died: the lease is ours now, so they are over. */
+async function markInterrupted(ctx: ImportContext): Promise<void> {
+  for (const run of await ctx.stores.runs.list(ctx.connectorId, 10)) {
+    if (run.status !== 'running') continue;
+    run.status = 'interrupted';
+    run.error = 'The process running it stopped before the end; the next run picks up where it left off.';
+    await ctx.stores.runs.update(run);
+  }
+}
+
+async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date): Promise<TimeWindow> {
+  if (request.trigger === 'rerun') {
+    if (!request.rerunOf) throw new ImporterError('NotFound', 'A rerun names the run it repeats.');
+    return (await ctx.stores.runs.get(ctx.connectorId, request.rerunOf)).window;
+  }
+  if (request.window) {
+    if (!(request.window.from < request.window.to)) throw new ImporterError('Conflict', 'The window must end after it starts.');
+    return request.window;
+  }
+  // Everything since the checkpoint: a day the service was down is caught up, not skipped.
+  const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
+  const to = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  return { from: checkpoint?.value ?? new Date(to.getTime() - DAY_MS), to };
+}
+
+async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: RunRecord): Promise<void> {
+  const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
+  // Only a window that starts at or before the checkpoint extends it without leaving a gap.
+  if (checkpoint && window.from > checkpoint.value) return;
+  if (!checkpoint && run.trigger === 'backfill') return;
+  await ctx.stores.connectors.advanceCheckpoint(ctx.connectorId, window.to);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class RunExecution {
+  private readonly counts: RunCounts = { ...EMPTY_COUNTS };
+  private readonly tally = new UnmappedTally();
+  private readonly seen = new Set<string>();
+  private runLog: RunLogRow[] = [];
+  private nonFinal = 0;
+  private itemsDone = 0;
+  private immutabilityRecorded = false;
+  private lastProgress = 0;
+  private readonly sink: MailboxSink;
+  private rules!: MappingRules;
+
+  constructor(
+    private readonly ctx: ImportContext,
+    private readonly settings: ConnectorSettings,
+    private readonly run: RunRecord,
+    private readonly signal: AbortSignal,
+  ) {
+    this.sink = ctx.createSink(settings.folderName);
+    run.counts = this.counts;
+  }
+
+  async execute(): Promise<{ nonFinal: number }> {
+    const { stores, source } = this.ctx;
+    const custom = await stores.mappings.load(this.settings.mappingVersion);
+    this.rules = { custom, automatic: this.settings.automaticMapping, findUser: (address) => this.sink.findUser(address, this.signal) };
+
+    const workers = this.ctx.itemWorkers ?? 32;
+    const inFlight = new Set<Promise<void>>();
+    try {
+      for await (const ref of source.list(this.run.window, { abortSignal: this.signal })) {
+        while (inFlight.size >= workers) await Promise.race(inFlight);
+        const work: Promise<void> = this.processItem(ref).finally(() => inFlight.delete(work));
+        inFlight.add(work);
+      }
+    } finally {
+      await Promise.allSettled(inFlight);
+      await this.flush(true);
+    }
+    this.signal.throwIfAborted();
+    return { nonFinal: this.nonFinal };
+  }
+
+  private async processItem(ref: SourceItemRef): Promise<void> {
+    this.counts.availableFromSource++;
+    try {
+      if (this.seen.has(ref.id)) {
+        // The source offered the same item twice in one listing.
+        this.counts.skippedDuplicates++;
+        return;
+      }
+      this.seen.add(ref.id);
+      await this.handle(ref);
+    } catch (err) {
+      if (this.signal.aborted) throw err;
+      this.nonFinal++;
+      this.counts.failed++;
+      this.logRow({ itemId: ref.id, sourceUserId: '', outcome: 'failed', reason: `Not completed, will be retried: ${describe(err)}`.slice(0, 500), at: new Date() });
+      this.ctx.log.warn({ runId: this.run.runId, itemId: ref.id, err: { message: describe(err), code: (err as { code?: string }).code } }, 'item not completed');
+    } finally {
+      this.itemsDone++;
+      await this.flush(false);
+    }
+  }
+
+  private async handle(ref: SourceItemRef): Promise<void> {
+    const { stores, connectorId } = { stores: this.ctx.stores, connectorId: this.ctx.connectorId };
+    const prior = await stores.ledger.getItem(connectorId, ref.id, ref.archivedAt);
+    const remap = prior.item?.hadUnmapped === true && prior.item.mappingVersion !== this.settings.mappingVersion;
+    if (prior.item?.status === 'final' && !remap) {
+      this.counts.skippedDuplicates += prior.deliveries.length;
+      return;
+    }
+
+    const staged = await this.stage(ref);
+    let item: ArchiveItem;
+    try {
+      item = await parseRawItem(await stores.raw.open(staged.sha256, { abortSignal: this.signal }), { sha256: staged.sha256, size: staged.size, ref });
+    } catch (err) {
+      if (!(err instanceof ImporterError && err.code === 'MalformedItem')) throw err;
+      // Kept as raw, recorded, never retried: the bytes will not change.
+      this.counts.failed++;
+      this.logRow({ itemId: ref.id, sourceUserId: '', outcome: 'malformed', reason: err.message, at: new Date() });
+      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { reason: `Malformed: ${err.message}` }), []);
+      return;
+    }
+
+    const { recipients, unmapped } = await fanOut(item, this.rules);
+    for (const u of unmapped) {
+      this.counts.unmapped++;
+      const key = u.participant.number ?? u.participant.email ?? 'unknown';
+      if (!prior.item) this.tally.add({ number: key, itemId: item.id, at: item.at, name: u.participant.name, email: u.participant.email, reason: u.reason });
+      this.logRow({ itemId: item.id, sourceUserId: key, outcome: 'unmapped', reason: u.reason, at: new Date() });
+    }
+    const hadUnmapped = unmapped.length > 0;
+    if (recipients.length === 0) {
+      this.counts.notImported++;
+      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox' }), []);
+      return;
+    }
+
+    this.counts.afterFanOut += recipients.length;
+    const priorByKey = new Map(prior.deliveries.map((d) => [d.archiveKey, d]));
+    const todo = recipients
+      .map((r) => ({ recipient: r, key: archiveKeyOf(item.id, r.mailbox) }))
+      .filter(({ key }) => {
+        const done = priorByKey.get(key);
+        return !(done && isFinal(done));
+      });
+    this.counts.skippedDuplicates += recipients.length - todo.length;
+
+    // Intent first: should the process die after a create, the replay knows to look before writing.
+    const pending: DeliveryRecord[] = todo.map(({ recipient, key }) => ({
+      archiveKey: key,
+      itemId: item.id,
+      mailbox: recipient.mailbox,
+      status: 'pending',
+      attempts: (priorByKey.get(key)?.attempts ?? 0) + 1,
+      runId: this.run.runId,
+    }));
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped }), pending);
+
+    const reader = attachmentReader(stores.raw, staged.sha256);
+    const results = await Promise.all(
+      todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
+        try {
+          const folderId = await this.sink.ensureFolder(recipient.userId, this.signal);
+          return await this.sink.deliver(
+            { item, mailbox: recipient.mailbox, userId: recipient.userId, folderId, archiveKey: key, mayExist: prior.item !== undefined, attachments: reader },
+            this.signal,
+          );
+        } catch (err) {
+          if (this.signal.aborted) throw err;
+          return { outcome: 'failed', permanent: false, recovered: false, keptOutside: [], reason: describe(err) };
+        }
+      }),
+    );
+
+    const finished = pending.map((d, i): DeliveryRecord => {
+      const r = results[i];
+      const record: DeliveryRecord = { ...d, status: r.outcome, permanent: r.outcome === 'failed' ? r.permanent : undefined, messageId: r.messageId, reason: r.reason };
+      const source = sourceUserOf(item);
+      if (r.outcome === 'imported') this.counts.imported++;
+      else if (r.outcome === 'partial') {
+        this.counts.partiallyImported++;
+        this.logRow({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'partial', reason: r.reason ?? 'an attachment could not be archived', at: new Date() });
+      } else {
+        this.counts.failed++;
+        this.logRow({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'failed', reason: r.reason ?? 'failed', at: new Date() });
+      }
+      return record;
+    });
+    const allFinal = finished.every(isFinal) && prior.deliveries.filter((d) => !finished.some((f) => f.archiveKey === d.archiveKey)).every(isFinal);
+    if (!allFinal) this.nonFinal++;
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished);
+  }
+
+  /** Downloads and keeps the raw item, again if the transfer breaks off. */
+  private async stage(ref: SourceItemRef): Promise<StageResult> {
+    const attempts = this.ctx.downloadAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      let body: Readable | undefined;
+      try {
+        body = await this.ctx.source.download(ref, { abortSignal: this.signal });
+        const staged = await this.ctx.stores.raw.stage(body, { expectedSize: ref.sizeBytes, abortSignal: this.signal });
+        await this.recordImmutability(staged.sha256);
+        return staged;
+      } catch (err) {
+        body?.destroy();
+        if (attempt >= attempts || this.signal.aborted || (err instanceof ImporterError && err.code === 'SourceAuthFailed')) throw err;
+      }
+    }
+  }
+
+  private async recordImmutability(sha256: string): Promise<void> {
+    if (this.immutabilityRecorded) return;
+    this.immutabilityRecorded = true;
+    this.run.immutability = await this.ctx.stores.raw.describeImmutability(sha256);
+  }
+
+  private itemRecord(ref: SourceItemRef, staged: StageResult, status: ItemRecord['status'], extra: Partial<ItemRecord>): ItemRecord {
+    return { itemId: ref.id, archivedAt: ref.archivedAt, status, rawSha256: staged.sha256, mappingVersion: this.settings.mappingVersion, runId: this.run.runId, ...extra };
+  }
+
+  private logRow(row: RunLogRow): void {
+    this.runLog.push(row);
+  }
+
+  private async flush(force: boolean): Promise<void> {
+    if (this.runLog.length >= RUN_LOG_BATCH || (force && this.runLog.length)) {
+      const rows = this.runLog;
+      this.runLog = [];
+      await this.ctx.stores.runLog.append(this.run.runId, rows);
+    }
+    if (force && this.tally.size) await this.ctx.stores.unmapped.record(this.ctx.connectorId, this.tally);
+    const t = Date.now();
+    if (force || t - this.lastProgress >= PROGRESS_EVERY_MS) {
+      this.lastProgress = t;
+      if (!force) await this.ctx.stores.runs.update(this.run);
+      this.ctx.onProgress?.({ runId: this.run.runId, counts: { ...this.counts }, itemsDone: this.itemsDone });
+    }
+  }
+}
+
+/** The source user of an item for the run log: its sender's number or email. */
+function sourceUserOf(item: ArchiveItem): string {
+  const from = item.participants.find((p) => p.role === 'from') ?? item.participants[0];
+  return from?.number ?? from?.email ?? '';
+}

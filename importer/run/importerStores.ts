@@ -1,0 +1,50 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { AuditTrail } from '../audit/auditTrail';
+import { RawStore } from '../stage/rawStore';
+import { ConnectorStore } from '../state/connectorStore';
+import { DeliveryLedger } from '../state/deliveryLedger';
+import { MappingStore } from '../state/mappingStore';
+import { RunLogStore } from '../state/runLogStore';
+import { RunsStore } from '../state/runsStore';
+import type { StorageAccount } from '../state/storageAccount';
+import { CONTAINERS, TABLES } from '../state/tableNames';
+import { UnmappedStore } from '../state/unmappedStore';
+
+/** Every store the importer keeps its state in, opened once. */
+export interface ImporterStores {
+  connectors: ConnectorStore;
+  mappings: MappingStore;
+  runs: RunsStore;
+  ledger: DeliveryLedger;
+  runLog: RunLogStore;
+  unmapped: UnmappedStore;
+  raw: RawStore;
+  audit: AuditTrail;
+  locks: ContainerClient;
+}
+
+export async function openStores(storage: StorageAccount, options: { tmpDir?: string } = {}): Promise<ImporterStores> {
+  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, raw, audit, locks] = await Promise.all([
+    storage.table(TABLES.connector),
+    storage.table(TABLES.mappings),
+    storage.table(TABLES.runs),
+    storage.table(TABLES.deliveries),
+    storage.table(TABLES.runLog),
+    storage.table(TABLES.unmapped),
+    storage.container(CONTAINERS.raw),
+    storage.container(CONTAINERS.audit),
+    storage.container(CONTAINERS.locks),
+  ]);
+  const connectors = new ConnectorStore(connectorTable);
+  return {
+    connectors,
+    mappings: new MappingStore(mappingTable, connectors),
+    runs: new RunsStore(runTable),
+    ledger: new DeliveryLedger(deliveryTable),
+    runLog: new RunLogStore(runLogTable),
+    unmapped: new UnmappedStore(unmappedTable),
+    raw: new RawStore(raw, { tmpDir: options.tmpDir }),
+    audit: new AuditTrail(audit),
+    locks,
+  };
+}

@@ -1,0 +1,153 @@
+// A whole importer on this machine for tests: Azurite, the three emulators, the product's stores,
+// source and sink, wired only through URLs and connection strings, as production is.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
+import { startSigninEmulator, type SigninEmulator } from '../../emulators/signin/server';
+import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../emulators/graph/server';
+import { startTeleMessageEmulator, type TeleMessageEmulator, type TeleMessageEmulatorOptions } from '../../emulators/telemessage/server';
+import { renderMappingCsv, type Employee } from '../../emulators/telemessage/population';
+import { StorageAccount } from '../../importer/state/storageAccount';
+import { openStores, type ImporterStores } from '../../importer/run/importerStores';
+import { LocalSecretStore } from '../../importer/secrets/secretStore';
+import { TeleMessageSource } from '../../importer/source/telemessageSource';
+import { createGraphClient } from '../../importer/sink/graphClient';
+import { MailboxSink } from '../../importer/sink/mailboxSink';
+import { RetryPolicy } from '../../importer/retryPolicy';
+import { parseMappingCsv } from '../../importer/mapping/csvMapping';
+import type { ImportContext, RunLogger } from '../../importer/run/importRun';
+import type { MailboxLimits } from '../../importer/sink/mailboxPacer';
+
+export const TENANT = '0f3c2b1a-9e8d-4c7b-a6f5-e4d3c2b1a0f9';
+export const APP = { tenantId: TENANT, clientId: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d', clientSecret: 'harness-client-secret', roles: ['Mail.ReadWrite', 'User.Read.All'] };
+export const TM_USER = 'archiver@contoso.example';
+export const TM_PASSWORD = 'harness-telemessage-password';
+export const CONNECTOR = 'default';
+
+export interface HarnessOptions {
+  telemessage?: Partial<TeleMessageEmulatorOptions>;
+  graph?: Partial<Omit<GraphEmulatorOptions, 'auth' | 'users'>>;
+  /** Employees that are no Microsoft 365 user (leavers). Default: the last one. */
+  leavers?: (staff: Employee[]) => Employee[];
+  /** Employees in the custom mapping CSV. Default: the first 70 %. */
+  mapped?: (staff: Employee[]) => Employee[];
+  automaticMapping?: boolean;
+  /** Mailboxes whose maximum message size is raised to 150 MB. */
+  bigMailboxes?: (staff: Employee[]) => Employee[];
+}
+
+export interface Harness {
+  azurite: RunningAzurite;
+  signin: SigninEmulator;
+  graph: GraphEmulator;
+  telemessage: TeleMessageEmulator;
+  stores: ImporterStores;
+  storage: StorageAccount;
+  secrets: LocalSecretStore;
+  tmpDir: string;
+  staff: Employee[];
+  users: Set<string>;
+  mappedNumbers: Map<string, string>;
+  /** The environment for an importer process (CLI) of this harness. */
+  env: Record<string, string>;
+  context(overrides?: Partial<ImportContext>): ImportContext;
+  close(): Promise<void>;
+}
+
+export const quietLog: RunLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ena-harness-'));
+  const azurite = await startAzurite({ inMemory: true });
+  const signin = await startSigninEmulator({ apps: [APP] });
+  const telemessage = await startTeleMessageEmulator({
+    seed: 'harness',
+    credentials: { username: TM_USER, password: TM_PASSWORD },
+    population: { employees: 12 },
+    traffic: { itemsPerDay: 120, hugeAttachments: [] },
+    days: ['2026-11-23', '2026-11-24'],
+    now: new Date('2026-11-25T00:00:00Z'),
+    ...options.telemessage,
+  });
+  const staff = telemessage.population.employees;
+  const leavers = new Set((options.leavers ?? ((s) => s.slice(-1)))(staff).map((e) => e.id));
+  const big = new Set((options.bigMailboxes ?? (() => []))(staff).map((e) => e.id));
+  const graphUsers = staff
+    .filter((e) => !leavers.has(e.id))
+    .map((e, i) => ({ id: `user-${i + 1}`, userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}`, maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined }));
+  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: graphUsers, ...options.graph });
+
+  const storage = new StorageAccount({ connectionString: azurite.connectionString });
+  const stores = await openStores(storage, { tmpDir });
+  const keyFile = path.join(tmpDir, 'secret.key');
+  const secrets = new LocalSecretStore(keyFile);
+  await secrets.set('telemessage-password', TM_PASSWORD);
+
+  const mappedStaff = (options.mapped ?? ((s) => s.slice(0, Math.ceil(s.length * 0.7))))(staff);
+  const entries = parseMappingCsv(renderMappingCsv(mappedStaff));
+  const current = await stores.connectors.getOrDefault(CONNECTOR);
+  const etag = await stores.connectors.save({ ...current.value, automaticMapping: options.automaticMapping ?? true, telemessageUsername: TM_USER, telemessageSecretName: 'telemessage-password' }, current.etag);
+  await stores.mappings.replace(CONNECTOR, entries, etag);
+
+  const env = {
+    STORAGE_CONNECTION_STRING: azurite.connectionString,
+    TENANT_ID: TENANT,
+    CLIENT_ID: APP.clientId,
+    CLIENT_SECRET: APP.clientSecret,
+    AUTHORITY_HOST: signin.authorityHost,
+    GRAPH_BASE_URL: graph.url,
+    TELEMESSAGE_BASE_URL: telemessage.url,
+    LOCAL_SECRET_KEY_FILE: keyFile,
+  };
+
+  return {
+    azurite,
+    signin,
+    graph,
+    telemessage,
+    stores,
+    storage,
+    secrets,
+    tmpDir,
+    staff,
+    users: new Set(graphUsers.map((u) => u.userPrincipalName)),
+    mappedNumbers: new Map(entries.map((e) => [e.number, e.mailbox])),
+    env,
+    context: (overrides = {}) => ({
+      connectorId: CONNECTOR,
+      stores,
+      source: new TeleMessageSource({ baseUrl: telemessage.url, username: TM_USER, password: () => secrets.get('telemessage-password'), pageSize: 50, retry: new RetryPolicy({ baseDelayMs: 20, maxDelayMs: 200 }) }),
+      createSink: (folderName: string) =>
+        new MailboxSink(createGraphClient({ tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: signin.authorityHost, graphBaseUrl: graph.url }), {
+          folderName,
+          retry: new RetryPolicy({ baseDelayMs: 20, maxDelayMs: 500 }),
+          limits: options.graph?.timeScale ? scaledLimits(options.graph.timeScale) : undefined,
+        }),
+      log: quietLog,
+      now: () => telemessage.now(),
+      leaseSeconds: 15,
+      ...overrides,
+    }),
+    close: async () => {
+      await Promise.allSettled([graph.close(), telemessage.close(), signin.close()]);
+      await azurite.stop();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function scaledLimits(timeScale: number): MailboxLimits {
+  return { concurrentRequests: 4, requestsPerWindow: 10_000, requestWindowMs: 600_000 * timeScale, uploadBytesPerWindow: 150 * 1024 * 1024, uploadWindowMs: 300_000 * timeScale };
+}
+
+/** Which mailboxes an item must reach, worked out from the population independently of the product. */
+export function expectedMailboxes(h: Harness, item: { participants: { number: string; email?: string }[] }, automatic = true): string[] {
+  const out = new Set<string>();
+  for (const p of item.participants) {
+    const custom = h.mappedNumbers.get(p.number);
+    if (custom && h.users.has(custom)) out.add(custom);
+    else if (automatic && p.email && h.users.has(p.email.toLowerCase())) out.add(p.email.toLowerCase());
+  }
+  return [...out].sort();
+}
