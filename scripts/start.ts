@@ -7,6 +7,8 @@ import path from 'node:path';
 import { ensureLocalTls } from '../emulators/tls/localCa';
 import { startAzurite } from '../emulators/storage/azurite';
 import type { LocalStackInfo } from '../emulators/localStack';
+import { loadConfig } from '../server/config';
+import { createConfiguredImporter } from '../server/importerFactory';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002 };
@@ -31,22 +33,31 @@ async function main(): Promise<void> {
   children.push(stackChild);
   const stack = await readReadyLine<LocalStackInfo>(stackChild, 'emulators');
 
+  const serverEnv: Record<string, string> = {
+    NODE_EXTRA_CA_CERTS: tls.caPath,
+    PORT: String(PORTS.server),
+    PUBLIC_URL: `http://localhost:${PORTS.server}`,
+    LOCAL_DEV_UNAUTHENTICATED: 'true',
+    STORAGE_CONNECTION_STRING: azurite.connectionString,
+    TENANT_ID: stack.tenantId,
+    CLIENT_ID: stack.clientId,
+    CLIENT_SECRET: stack.clientSecret,
+    AUTHORITY_HOST: stack.signinUrl,
+    GRAPH_BASE_URL: stack.graphUrl,
+    TELEMESSAGE_BASE_URL: stack.telemessageUrl,
+    LOCAL_SECRET_KEY_FILE: path.join(ROOT, '.local', 'secret.key'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+  // `npm run archive` picks this up to talk to the same local stack; it holds local secrets only.
+  fs.writeFileSync(path.join(ROOT, '.local', 'server.env'), JSON.stringify(serverEnv, null, 2), { mode: 0o600 });
+  const seeded = await seedLocalConnector(serverEnv, stack);
+
   step('server');
   const serverChild = spawn(process.execPath, ['--disable-warning=DEP0111', '--import', 'tsx', path.join(ROOT, 'server', 'index.ts')], {
     cwd: ROOT,
     env: {
-      ...childEnv,
-      PORT: String(PORTS.server),
-      PUBLIC_URL: `http://localhost:${PORTS.server}`,
-      LOCAL_DEV_UNAUTHENTICATED: 'true',
-      STORAGE_CONNECTION_STRING: azurite.connectionString,
-      TENANT_ID: stack.tenantId,
-      CLIENT_ID: stack.clientId,
-      CLIENT_SECRET: stack.clientSecret,
-      AUTHORITY_HOST: stack.signinUrl,
-      GRAPH_BASE_URL: stack.graphUrl,
-      TELEMESSAGE_BASE_URL: stack.telemessageUrl,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...process.env,
+      ...serverEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -72,9 +83,27 @@ Enterprise Number Archiver is running locally (unauthenticated development mode,
   Microsoft Graph   ${stack.graphUrl}/v1.0  (${stack.mailboxCount} mailboxes; inspect at ${stack.graphUrl}/_emulator/mailboxes)
   Sign-in (Entra)   ${stack.signinUrl}/${stack.tenantId}/v2.0
   Mapping CSV       ${path.relative(ROOT, stack.mappingCsvPath)}  (TeleMessage format, to upload in the tab)
+  Connector         ${seeded}
+
+Archive yesterday's traffic now:   npm run archive
+See the runs:                      npm run archive -- --runs
 
 Press Ctrl-C to stop everything.
 `);
+}
+
+/**
+ * A fresh local connector is set up as an admin would: TeleMessage sign-in (the password into the
+ * local secret store) and the custom mapping. An existing one is left as it is.
+ */
+async function seedLocalConnector(env: Record<string, string>, stack: LocalStackInfo): Promise<string> {
+  const importer = await createConfiguredImporter(loadConfig(env), { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const current = await importer.settings();
+  if (current.value.telemessageUsername) return `already set up (TeleMessage user "${current.value.telemessageUsername}")`;
+  const identity = JSON.parse(fs.readFileSync(path.join(ROOT, '.local', 'dev-identity.json'), 'utf8')) as { telemessagePassword: string };
+  await importer.setTeleMessageCredentials(stack.telemessageUsername, identity.telemessagePassword, 'local-setup');
+  const { entries } = await importer.uploadMapping(fs.readFileSync(stack.mappingCsvPath), 'local-setup', (await importer.settings()).etag);
+  return `set up: TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
 }
 
 function step(what: string): void {
@@ -127,6 +156,7 @@ let stopping = false;
 
 function stopAll(code: number): void {
   stopping = true;
+  fs.rmSync(path.join(ROOT, '.local', 'server.env'), { force: true });
   for (const child of children.reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 1500).unref();
 }

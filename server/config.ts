@@ -56,6 +56,12 @@ export const SETTINGS = {
   },
   keyVaultUrl: { env: 'KEY_VAULT_URL', description: 'Key Vault that keeps the TeleMessage password in Azure (https://<name>.vault.azure.net).', requiredInProduction: true },
   telemessageSecretName: { env: 'TELEMESSAGE_SECRET_NAME', description: 'Name of the Key Vault secret that holds the TeleMessage password.', default: 'telemessage-password' },
+  connectorId: { env: 'CONNECTOR_ID', description: 'Id of the connector this deployment runs (one TeleMessage account).', default: 'default' },
+  localSecretKeyFile: {
+    env: 'LOCAL_SECRET_KEY_FILE',
+    description: 'Local runs only (no KEY_VAULT_URL): the AES-256-GCM key file for the TeleMessage password, created on first use.',
+    default: '.local/secret.key',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -82,6 +88,8 @@ const schema = z
     managedIdentityClientId: z.string().min(1).optional(),
     keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
     telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),
+    connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
+    localSecretKeyFile: z.string().min(1),
   });
 
 export type Config = z.infer<typeof schema> & { production: boolean };

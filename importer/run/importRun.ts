@@ -24,8 +24,11 @@ export interface RunLogger {
 
 export interface RunProgress {
   runId: string;
+  window: TimeWindow;
   counts: RunCounts;
   itemsDone: number;
+  /** The latest archive time reached: how far through the window the run is. */
+  position?: Date;
 }
 
 export interface ImportContext {
@@ -151,6 +154,7 @@ class RunExecution {
   private itemsDone = 0;
   private immutabilityRecorded = false;
   private lastProgress = 0;
+  private position: Date | undefined;
   private readonly sink: MailboxSink;
   private rules!: MappingRules;
 
@@ -187,6 +191,7 @@ class RunExecution {
 
   private async processItem(ref: SourceItemRef): Promise<void> {
     this.counts.availableFromSource++;
+    if (!this.position || ref.archivedAt > this.position) this.position = ref.archivedAt;
     try {
       if (this.seen.has(ref.id)) {
         // The source offered the same item twice in one listing.
@@ -341,7 +346,7 @@ class RunExecution {
     if (force || t - this.lastProgress >= PROGRESS_EVERY_MS) {
       this.lastProgress = t;
       if (!force) await this.ctx.stores.runs.update(this.run);
-      this.ctx.onProgress?.({ runId: this.run.runId, counts: { ...this.counts }, itemsDone: this.itemsDone });
+      this.ctx.onProgress?.({ runId: this.run.runId, window: this.run.window, counts: { ...this.counts }, itemsDone: this.itemsDone, position: this.position });
     }
   }
 }

@@ -189,15 +189,7 @@ export class MailboxSink {
 
   private async findOrCreateFolder(userId: string, signal?: AbortSignal): Promise<string> {
     const name = this.options.folderName;
-    const find = () =>
-      this.call(userId, 0, signal, 'retry', async () => {
-        const res = (await this.client
-          .api(`/users/${userId}/mailFolders`)
-          .filter(`displayName eq '${name.replace(/'/g, "''")}'`)
-          .select('id,displayName')
-          .get()) as { value: { id: string }[] };
-        return res.value[0]?.id;
-      });
+    const find = () => this.findFolder(userId, signal);
     const existing = await find();
     if (existing) return existing;
     try {
@@ -212,6 +204,15 @@ export class MailboxSink {
       if (!raced) throw err;
       return raced;
     }
+  }
+
+  private async folderNamed(userId: string): Promise<string | undefined> {
+    const res = (await this.client
+      .api(`/users/${userId}/mailFolders`)
+      .filter(`displayName eq '${this.options.folderName.replace(/'/g, "''")}'`)
+      .select('id,displayName')
+      .get()) as { value: { id: string }[] };
+    return res.value[0]?.id;
   }
 
   /** Creates the message, or finds the one an earlier attempt made; never makes a second copy. */
@@ -243,15 +244,25 @@ export class MailboxSink {
   }
 
   private async findByKey(job: DeliveryJob, signal?: AbortSignal): Promise<string | undefined> {
-    return this.call(job.userId, 0, signal, 'retry', async () => {
+    return (await this.messagesWithKey(job.userId, job.folderId, job.archiveKey, signal))[0];
+  }
+
+  /** Ids of the messages stamped with `archiveKey` in the folder: one when all is well. */
+  async messagesWithKey(userId: string, folderId: string, archiveKey: string, signal?: AbortSignal): Promise<string[]> {
+    return this.call(userId, 0, signal, 'retry', async () => {
       const res = (await this.client
-        .api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`)
-        .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${ARCHIVE_KEY_PROPERTY}' and ep/value eq '${job.archiveKey}')`)
+        .api(`/users/${userId}/mailFolders/${folderId}/messages`)
+        .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${ARCHIVE_KEY_PROPERTY}' and ep/value eq '${archiveKey}')`)
         .select('id')
-        .top(2)
+        .top(10)
         .get()) as { value: { id: string }[] };
-      return res.value[0]?.id;
+      return res.value.map((m) => m.id);
     });
+  }
+
+  /** The archive folder's id when it exists; never creates it. */
+  async findFolder(userId: string, signal?: AbortSignal): Promise<string | undefined> {
+    return this.call(userId, 0, signal, 'retry', () => this.folderNamed(userId));
   }
 
   private async attachmentsOf(userId: string, messageId: string, signal?: AbortSignal): Promise<Set<string>> {

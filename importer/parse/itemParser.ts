@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { HeaderLines, Headers, StructuredHeader } from 'mailparser';
+import { ImporterError } from '../errors';
+import type { ArchiveItem, AttachmentInfo, ItemKind, Participant, SourceItemRef } from '../model';
+import { decodeEncodedWords } from './encodedWords';
+import { parseIsoDateTime, parseMailDate } from './mailDate';
+import { FramingProbe } from './mimeFraming';
+import { attachmentName, walkMime, type WalkedMessage } from './mimeWalk';
+import { parseParticipantHeader } from './participantHeader';
+
+export interface RawItemInfo {
+  /** SHA-256 of the raw bytes (the name they are kept under). */
+  sha256: string;
+  size: number;
+  /** The listing entry, when the item came from a source listing. */
+  ref?: SourceItemRef;
+}
+
+const KINDS: Record<string, ItemKind> = {
+  SMS: 'sms',
+  MMS: 'mms',
+  CHAT: 'chat',
+  VOICE_RECORDING: 'voiceRecording',
+  VOICE_CALL_LOG: 'voiceCallLog',
+};
+
+/**
+ * Reads a raw TeleMessage item (RFC 822, docs/telemessage-api.md §2) into an ArchiveItem.
+ * Attachments stream through SHA-256 and a byte counter and are discarded, so memory stays flat
+ * whatever their size; openAttachment() streams them again when the sink needs the bytes.
+ * A broken item throws ImporterError('MalformedItem') with a reason an admin can act on.
+ */
+export async function parseRawItem(raw: Readable, info: RawItemInfo): Promise<ArchiveItem> {
+  const probe = new FramingProbe();
+  const attachments: AttachmentInfo[] = [];
+  // The visitor never stops the walk, so it always ends with the message.
+  const message = (await walkMime(
+    raw,
+    async (attachment, index) => {
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of attachment.content as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      attachments.push({ index, name: attachmentName(attachment, index), contentType: attachment.contentType, size, sha256: hash.digest('hex') });
+      return 'next';
+    },
+    probe,
+  )) as WalkedMessage;
+
+  // A short read of the kept copy would look like a cut item: say what it really is.
+  if (probe.bytes !== info.size) {
+    throw new ImporterError('RawItemUnreadable', `Raw item ${info.sha256} read back as ${probe.bytes} bytes, not the ${info.size} that were kept.`);
+  }
+  const contentType = message.headers.get('content-type') as StructuredHeader | undefined;
+  const damage = probe.damage({
+    contentType: contentType?.value ?? 'text/plain',
+    boundary: contentType?.params.boundary,
+    transferEncoding: text(message.headers, 'content-transfer-encoding'),
+  });
+  if (damage) throw malformed(damage);
+  return toArchiveItem(message, attachments, info);
+}
+
+function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, attachments: AttachmentInfo[], info: RawItemInfo): ArchiveItem {
+  const id = text(headers, 'x-telemessage-archivemessageid') ?? info.ref?.id;
+  if (!id) throw malformed('The item has no X-TELEMESSAGE-ArchiveMessageID header, so it cannot be identified.');
+  if (info.ref && info.ref.id !== id) throw malformed(`The item says it is ${id}, but it was listed as ${info.ref.id}.`);
+
+  const type = text(headers, 'x-telemessage-messagetype') ?? info.ref?.type;
+  if (!type) throw malformed('The item has no X-TELEMESSAGE-MessageType header, so its kind is unknown.');
+  const kind = KINDS[type.toUpperCase()];
+  if (!kind) throw malformed(`The item's type "${type}" is not one of ${Object.keys(KINDS).join(', ')}.`);
+
+  // mailparser turns an unreadable Date into "now"; the raw line tells the truth.
+  const dateLine = rawHeader(headerLines, 'date');
+  if (dateLine === undefined) throw malformed('The item has no Date header, so when it happened is unknown.');
+  const sent = parseMailDate(dateLine);
+  if (!sent) throw malformed(`The Date header "${dateLine.slice(0, 80)}" is not a valid RFC 5322 date.`);
+
+  const callStartLine = text(headers, 'x-telemessage-callstart');
+  const callStart = callStartLine === undefined ? undefined : parseIsoDateTime(callStartLine);
+  if (callStartLine !== undefined && !callStart) throw malformed(`X-TELEMESSAGE-CallStart "${callStartLine.slice(0, 80)}" is not an ISO 8601 time.`);
+
+  const durationLine = text(headers, 'x-telemessage-callduration');
+  if (durationLine !== undefined && !/^\d{1,9}$/.test(durationLine)) throw malformed(`X-TELEMESSAGE-CallDuration "${durationLine.slice(0, 40)}" is not a whole number of seconds.`);
+
+  const archivedAtLine = text(headers, 'x-telemessage-archivedat');
+  const archivedAt = (archivedAtLine === undefined ? undefined : parseIsoDateTime(archivedAtLine)) ?? info.ref?.archivedAt;
+  if (!archivedAt) throw malformed('The item has no readable X-TELEMESSAGE-ArchivedAt header, so its archive time is unknown.');
+
+  const participants = texts(headers, 'x-telemessage-participant').map(parseParticipantHeader);
+  checkParticipants(participants);
+
+  const direction = text(headers, 'x-telemessage-direction')?.toLowerCase();
+  const callStatus = text(headers, 'x-telemessage-callstatus')?.toLowerCase();
+  const chatApp = text(headers, 'x-telemessage-chatapp');
+  const chatGroup = text(headers, 'x-telemessage-chatgroup');
+  const item: ArchiveItem = {
+    id,
+    kind,
+    at: callStart ?? sent,
+    archivedAt,
+    participants,
+    // mailparser has decoded Subject already; decoding twice could alter a literal "=?".
+    subject: typeof headers.get('subject') === 'string' ? (headers.get('subject') as string).trim() : '',
+    text: body.replace(/\r\n?/g, '\n').replace(/\n+$/, ''),
+    attachments,
+    raw: { sha256: info.sha256, size: info.size },
+  };
+  const threadId = text(headers, 'x-telemessage-thread_id');
+  const network = text(headers, 'x-telemessage-network');
+  const subscriber = text(headers, 'x-telemessage-subscriber');
+  if (threadId) item.threadId = threadId;
+  if (network) item.network = network;
+  if (direction === 'inbound' || direction === 'outbound') item.direction = direction;
+  if (durationLine !== undefined) item.durationSeconds = Number(durationLine);
+  if (callStatus === 'answered' || callStatus === 'missed') item.callStatus = callStatus;
+  if (subscriber) item.subscriber = subscriber;
+  if (chatApp) item.chat = chatGroup ? { app: chatApp, group: chatGroup } : { app: chatApp };
+  return item;
+}
+
+function checkParticipants(participants: Participant[]): void {
+  if (participants.length === 0) throw malformed('The item names no participants: it has no X-TELEMESSAGE-Participant headers, so it cannot be filed to anyone.');
+  if (!participants.some((p) => p.role === 'from')) throw malformed('No participant of the item has role=from, so its sender is unknown.');
+  if (!participants.some((p) => p.role === 'to')) throw malformed('No participant of the item has role=to, so its recipient is unknown.');
+}
+
+function malformed(reason: string): ImporterError {
+  return new ImporterError('MalformedItem', reason);
+}
+
+/** A header's text (the first, if repeated), encoded words decoded. */
+function text(headers: Headers, name: string): string | undefined {
+  const value = headers.get(name);
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first.trim() !== '' ? decodeEncodedWords(first.trim()) : undefined;
+}
+
+function texts(headers: Headers, name: string): string[] {
+  const value = headers.get(name);
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}
+
+/** A header exactly as written, unfolded, for the headers mailparser rewrites. */
+function rawHeader(lines: HeaderLines, key: string): string | undefined {
+  const line = lines.find((l) => l.key === key)?.line;
+  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]/g, ' ').trim();
+}
