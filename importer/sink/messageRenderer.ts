@@ -44,25 +44,31 @@ export function renderMessage(item: ArchiveItem, options: RenderOptions = {}): R
 
 function subjectOf(item: ArchiveItem, from: Participant | undefined, to: Participant[]): string {
   const others = (list: Participant[]) => (list.length <= 2 ? list.map(display).join(', ') : `${list.slice(0, 2).map(display).join(', ')} +${list.length - 2}`);
-  const who = `${from ? display(from) : 'unknown'} to ${others(to) || 'unknown'}`;
+  const who = `${from ? display(from) : 'unknown'} to ${item.chat?.group ?? (others(to) || 'unknown')}`;
   switch (item.kind) {
     case 'voiceCallLog':
-    case 'voiceRecording':
-      return `${KIND_LABEL[item.kind]}: ${who}${item.durationSeconds !== undefined ? `, ${duration(item.durationSeconds)}` : ''}`;
+    case 'voiceRecording': {
+      const missed = item.callStatus === 'missed' ? ' (missed)' : '';
+      return `${KIND_LABEL[item.kind]}${missed}: ${who}${item.durationSeconds !== undefined && !missed ? `, ${duration(item.durationSeconds)}` : ''}`;
+    }
     default: {
       const preview = item.text.replace(/\s+/g, ' ').trim();
       const tail = preview ? `: ${preview.length > 60 ? `${preview.slice(0, 59)}…` : preview}` : '';
-      return `${KIND_LABEL[item.kind]} ${who}${tail}`;
+      const label = item.kind === 'chat' && item.chat ? `${item.chat.app} message` : KIND_LABEL[item.kind];
+      return `${label} ${who}${tail}`;
     }
   }
 }
 
 function bodyOf(item: ArchiveItem, keptOutside: ReadonlySet<number>): string {
   const rows: [string, string][] = [
-    ['Type', KIND_LABEL[item.kind]],
+    ['Type', item.kind === 'chat' && item.chat ? `${KIND_LABEL.chat} (${item.chat.app})` : KIND_LABEL[item.kind]],
     ['Time (UTC)', item.at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')],
   ];
+  if (item.chat?.group) rows.push(['Group', item.chat.group]);
+  if (item.subscriber) rows.push(['Archived line', item.subscriber]);
   if (item.direction) rows.push(['Direction', item.direction === 'inbound' ? 'Inbound' : 'Outbound']);
+  if (item.callStatus) rows.push(['Call', item.callStatus === 'missed' ? 'Missed' : 'Answered']);
   if (item.durationSeconds !== undefined) rows.push(['Duration', duration(item.durationSeconds)]);
   if (item.network) rows.push(['Network', item.network]);
   if (item.threadId) rows.push(['Thread', item.threadId]);
