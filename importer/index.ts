@@ -40,6 +40,8 @@ export interface ImporterOptions {
   tmpDir?: string;
   /** What "now" is for scheduled windows; tests and local demos may pin it. */
   now?: () => Date;
+  /** The run lease's duration (15-60 s): how long a crashed run blocks the next one. */
+  runLeaseSeconds?: number;
 }
 
 export interface StartRun {
@@ -98,7 +100,21 @@ class ConnectorImporter implements Importer {
   ) {}
 
   async runImport(request: StartRun): Promise<RunRecord> {
-    return this.start({ trigger: request.trigger ?? 'manual', requestedBy: request.requestedBy, abortSignal: request.abortSignal }, request.onProgress);
+    const trigger = request.trigger ?? 'manual';
+    const run = await this.start({ trigger, requestedBy: request.requestedBy, abortSignal: request.abortSignal }, request.onProgress);
+    // Each scheduled run ends by checking itself against the source, the mailboxes and the raw copies.
+    if (trigger === 'schedule' && run.status !== 'failed') {
+      try {
+        const report = await this.verify(run.runId, { abortSignal: request.abortSignal });
+        run.verification = report.ok
+          ? `verified: ${report.deliveriesChecked} deliveries and ${report.rawCopiesChecked} raw copies, all present once and unaltered`
+          : `verification found ${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered`;
+      } catch (err) {
+        run.verification = `verification could not finish: ${(err as Error).message}`;
+      }
+      await this.stores.runs.update(run);
+    }
+    return run;
   }
 
   async rerun(runId: string, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
@@ -220,6 +236,7 @@ class ConnectorImporter implements Importer {
         log: this.options.log,
         now: this.options.now,
         itemWorkers: this.options.itemWorkers,
+        leaseSeconds: this.options.runLeaseSeconds,
         onProgress,
       },
       request,

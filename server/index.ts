@@ -1,10 +1,12 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { createLogger } from './logger';
+import { createConfiguredImporter } from './importerFactory';
+import { DailyScheduler } from '../importer/schedule/dailySchedule';
 
-// Entry point: read configuration, build the app, listen.
-function main(): void {
-  let config;
+// Entry point: read configuration, build the app and the scheduler, listen.
+async function main(): Promise<void> {
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -15,16 +17,26 @@ function main(): void {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  const importer = config.tenantId && config.clientId && config.telemessageBaseUrl ? await createConfiguredImporter(config, log) : undefined;
+  const scheduler = importer && new DailyScheduler(importer, { log });
   const app = createApp(config, log);
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
       log.warn('LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only');
     }
+    if (!importer) log.warn('TENANT_ID, CLIENT_ID or TELEMESSAGE_BASE_URL is not set: no imports run; the server answers health checks only');
     log.info({ url: app.url }, 'server listening');
+    scheduler?.start();
   });
-  const stop = () => app.close(() => process.exit(0));
+  const stop = async () => {
+    await scheduler?.stop();
+    app.close(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
 
-main();
+main().catch((err: Error) => {
+  process.stderr.write(`server failed to start: ${err.message}\n`);
+  process.exit(1);
+});

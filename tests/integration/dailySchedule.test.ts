@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { createImporter, type Importer } from '../../importer';
+import { DailyScheduler, lastDueAt } from '../../importer/schedule/dailySchedule';
+import { APP, CONNECTOR, TENANT, quietLog, startHarness, type Harness } from '../support/importerHarness';
+
+describe('daily schedule', () => {
+  let h: Harness;
+  let importer: Importer;
+  let now: Date;
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
+    now = new Date('2026-11-24T02:00:00Z');
+    importer = await createImporter({
+      connectorId: CONNECTOR,
+      storage: { connectionString: h.azurite.connectionString },
+      graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
+      telemessageBaseUrl: h.telemessage.url,
+      secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
+      log: quietLog,
+      now: () => now,
+    });
+  });
+  afterAll(() => h.close());
+
+  it('knows when the daily time last fell due', () => {
+    expect(lastDueAt('02:00', new Date('2026-11-24T01:59:00Z')).toISOString()).toBe('2026-11-23T02:00:00.000Z');
+    expect(lastDueAt('02:00', new Date('2026-11-24T02:00:00Z')).toISOString()).toBe('2026-11-24T02:00:00.000Z');
+    expect(lastDueAt('23:30', new Date('2026-11-24T12:00:00Z')).toISOString()).toBe('2026-11-23T23:30:00.000Z');
+  });
+
+  it('runs once when due, ends the run with its verification, and not again the same day', async () => {
+    const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
+    const run = await scheduler.check();
+    expect(run).toMatchObject({ trigger: 'schedule', requestedBy: 'scheduler' });
+    expect(run!.verification).toMatch(/^verified: \d+ deliveries and \d+ raw copies, all present once and unaltered$/);
+    expect((await importer.getRun(run!.runId)).verification).toBe(run!.verification);
+    now = new Date('2026-11-24T09:00:00Z');
+    expect(await scheduler.check()).toBeUndefined();
+  });
+
+  it('after a day of downtime runs as soon as it is back, covering everything since the checkpoint', async () => {
+    now = new Date('2026-11-25T17:45:00Z');
+    h.telemessage.setNow(now);
+    const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
+    const run = await scheduler.check();
+    expect(run?.window).toEqual({ from: new Date('2026-11-24T02:00:00Z'), to: now });
+    expect(run?.counts.availableFromSource).toBe(h.telemessage.listExpected('2026-11-24T02:00:00Z', now).length);
+  });
+
+  it('follows a changed schedule time', async () => {
+    const { value, etag } = await importer.settings();
+    await importer.updateSettings({ scheduleUtc: '18:00' }, 'oid-admin', etag);
+    const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
+    expect(await scheduler.check()).toBeUndefined(); // 18:00 not reached; yesterday's 18:00 is covered by today's run
+    now = new Date('2026-11-25T18:00:30Z');
+    h.telemessage.setNow(now);
+    expect((await scheduler.check())?.trigger).toBe('schedule');
+    expect(value.scheduleUtc).toBe('02:00');
+  });
+});
