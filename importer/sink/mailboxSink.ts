@@ -118,9 +118,11 @@ export class MailboxSink {
         try {
           return (await this.client.api(`/users/${encodeURIComponent(key)}`).select('id,userPrincipalName').get()) as ResolvedUser;
         } catch (err) {
-          if (statusOf(err) === 404) return undefined;
-          throw err;
+          if (statusOf(err) !== 404) throw err;
         }
+        // Not a user principal name: it may still be a user's primary email address.
+        const byMail = (await this.client.api('/users').filter(`mail eq '${key.replace(/'/g, "''")}'`).select('id,userPrincipalName').get()) as { value: ResolvedUser[] };
+        return byMail.value[0];
       });
       this.users.set(key, found);
       found.catch(() => this.users.delete(key));

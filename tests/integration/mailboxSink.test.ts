@@ -12,6 +12,7 @@ const app = { tenantId, clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', client
 const USERS = [
   { id: 'u-ann', userPrincipalName: 'ann@contoso.example', mail: 'ann@contoso.example', displayName: 'Ann Lee' },
   { id: 'u-bob', userPrincipalName: 'bob@contoso.example', mail: 'bob@contoso.example', displayName: 'Bob Ray', maxMessageSizeBytes: 150 * MB },
+  { id: 'u-carol', userPrincipalName: 'ckim@contoso.onmicrosoft.example', mail: 'carol.kim@contoso.example', displayName: 'Carol Kim' },
 ];
 
 async function attachment(index: number, name: string, contentType: string, size: number): Promise<AttachmentInfo> {
@@ -72,6 +73,8 @@ describe('mailbox sink', () => {
   it('finds users by address, and says when an address is no Microsoft 365 user', async () => {
     expect(await sink.findUser('ANN@contoso.example')).toMatchObject({ id: 'u-ann' });
     expect(await sink.findUser('left@contoso.example')).toBeUndefined();
+    // An address that is the user's primary email, not their sign-in name.
+    expect(await sink.findUser('Carol.Kim@contoso.example')).toMatchObject({ id: 'u-carol', userPrincipalName: 'ckim@contoso.onmicrosoft.example' });
   });
 
   it('files an SMS as a non-draft message with its real time, parties and archive key, in the one archive folder', async () => {
