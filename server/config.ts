@@ -62,6 +62,11 @@ export const SETTINGS = {
     description: 'Local runs only (no KEY_VAULT_URL): the AES-256-GCM key file for the TeleMessage password, created on first use.',
     default: '.local/secret.key',
   },
+  runLeaseSeconds: {
+    env: 'RUN_LEASE_SECONDS',
+    description: 'How long the one-run-per-connector lease lasts unrenewed (15-60 s, as Blob Storage allows): after a crash, the next run waits at most this long.',
+    default: '60',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -90,6 +95,7 @@ const schema = z
     telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),
     connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
     localSecretKeyFile: z.string().min(1),
+    runLeaseSeconds: z.coerce.number().int().min(15).max(60),
   });
 
 export type Config = z.infer<typeof schema> & { production: boolean };

@@ -17,5 +17,6 @@ export function createConfiguredImporter(config: Config, log: RunLogger): Promis
     telemessageSecretName: config.telemessageSecretName,
     secrets: config.keyVaultUrl ? { keyVaultUrl: config.keyVaultUrl, credential: identity } : { localKeyFile: path.resolve(config.localSecretKeyFile) },
     log,
+    runLeaseSeconds: config.runLeaseSeconds,
   });
 }

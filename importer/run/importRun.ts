@@ -172,6 +172,8 @@ class RunExecution {
     const { stores, source } = this.ctx;
     const custom = await stores.mappings.load(this.settings.mappingVersion);
     this.rules = { custom, automatic: this.settings.automaticMapping, findUser: (address) => this.sink.findUser(address, this.signal) };
+    // Every mailbox the custom mapping names, looked up in batches rather than one by one.
+    await this.sink.prefetchUsers(custom.values(), this.signal);
 
     const workers = this.ctx.itemWorkers ?? 32;
     const inFlight = new Set<Promise<void>>();
@@ -185,6 +187,7 @@ class RunExecution {
       await Promise.allSettled(inFlight);
       await this.flush(true);
     }
+    this.ctx.log.info({ runId: this.run.runId, pacing: this.sink.pacingSummary() }, 'mailbox pacing');
     this.signal.throwIfAborted();
     return { nonFinal: this.nonFinal };
   }

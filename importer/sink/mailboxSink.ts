@@ -22,6 +22,8 @@ const MAX_ATTACHMENT_BYTES = 150 * MB;
 /** Graph refuses request bodies over 4 MB; a little is kept for the JSON around the content. */
 const REQUEST_BUDGET_BYTES = 4 * MB - 64 * 1024;
 const CHUNK_BYTES = 4 * MB;
+/** Graph takes at most 20 requests in one $batch. */
+const BATCH_SIZE = 20;
 
 /** SHA-256(item id + mailbox): the same item into the same mailbox always has the same key. */
 export function archiveKeyOf(itemId: string, mailbox: string): string {
@@ -69,6 +71,17 @@ export interface MailboxSinkOptions {
 export interface ResolvedUser {
   id: string;
   userPrincipalName: string;
+}
+
+export interface PacingSummary {
+  /** Mailboxes (and directory lookups) the sink paced. */
+  mailboxes: number;
+  /** Requests sent, 429s among them, and bytes uploaded, over all mailboxes. */
+  requests: number;
+  throttled: number;
+  uploadBytes: number;
+  /** Requests the service accepted and bytes uploaded for the mailbox that bounds the run. */
+  busiest?: { mailbox: string; requests: number; uploadBytes: number; throttled: number; lowerBoundMs: number };
 }
 
 type Plan = { inline: AttachmentInfo[]; post: AttachmentInfo[]; session: AttachmentInfo[]; outside: { attachment: AttachmentInfo; reason: string }[] };
@@ -184,9 +197,52 @@ export class MailboxSink {
     }
   }
 
+  /**
+   * Looks many addresses up 20 to a `$batch`, to fill the user cache in a few round trips. Each
+   * inner request still counts toward Graph's limits; one that fails (throttled, say) is left to
+   * findUser, which asks again on its own.
+   */
+  async prefetchUsers(addresses: Iterable<string>, signal?: AbortSignal): Promise<void> {
+    const wanted = [...new Set([...addresses].map((a) => a.toLowerCase()))].filter((a) => !this.users.has(a));
+    for (let i = 0; i < wanted.length; i += BATCH_SIZE) {
+      const slice = wanted.slice(i, i + BATCH_SIZE);
+      const requests = slice.map((address, n) => ({ id: String(n), method: 'GET', url: `/users/${encodeURIComponent(address)}?$select=id,userPrincipalName` }));
+      const text = JSON.stringify({ requests });
+      const res = await this.call('$batch', Buffer.byteLength(text), signal, 'retry', () =>
+        this.client.api('/$batch').post(text) as Promise<{ responses: { id: string; status: number; body?: ResolvedUser }[] }>,
+      );
+      for (const r of res.responses) {
+        const address = slice[Number(r.id)];
+        if (r.status === 200 && r.body?.id) this.users.set(address, Promise.resolve({ id: r.body.id, userPrincipalName: r.body.userPrincipalName }));
+      }
+    }
+  }
+
   /** Requests, upload bytes and 429s per mailbox, for the run's figures. */
   stats(): Map<string, PacerStats> {
     return new Map([...this.pacers].map(([k, p]) => [k, p.stats]));
+  }
+
+  /**
+   * The run's Graph traffic in a few figures, and the mailbox whose limits bound the run: it
+   * cannot end before that mailbox's requests and upload bytes fit through its windows.
+   */
+  pacingSummary(): PacingSummary {
+    const summary: PacingSummary = { mailboxes: 0, requests: 0, throttled: 0, uploadBytes: 0 };
+    const perRequestMs = this.limits.requestWindowMs / this.limits.requestsPerWindow;
+    const perByteMs = this.limits.uploadWindowMs / this.limits.uploadBytesPerWindow;
+    for (const [mailbox, { stats: s }] of this.pacers) {
+      const throttled = Object.values(s.throttled).reduce((a, b) => a + b, 0);
+      summary.mailboxes++;
+      summary.requests += s.requests;
+      summary.throttled += throttled;
+      summary.uploadBytes += s.uploadBytes;
+      // Requests the service turned away with a 429 used none of its window.
+      const accepted = s.requests - throttled;
+      const lowerBoundMs = Math.max(accepted * perRequestMs, s.uploadBytes * perByteMs);
+      if (!summary.busiest || lowerBoundMs > summary.busiest.lowerBoundMs) summary.busiest = { mailbox, requests: accepted, uploadBytes: s.uploadBytes, throttled, lowerBoundMs };
+    }
+    return summary;
   }
 
   private async findOrCreateFolder(userId: string, signal?: AbortSignal): Promise<string> {
@@ -359,9 +415,11 @@ export class MailboxSink {
     try {
       for await (const chunk of chunks(stream, CHUNK_BYTES)) {
         const end = offset + chunk.length - 1;
+        let landed = false;
         await this.retry.run(
-          () =>
-            this.paced(job.userId, chunk.length, signal, async () => {
+          async () => {
+            if (landed) return;
+            await this.paced(job.userId, chunk.length, signal, async () => {
               const res = await this.fetchImpl(uploadUrl, {
                 method: 'PUT',
                 headers: { 'content-range': `bytes ${offset}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
@@ -370,9 +428,22 @@ export class MailboxSink {
               });
               if (res.status >= 400) throw await httpFailure(res);
               await res.arrayBuffer();
-            }),
+            });
+          },
           (err) => classify(err, 'retry'),
-          { abortSignal: signal, maxAttempts: 4 },
+          {
+            abortSignal: signal,
+            maxAttempts: 4,
+            // A range whose answer was lost may have landed: sending it again would be refused as out of order.
+            onRetry: async (_attempt, _failure, err) => {
+              const f = failureOf(err);
+              if (f.status !== 0 && f.status < 500) return;
+              const next = await this.nextExpectedByte(job.userId, uploadUrl, signal);
+              // The session is gone once its last range is in; the caller checks the attachment.
+              if (next === undefined) throw new SinkFailure({ status: 0, code: 'UploadSessionEnded' }, `The upload session for "${a.name}" ended.`);
+              landed = next > end;
+            },
+          },
         );
         offset = end + 1;
       }
@@ -380,6 +451,20 @@ export class MailboxSink {
       stream.destroy();
     }
     if (offset !== a.size) throw new SinkFailure({ status: 0, code: 'AttachmentLengthMismatch' }, `The raw copy gave ${offset} bytes for "${a.name}", expected ${a.size}.`);
+  }
+
+  /** Where an upload session stands (its next expected byte), or undefined when it no longer exists. */
+  private async nextExpectedByte(userId: string, uploadUrl: string, signal?: AbortSignal): Promise<number | undefined> {
+    return this.call(userId, 0, signal, 'retry', async () => {
+      const res = await this.fetchImpl(uploadUrl, { method: 'GET', signal });
+      if (res.status === 404) {
+        await res.arrayBuffer();
+        return undefined;
+      }
+      if (res.status >= 400) throw await httpFailure(res);
+      const state = (await res.json()) as { nextExpectedRanges?: string[] };
+      return Number.parseInt(state.nextExpectedRanges?.[0] ?? '0', 10);
+    });
   }
 
   private async postNote(job: DeliveryJob, messageId: string, k: { attachment: AttachmentInfo; reason: string }, signal?: AbortSignal): Promise<void> {

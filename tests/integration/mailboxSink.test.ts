@@ -77,6 +77,17 @@ describe('mailbox sink', () => {
     expect(await sink.findUser('Carol.Kim@contoso.example')).toMatchObject({ id: 'u-carol', userPrincipalName: 'ckim@contoso.onmicrosoft.example' });
   });
 
+  it('looks many users up in one $batch, and answers later lookups from what it found', async () => {
+    await sink.prefetchUsers(['ann@contoso.example', 'BOB@contoso.example', 'left@contoso.example']);
+    const before = graph.stats().served.total;
+    expect(await sink.findUser('ann@contoso.example')).toMatchObject({ id: 'u-ann' });
+    expect(await sink.findUser('bob@contoso.example')).toMatchObject({ id: 'u-bob' });
+    expect(graph.stats().served.total).toBe(before);
+    expect(graph.stats().served.byOperation.batch).toBe(1);
+    // An address the batch did not resolve is asked again on its own, and still is no user.
+    expect(await sink.findUser('left@contoso.example')).toBeUndefined();
+  });
+
   it('files an SMS as a non-draft message with its real time, parties and archive key, in the one archive folder', async () => {
     const sms = item('TM-1');
     const result = await sink.deliver(await job(sms, 'ann@contoso.example'));

@@ -99,6 +99,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     GRAPH_BASE_URL: graph.url,
     TELEMESSAGE_BASE_URL: telemessage.url,
     LOCAL_SECRET_KEY_FILE: keyFile,
+    // Blob Storage's shortest lease: a killed importer blocks the next one for 15 s at most.
+    RUN_LEASE_SECONDS: '15',
   };
 
   return {

@@ -1,0 +1,64 @@
+import { APP, startHarness, TM_PASSWORD, type Harness } from '../support/importerHarness';
+import { runArchiveCli } from '../support/archiveCli';
+import { BACKFILL_DAY, DAY } from '../support/mixedDay';
+
+const messageCount = (h: Harness) => h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0);
+
+describe('the archive CLI', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { traffic: { itemsPerDay: 40, hugeAttachments: [] } } });
+  });
+  afterAll(() => h.close());
+
+  it('--dry-run says what a run would do and changes nothing', async () => {
+    const result = await runArchiveCli([...BACKFILL_DAY, '--dry-run'], h.env);
+    expect(result.code).toBe(0);
+    const items = h.telemessage.listExpected(DAY.from, DAY.to).length;
+    expect(result.stdout).toContain(`dry run of ${DAY.from} → ${DAY.to}: ${items} items`);
+    expect(result.stdout).toContain('Nothing was changed.');
+    expect(await h.stores.runs.list('default')).toEqual([]);
+    expect(messageCount(h)).toBe(0);
+  }, 60_000);
+
+  it('runs a backfill, then lists it with --runs and prints its log as CSV with --log', async () => {
+    const run = await runArchiveCli(BACKFILL_DAY, h.env);
+    expect(run.code).toBe(0);
+    const runId = /^run (\S+) (succeeded|partial):/m.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    expect(messageCount(h)).toBeGreaterThan(0);
+
+    const runs = await runArchiveCli(['--runs'], h.env);
+    expect(runs.code).toBe(0);
+    expect(runs.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${runId}  backfill (succeeded|partial) +${DAY.from} → ${DAY.to}  40 items from source`))]);
+
+    const log = await runArchiveCli(['--log', runId!], h.env);
+    expect(log.code).toBe(0);
+    const [header, ...rows] = log.stdout.trimEnd().split('\r\n');
+    expect(header).toBe('Item ID,Source user ID,Microsoft 365 user ID,Outcome,Reason,Time (UTC)');
+    const [stored] = await h.stores.runs.list('default', 1);
+    expect(rows.filter((r) => r.includes(',unmapped,'))).toHaveLength(stored.counts.unmapped);
+    expect(rows.every((r) => /^TM-\S+,/.test(r) && /,\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(r))).toBe(true);
+  }, 60_000);
+
+  it('exits 2 with the usage on a flag it does not know', async () => {
+    const result = await runArchiveCli(['--form', DAY.from], h.env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--form'");
+    expect(result.stderr).toContain('usage:\n  npm run archive -- [--from <ISO time>] [--to <ISO time>] [--dry-run]');
+  }, 30_000);
+
+  it('names the setting that is missing or wrong, never a secret', async () => {
+    const missing = await runArchiveCli(BACKFILL_DAY, { ...h.env, TELEMESSAGE_BASE_URL: '' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('TELEMESSAGE_BASE_URL: required to run imports');
+
+    const wrong = await runArchiveCli(BACKFILL_DAY, { ...h.env, RUN_LEASE_SECONDS: '5' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/RUN_LEASE_SECONDS: /);
+    for (const secret of [APP.clientSecret, TM_PASSWORD, h.azurite.connectionString]) {
+      expect(missing.stderr + wrong.stderr).not.toContain(secret);
+    }
+    expect(await h.stores.runs.list('default')).toHaveLength(1);
+  }, 30_000);
+});

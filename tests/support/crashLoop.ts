@@ -1,0 +1,97 @@
+// Runs the archive CLI to completion the hard way: SIGKILL at a planned sequence of points,
+// restart after each, and finally one run left alone. The run lease of a killed process is left
+// to expire by itself, as it would in production.
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONNECTOR, type Harness } from './importerHarness';
+import { startArchiveCli, type ArchiveProcess, type CliResult } from './archiveCli';
+
+/** Kill once the mailboxes hold `messages` more messages than at the start, `delayMs` later. */
+export interface KillPoint {
+  messages: number;
+  delayMs: number;
+}
+
+export interface CrashReport {
+  /** Kills that hit a running importer, and whether it held the run lease then. */
+  kills: { point: KillPoint; heldLease: boolean }[];
+  /** Importers started while a killed one's lease was still held: each must have been refused. */
+  probes: CliResult[];
+  /** The run left to finish. */
+  final: CliResult;
+}
+
+/**
+ * A deterministic sequence of kill points for `seed`: the first while the importer is starting
+ * (no message yet), the rest spread over the run, by how many messages have been written.
+ */
+export function killPoints(seed: string, count: number, totalMessages: number): KillPoint[] {
+  const random = seededRandom(seed);
+  const fractions = Array.from({ length: count - 1 }, () => 0.02 + 0.93 * random()).sort((a, b) => a - b);
+  return [{ messages: 0, delayMs: Math.round(200 + 2300 * random()) }, ...fractions.map((f) => ({ messages: Math.floor(f * totalMessages), delayMs: Math.round(400 * random()) }))];
+}
+
+export async function importThroughKills(h: Harness, args: readonly string[], points: readonly KillPoint[]): Promise<CrashReport> {
+  const lock = h.stores.locks.getBlobClient(`run-lock/${CONNECTOR}`);
+  const leaseHeld = async () => (await lock.getProperties().catch(() => undefined))?.leaseState === 'leased';
+  const messages = () => h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0);
+  const baseline = messages();
+  const report: Omit<CrashReport, 'final'> = { kills: [], probes: [] };
+
+  /** Waits out the lease, starts, and starts again while refused (the lease was taken meanwhile). */
+  const untilStarted = async (attempt: () => Promise<CliResult | 'killed'>): Promise<CliResult | 'killed'> => {
+    for (;;) {
+      await untilLeaseFree(leaseHeld);
+      const outcome = await attempt();
+      if (outcome === 'killed' || !isRefused(outcome)) return outcome;
+    }
+  };
+
+  for (const point of points) {
+    const outcome = await untilStarted(async () => {
+      const importer = startArchiveCli(args, h.env);
+      // Past the first point, the importer must have written since it started: killed mid-run, not while starting.
+      const from = point.messages > 0 ? messages() : -1;
+      const killed = await reachWhileRunning(importer, () => messages() - baseline >= point.messages && messages() > from, point.delayMs);
+      if (!killed) return importer.done;
+      const heldLease = await leaseHeld();
+      importer.child.kill('SIGKILL');
+      await importer.done;
+      report.kills.push({ point, heldLease });
+      // Restarted at once, as an impatient admin or a second instance would: the lease says no.
+      if (heldLease) report.probes.push(await startArchiveCli(args, h.env).done);
+      return 'killed';
+    });
+    if (outcome !== 'killed') throw new Error(`the importer ended before its planned kill (${JSON.stringify(point)}): exit ${outcome.code}\n${outcome.stdout}\n${outcome.stderr}`);
+  }
+  const final = await untilStarted(() => startArchiveCli(args, h.env).done);
+  return { ...report, final: final as CliResult };
+}
+
+function isRefused(result: CliResult): boolean {
+  return result.code !== 0 && /RunInProgress/.test(result.stderr);
+}
+
+/** Waits until `reached()`, then `delayMs` more; true when the importer is still running then. */
+async function reachWhileRunning(importer: ArchiveProcess, reached: () => boolean, delayMs: number): Promise<boolean> {
+  let exited = false;
+  const done = importer.done.then(() => {
+    exited = true;
+  });
+  while (!exited && !reached()) await sleep(20);
+  if (!exited) await Promise.race([done, sleep(delayMs)]);
+  return !exited;
+}
+
+async function untilLeaseFree(leaseHeld: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (await leaseHeld()) {
+    if (Date.now() > deadline) throw new Error('the run lease was never released nor expired');
+    await sleep(250);
+  }
+}
+
+function seededRandom(seed: string): () => number {
+  let n = 0;
+  return () => createHash('sha256').update(`${seed}\u0000${n++}`).digest().readUInt32BE(0) / 2 ** 32;
+}
