@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ImporterError } from '../errors';
 import type { ArchiveItem, RunCounts, RunTrigger, SourceItemRef, TimeWindow } from '../model';
 import type { ArchiveSource } from '../source/archiveSource';
@@ -6,10 +6,9 @@ import { parseRawItem } from '../parse/itemParser';
 import { fanOut, type MappingRules } from '../mapping/participantMapper';
 import { archiveKeyOf, type DeliveryResult, type MailboxSink } from '../sink/mailboxSink';
 import type { StageResult } from '../stage/rawStore';
-import { isFinal, type DeliveryRecord, type ItemRecord } from '../state/deliveryLedger';
+import { daysOf, isFinal, type DeliveryRecord, type ItemRecord, type UnmappedRow } from '../state/deliveryLedger';
 import { EMPTY_COUNTS, type RunRecord } from '../state/runsStore';
 import type { RunLogRow } from '../state/runLogStore';
-import { UnmappedTally } from '../state/unmappedStore';
 import { acquireRunLease } from '../state/runLease';
 import type { ConnectorSettings } from '../state/connectorStore';
 import type { ImporterStores } from './importerStores';
@@ -60,7 +59,6 @@ export interface RunRequest {
 
 const DAY_MS = 86_400_000;
 const PROGRESS_EVERY_MS = 2_000;
-const RUN_LOG_BATCH = 100;
 
 /**
  * One run of a connector: every item archived in the window is staged, parsed, mapped and
@@ -147,9 +145,7 @@ function describe(err: unknown): string {
 
 class RunExecution {
   private readonly counts: RunCounts = { ...EMPTY_COUNTS };
-  private readonly tally = new UnmappedTally();
   private readonly seen = new Set<string>();
-  private runLog: RunLogRow[] = [];
   private nonFinal = 0;
   private itemsDone = 0;
   private immutabilityRecorded = false;
@@ -207,7 +203,7 @@ class RunExecution {
       if (this.signal.aborted) throw err;
       this.nonFinal++;
       this.counts.failed++;
-      this.logRow({ itemId: ref.id, sourceUserId: '', outcome: 'failed', reason: `Not completed, will be retried: ${describe(err)}`.slice(0, 500), at: new Date() });
+      await this.logRows([{ itemId: ref.id, sourceUserId: '', outcome: 'failed', reason: `Not completed, will be retried: ${describe(err)}`.slice(0, 500), at: new Date() }]).catch(() => undefined);
       this.ctx.log.warn({ runId: this.run.runId, itemId: ref.id, err: { message: describe(err), code: (err as { code?: string }).code } }, 'item not completed');
     } finally {
       this.itemsDone++;
@@ -227,27 +223,35 @@ class RunExecution {
     const staged = await this.stage(ref);
     let item: ArchiveItem;
     try {
-      item = await parseRawItem(await stores.raw.open(staged.sha256, { abortSignal: this.signal }), { sha256: staged.sha256, size: staged.size, ref });
+      const raw = staged.bytes ? Readable.from([staged.bytes]) : await stores.raw.open(staged.sha256, { abortSignal: this.signal });
+      item = await parseRawItem(raw, { sha256: staged.sha256, size: staged.size, ref });
     } catch (err) {
       if (!(err instanceof ImporterError && err.code === 'MalformedItem')) throw err;
       // Kept as raw, recorded, never retried: the bytes will not change.
       this.counts.failed++;
-      this.logRow({ itemId: ref.id, sourceUserId: '', outcome: 'malformed', reason: err.message, at: new Date() });
+      await this.logRows([{ itemId: ref.id, sourceUserId: '', outcome: 'malformed', reason: err.message, at: new Date() }]);
       await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { reason: `Malformed: ${err.message}` }), []);
       return;
     }
 
     const { recipients, unmapped } = await fanOut(item, this.rules);
-    for (const u of unmapped) {
-      this.counts.unmapped++;
-      const key = u.participant.number ?? u.participant.email ?? 'unknown';
-      if (!prior.item) this.tally.add({ number: key, itemId: item.id, at: item.at, name: u.participant.name, email: u.participant.email, reason: u.reason });
-      this.logRow({ itemId: item.id, sourceUserId: key, outcome: 'unmapped', reason: u.reason, at: new Date() });
-    }
+    this.counts.unmapped += unmapped.length;
+    // Kept with the item in the same transaction, so the unmapped report survives any crash.
+    const unmappedRows: UnmappedRow[] = unmapped.map((u) => ({
+      number: u.participant.number ?? u.participant.email ?? 'unknown',
+      itemId: item.id,
+      at: item.at,
+      name: u.participant.name,
+      email: u.participant.email,
+      reason: u.reason,
+    }));
+    const nowMapped = new Set(unmappedRows.map((u) => u.number));
+    const stale = (prior.item?.unmappedNumbers ?? []).filter((n) => !nowMapped.has(n));
     const hadUnmapped = unmapped.length > 0;
     if (recipients.length === 0) {
       this.counts.notImported++;
-      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox' }), []);
+      await this.logRows([{ itemId: item.id, sourceUserId: sourceUserOf(item), outcome: 'unmapped', reason: `Not imported: no participant maps to a Microsoft 365 mailbox (${unmapped[0]?.reason ?? 'no participants'})`, at: new Date() }]);
+      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox' }), [], unmappedRows, stale);
       return;
     }
 
@@ -270,9 +274,9 @@ class RunExecution {
       attempts: (priorByKey.get(key)?.attempts ?? 0) + 1,
       runId: this.run.runId,
     }));
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped }), pending);
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped }), pending, unmappedRows, stale);
 
-    const reader = attachmentReader(stores.raw, staged.sha256);
+    const reader = attachmentReader(stores.raw, staged.sha256, staged.bytes);
     const results = await Promise.all(
       todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
         try {
@@ -288,6 +292,7 @@ class RunExecution {
       }),
     );
 
+    const rows: RunLogRow[] = [];
     const finished = pending.map((d, i): DeliveryRecord => {
       const r = results[i];
       const record: DeliveryRecord = { ...d, status: r.outcome, permanent: r.outcome === 'failed' ? r.permanent : undefined, messageId: r.messageId, reason: r.reason };
@@ -295,16 +300,18 @@ class RunExecution {
       if (r.outcome === 'imported') this.counts.imported++;
       else if (r.outcome === 'partial') {
         this.counts.partiallyImported++;
-        this.logRow({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'partial', reason: r.reason ?? 'an attachment could not be archived', at: new Date() });
+        rows.push({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'partial', reason: r.reason ?? 'an attachment could not be archived', at: new Date() });
       } else {
         this.counts.failed++;
-        this.logRow({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'failed', reason: r.reason ?? 'failed', at: new Date() });
+        rows.push({ itemId: item.id, sourceUserId: source, m365UserId: d.mailbox, outcome: 'failed', reason: r.reason ?? 'failed', at: new Date() });
       }
       return record;
     });
     const allFinal = finished.every(isFinal) && prior.deliveries.filter((d) => !finished.some((f) => f.archiveKey === d.archiveKey)).every(isFinal);
     if (!allFinal) this.nonFinal++;
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished);
+    // The log lines first: once the item is final, no replay would write them again.
+    await this.logRows(rows);
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows, stale);
   }
 
   /** Downloads and keeps the raw item, again if the transfer breaks off. */
@@ -314,7 +321,8 @@ class RunExecution {
       let body: Readable | undefined;
       try {
         body = await this.ctx.source.download(ref, { abortSignal: this.signal });
-        const staged = await this.ctx.stores.raw.stage(body, { expectedSize: ref.sizeBytes, abortSignal: this.signal });
+        // A small item stays in memory until its deliveries are done: parsed and attached without a second download.
+        const staged = await this.ctx.stores.raw.stage(body, { expectedSize: ref.sizeBytes, abortSignal: this.signal, keepBytes: true });
         await this.recordImmutability(staged.sha256);
         return staged;
       } catch (err) {
@@ -334,17 +342,17 @@ class RunExecution {
     return { itemId: ref.id, archivedAt: ref.archivedAt, status, rawSha256: staged.sha256, mappingVersion: this.settings.mappingVersion, runId: this.run.runId, ...extra };
   }
 
-  private logRow(row: RunLogRow): void {
-    this.runLog.push(row);
+  /** Failed, partial, malformed and not-imported lines: rare, so written as they happen. */
+  private async logRows(rows: RunLogRow[]): Promise<void> {
+    if (rows.length) await this.ctx.stores.runLog.append(this.run.runId, rows);
   }
 
   private async flush(force: boolean): Promise<void> {
-    if (this.runLog.length >= RUN_LOG_BATCH || (force && this.runLog.length)) {
-      const rows = this.runLog;
-      this.runLog = [];
-      await this.ctx.stores.runLog.append(this.run.runId, rows);
+    if (force) {
+      // Recomputed from the ledger for every day of the window: complete even after a crash.
+      const days = daysOf(this.run.window.from, this.run.window.to).map((day) => ({ day, rows: this.ctx.stores.ledger.unmappedOn(this.ctx.connectorId, day) }));
+      await this.ctx.stores.unmapped.refreshDays(this.ctx.connectorId, days);
     }
-    if (force && this.tally.size) await this.ctx.stores.unmapped.record(this.ctx.connectorId, this.tally);
     const t = Date.now();
     if (force || t - this.lastProgress >= PROGRESS_EVERY_MS) {
       this.lastProgress = t;

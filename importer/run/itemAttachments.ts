@@ -1,35 +1,48 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { openAttachment } from '../parse/attachmentStream';
+import { walkMime } from '../parse/mimeWalk';
+import { ImporterError } from '../errors';
 import type { RawStore } from '../stage/rawStore';
 import type { AttachmentReader } from '../sink/mailboxSink';
 
 /**
- * An item's attachment bytes, read from its raw copy in Blob Storage. Small ones are read once
- * per item and shared by all its deliveries; large ones stream afresh for each upload.
+ * An item's attachment bytes, read from its raw copy: from memory when staging kept a small item
+ * there, else streamed from Blob Storage. Small ones are read in one pass over the item and
+ * shared by all its deliveries; large ones stream afresh for each upload.
  */
-export function attachmentReader(raw: RawStore, sha256: string): AttachmentReader {
+export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer): AttachmentReader {
+  const reopen = async (signal?: AbortSignal): Promise<Readable> => (bytes ? Readable.from([bytes]) : raw.open(sha256, { abortSignal: signal }));
   const small = new Map<number, Promise<Buffer>>();
-  const readOne = async (index: number, signal?: AbortSignal): Promise<Buffer> => {
-    const opened = await openAttachment(await raw.open(sha256, { abortSignal: signal }), index);
-    const parts: Buffer[] = [];
-    for await (const part of opened.stream) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+
+  /** One walk over the item collects every attachment asked for. */
+  const readSome = async (indexes: readonly number[], signal?: AbortSignal): Promise<Map<number, Buffer>> => {
+    const wanted = new Set(indexes);
+    const found = new Map<number, Buffer>();
+    await walkMime(await reopen(signal), async (attachment, at) => {
+      const parts: Buffer[] = [];
+      if (wanted.has(at)) for await (const part of attachment.content) parts.push(part as Buffer);
+      else for await (const _ of attachment.content); // skipped: the parser moves on only once it is read
+      if (wanted.has(at)) found.set(at, Buffer.concat(parts));
+      return found.size === wanted.size ? 'stop' : 'next';
+    });
+    const missing = indexes.find((i) => !found.has(i));
+    if (missing !== undefined) throw new ImporterError('NotFound', `The item has no attachment ${missing}.`);
+    return found;
   };
+
   return {
     read: async (indexes, signal) => {
-      const entries = await Promise.all(
-        indexes.map(async (i) => {
-          let bytes = small.get(i);
-          if (!bytes) {
-            bytes = readOne(i, signal);
-            small.set(i, bytes);
-            bytes.catch(() => small.delete(i));
-          }
-          return [i, await bytes] as const;
-        }),
-      );
-      return new Map(entries);
+      const toRead = indexes.filter((i) => !small.has(i));
+      if (toRead.length) {
+        const pass = readSome(toRead, signal);
+        for (const i of toRead) {
+          const one = pass.then((m) => m.get(i)!);
+          small.set(i, one);
+          one.catch(() => small.delete(i));
+        }
+      }
+      return new Map(await Promise.all(indexes.map(async (i) => [i, await small.get(i)!] as const)));
     },
-    open: async (index, signal): Promise<Readable> => (await openAttachment(await raw.open(sha256, { abortSignal: signal }), index)).stream,
+    open: async (index, signal): Promise<Readable> => (await openAttachment(await reopen(signal), index)).stream,
   };
 }

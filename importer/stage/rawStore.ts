@@ -12,6 +12,8 @@ export interface StageResult {
   size: number;
   /** The same bytes were already kept (a replay, or the source offered the item twice). */
   alreadyStored: boolean;
+  /** The bytes just kept, when asked for and small enough to have been held in memory. */
+  bytes?: Buffer;
 }
 
 export interface RawStoreOptions {
@@ -39,8 +41,11 @@ export class RawStore {
     this.tmpDir = options.tmpDir ?? os.tmpdir();
   }
 
-  /** Hashes and keeps `body`. `expectedSize`, when the source announced one, must match. */
-  async stage(body: Readable, options: { expectedSize?: number; abortSignal?: AbortSignal } = {}): Promise<StageResult> {
+  /**
+   * Hashes and keeps `body`. `expectedSize`, when the source announced one, must match.
+   * `keepBytes` hands back the bytes of a small item, so reading it needs no second download.
+   */
+  async stage(body: Readable, options: { expectedSize?: number; abortSignal?: AbortSignal; keepBytes?: boolean } = {}): Promise<StageResult> {
     const { expectedSize, abortSignal } = options;
     if (expectedSize !== undefined && expectedSize <= this.memoryLimit) {
       const chunks: Buffer[] = [];
@@ -53,7 +58,7 @@ export class RawStore {
       const sha256 = hash.digest('hex');
       checkSize(data.length, expectedSize);
       const alreadyStored = await this.writeOnce(sha256, () => this.container.getBlockBlobClient(sha256).upload(data, data.length, this.uploadOptions(abortSignal)));
-      return { sha256, size: data.length, alreadyStored };
+      return options.keepBytes ? { sha256, size: data.length, alreadyStored, bytes: data } : { sha256, size: data.length, alreadyStored };
     }
     const file = path.join(this.tmpDir, `ena-stage-${randomUUID()}`);
     try {

@@ -14,7 +14,19 @@ export interface ItemRecord {
   /** Mapping version the fan-out was computed with; a new mapping may add deliveries. */
   mappingVersion?: string;
   hadUnmapped?: boolean;
+  /** The participants (numbers, or emails without one) that mapped nowhere, as last processed. */
+  unmappedNumbers?: string[];
   runId: string;
+}
+
+/** One participant of one item that maps to no mailbox: kept with the item, so never lost. */
+export interface UnmappedRow {
+  number: string;
+  itemId: string;
+  at: Date;
+  name?: string;
+  email?: string;
+  reason: string;
 }
 
 export interface DeliveryRecord {
@@ -32,6 +44,7 @@ export interface DeliveryRecord {
 
 const ITEM = 'item|';
 const DELIVERY = 'dlv|';
+const UNMAPPED = 'unm|';
 const MAX_BATCH = 100;
 
 /**
@@ -61,12 +74,40 @@ export class DeliveryLedger {
     return { item, deliveries };
   }
 
-  /** Writes the item and its deliveries; deliveries go first so the item row never claims more than is stored. */
-  async save(connectorId: string, item: ItemRecord, deliveries: readonly DeliveryRecord[]): Promise<void> {
+  /**
+   * Writes the item with its deliveries and its unmapped participants; the item row goes last so
+   * it never claims more than is stored. `staleUnmapped` are numbers an earlier pass of the item
+   * recorded as unmapped that now map (after a mapping change).
+   */
+  async save(
+    connectorId: string,
+    item: ItemRecord,
+    deliveries: readonly DeliveryRecord[],
+    unmapped: readonly UnmappedRow[] = [],
+    staleUnmapped: readonly string[] = [],
+  ): Promise<void> {
     const pk = DeliveryLedger.partition(connectorId, item.archivedAt);
     const actions: TransactionAction[] = deliveries.map((d) => ['upsert', toDeliveryEntity(pk, d, item.archivedAt), 'Replace']);
-    actions.push(['upsert', toItemEntity(pk, item), 'Replace']);
+    for (const u of unmapped) actions.push(['upsert', toUnmappedEntity(pk, u), 'Replace']);
+    for (const n of staleUnmapped) actions.push(['delete', { partitionKey: pk, rowKey: unmappedKey(n, item.itemId) }]);
+    actions.push(['upsert', toItemEntity(pk, { ...item, unmappedNumbers: item.unmappedNumbers ?? unmapped.map((u) => u.number) }), 'Replace']);
     for (let i = 0; i < actions.length; i += MAX_BATCH) await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+  }
+
+  /** The unmapped participants of a connector's items archived on `day` (YYYY-MM-DD). */
+  async *unmappedOn(connectorId: string, day: string): AsyncIterable<UnmappedRow> {
+    const pk = `${keySafe(connectorId)}|${day}`;
+    const filter = `PartitionKey eq '${pk}' and RowKey ge '${UNMAPPED}' and RowKey lt 'unm}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter } })) {
+      yield {
+        number: String(e.number),
+        itemId: String(e.itemId),
+        at: new Date(String(e.at)),
+        name: e.name as string | undefined,
+        email: e.email as string | undefined,
+        reason: String(e.reason ?? ''),
+      };
+    }
   }
 
   /** Every delivery of a connector's items archived in [from, to): for verification and reports. */
@@ -81,7 +122,8 @@ export class DeliveryLedger {
   }
 }
 
-function daysOf(from: Date, to: Date): string[] {
+/** The UTC days (YYYY-MM-DD) that [from, to) touches: the ledger's partitions for a window. */
+export function daysOf(from: Date, to: Date): string[] {
   const days: string[] = [];
   const d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
   while (d < to) {
@@ -89,6 +131,14 @@ function daysOf(from: Date, to: Date): string[] {
     d.setUTCDate(d.getUTCDate() + 1);
   }
   return days;
+}
+
+function unmappedKey(number: string, itemId: string): string {
+  return `${UNMAPPED}${keySafe(number)}|${keySafe(itemId)}`;
+}
+
+function toUnmappedEntity(pk: string, u: UnmappedRow) {
+  return { partitionKey: pk, rowKey: unmappedKey(u.number, u.itemId), number: u.number, itemId: u.itemId, at: u.at.toISOString(), name: u.name, email: u.email, reason: u.reason };
 }
 
 function toItemEntity(pk: string, r: ItemRecord) {
@@ -103,6 +153,7 @@ function toItemEntity(pk: string, r: ItemRecord) {
     reason: r.reason,
     mappingVersion: r.mappingVersion,
     hadUnmapped: r.hadUnmapped,
+    unmappedNumbers: r.unmappedNumbers && r.unmappedNumbers.length ? JSON.stringify(r.unmappedNumbers) : undefined,
     runId: r.runId,
   };
 }
@@ -117,6 +168,7 @@ function fromItemEntity(e: Record<string, unknown>): ItemRecord {
     reason: e.reason as string | undefined,
     mappingVersion: e.mappingVersion as string | undefined,
     hadUnmapped: e.hadUnmapped as boolean | undefined,
+    unmappedNumbers: e.unmappedNumbers ? (JSON.parse(String(e.unmappedNumbers)) as string[]) : undefined,
     runId: String(e.runId),
   };
 }

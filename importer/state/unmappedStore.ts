@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import type { UnmappedRow } from './deliveryLedger';
 
 /** A mobile number that could not be mapped to a mailbox, as the admin sees it. */
 export interface UnmappedNumber {
@@ -13,66 +14,70 @@ export interface UnmappedNumber {
   reason: string;
 }
 
-export interface UnmappedSighting {
-  number: string;
-  itemId: string;
-  at: Date;
-  name?: string;
-  email?: string;
-  reason: string;
-}
-
 export const MAX_PENDING_IDS = 50;
 
-/**
- * A run's unmapped sightings, aggregated per number in memory: bounded by the number of distinct
- * numbers, not by the day's volume.
- */
-export class UnmappedTally {
-  private readonly byNumber = new Map<string, { count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }>();
+interface DayCount {
+  n: number;
+  first: string;
+  last: string;
+}
 
-  add(s: UnmappedSighting): void {
-    const t = this.byNumber.get(s.number);
-    if (!t) {
-      this.byNumber.set(s.number, { count: 1, first: s, last: s, recent: [s] });
-      return;
-    }
-    t.count++;
-    if (s.at < t.first.at) t.first = s;
-    if (s.at >= t.last.at) t.last = { ...s, name: s.name ?? t.last.name, email: s.email ?? t.last.email };
-    t.recent.push(s);
-    if (t.recent.length > MAX_PENDING_IDS) t.recent.shift();
-  }
-
-  get size(): number {
-    return this.byNumber.size;
-  }
-
-  entries(): { number: string; count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }[] {
-    return [...this.byNumber].map(([number, t]) => ({ number, ...t }));
-  }
+interface StoredNumber extends UnmappedNumber {
+  days: Record<string, DayCount>;
+  etag?: string;
 }
 
 /**
- * Unmapped numbers per connector. A run gathers sightings in memory and merges them once per
- * number with an ETag-checked read-modify-write, retried when another writer got there first.
+ * Unmapped numbers per connector, derived from the ledger: for each archive day a run touched,
+ * the day's count per number is recomputed from the unmapped rows kept with the items and set
+ * (not added). A replay, a rerun or a run after a crash therefore converges on the same figures,
+ * and nothing a killed run saw is lost.
  */
 export class UnmappedStore {
   constructor(private readonly table: TableClient) {}
 
-  async record(connectorId: string, sightings: readonly UnmappedSighting[] | UnmappedTally): Promise<void> {
-    let tally = sightings;
-    if (!(tally instanceof UnmappedTally)) {
-      tally = new UnmappedTally();
-      for (const s of sightings as readonly UnmappedSighting[]) tally.add(s);
+  /** Sets each number's figures for `days` from that day's unmapped rows (all of them). */
+  async refreshDays(connectorId: string, days: readonly { day: string; rows: AsyncIterable<UnmappedRow> | Iterable<UnmappedRow> }[]): Promise<void> {
+    const fresh = new Map<string, { days: Map<string, DayCount>; recent: UnmappedRow[]; last: UnmappedRow }>();
+    for (const { day, rows } of days) {
+      for await (const r of rows) {
+        let agg = fresh.get(r.number);
+        if (!agg) fresh.set(r.number, (agg = { days: new Map(), recent: [], last: r }));
+        const at = r.at.toISOString();
+        const d = agg.days.get(day);
+        if (!d) agg.days.set(day, { n: 1, first: at, last: at });
+        else {
+          d.n++;
+          if (at < d.first) d.first = at;
+          if (at > d.last) d.last = at;
+        }
+        if (r.at >= agg.last.at) agg.last = { ...r, name: r.name ?? agg.last.name, email: r.email ?? agg.last.email };
+        agg.recent.push(r);
+        if (agg.recent.length > MAX_PENDING_IDS * 2) agg.recent = latest(agg.recent, MAX_PENDING_IDS);
+      }
     }
-    for (const t of tally.entries()) await this.merge(connectorId, t.number, t);
+    const refreshed = new Set(days.map((d) => d.day));
+    const stored = new Map((await this.stored(connectorId)).map((s) => [s.number, s]));
+    const numbers = new Set([...fresh.keys(), ...[...stored.values()].filter((s) => Object.keys(s.days).some((d) => refreshed.has(d))).map((s) => s.number)]);
+    for (const number of numbers) {
+      let current = stored.get(number);
+      for (let attempt = 0; ; attempt++) {
+        const next = merge(number, current, fresh.get(number), refreshed);
+        try {
+          await this.write(connectorId, current, next);
+          break;
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode;
+          if ((status !== 412 && status !== 409 && status !== 404) || attempt >= 5) throw err;
+          current = await this.read(connectorId, number);
+        }
+      }
+    }
   }
 
   async list(connectorId: string): Promise<UnmappedNumber[]> {
-    const out: UnmappedNumber[] = [];
-    for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } })) out.push(fromEntity(e));
-    return out.sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
+    const all = await this.stored(connectorId);
+    return all.map(({ days: _d, etag: _e, ...u }) => u).sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
   }
 
   /** Forgets a number, once it is mapped and its items are replayed. */
@@ -82,52 +87,85 @@ export class UnmappedStore {
     });
   }
 
-  private async merge(connectorId: string, number: string, t: { count: number; first: UnmappedSighting; last: UnmappedSighting; recent: UnmappedSighting[] }): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      let current: (UnmappedNumber & { etag?: string }) | undefined;
-      try {
-        const e = await this.table.getEntity(connectorId, number);
-        current = { ...fromEntity(e), etag: e.etag };
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      }
-      const sorted = [...t.recent].sort((a, b) => a.at.getTime() - b.at.getTime());
-      const last = t.last;
-      // A replayed item is not counted twice (as far as the kept ids reach back).
-      const known = new Set(current?.pendingItemIds ?? []);
-      const repeated = new Set(sorted.map((s) => s.itemId).filter((id) => known.has(id))).size;
-      const distinctRecent = new Set(sorted.map((s) => s.itemId)).size;
-      const ids = [...(current?.pendingItemIds ?? []), ...sorted.map((s) => s.itemId)];
-      const next: UnmappedNumber = {
-        number,
-        itemCount: (current?.itemCount ?? 0) + t.count - (sorted.length - distinctRecent) - repeated,
-        firstSeen: new Date(Math.min(current?.firstSeen.getTime() ?? Infinity, t.first.at.getTime())),
-        lastSeen: new Date(Math.max(current?.lastSeen.getTime() ?? 0, last.at.getTime())),
-        pendingItemIds: [...new Set(ids)].slice(-MAX_PENDING_IDS),
-        lastName: last.name ?? current?.lastName,
-        lastEmail: last.email ?? current?.lastEmail,
-        reason: last.reason,
-      };
-      try {
-        if (current?.etag) await this.table.updateEntity(toEntity(connectorId, next), 'Replace', { etag: current.etag });
-        else await this.table.createEntity(toEntity(connectorId, next));
-        return;
-      } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
-        if ((status === 412 || status === 409) && attempt < 5) continue;
-        throw err;
-      }
+  private async stored(connectorId: string): Promise<StoredNumber[]> {
+    const out: StoredNumber[] = [];
+    for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } })) out.push(fromEntity(e));
+    return out;
+  }
+
+  private async read(connectorId: string, number: string): Promise<StoredNumber | undefined> {
+    try {
+      return fromEntity(await this.table.getEntity(connectorId, number));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
     }
+  }
+
+  private async write(connectorId: string, current: StoredNumber | undefined, next: StoredNumber | undefined): Promise<void> {
+    if (!next) {
+      if (current?.etag) await this.table.deleteEntity(connectorId, current.number, { etag: current.etag });
+      return;
+    }
+    if (current && sameFigures(current, next)) return;
+    const entity = toEntity(connectorId, next);
+    if (current?.etag) await this.table.updateEntity(entity, 'Replace', { etag: current.etag });
+    else await this.table.createEntity(entity);
   }
 }
 
-function toEntity(connectorId: string, u: UnmappedNumber) {
+function merge(number: string, current: StoredNumber | undefined, fresh: { days: Map<string, DayCount>; recent: UnmappedRow[]; last: UnmappedRow } | undefined, refreshed: Set<string>): StoredNumber | undefined {
+  const days: Record<string, DayCount> = {};
+  for (const [d, c] of Object.entries(current?.days ?? {})) if (!refreshed.has(d)) days[d] = c;
+  for (const [d, c] of fresh?.days ?? []) days[d] = c;
+  foldOldDays(days);
+  const counts = Object.values(days);
+  if (counts.length === 0) return undefined;
+  const freshIds = fresh ? latest(fresh.recent, MAX_PENDING_IDS).map((r) => r.itemId) : [];
+  const keep = (current?.pendingItemIds ?? []).filter((id) => !freshIds.includes(id));
+  const last = fresh?.last;
+  return {
+    number,
+    days,
+    itemCount: counts.reduce((n, c) => n + c.n, 0),
+    firstSeen: new Date(counts.reduce((m, c) => (c.first < m ? c.first : m), counts[0].first)),
+    lastSeen: new Date(counts.reduce((m, c) => (c.last > m ? c.last : m), counts[0].last)),
+    pendingItemIds: [...keep, ...freshIds].slice(-MAX_PENDING_IDS),
+    lastName: last?.name ?? current?.lastName,
+    lastEmail: last?.email ?? current?.lastEmail,
+    reason: last?.reason ?? current?.reason ?? '',
+  };
+}
+
+/** Keeps a row within Table Storage's property size: days past the last MAX_DAYS fold into one. */
+const MAX_DAYS = 400;
+const EARLIER = 'earlier';
+function foldOldDays(days: Record<string, DayCount>): void {
+  const dated = Object.keys(days).filter((d) => d !== EARLIER).sort();
+  for (const d of dated.slice(0, Math.max(0, dated.length - MAX_DAYS))) {
+    const e = days[EARLIER];
+    const c = days[d];
+    days[EARLIER] = e ? { n: e.n + c.n, first: e.first < c.first ? e.first : c.first, last: e.last > c.last ? e.last : c.last } : c;
+    delete days[d];
+  }
+}
+
+function latest(rows: UnmappedRow[], n: number): UnmappedRow[] {
+  return [...rows].sort((a, b) => a.at.getTime() - b.at.getTime()).slice(-n);
+}
+
+function sameFigures(a: StoredNumber, b: StoredNumber): boolean {
+  return JSON.stringify(a.days) === JSON.stringify(b.days) && a.reason === b.reason && a.lastName === b.lastName && a.lastEmail === b.lastEmail;
+}
+
+function toEntity(connectorId: string, u: StoredNumber) {
   return {
     partitionKey: connectorId,
     rowKey: u.number,
     itemCount: u.itemCount,
     firstSeen: u.firstSeen.toISOString(),
     lastSeen: u.lastSeen.toISOString(),
+    days: JSON.stringify(u.days),
     pendingItemIds: JSON.stringify(u.pendingItemIds),
     lastName: u.lastName,
     lastEmail: u.lastEmail,
@@ -135,15 +173,17 @@ function toEntity(connectorId: string, u: UnmappedNumber) {
   };
 }
 
-function fromEntity(e: Record<string, unknown>): UnmappedNumber {
+function fromEntity(e: Record<string, unknown>): StoredNumber {
   return {
     number: String(e.rowKey),
     itemCount: Number(e.itemCount),
     firstSeen: new Date(String(e.firstSeen)),
     lastSeen: new Date(String(e.lastSeen)),
+    days: JSON.parse(String(e.days ?? '{}')) as Record<string, DayCount>,
     pendingItemIds: JSON.parse(String(e.pendingItemIds ?? '[]')) as string[],
     lastName: e.lastName as string | undefined,
     lastEmail: e.lastEmail as string | undefined,
     reason: String(e.reason ?? ''),
+    etag: e.etag as string | undefined,
   };
 }

@@ -37,7 +37,9 @@ describe('the archive CLI', () => {
     const [header, ...rows] = log.stdout.trimEnd().split('\r\n');
     expect(header).toBe('Item ID,Source user ID,Microsoft 365 user ID,Outcome,Reason,Time (UTC)');
     const [stored] = await h.stores.runs.list('default', 1);
-    expect(rows.filter((r) => r.includes(',unmapped,'))).toHaveLength(stored.counts.unmapped);
+    // One line per failed or partial delivery, malformed item, and item that reached no mailbox.
+    expect(rows.filter((r) => r.includes(',unmapped,'))).toHaveLength(stored.counts.notImported);
+    expect(rows.filter((r) => r.includes(',partial,'))).toHaveLength(stored.counts.partiallyImported);
     expect(rows.every((r) => /^TM-\S+,/.test(r) && /,\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(r))).toBe(true);
   }, 60_000);
 

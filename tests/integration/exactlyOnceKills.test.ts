@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from '../support/importerHarness';
+import { expectedUnmapped, startHarness, type Harness } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
 import { auditArchive } from '../support/archiveAudit';
 import { importThroughKills, killPoints } from '../support/crashLoop';
@@ -40,6 +40,11 @@ describe('an importer killed at random points of a run, again and again', () => 
     const verify = await runArchiveCli(['--verify', runId!], h.env);
     expect(verify.stdout).toMatch(/0 missing, 0 duplicated, 0 altered, 0 pending/);
     expect(verify.code).toBe(0);
+
+    // Nothing a killed run saw of unmapped numbers is lost, and nothing is counted twice.
+    const unmapped = await h.stores.unmapped.list('default');
+    const expected = expectedUnmapped(h, h.telemessage.listExpected(DAY.from, DAY.to));
+    expect(new Map(unmapped.map((u) => [u.number, u.itemCount]))).toEqual(expected);
 
     // Every killed run that got as far as a run row reads "interrupted", none stays "running".
     const runs = await h.stores.runs.list('default', 100);

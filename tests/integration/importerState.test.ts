@@ -87,25 +87,32 @@ describe('importer state in Table Storage', () => {
     expect((await ledger.getItem('c4', 'other', archivedAt)).item).toBeUndefined();
   });
 
-  it('accumulates unmapped numbers across runs without double counting an item', async () => {
+  it('derives unmapped numbers from the ledger: replays and reruns converge, and a number that now maps drops out', async () => {
+    const ledger = new DeliveryLedger(await storage.table(TABLES.deliveries));
     const unmapped = new UnmappedStore(await storage.table(TABLES.unmapped));
     const at = (h: number) => new Date(Date.UTC(2026, 10, 24, h));
-    await unmapped.record('c5', [
-      { number: '+15550001111', itemId: 'a', at: at(1), reason: 'not in the custom mapping' },
-      { number: '+15550001111', itemId: 'b', at: at(3), name: 'Sam Mobile', reason: 'not in the custom mapping' },
-      { number: '+15550002222', itemId: 'a', at: at(2), email: 'gone@contoso.example', reason: 'gone@contoso.example is not a Microsoft 365 user' },
-    ]);
-    await Promise.all([
-      unmapped.record('c5', [{ number: '+15550001111', itemId: 'c', at: at(5), reason: 'not in the custom mapping' }]),
-      unmapped.record('c5', [{ number: '+15550001111', itemId: 'd', at: at(4), reason: 'not in the custom mapping' }]),
-    ]);
-    await unmapped.record('c5', [{ number: '+15550001111', itemId: 'a', at: at(1), reason: 'not in the custom mapping' }]);
-    const list = await unmapped.list('c5');
-    expect(list.map((u) => u.number)).toEqual(['+15550001111', '+15550002222']);
-    expect(list[0]).toMatchObject({ itemCount: 4, lastName: 'Sam Mobile' });
+    const item = (id: string, h: number) => ({ itemId: id, archivedAt: at(h), status: 'final' as const, runId: 'r1' });
+    const row = (number: string, itemId: string, h: number, extra: object = {}) => ({ number, itemId, at: at(h), reason: 'Not in the custom mapping; automatic mapping is off', ...extra });
+    await ledger.save('c5', item('a', 1), [], [row('+15550001111', 'a', 1), row('+15550002222', 'a', 1, { email: 'gone@contoso.example' })]);
+    await ledger.save('c5', item('b', 3), [], [row('+15550001111', 'b', 3, { name: 'Sam Mobile' })]);
+    await ledger.save('c5', item('c', 5), [], [row('+15550001111', 'c', 5)]);
+    const refresh = () => unmapped.refreshDays('c5', [{ day: '2026-11-24', rows: ledger.unmappedOn('c5', '2026-11-24') }]);
+    await refresh();
+    // A replay writes the same rows again and refreshes again: the figures do not move.
+    await ledger.save('c5', item('b', 3), [], [row('+15550001111', 'b', 3, { name: 'Sam Mobile' })]);
+    await refresh();
+    let list = await unmapped.list('c5');
+    expect(list.map((u) => [u.number, u.itemCount])).toEqual([['+15550001111', 3], ['+15550002222', 1]]);
+    expect(list[0]).toMatchObject({ lastName: 'Sam Mobile', pendingItemIds: ['a', 'b', 'c'] });
     expect(list[0].firstSeen.toISOString()).toBe(at(1).toISOString());
     expect(list[0].lastSeen.toISOString()).toBe(at(5).toISOString());
-    expect(list[0].pendingItemIds.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(list[1].lastEmail).toBe('gone@contoso.example');
+
+    // The mapping now covers +15550002222: item a is processed again, and that number drops out.
+    await ledger.save('c5', { ...item('a', 1), unmappedNumbers: undefined }, [], [row('+15550001111', 'a', 1)], ['+15550002222']);
+    await refresh();
+    list = await unmapped.list('c5');
+    expect(list.map((u) => [u.number, u.itemCount])).toEqual([['+15550001111', 3]]);
   });
 
   it("writes a run's log and gives it back as CSV with the connector log's columns", async () => {

@@ -153,3 +153,17 @@ export function expectedMailboxes(h: Harness, item: { participants: { number: st
   }
   return [...out].sort();
 }
+
+/** Per number, how many items it took part in without mapping to any mailbox (independently of the product). */
+export function expectedUnmapped(h: Harness, items: { participants: { number: string; email?: string }[]; malformation?: unknown }[], automatic = true): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    if (item.malformation) continue;
+    for (const p of item.participants) {
+      const custom = h.mappedNumbers.get(p.number);
+      const mapped = (custom && h.users.has(custom)) || (automatic && p.email && h.users.has(p.email.toLowerCase()));
+      if (!mapped) counts.set(p.number, (counts.get(p.number) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
