@@ -85,6 +85,8 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
 
     const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
+    // Every concurrent request of the run listens on this one signal: that many listeners is intended.
+    setMaxListeners(0, signal);
     const execution = new RunExecution(ctx, settings, run, signal);
     try {
       const { nonFinal } = await execution.execute();
