@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { ImporterError } from '../errors';
 import type { ArchiveItem, RunCounts, RunTrigger, SourceItemRef, TimeWindow } from '../model';
