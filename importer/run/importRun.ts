@@ -148,7 +148,10 @@ function describe(err: unknown): string {
 
 class RunExecution {
   private readonly counts: RunCounts = { ...EMPTY_COUNTS };
-  private readonly seen = new Set<string>();
+  /** Ids being handled right now: bounded by the item workers, whatever the day's volume. */
+  private readonly inFlightIds = new Set<string>();
+  private lastListed: { at: number; id: string } | undefined;
+  private readonly freshDays = new Set<string>();
   private nonFinal = 0;
   private itemsDone = 0;
   private immutabilityRecorded = false;
@@ -173,6 +176,11 @@ class RunExecution {
     this.rules = { custom, automatic: this.settings.automaticMapping, findUser: (address) => this.sink.findUser(address, this.signal) };
     // Every mailbox the custom mapping names, looked up in batches rather than one by one.
     await this.sink.prefetchUsers(custom.values(), this.signal);
+    // Under the lease nobody else writes this connector's ledger: a day with no item rows yet
+    // cannot hold an earlier attempt of any of its items, so they need no lookup.
+    for (const day of daysOf(this.run.window.from, this.run.window.to)) {
+      if (!(await stores.ledger.hasItemsOn(this.ctx.connectorId, day))) this.freshDays.add(day);
+    }
 
     const workers = this.ctx.itemWorkers ?? 32;
     const inFlight = new Set<Promise<void>>();
@@ -194,14 +202,19 @@ class RunExecution {
   private async processItem(ref: SourceItemRef): Promise<void> {
     this.counts.availableFromSource++;
     if (!this.position || ref.archivedAt > this.position) this.position = ref.archivedAt;
+    // The listing comes in (archivedAt, id) order, so an item after the last one listed is new to
+    // this run; only one out of order (offered again) needs the ledger to say what became of it.
+    const last = this.lastListed;
+    const inOrder = !last || ref.archivedAt.getTime() > last.at || (ref.archivedAt.getTime() === last.at && ref.id > last.id);
+    if (inOrder) this.lastListed = { at: ref.archivedAt.getTime(), id: ref.id };
     try {
-      if (this.seen.has(ref.id)) {
-        // The source offered the same item twice in one listing.
+      if (this.inFlightIds.has(ref.id)) {
+        // The source offered the same item again while it is being handled.
         this.counts.skippedDuplicates++;
         return;
       }
-      this.seen.add(ref.id);
-      await this.handle(ref);
+      this.inFlightIds.add(ref.id);
+      await this.handle(ref, inOrder).finally(() => this.inFlightIds.delete(ref.id));
     } catch (err) {
       if (this.signal.aborted) throw err;
       this.nonFinal++;
@@ -214,9 +227,10 @@ class RunExecution {
     }
   }
 
-  private async handle(ref: SourceItemRef): Promise<void> {
+  private async handle(ref: SourceItemRef, newToRun: boolean): Promise<void> {
     const { stores, connectorId } = { stores: this.ctx.stores, connectorId: this.ctx.connectorId };
-    const prior = await stores.ledger.getItem(connectorId, ref.id, ref.archivedAt);
+    const fresh = newToRun && this.freshDays.has(ref.archivedAt.toISOString().slice(0, 10));
+    const prior = fresh ? { deliveries: [] } : await stores.ledger.getItem(connectorId, ref.id, ref.archivedAt);
     const remap = prior.item?.hadUnmapped === true && prior.item.mappingVersion !== this.settings.mappingVersion;
     if (prior.item?.status === 'final' && !remap) {
       this.counts.skippedDuplicates += prior.deliveries.length;

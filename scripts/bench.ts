@@ -1,0 +1,293 @@
+// `npm run bench`: one import of a generated, skewed day, and the figures that say how well the
+// importer uses what Microsoft Graph allows: deliveries per second, the importer's peak RSS, the
+// 429s it drew, and its duration against the lower bound the busiest mailbox's limits set.
+//   npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 0.2] [--item-workers N]
+// Azurite, the emulators and the importer each run in a process of their own; the importer's
+// memory is sampled from /proc every 250 ms.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { GraphEmulatorStats } from '../emulators/graph/server';
+import { startAzurite, type RunningAzurite } from '../emulators/storage/azurite';
+import { ensureLocalTls } from '../emulators/tls/localCa';
+import { benchPopulation, benchUserId, deliveriesPerItem, scaledLimits, type BenchPlan } from './benchPlan';
+import { RESULT_PREFIX, type BenchImportInput, type BenchImportResult } from './benchImport';
+import { READY_PREFIX, type BenchStackReady, type BenchStackSecrets } from './benchStack';
+
+const USAGE = 'usage: npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 0.2] [--item-workers N] [--seed bench] [--cpu-prof]';
+const DEFAULTS = { deliveries: 200_000, mailboxes: 1000, timeScale: 0.2, seed: 'bench', day: '2026-03-02' };
+const MIB = 1024 * 1024;
+const SAMPLE_EVERY_MS = 250;
+
+interface Args {
+  deliveries: number;
+  mailboxes: number;
+  timeScale: number;
+  itemWorkers?: number;
+  seed: string;
+  /** Writes a V8 CPU profile of the importer under .local/bench/profiles. */
+  cpuProf: boolean;
+}
+
+function readArgs(): Args {
+  const { values } = parseArgs({
+    options: {
+      deliveries: { type: 'string' },
+      mailboxes: { type: 'string' },
+      'time-scale': { type: 'string' },
+      'item-workers': { type: 'string' },
+      seed: { type: 'string' },
+      'cpu-prof': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const positive = (value: string | undefined, fallback: number, flag: string): number => {
+    const n = value === undefined ? fallback : Number(value);
+    if (!(Number.isFinite(n) && n > 0)) throw new Error(`${flag} needs a positive number\n${USAGE}`);
+    return n;
+  };
+  return {
+    deliveries: Math.round(positive(values.deliveries, DEFAULTS.deliveries, '--deliveries')),
+    mailboxes: Math.round(positive(values.mailboxes, DEFAULTS.mailboxes, '--mailboxes')),
+    timeScale: positive(values['time-scale'], DEFAULTS.timeScale, '--time-scale'),
+    itemWorkers: values['item-workers'] === undefined ? undefined : Math.round(positive(values['item-workers'], 0, '--item-workers')),
+    seed: values.seed ?? DEFAULTS.seed,
+    cpuProf: values['cpu-prof'] ?? false,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = readArgs();
+  const tls = ensureLocalTls();
+  const stateDir = path.resolve(__dirname, '..', '.local', 'bench');
+  fs.mkdirSync(stateDir, { recursive: true });
+
+  const basePlan = { seed: args.seed, day: DEFAULTS.day, mailboxes: args.mailboxes, timeScale: args.timeScale };
+  const population = benchPopulation(basePlan);
+  const perItem = deliveriesPerItem(basePlan, population);
+  // A little over, so the day reaches the asked-for deliveries despite sampling and malformed items.
+  const plan: BenchPlan & { stateDir: string; itemWorkers?: number } = {
+    ...basePlan,
+    itemsPerDay: Math.ceil((args.deliveries / perItem) * 1.02),
+    stateDir,
+    itemWorkers: args.itemWorkers,
+  };
+  const secrets: BenchStackSecrets = {
+    tenantId: randomUUID(),
+    clientId: randomUUID(),
+    clientSecret: randomBytes(24).toString('base64url'),
+    telemessageUsername: 'archiver@contoso.example',
+    telemessagePassword: randomBytes(12).toString('base64url'),
+  };
+  process.stdout.write(`bench: ${plan.itemsPerDay.toLocaleString('en-US')} items for about ${args.deliveries.toLocaleString('en-US')} deliveries into ${args.mailboxes.toLocaleString('en-US')} mailboxes, time scale ${plan.timeScale}\n`);
+
+  const children: ChildProcess[] = [];
+  let azurite: RunningAzurite | undefined;
+  try {
+    // In memory, so Azurite's own disk writes do not compete with the importer; raw items stay small.
+    const built = compile(path.join(stateDir, 'dist'));
+    azurite = await withAzuriteIndexes(built, () => startAzurite({ inMemory: true, extentMemoryLimitMb: 16_000 }));
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath };
+    const stackProcess = spawnBuilt(built, 'benchStack.js', { ...env, BENCH_PLAN: JSON.stringify(plan), BENCH_SECRETS: JSON.stringify(secrets) });
+    children.push(stackProcess);
+    const stack = JSON.parse(await lineStartingWith(stackProcess, READY_PREFIX, 'the bench emulators')) as BenchStackReady;
+
+    const input: BenchImportInput = { plan, secrets, stack, connectionString: azurite.connectionString };
+    const profile = args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : [];
+    if (process.env.BENCH_NODE_FLAGS) profile.push(...process.env.BENCH_NODE_FLAGS.split(' '));
+    if (process.env.BENCH_HEAPSNAP) profile.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${stateDir}`);
+    const extraEnv = process.env.BENCH_CHILD_ENV ? Object.fromEntries(process.env.BENCH_CHILD_ENV.split(' ').map((kv) => kv.split('='))) : {};
+    const importer = spawnBuilt(built, 'benchImport.js', { ...env, ...extraEnv, BENCH_IMPORT: JSON.stringify(input) }, profile);
+    children.push(importer);
+    const memory = sampleMemory(importer.pid!);
+    process.stdout.write('importing (progress every 10 s)...\n');
+    const result = JSON.parse(await lineStartingWith(importer, RESULT_PREFIX, 'the importer')) as BenchImportResult;
+    memory.stop();
+    // It exits on its own (writing its CPU profile, when asked for one).
+    await new Promise((resolve) => (importer.exitCode === null ? importer.once('exit', resolve) : resolve(undefined)));
+
+    const stats = await getJson<GraphEmulatorStats>(`${stack.graphUrl}/_emulator/stats`, tls.ca);
+    const others = {
+      azurite: { peakKb: peakRssKb(azurite.process.pid!), cpuMs: cpuMsOf(azurite.process.pid!) },
+      emulators: { peakKb: peakRssKb(stackProcess.pid!), cpuMs: cpuMsOf(stackProcess.pid!) },
+    };
+    const upnOf = new Map(population.employees.slice(0, -1).map((e, i) => [benchUserId(i), e.mailbox]));
+    process.stdout.write(report(plan, result, stats, Math.max(memory.peakKb, result.maxRssKb), others, upnOf));
+    process.exitCode = result.run.status === 'succeeded' || result.run.status === 'partial' ? 0 : 1;
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await azurite?.stop();
+  }
+}
+
+/**
+ * Azurite inherits this process's environment: for its start only, NODE_OPTIONS preloads the
+ * shim that lets its LokiJS lookups use their indexes (scripts/benchAzuriteLoki.ts says why).
+ */
+async function withAzuriteIndexes<T>(built: string, start: () => Promise<T>): Promise<T> {
+  const before = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = [before, process.env.AZ_PROF ? '--require /tmp/prof/preload.js' : '', `--require ${path.join(built, 'scripts', 'benchAzuriteLoki.js')}`].filter(Boolean).join(' ');
+  try {
+    return await start();
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+}
+
+/**
+ * Compiles the project as production runs it (`node dist/...`, no TypeScript loader in the
+ * process, whose transform cache would count in the importer's memory). Returns the output root.
+ */
+function compile(outDir: string): string {
+  const root = path.resolve(__dirname, '..');
+  process.stdout.write('compiling the importer and the emulators...\n');
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'), '--outDir', outDir, '--incremental', '--tsBuildInfoFile', path.join(outDir, '.tsbuildinfo')],
+    { encoding: 'utf8' },
+  );
+  // Type errors elsewhere in the tree still emit; only missing output stops the bench.
+  if (!fs.existsSync(path.join(outDir, 'scripts', 'benchImport.js'))) throw new Error(`compiling failed:\n${tsc.stdout}${tsc.stderr}`);
+  // The emulators find the local CA relative to their own files.
+  const tlsLink = path.join(outDir, '.local', 'tls');
+  if (!fs.existsSync(tlsLink)) {
+    fs.mkdirSync(path.dirname(tlsLink), { recursive: true });
+    fs.symlinkSync(path.join(root, '.local', 'tls'), tlsLink);
+  }
+  return outDir;
+}
+
+function spawnBuilt(built: string, file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, path.join(built, 'scripts', file)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  return child;
+}
+
+/** Resolves with the rest of the first stdout line that starts with `prefix`; rejects if the child exits first. */
+function lineStartingWith(child: ChildProcess, prefix: string, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (d: Buffer) => {
+      buffered += d.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.startsWith(prefix)) {
+          child.removeListener('exit', onExit);
+          resolve(line.slice(prefix.length));
+          return;
+        }
+        process.stdout.write(`${line}\n`);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`${what} stopped (exit code ${code}) before reporting`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Samples a process's peak RSS (VmHWM) so a process that dies still leaves its figure. */
+function sampleMemory(pid: number): { peakKb: number; stop(): void } {
+  const sampler = {
+    peakKb: 0,
+    stop: () => clearInterval(timer),
+  };
+  const timer = setInterval(() => {
+    sampler.peakKb = Math.max(sampler.peakKb, peakRssKb(pid));
+  }, SAMPLE_EVERY_MS);
+  return sampler;
+}
+
+function peakRssKb(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0; // gone, or no /proc here
+  }
+}
+
+/** User + system CPU time of a live process, from /proc/<pid>/stat (in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function getJson<T>(url: string, ca: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`${url} answered ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+function report(
+  plan: BenchPlan,
+  result: BenchImportResult,
+  stats: GraphEmulatorStats,
+  peakKb: number,
+  others: Record<'azurite' | 'emulators', { peakKb: number; cpuMs: number }>,
+  upnOf: Map<string, string>,
+): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const mb = (bytes: number) => `${(bytes / MIB).toFixed(1)} MB`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const c = result.run.counts;
+  const limits = scaledLimits(plan.timeScale);
+  const throttled = stats.refused.concurrency + stats.refused.rate + stats.refused.upload + stats.refused.storm;
+  const graphRequests = stats.served.total + throttled;
+  const busiest = result.pacing?.busiest;
+  const byRequests = busiest ? (busiest.requests * limits.requestWindowMs) / limits.requestsPerWindow : 0;
+  const byBytes = busiest ? (busiest.uploadBytes * limits.uploadWindowMs) / limits.uploadBytesPerWindow : 0;
+  const lowerBoundMs = Math.max(byRequests, byBytes);
+  const ratio = lowerBoundMs > 0 ? result.durationMs / lowerBoundMs : NaN;
+  const deliveries = c.imported + c.partiallyImported + c.failed;
+  const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  return [
+    '',
+    'inputs',
+    `  day                ${plan.day}, seed "${plan.seed}", skewed (Zipf 1.1 over employees), with MMS and recordings`,
+    `  items              ${n(c.availableFromSource)} (${n(c.notImported)} with nobody mapped; ${n(c.unmapped)} unmapped participants)`,
+    `  deliveries         ${n(c.afterFanOut)} into ${n(upnOf.size)} mailboxes: ${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.failed)} failed`,
+    `  time scale         ${plan.timeScale}: per mailbox ${n(limits.requestsPerWindow)} requests / ${s(limits.requestWindowMs)}, ${mb(limits.uploadBytesPerWindow)} upload / ${s(limits.uploadWindowMs)}, 4 concurrent`,
+    busiest
+      ? `  busiest mailbox    ${upnOf.get(busiest.mailbox) ?? busiest.mailbox}: ${n(busiest.requests)} requests, ${mb(busiest.uploadBytes)} uploaded (${n(busiest.throttled)} 429s)`
+      : '  busiest mailbox    (none reported)',
+    '',
+    'figures',
+    `  run                ${result.run.status}${result.run.error ? ` (${result.run.error})` : ''}`,
+    `  duration           ${s(result.durationMs)}`,
+    `  deliveries/s       ${(deliveries / (result.durationMs / 1000)).toFixed(1)}`,
+    `  peak RSS           ${n(peakKb / 1024)} MB (target < 300 MB: ${mark(peakKb < 300 * 1024)})`,
+    `  429s               ${n(throttled)} of ${n(graphRequests)} Graph requests = ${((100 * throttled) / Math.max(1, graphRequests)).toFixed(2)} % (target < 2 %: ${mark(throttled < 0.02 * graphRequests)})`,
+    `  lower bound        ${s(lowerBoundMs)} = max(requests: ${s(byRequests)}, upload: ${s(byBytes)}) for the busiest mailbox`,
+    `  duration / bound   ${ratio.toFixed(3)} (target <= 1.2: ${mark(ratio <= 1.2)})`,
+    `  CPU time           importer ${s(result.cpuMs)}, Azurite ${s(others.azurite.cpuMs)}, emulators ${s(others.emulators.cpuMs)}`,
+    `  others' peak RSS   Azurite ${n(others.azurite.peakKb / 1024)} MB, emulators ${n(others.emulators.peakKb / 1024)} MB`,
+    '',
+  ].join('\n');
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+// The importer under measurement for `npm run bench`: a process of its own (its peak RSS is the
+// importer's), started by scripts/bench.ts with NODE_EXTRA_CA_CERTS set. Sets the connector up
+// through the public API, imports the bench day once, and prints one RESULT line.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createImporter, type RunProgress, type RunRecord } from '../importer';
+import type { PacingSummary } from '../importer/sink/mailboxSink';
+import { benchWindow, scaledLimits, type BenchPlan } from './benchPlan';
+import type { BenchStackReady, BenchStackSecrets } from './benchStack';
+
+export interface BenchImportInput {
+  plan: BenchPlan & { stateDir: string; itemWorkers?: number };
+  secrets: BenchStackSecrets;
+  stack: BenchStackReady;
+  connectionString: string;
+}
+
+export interface BenchImportResult {
+  run: Pick<RunRecord, 'runId' | 'status' | 'counts' | 'error'>;
+  durationMs: number;
+  pacing?: PacingSummary;
+  /** Peak resident set size of this process, in KiB. */
+  maxRssKb: number;
+  /** CPU time (user + system) this process used. */
+  cpuMs: number;
+}
+
+export const RESULT_PREFIX = 'BENCH-IMPORT-RESULT ';
+const PROGRESS_EVERY_MS = 10_000;
+
+const connects = new Map<string, number>();
+require('node:diagnostics_channel').channel('undici:client:connected').subscribe((m: { connectParams: { protocol: string; host: string } }) => {
+  const k = m.connectParams.protocol + m.connectParams.host;
+  connects.set(k, (connects.get(k) ?? 0) + 1);
+});
+async function main(): Promise<void> {
+  const input = JSON.parse(process.env.BENCH_IMPORT ?? '') as BenchImportInput;
+  const { plan, secrets, stack } = input;
+  let pacing: PacingSummary | undefined;
+  let warnings = 0;
+  const log = {
+    info: (obj: object, msg?: string) => {
+      if (msg === 'mailbox pacing') pacing = (obj as { pacing: PacingSummary }).pacing;
+    },
+    // A few are worth seeing; a storm of them would only slow the run down.
+    warn: (obj: object, msg?: string) => {
+      if (++warnings <= 20) process.stderr.write(`importer warning: ${msg} ${JSON.stringify(obj)}\n`);
+    },
+    error: (obj: object, msg?: string) => process.stderr.write(`importer error: ${msg} ${JSON.stringify(obj)}\n`),
+  };
+
+  if (process.env.BENCH_CONN_CAP) {
+    await fetch(stack.telemessageUrl).catch(() => undefined);
+    const sym = Symbol.for('undici.globalDispatcher.1');
+    const Agent = Object.getPrototypeOf((globalThis as any)[sym]).constructor;
+    (globalThis as any)[sym] = new Agent({ connections: Number(process.env.BENCH_CONN_CAP) });
+  }
+  const importer = await createImporter({
+    connectorId: 'bench',
+    storage: { connectionString: input.connectionString },
+    graph: { tenantId: secrets.tenantId, clientId: secrets.clientId, clientSecret: secrets.clientSecret, authorityHost: stack.authorityHost, graphBaseUrl: stack.graphUrl },
+    telemessageBaseUrl: stack.telemessageUrl,
+    secrets: { localKeyFile: path.join(plan.stateDir, 'secret.key') },
+    log,
+    mailboxLimits: scaledLimits(plan.timeScale),
+    itemWorkers: plan.itemWorkers,
+    tmpDir: plan.stateDir,
+  });
+  await importer.setTeleMessageCredentials(secrets.telemessageUsername, secrets.telemessagePassword, 'bench');
+  await importer.updateSettings({ automaticMapping: true }, 'bench', (await importer.settings()).etag);
+  await importer.uploadMapping(fs.readFileSync(stack.mappingCsvPath), 'bench', (await importer.settings()).etag);
+
+  let lastProgress = Date.now();
+  const onProgress = (p: RunProgress) => {
+    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = Date.now();
+    const c = p.counts;
+    (global as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed [rss ${m.rss >> 20} heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ext ${m.external >> 20} ab ${m.arrayBuffers >> 20}] ${require('node:fs').readFileSync('/proc/self/status','utf8').split('\n').filter((l: string) => /RssAnon|RssFile|VmHWM/.test(l)).map((l: string) => l.replace(/\s+/g, ' ')).join(' ')}\n`);
+  };
+  const started = Date.now();
+  const run = await importer.backfill(benchWindow(plan.day), 'bench', { onProgress });
+  const durationMs = Date.now() - started;
+
+  const result: BenchImportResult = {
+    run: { runId: run.runId, status: run.status, counts: run.counts, error: run.error },
+    durationMs,
+    pacing,
+    maxRssKb: process.resourceUsage().maxRSS,
+    cpuMs: cpuMs(process.cpuUsage()),
+  };
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+if (require.main === module) {
+  main()
+    .then(() => process.exit(0))
+    .catch((err: Error) => {
+      process.stderr.write(`bench import failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    });
+}

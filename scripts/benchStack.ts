@@ -1,0 +1,74 @@
+// The emulators for `npm run bench`, in a process of their own so the importer is measured alone.
+// Started by scripts/bench.ts with NODE_EXTRA_CA_CERTS set; reads its plan and the local secrets
+// from the environment, writes the mapping CSV, prints one READY line and runs until SIGTERM.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startGraphEmulator } from '../emulators/graph/server';
+import { startSigninEmulator } from '../emulators/signin/server';
+import { renderMappingCsv } from '../emulators/telemessage/population';
+import { startTeleMessageEmulator } from '../emulators/telemessage/server';
+import { benchTraffic, benchUserId, benchWindow, type BenchPlan } from './benchPlan';
+
+export interface BenchStackSecrets {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  telemessageUsername: string;
+  telemessagePassword: string;
+}
+
+export interface BenchStackReady {
+  authorityHost: string;
+  graphUrl: string;
+  telemessageUrl: string;
+  mappingCsvPath: string;
+}
+
+export const READY_PREFIX = 'BENCH-STACK-READY ';
+
+async function main(): Promise<void> {
+  const plan = JSON.parse(process.env.BENCH_PLAN ?? '') as BenchPlan & { stateDir: string };
+  const secrets = JSON.parse(process.env.BENCH_SECRETS ?? '') as BenchStackSecrets;
+  const window = benchWindow(plan.day);
+
+  const signin = await startSigninEmulator({
+    apps: [{ tenantId: secrets.tenantId, clientId: secrets.clientId, clientSecret: secrets.clientSecret, roles: ['Mail.ReadWrite', 'User.Read.All'] }],
+  });
+  const telemessage = await startTeleMessageEmulator({
+    seed: plan.seed,
+    credentials: { username: secrets.telemessageUsername, password: secrets.telemessagePassword },
+    population: { employees: plan.mailboxes + 1, domain: 'contoso.example' },
+    traffic: benchTraffic(plan),
+    days: [plan.day],
+    now: window.to,
+    // A token outlives the run, as a real one is renewed; the source renews it anyway on 401.
+    tokenLifetimeSeconds: 86_400,
+  });
+  const staff = telemessage.population.employees;
+  const withMailbox = staff.slice(0, -1);
+  const graph = await startGraphEmulator({
+    auth: { jwksUri: signin.jwksUri(secrets.tenantId), issuer: signin.issuer(secrets.tenantId) },
+    users: withMailbox.map((e, i) => ({ id: benchUserId(i), userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}` })),
+    timeScale: plan.timeScale,
+    // Sizes and hashes are enough to read back; keeping 200,000 messages' bytes is not the point.
+    keepAttachmentBytesUpTo: 0,
+  });
+
+  const mappingCsvPath = path.join(plan.stateDir, 'mapping.csv');
+  fs.writeFileSync(mappingCsvPath, renderMappingCsv(withMailbox));
+
+  const ready: BenchStackReady = { authorityHost: signin.authorityHost, graphUrl: graph.url, telemessageUrl: telemessage.url, mappingCsvPath };
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify(ready)}\n`);
+  const stop = () => {
+    void Promise.allSettled([graph.close(), telemessage.close(), signin.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`bench emulators failed to start: ${err.message}\n`);
+    process.exit(1);
+  });
+}
