@@ -18,11 +18,21 @@ function maxInWindow(log: { start: number; bytes: number }[], windowMs: number, 
   return Math.max(...log.map((a) => log.filter((b) => b.start >= a.start && b.start < a.start + windowMs).reduce((s, e) => s + pick(e), 0)));
 }
 
+/** Runs the senders on jest's clock: the times the test reads are the pacer's own, free of the host's scheduling jitter. */
+async function onFakeClock<T>(work: () => Promise<T>): Promise<T> {
+  const done = work();
+  await jest.runAllTimersAsync();
+  return done;
+}
+
 describe('mailbox pacer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('never has more requests in flight than the mailbox allows, nor more per window', async () => {
     const pacer = new MailboxPacer(limits);
     const log: { start: number; end: number; bytes: number }[] = [];
-    await Promise.all(Array.from({ length: 12 }, () => send(pacer, 0, log)));
+    await onFakeClock(() => Promise.all(Array.from({ length: 12 }, () => send(pacer, 0, log))));
     expect(log).toHaveLength(12);
     expect(maxConcurrent(log)).toBeLessThanOrEqual(2);
     expect(maxInWindow(log, limits.requestWindowMs, () => 1)).toBeLessThanOrEqual(5);
@@ -31,7 +41,7 @@ describe('mailbox pacer', () => {
   it('keeps uploaded bytes per window under the limit, but lets one oversized upload through alone', async () => {
     const pacer = new MailboxPacer(limits);
     const log: { start: number; end: number; bytes: number }[] = [];
-    await Promise.all([400, 400, 400, 1500, 100].map((b) => send(pacer, b, log, 5)));
+    await onFakeClock(() => Promise.all([400, 400, 400, 1500, 100].map((b) => send(pacer, b, log, 5))));
     const windows = log.map((a) => log.filter((b) => b.start >= a.start && b.start < a.start + limits.uploadWindowMs));
     for (const w of windows) {
       const total = w.reduce((s, e) => s + e.bytes, 0);
@@ -46,7 +56,7 @@ describe('mailbox pacer', () => {
     pacer.throttled('concurrency', 150);
     const before = Date.now();
     const log: { start: number; end: number; bytes: number }[] = [];
-    await Promise.all(Array.from({ length: 4 }, () => send(pacer, 0, log)));
+    await onFakeClock(() => Promise.all(Array.from({ length: 4 }, () => send(pacer, 0, log))));
     expect(Math.min(...log.map((e) => e.start))).toBeGreaterThanOrEqual(before + 150);
     expect(maxConcurrent(log)).toBe(1);
     expect(pacer.stats.throttled.concurrency).toBe(1);
