@@ -36,7 +36,10 @@ export interface ImporterOptions {
   telemessageSecretName?: string;
   log: RunLogger;
   mailboxLimits?: MailboxLimits;
+  /** Items handled at once (16 unless set). */
   itemWorkers?: number;
+  /** Raw item bytes handled at once (24 MiB unless set): bounds the importer's memory. */
+  itemBytesInFlight?: number;
   tmpDir?: string;
   /** What "now" is for scheduled windows; tests and local demos may pin it. */
   now?: () => Date;
@@ -236,6 +239,7 @@ class ConnectorImporter implements Importer {
         log: this.options.log,
         now: this.options.now,
         itemWorkers: this.options.itemWorkers,
+        itemBytesInFlight: this.options.itemBytesInFlight,
         leaseSeconds: this.options.runLeaseSeconds,
         onProgress,
       },

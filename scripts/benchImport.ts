@@ -28,11 +28,6 @@ export interface BenchImportResult {
 export const RESULT_PREFIX = 'BENCH-IMPORT-RESULT ';
 const PROGRESS_EVERY_MS = 10_000;
 
-const connects = new Map<string, number>();
-require('node:diagnostics_channel').channel('undici:client:connected').subscribe((m: { connectParams: { protocol: string; host: string } }) => {
-  const k = m.connectParams.protocol + m.connectParams.host;
-  connects.set(k, (connects.get(k) ?? 0) + 1);
-});
 async function main(): Promise<void> {
   const input = JSON.parse(process.env.BENCH_IMPORT ?? '') as BenchImportInput;
   const { plan, secrets, stack } = input;
@@ -49,12 +44,6 @@ async function main(): Promise<void> {
     error: (obj: object, msg?: string) => process.stderr.write(`importer error: ${msg} ${JSON.stringify(obj)}\n`),
   };
 
-  if (process.env.BENCH_CONN_CAP) {
-    await fetch(stack.telemessageUrl).catch(() => undefined);
-    const sym = Symbol.for('undici.globalDispatcher.1');
-    const Agent = Object.getPrototypeOf((globalThis as any)[sym]).constructor;
-    (globalThis as any)[sym] = new Agent({ connections: Number(process.env.BENCH_CONN_CAP) });
-  }
   const importer = await createImporter({
     connectorId: 'bench',
     storage: { connectionString: input.connectionString },
@@ -75,9 +64,8 @@ async function main(): Promise<void> {
     if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
     lastProgress = Date.now();
     const c = p.counts;
-    (global as { gc?: () => void }).gc?.();
-    const m = process.memoryUsage();
-    process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed [rss ${m.rss >> 20} heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ext ${m.external >> 20} ab ${m.arrayBuffers >> 20}] ${require('node:fs').readFileSync('/proc/self/status','utf8').split('\n').filter((l: string) => /RssAnon|RssFile|VmHWM/.test(l)).map((l: string) => l.replace(/\s+/g, ' ')).join(' ')}\n`);
+    const rssMb = process.memoryUsage.rss() / (1024 * 1024);
+    process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed, RSS ${Math.round(rssMb)} MB\n`);
   };
   const started = Date.now();
   const run = await importer.backfill(benchWindow(plan.day), 'bench', { onProgress });

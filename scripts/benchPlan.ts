@@ -37,7 +37,7 @@ export const BENCH_HUGE_ATTACHMENTS = [4 * MIB, 12 * MIB, 36 * MIB, 151 * MIB, 1
 export const BENCH_SKEW = 1.1;
 
 export function benchTraffic(plan: Pick<BenchPlan, 'itemsPerDay'>): TrafficOptions {
-  return { itemsPerDay: plan.itemsPerDay, skew: BENCH_SKEW, ...(process.env.BENCH_SMS_ONLY ? { mix: { SMS: 1, MMS: 0, CHAT: 0, VOICE_CALL_LOG: 0, VOICE_RECORDING: 0 } } : {}), attachmentSizes: BENCH_MEDIA, hugeAttachments: process.env.BENCH_NO_HUGE ? [] : BENCH_HUGE_ATTACHMENTS };
+  return { itemsPerDay: plan.itemsPerDay, skew: BENCH_SKEW, attachmentSizes: BENCH_MEDIA, hugeAttachments: BENCH_HUGE_ATTACHMENTS };
 }
 
 export function benchPopulation(plan: Pick<BenchPlan, 'seed' | 'mailboxes'>): Population {

@@ -9,6 +9,7 @@ import { startAzurite } from '../emulators/storage/azurite';
 import type { LocalStackInfo } from '../emulators/localStack';
 import { loadConfig } from '../server/config';
 import { createConfiguredImporter } from '../server/importerFactory';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002 };
@@ -53,10 +54,11 @@ async function main(): Promise<void> {
   const seeded = await seedLocalConnector(serverEnv, stack);
 
   step('server');
-  const serverChild = spawn(process.execPath, ['--disable-warning=DEP0111', '--import', 'tsx', path.join(ROOT, 'server', 'index.ts')], {
+  const serverChild = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, '--disable-warning=DEP0111', '--import', 'tsx', path.join(ROOT, 'server', 'index.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...NODE_RUNTIME_ENV,
       ...serverEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -42,6 +42,11 @@ export interface ImportContext {
   now?: () => Date;
   /** Items handled at once; each may wait on several mailboxes. */
   itemWorkers?: number;
+  /**
+   * Raw bytes of the items handled at once (an item counts up to the size held in memory): the
+   * importer's memory stays flat whatever the day's volume and mix.
+   */
+  itemBytesInFlight?: number;
   leaseSeconds?: number;
   downloadAttempts?: number;
   onProgress?: (progress: RunProgress) => void;
@@ -142,6 +147,15 @@ async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: Ru
   await ctx.stores.connectors.advanceCheckpoint(ctx.connectorId, window.to);
 }
 
+/** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */
+const DEFAULT_ITEM_WORKERS = 16;
+const DEFAULT_ITEM_BYTES_IN_FLIGHT = 24 * 1024 * 1024;
+/**
+ * What one item weighs against the budget at most: a bigger one passes through a temporary
+ * file and is streamed, so it holds about this much (one upload range per delivery) at a time.
+ */
+const ITEM_WEIGHT_CAP = 4 * 1024 * 1024;
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -182,12 +196,20 @@ class RunExecution {
       if (!(await stores.ledger.hasItemsOn(this.ctx.connectorId, day))) this.freshDays.add(day);
     }
 
-    const workers = this.ctx.itemWorkers ?? 32;
+    const workers = this.ctx.itemWorkers ?? DEFAULT_ITEM_WORKERS;
+    const byteBudget = this.ctx.itemBytesInFlight ?? DEFAULT_ITEM_BYTES_IN_FLIGHT;
     const inFlight = new Set<Promise<void>>();
+    let bytesInFlight = 0;
     try {
       for await (const ref of source.list(this.run.window, { abortSignal: this.signal })) {
-        while (inFlight.size >= workers) await Promise.race(inFlight);
-        const work: Promise<void> = this.processItem(ref).finally(() => inFlight.delete(work));
+        const weight = Math.min(Math.max(ref.sizeBytes, 0), ITEM_WEIGHT_CAP);
+        // One item always goes, however big: the budget bounds company, not progress.
+        while (inFlight.size >= workers || (inFlight.size > 0 && bytesInFlight + weight > byteBudget)) await Promise.race(inFlight);
+        bytesInFlight += weight;
+        const work: Promise<void> = this.processItem(ref).finally(() => {
+          bytesInFlight -= weight;
+          inFlight.delete(work);
+        });
         inFlight.add(work);
       }
     } finally {
@@ -238,9 +260,12 @@ class RunExecution {
     }
 
     const staged = await this.stage(ref);
+    // The bytes of a small item are held only as long as its attachments may still be read.
+    let bytes = staged.bytes;
+    staged.bytes = undefined;
     let item: ArchiveItem;
     try {
-      const raw = staged.bytes ? Readable.from([staged.bytes]) : await stores.raw.open(staged.sha256, { abortSignal: this.signal });
+      const raw = bytes ? Readable.from([bytes]) : await stores.raw.open(staged.sha256, { abortSignal: this.signal });
       item = await parseRawItem(raw, { sha256: staged.sha256, size: staged.size, ref });
     } catch (err) {
       if (!(err instanceof ImporterError && err.code === 'MalformedItem')) throw err;
@@ -251,6 +276,7 @@ class RunExecution {
       return;
     }
 
+    if (!item.attachments.length) bytes = undefined;
     const { recipients, unmapped } = await fanOut(item, this.rules);
     this.counts.unmapped += unmapped.length;
     // Kept with the item in the same transaction, so the unmapped report survives any crash.
@@ -293,7 +319,8 @@ class RunExecution {
     }));
     await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped }), pending, unmappedRows, stale);
 
-    const reader = attachmentReader(stores.raw, staged.sha256, staged.bytes);
+    const reader = attachmentReader(stores.raw, staged.sha256, bytes);
+    bytes = undefined;
     const results = await Promise.all(
       todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
         try {

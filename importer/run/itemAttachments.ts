@@ -11,7 +11,8 @@ import type { AttachmentReader } from '../sink/mailboxSink';
  * shared by all its deliveries; large ones stream afresh for each upload.
  */
 export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer): AttachmentReader {
-  const reopen = async (signal?: AbortSignal): Promise<Readable> => (bytes ? Readable.from([bytes]) : raw.open(sha256, { abortSignal: signal }));
+  let held = bytes;
+  const reopen = async (signal?: AbortSignal): Promise<Readable> => (held ? Readable.from([held]) : raw.open(sha256, { abortSignal: signal }));
   const small = new Map<number, Promise<Buffer>>();
 
   /** One walk over the item collects every attachment asked for. */
@@ -27,6 +28,8 @@ export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer):
     });
     const missing = indexes.find((i) => !found.has(i));
     if (missing !== undefined) throw new ImporterError('NotFound', `The item has no attachment ${missing}.`);
+    // Every delivery of the item asks for the same ones: the raw bytes have served their purpose.
+    held = undefined;
     return found;
   };
 

@@ -423,7 +423,8 @@ export class MailboxSink {
               const res = await this.fetchImpl(uploadUrl, {
                 method: 'PUT',
                 headers: { 'content-range': `bytes ${offset}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
-                body: new Uint8Array(chunk),
+                // A view of the range, not a copy (Buffer.concat made it on an ArrayBuffer of its own).
+                body: chunk as Uint8Array<ArrayBuffer>,
                 signal,
               });
               if (res.status >= 400) throw await httpFailure(res);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SETTINGS, loadConfig, type SettingSpec } from '../../server/config';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../../server/runtimeEnv';
 import { END_MARKER, START_MARKER, renderConfigSection } from '../../scripts/configDoc';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -48,8 +49,13 @@ describe('configuration contract', () => {
     expect(secretsInClear).toEqual([]);
   });
 
+  it('runs the server in Azure with the allocator settings and Node flags the benchmark measured', () => {
+    for (const [name, value] of Object.entries(NODE_RUNTIME_ENV)) expect([name, appSettings.get(name)]).toEqual([name, `'${value}'`]);
+    expect(bicep).toContain(`appCommandLine: 'node ${NODE_RUNTIME_FLAGS.join(' ')} dist/server/index.js'`);
+  });
+
   it('sets nothing in Azure that the server does not know, so a misspelt name cannot hide', () => {
-    const known = new Set([...specs.map((s) => s.env), ...PLATFORM_SETTINGS]);
+    const known = new Set([...specs.map((s) => s.env), ...PLATFORM_SETTINGS, ...Object.keys(NODE_RUNTIME_ENV)]);
     expect([...appSettings.keys()].filter((name) => !known.has(name))).toEqual([]);
   });
 
