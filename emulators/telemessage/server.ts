@@ -45,6 +45,8 @@ export interface TeleMessageStats {
   pagesListed: number;
   downloadsStarted: number;
   downloadsCompleted: number;
+  /** The most downloads that were being served at the same moment. */
+  mostDownloadsAtOnce: number;
   faultsInjected: InjectedFaults;
 }
 
@@ -202,6 +204,7 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
     sendJson(res, 200, more ? { items, nextCursor: encodeCursor(fromMs, toMs, page[page.length - 1]) } : { items });
   }
 
+  let downloadsNow = 0;
   async function download(res: http.ServerResponse, id: string): Promise<void> {
     const position = catalog.find(id, now());
     if (!position) throw new HttpError(404, 'not_found', 'No archived item has this id.');
@@ -213,7 +216,10 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
     });
     res.flushHeaders();
     stats.downloadsStarted += 1;
+    downloadsNow += 1;
+    stats.mostDownloadsAtOnce = Math.max(stats.mostDownloadsAtOnce, downloadsNow);
     res.on('finish', () => (stats.downloadsCompleted += 1));
+    res.on('close', () => (downloadsNow -= 1));
     await streamBody(res, raw.stream(), faults.cutDownload());
   }
 
@@ -302,7 +308,7 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
 }
 
 function emptyStats(): Omit<TeleMessageStats, 'faultsInjected'> {
-  return { requests: 0, tokensIssued: 0, loginsRejected: 0, pagesListed: 0, downloadsStarted: 0, downloadsCompleted: 0 };
+  return { requests: 0, tokensIssued: 0, loginsRejected: 0, pagesListed: 0, downloadsStarted: 0, downloadsCompleted: 0, mostDownloadsAtOnce: 0 };
 }
 
 /** Writes the body with backpressure; a cut sends `cutAt` bytes, then drops the connection. */

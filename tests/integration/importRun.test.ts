@@ -121,3 +121,24 @@ describe('after an outage', () => {
     }
   });
 });
+
+describe('the importer’s memory', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { traffic: { itemsPerDay: 60, hugeAttachments: [] } } });
+  });
+  afterAll(() => h.close());
+
+  it('holds only as many items at once as its byte budget allows, and still imports them all', async () => {
+    // A budget smaller than any item: the workers are there, but items go one at a time.
+    const run = await runImport(h.context({ itemWorkers: 16, itemBytesInFlight: 1 }), { trigger: 'schedule', requestedBy: 'scheduler' });
+    const expected = h.telemessage.listExpected(run.window.from, run.window.to);
+    expect(h.telemessage.stats().downloadsStarted).toBe(expected.length);
+    expect(h.telemessage.stats().mostDownloadsAtOnce).toBe(1);
+    const contents = mailboxContents(h);
+    for (const item of expected.filter((e) => !e.malformation)) {
+      for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
+    }
+    expect(run.counts.imported).toBe(run.counts.afterFanOut);
+  });
+});
