@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { UnmappedRow } from './deliveryLedger';
+import { keySafe } from './tableNames';
 
 /** A mobile number that could not be mapped to a mailbox, as the admin sees it. */
 export interface UnmappedNumber {
@@ -23,8 +24,27 @@ interface DayCount {
 }
 
 interface StoredNumber extends UnmappedNumber {
+  /** The row key: numberKey(number). */
+  key: string;
   days: Record<string, DayCount>;
   etag?: string;
+}
+
+/**
+ * A number's row key: the ledger's encoding of it and a "|", so that stored numbers sort as the
+ * ledger's `unm|<number>|<item>` rows do (a number that is a prefix of another sorts after it).
+ */
+export function numberKey(number: string): string {
+  return `${keySafe(number)}|`;
+}
+
+/** One number's unmapped rows of one day, folded. */
+interface FreshNumber {
+  key: string;
+  number: string;
+  days: Map<string, DayCount>;
+  recent: UnmappedRow[];
+  last: UnmappedRow;
 }
 
 /**
@@ -32,70 +52,73 @@ interface StoredNumber extends UnmappedNumber {
  * the day's count per number is recomputed from the unmapped rows kept with the items and set
  * (not added). A replay, a rerun or a run after a crash therefore converges on the same figures,
  * and nothing a killed run saw is lost.
+ *
+ * A day may hold a hundred thousand outside numbers, so nothing is gathered in memory: the
+ * day's rows come grouped by number in key order, the stored numbers come in the same order
+ * (their row key is the ledger's encoding of the number followed by "|"), and the two streams are
+ * walked side by side, one number at a time.
  */
 export class UnmappedStore {
   constructor(private readonly table: TableClient) {}
 
-  /** Sets each number's figures for `days` from that day's unmapped rows (all of them). */
+  /**
+   * Sets each number's figures for `days` from that day's unmapped rows (all of them), which
+   * must come in the ledger's key order: grouped by number, numbers in `numberKey` order.
+   */
   async refreshDays(connectorId: string, days: readonly { day: string; rows: AsyncIterable<UnmappedRow> | Iterable<UnmappedRow> }[]): Promise<void> {
-    const fresh = new Map<string, { days: Map<string, DayCount>; recent: UnmappedRow[]; last: UnmappedRow }>();
     for (const { day, rows } of days) {
-      for await (const r of rows) {
-        let agg = fresh.get(r.number);
-        if (!agg) fresh.set(r.number, (agg = { days: new Map(), recent: [], last: r }));
-        const at = r.at.toISOString();
-        const d = agg.days.get(day);
-        if (!d) agg.days.set(day, { n: 1, first: at, last: at });
-        else {
-          d.n++;
-          if (at < d.first) d.first = at;
-          if (at > d.last) d.last = at;
-        }
-        if (r.at >= agg.last.at) agg.last = { ...r, name: r.name ?? agg.last.name, email: r.email ?? agg.last.email };
-        agg.recent.push(r);
-        if (agg.recent.length > MAX_PENDING_IDS * 2) agg.recent = latest(agg.recent, MAX_PENDING_IDS);
+      const refreshed = new Set([day]);
+      const fresh = foldByNumber(day, rows)[Symbol.asyncIterator]();
+      const stored = this.stored(connectorId)[Symbol.asyncIterator]();
+      let f = await fresh.next();
+      let s = await stored.next();
+      while (!f.done || !s.done) {
+        const storedFirst = !s.done && (f.done || s.value.key < f.value.key);
+        const freshFirst = !f.done && (s.done || f.value.key < s.value.key);
+        const current = freshFirst ? undefined : (s.value as StoredNumber);
+        const folded = storedFirst ? undefined : (f.value as FreshNumber);
+        // A stored number the day never saw is only touched when it counted that day.
+        if (folded || day in current!.days) await this.update(connectorId, folded?.number ?? current!.number, current, folded, refreshed);
+        if (!freshFirst) s = await stored.next();
+        if (!storedFirst) f = await fresh.next();
       }
     }
-    const refreshed = new Set(days.map((d) => d.day));
-    const stored = new Map((await this.stored(connectorId)).map((s) => [s.number, s]));
-    const numbers = new Set([...fresh.keys(), ...[...stored.values()].filter((s) => Object.keys(s.days).some((d) => refreshed.has(d))).map((s) => s.number)]);
-    for (const number of numbers) {
-      let current = stored.get(number);
-      for (let attempt = 0; ; attempt++) {
-        const next = merge(number, current, fresh.get(number), refreshed);
-        try {
-          await this.write(connectorId, current, next);
-          break;
-        } catch (err) {
-          const status = (err as { statusCode?: number }).statusCode;
-          if ((status !== 412 && status !== 409 && status !== 404) || attempt >= 5) throw err;
-          current = await this.read(connectorId, number);
-        }
+  }
+
+  private async update(connectorId: string, number: string, current: StoredNumber | undefined, fresh: FreshNumber | undefined, refreshed: Set<string>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.write(connectorId, current, merge(number, current, fresh, refreshed));
+        return;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if ((status !== 412 && status !== 409 && status !== 404) || attempt >= 5) throw err;
+        current = await this.read(connectorId, number);
       }
     }
   }
 
   async list(connectorId: string): Promise<UnmappedNumber[]> {
-    const all = await this.stored(connectorId);
-    return all.map(({ days: _d, etag: _e, ...u }) => u).sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
+    const all: UnmappedNumber[] = [];
+    for await (const { days: _d, etag: _e, key: _k, ...u } of this.stored(connectorId)) all.push(u);
+    return all.sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
   }
 
   /** Forgets a number, once it is mapped and its items are replayed. */
   async remove(connectorId: string, number: string): Promise<void> {
-    await this.table.deleteEntity(connectorId, number).catch((err: { statusCode?: number }) => {
+    await this.table.deleteEntity(connectorId, numberKey(number)).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404) throw err;
     });
   }
 
-  private async stored(connectorId: string): Promise<StoredNumber[]> {
-    const out: StoredNumber[] = [];
-    for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } })) out.push(fromEntity(e));
-    return out;
+  /** The connector's numbers in row-key order, read page by page. */
+  private async *stored(connectorId: string): AsyncIterable<StoredNumber> {
+    for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } })) yield fromEntity(e);
   }
 
   private async read(connectorId: string, number: string): Promise<StoredNumber | undefined> {
     try {
-      return fromEntity(await this.table.getEntity(connectorId, number));
+      return fromEntity(await this.table.getEntity(connectorId, numberKey(number)));
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;
@@ -104,7 +127,7 @@ export class UnmappedStore {
 
   private async write(connectorId: string, current: StoredNumber | undefined, next: StoredNumber | undefined): Promise<void> {
     if (!next) {
-      if (current?.etag) await this.table.deleteEntity(connectorId, current.number, { etag: current.etag });
+      if (current?.etag) await this.table.deleteEntity(connectorId, current.key, { etag: current.etag });
       return;
     }
     if (current && sameFigures(current, next)) return;
@@ -114,7 +137,7 @@ export class UnmappedStore {
   }
 }
 
-function merge(number: string, current: StoredNumber | undefined, fresh: { days: Map<string, DayCount>; recent: UnmappedRow[]; last: UnmappedRow } | undefined, refreshed: Set<string>): StoredNumber | undefined {
+function merge(number: string, current: StoredNumber | undefined, fresh: FreshNumber | undefined, refreshed: Set<string>): StoredNumber | undefined {
   const days: Record<string, DayCount> = {};
   for (const [d, c] of Object.entries(current?.days ?? {})) if (!refreshed.has(d)) days[d] = c;
   for (const [d, c] of fresh?.days ?? []) days[d] = c;
@@ -125,6 +148,7 @@ function merge(number: string, current: StoredNumber | undefined, fresh: { days:
   const keep = (current?.pendingItemIds ?? []).filter((id) => !freshIds.includes(id));
   const last = fresh?.last;
   return {
+    key: numberKey(number),
     number,
     days,
     itemCount: counts.reduce((n, c) => n + c.n, 0),
@@ -161,7 +185,8 @@ function sameFigures(a: StoredNumber, b: StoredNumber): boolean {
 function toEntity(connectorId: string, u: StoredNumber) {
   return {
     partitionKey: connectorId,
-    rowKey: u.number,
+    rowKey: u.key,
+    number: u.number,
     itemCount: u.itemCount,
     firstSeen: u.firstSeen.toISOString(),
     lastSeen: u.lastSeen.toISOString(),
@@ -175,7 +200,8 @@ function toEntity(connectorId: string, u: StoredNumber) {
 
 function fromEntity(e: Record<string, unknown>): StoredNumber {
   return {
-    number: String(e.rowKey),
+    key: String(e.rowKey),
+    number: String(e.number ?? e.rowKey),
     itemCount: Number(e.itemCount),
     firstSeen: new Date(String(e.firstSeen)),
     lastSeen: new Date(String(e.lastSeen)),
@@ -186,4 +212,27 @@ function fromEntity(e: Record<string, unknown>): StoredNumber {
     reason: String(e.reason ?? ''),
     etag: e.etag as string | undefined,
   };
+}
+
+/** Folds a day's unmapped rows, which come grouped by number, into one entry per number. */
+async function* foldByNumber(day: string, rows: AsyncIterable<UnmappedRow> | Iterable<UnmappedRow>): AsyncIterable<FreshNumber> {
+  let agg: FreshNumber | undefined;
+  for await (const r of rows) {
+    if (agg && agg.number !== r.number) {
+      yield agg;
+      agg = undefined;
+    }
+    const at = r.at.toISOString();
+    if (!agg) {
+      agg = { key: numberKey(r.number), number: r.number, days: new Map([[day, { n: 0, first: at, last: at }]]), recent: [], last: r };
+    }
+    const d = agg.days.get(day)!;
+    d.n++;
+    if (at < d.first) d.first = at;
+    if (at > d.last) d.last = at;
+    if (r.at >= agg.last.at) agg.last = { ...r, name: r.name ?? agg.last.name, email: r.email ?? agg.last.email };
+    agg.recent.push(r);
+    if (agg.recent.length > MAX_PENDING_IDS * 2) agg.recent = latest(agg.recent, MAX_PENDING_IDS);
+  }
+  if (agg) yield agg;
 }

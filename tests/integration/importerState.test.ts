@@ -115,6 +115,41 @@ describe('importer state in Table Storage', () => {
     expect(list.map((u) => [u.number, u.itemCount])).toEqual([['+15550001111', 3]]);
   });
 
+  it('keeps each number apart when one is the start of another, and among hundreds of others', async () => {
+    const ledger = new DeliveryLedger(await storage.table(TABLES.deliveries));
+    const unmapped = new UnmappedStore(await storage.table(TABLES.unmapped));
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 24, 0, m));
+    const row = (number: string, itemId: string, m: number) => ({ number, itemId, at: at(m), reason: 'No mailbox for this participant' });
+    const numbers = ['+1555000111', '+15550001110', '+15550001111', 'ann@outside.example', 'unknown'];
+    // Beside them, three hundred outside numbers seen once each.
+    const crowd = Array.from({ length: 300 }, (_, i) => `+4477009${String(i).padStart(5, '0')}`);
+    let m = 0;
+    for (const [i, n] of numbers.entries()) {
+      for (let k = 0; k <= i; k++) await ledger.save('c6', { itemId: `i${i}-${k}`, archivedAt: at(m), status: 'final', runId: 'r1' }, [], [row(n, `i${i}-${k}`, m++)]);
+    }
+    for (const [i, n] of crowd.entries()) await ledger.save('c6', { itemId: `x${i}`, archivedAt: at(100), status: 'final', runId: 'r1' }, [], [row(n, `x${i}`, 100)]);
+    // The shortest number was also seen the day before; that day's count must survive the next day's refreshes.
+    const dayBefore = new Date(Date.UTC(2026, 10, 23, 12));
+    await ledger.save('c6', { itemId: 'y0', archivedAt: dayBefore, status: 'final', runId: 'r0' }, [], [{ number: numbers[0], itemId: 'y0', at: dayBefore, reason: 'No mailbox for this participant' }]);
+    await unmapped.refreshDays('c6', [{ day: '2026-11-23', rows: ledger.unmappedOn('c6', '2026-11-23') }]);
+    const refresh = () => unmapped.refreshDays('c6', [{ day: '2026-11-24', rows: ledger.unmappedOn('c6', '2026-11-24') }]);
+    await refresh();
+    await refresh();
+    const list = await unmapped.list('c6');
+    const counts = new Map(list.map((u) => [u.number, u.itemCount]));
+    expect(list).toHaveLength(numbers.length + crowd.length);
+    expect(numbers.map((n) => counts.get(n))).toEqual([2, 2, 3, 4, 5]);
+    expect(list.find((u) => u.number === numbers[0])!.firstSeen.toISOString()).toBe(dayBefore.toISOString());
+    expect(crowd.every((n) => counts.get(n) === 1)).toBe(true);
+
+    // Item i2-0 is processed again and +15550001111 now maps: only that number's count moves.
+    await ledger.save('c6', { itemId: 'i2-0', archivedAt: at(3), status: 'final', runId: 'r2' }, [], [], ['+15550001111']);
+    await refresh();
+    const after = new Map((await unmapped.list('c6')).map((u) => [u.number, u.itemCount]));
+    expect(numbers.map((n) => after.get(n))).toEqual([2, 2, 2, 4, 5]);
+    expect(after.size).toBe(numbers.length + crowd.length);
+  });
+
   it("writes a run's log and gives it back as CSV with the connector log's columns", async () => {
     const log = new RunLogStore(await storage.table(TABLES.runLog));
     await log.append('run-1', [
