@@ -38,7 +38,7 @@ export interface ImporterOptions {
   mailboxLimits?: MailboxLimits;
   /** Items handled at once (16 unless set). */
   itemWorkers?: number;
-  /** Raw item bytes handled at once (24 MiB unless set): bounds the importer's memory. */
+  /** Raw item bytes handled at once (12 MiB unless set): bounds the importer's memory. */
   itemBytesInFlight?: number;
   tmpDir?: string;
   /** What "now" is for scheduled windows; tests and local demos may pin it. */

@@ -280,7 +280,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'WEBSITE_RUN_FROM_PACKAGE', value: '1' }
         // glibc's allocator, tuned so freed Buffers go back to the system (server/runtimeEnv.ts says why).
         { name: 'MALLOC_ARENA_MAX', value: '2' }
-        { name: 'MALLOC_MMAP_THRESHOLD_', value: '131072' }
+        { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' }
       ]
     }
   }

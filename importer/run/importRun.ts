@@ -149,7 +149,7 @@ async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: Ru
 
 /** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */
 const DEFAULT_ITEM_WORKERS = 16;
-const DEFAULT_ITEM_BYTES_IN_FLIGHT = 24 * 1024 * 1024;
+const DEFAULT_ITEM_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 /**
  * What one item weighs against the budget at most: a bigger one passes through a temporary
  * file and is streamed, so it holds about this much (one upload range per delivery) at a time.
