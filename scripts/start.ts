@@ -156,11 +156,35 @@ function waitForLine(child: ChildProcess, pattern: RegExp, name: string, echo: b
 
 let stopping = false;
 
+/** How long the server gets to end a run it is in (recording it as stopped) before it is killed. */
+const SERVER_STOP_MS = 10_000;
+const OTHERS_STOP_MS = 1_500;
+
+/**
+ * Stops the pieces in the reverse order of their start, each after the one before has exited:
+ * the server first, while storage and the emulators still answer, so the run it is in ends
+ * recorded as stopped and its lease is released, then the emulators, then Azurite.
+ */
 function stopAll(code: number): void {
+  if (stopping) return;
   stopping = true;
   fs.rmSync(path.join(ROOT, '.local', 'server.env'), { force: true });
-  for (const child of children.reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 1500).unref();
+  void (async () => {
+    for (const [i, child] of [...children].reverse().entries()) await stopChild(child, i === 0 ? SERVER_STOP_MS : OTHERS_STOP_MS);
+    process.exit(code);
+  })();
+}
+
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 process.on('SIGINT', () => {
