@@ -150,11 +150,6 @@ async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: Ru
 /** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */
 const DEFAULT_ITEM_WORKERS = 16;
 const DEFAULT_ITEM_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
-/**
- * What one item weighs against the budget at most: a bigger one passes through a temporary
- * file and is streamed, so it holds about this much (one upload range per delivery) at a time.
- */
-const ITEM_WEIGHT_CAP = 4 * 1024 * 1024;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -202,7 +197,8 @@ class RunExecution {
     let bytesInFlight = 0;
     try {
       for await (const ref of source.list(this.run.window, { abortSignal: this.signal })) {
-        const weight = Math.min(Math.max(ref.sizeBytes, 0), ITEM_WEIGHT_CAP);
+        // An item weighs at most what the raw store holds in memory: a bigger one streams through a file.
+        const weight = Math.min(Math.max(ref.sizeBytes, 0), stores.raw.memoryLimit);
         // One item always goes, however big: the budget bounds company, not progress.
         while (inFlight.size >= workers || (inFlight.size > 0 && bytesInFlight + weight > byteBudget)) await Promise.race(inFlight);
         bytesInFlight += weight;

@@ -30,7 +30,8 @@ const UPLOAD_BLOCK = 8 * 1024 * 1024;
  * (If-None-Match: *): what is kept can be checked against what was archived, and never replaced.
  */
 export class RawStore {
-  private readonly memoryLimit: number;
+  /** Items up to this size are held in memory while staged; larger ones stream through a file. */
+  readonly memoryLimit: number;
   private readonly tmpDir: string;
 
   constructor(
