@@ -253,7 +253,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
       linuxFxVersion: 'NODE|${nodeVersion}'
       // Not `npm start`: that starts the local stack with its emulators.
       // The flags are server/runtimeEnv.ts's NODE_RUNTIME_FLAGS.
-      appCommandLine: 'node --max-semi-space-size=4 dist/server/index.js'
+      appCommandLine: 'node --max-semi-space-size=4 --max-old-space-size=1024 dist/server/index.js'
       alwaysOn: true
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'

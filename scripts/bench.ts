@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const stack = JSON.parse(await lineStartingWith(stackProcess, READY_PREFIX, 'the bench emulators')) as BenchStackReady;
 
     const input: BenchImportInput = { plan, secrets, stack, connectionString: azurite.connectionString };
-    const flags = [...NODE_RUNTIME_FLAGS, ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : [])];
+    const flags = [...NODE_RUNTIME_FLAGS, ...((process.env.BENCH_DEBUG_FLAGS ?? '').split(' ').filter(Boolean)), ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : [])];
     const importer = spawnBuilt(built, 'benchImport.js', { ...env, ...NODE_RUNTIME_ENV, BENCH_IMPORT: JSON.stringify(input) }, flags);
     children.push(importer);
     const memory = sampleMemory(importer.pid!);
@@ -279,6 +279,7 @@ function report(
     `  deliveries/s       ${(deliveries / (result.durationMs / 1000)).toFixed(1)}`,
     // /proc counts in KiB; the target is in decimal megabytes (300 MB = 286.1 MiB).
     `  peak RSS           ${n((peakKb * 1024) / 1e6)} MB = ${n(peakKb / 1024)} MiB (target < 300 MB: ${mark(peakKb * 1024 < 300e6)})`,
+    `  at the peak        V8 heap ${mb(result.atPeak.heapUsed)} used of ${mb(result.atPeak.heapTotal)}, buffers ${mb(result.atPeak.arrayBuffers)}, RSS ${mb(result.atPeak.rss)} (sampled every 0.1 s)`,
     `  429s               ${n(throttled)} of ${n(graphRequests)} Graph requests = ${((100 * throttled) / Math.max(1, graphRequests)).toFixed(2)} % (target < 2 %: ${mark(throttled < 0.02 * graphRequests)})`,
     `  lower bound        ${s(lowerBoundMs)} = max(requests: ${s(byRequests)}, upload: ${s(byBytes)}) for the busiest mailbox`,
     `  duration / bound   ${ratio.toFixed(3)} (target <= 1.2: ${mark(ratio <= 1.2)})`,

@@ -23,6 +23,8 @@ export interface BenchImportResult {
   maxRssKb: number;
   /** CPU time (user + system) this process used. */
   cpuMs: number;
+  /** process.memoryUsage() at the highest RSS sampled, in bytes: where the memory was. */
+  atPeak: NodeJS.MemoryUsage;
 }
 
 export const RESULT_PREFIX = 'BENCH-IMPORT-RESULT ';
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     const rssMb = process.memoryUsage.rss() / (1024 * 1024);
     process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed, RSS ${Math.round(rssMb)} MB\n`);
   };
+  const memory = sampleMemory();
   const started = Date.now();
   const run = await importer.backfill(benchWindow(plan.day), 'bench', { onProgress });
   const durationMs = Date.now() - started;
@@ -77,8 +80,27 @@ async function main(): Promise<void> {
     pacing,
     maxRssKb: process.resourceUsage().maxRSS,
     cpuMs: cpuMs(process.cpuUsage()),
+    atPeak: memory.stop(),
   };
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+const MEMORY_SAMPLE_MS = 100;
+
+/** Samples process.memoryUsage() and keeps the sample with the highest RSS. */
+function sampleMemory(): { stop(): NodeJS.MemoryUsage } {
+  let peak = process.memoryUsage();
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  }, MEMORY_SAMPLE_MS);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }
 
 function cpuMs(usage: NodeJS.CpuUsage): number {

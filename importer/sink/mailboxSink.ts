@@ -5,6 +5,7 @@ import type { ArchiveItem, AttachmentInfo } from '../model';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
 import { MailboxPacer, OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type PacerStats, type ThrottleKind } from './mailboxPacer';
 import { renderMessage, size as formatSize } from './messageRenderer';
+import { base64Blob } from './base64Blob';
 
 /** Our named MAPI properties: the idempotency key and the provenance of every archived message. */
 export const PROPERTY_SET = '{6f1c4e0b-2a7d-4c35-9e8f-3b5a1d7c9e21}';
@@ -22,6 +23,7 @@ const MAX_ATTACHMENT_BYTES = 150 * MB;
 /** Graph refuses request bodies over 4 MB; a little is kept for the JSON around the content. */
 const REQUEST_BUDGET_BYTES = 4 * MB - 64 * 1024;
 const CHUNK_BYTES = 4 * MB;
+const LENGTH_MISMATCH = 'AttachmentLengthMismatch';
 /** Graph takes at most 20 requests in one $batch. */
 const BATCH_SIZE = 20;
 
@@ -32,8 +34,8 @@ export function archiveKeyOf(itemId: string, mailbox: string): string {
 
 /** Where the sink reads an item's attachment bytes from (the raw copy in Blob Storage). */
 export interface AttachmentReader {
-  /** Decoded bytes of small attachments, for POST bodies. */
-  read(indexes: readonly number[], signal?: AbortSignal): Promise<Map<number, Buffer>>;
+  /** Small attachments' content in base64, for POST bodies: one encoding shared by the item's deliveries. */
+  encoded(indexes: readonly number[], signal?: AbortSignal): Promise<Map<number, Blob>>;
   /** One attachment's decoded bytes as a stream, for upload sessions. */
   open(index: number, signal?: AbortSignal): Promise<Readable>;
 }
@@ -164,9 +166,9 @@ export class MailboxSink {
 
       const posts = missing(plan.post);
       if (posts.length) {
-        const bytes = await job.attachments.read(posts.map((a) => a.index), signal);
+        const encoded = await job.attachments.encoded(posts.map((a) => a.index), signal);
         for (const a of posts) {
-          const refused = await this.postAttachment(job, messageId, a, bytes.get(a.index)!, signal);
+          const refused = await this.postAttachment(job, messageId, a, encoded.get(a.index)!, signal);
           if (refused) keptOutside.push({ attachment: a, reason: refused });
         }
       }
@@ -275,9 +277,8 @@ export class MailboxSink {
 
   /** Creates the message, or finds the one an earlier attempt made; never makes a second copy. */
   private async createOnce(job: DeliveryJob, plan: Plan, signal?: AbortSignal): Promise<{ id: string; recovered: boolean }> {
-    const inlineBytes = plan.inline.length ? await job.attachments.read(plan.inline.map((a) => a.index), signal) : new Map<number, Buffer>();
-    const body = this.createBody(job, plan, inlineBytes);
-    const text = JSON.stringify(body);
+    const encoded = plan.inline.length ? await job.attachments.encoded(plan.inline.map((a) => a.index), signal) : new Map<number, Blob>();
+    const body = this.createBody(job, plan, encoded);
     let mayExist = job.mayExist;
     return this.retry.run(
       async () => {
@@ -286,8 +287,8 @@ export class MailboxSink {
           if (found) return { id: found, recovered: true };
         }
         try {
-          const created = await this.paced<{ id: string }>(job.userId, Buffer.byteLength(text), signal, () =>
-            this.client.api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`).post(text),
+          const created = await this.paced<{ id: string }>(job.userId, body.size, signal, () =>
+            this.client.api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`).post(body),
           );
           return { id: created.id, recovered: false };
         } catch (err) {
@@ -330,10 +331,11 @@ export class MailboxSink {
     });
   }
 
-  private createBody(job: DeliveryJob, plan: Plan, inlineBytes: Map<number, Buffer>): Record<string, unknown> {
+  /** The message's JSON, its attachments' shared encodings spliced in rather than copied. */
+  private createBody(job: DeliveryJob, plan: Plan, encoded: Map<number, Blob>): Blob {
     const { item } = job;
     const rendered = renderMessage(item, { keptOutside: new Set(plan.outside.map((o) => o.attachment.index)) });
-    return {
+    const message = {
       subject: rendered.subject,
       body: { contentType: 'html', content: rendered.html },
       from: rendered.from,
@@ -350,20 +352,21 @@ export class MailboxSink {
         { id: ITEM_ID_PROPERTY, value: item.id },
         { id: RAW_SHA256_PROPERTY, value: item.raw.sha256 },
       ],
-      attachments: plan.inline.map((a) => fileAttachment(a.name, a.contentType, inlineBytes.get(a.index)!)),
     };
+    const attachments = plan.inline.flatMap((a, i) => [...(i ? [','] : []), fileAttachment(a.name, a.contentType, encoded.get(a.index)!)]);
+    return jsonBlob([JSON.stringify(message).slice(0, -1), ',"attachments":[', ...attachments, ']}']);
   }
 
   /** POSTs a small attachment; returns why it was refused for good, or undefined. */
-  private async postAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, bytes: Buffer, signal?: AbortSignal): Promise<string | undefined> {
-    const text = JSON.stringify(fileAttachment(a.name, a.contentType, bytes));
+  private async postAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, content: Blob, signal?: AbortSignal): Promise<string | undefined> {
+    const body = jsonBlob([fileAttachment(a.name, a.contentType, content)]);
     let mayExist = false;
     try {
       await this.retry.run(
         async () => {
           if (mayExist && (await this.attachmentsOf(job.userId, messageId, signal)).has(attachmentKey(a.name, a.size))) return;
           try {
-            await this.paced(job.userId, Buffer.byteLength(text), signal, () => this.client.api(`/users/${job.userId}/messages/${messageId}/attachments`).post(text));
+            await this.paced(job.userId, body.size, signal, () => this.client.api(`/users/${job.userId}/messages/${messageId}/attachments`).post(body));
           } catch (err) {
             if (classify(err, 'retry-unknown').kind === 'unknown') mayExist = true;
             throw err;
@@ -411,18 +414,22 @@ export class MailboxSink {
 
   private async putRanges(job: DeliveryJob, uploadUrl: string, a: AttachmentInfo, signal?: AbortSignal): Promise<void> {
     const stream = await job.attachments.open(a.index, signal);
-    let offset = 0;
+    const ranges = chunks(stream, CHUNK_BYTES)[Symbol.asyncIterator]();
     try {
-      for await (const chunk of chunks(stream, CHUNK_BYTES)) {
-        const end = offset + chunk.length - 1;
+      for (let offset = 0; offset < a.size; ) {
+        const start = offset;
+        const end = Math.min(start + CHUNK_BYTES, a.size) - 1;
+        let chunk: Buffer | undefined;
         let landed = false;
         await this.retry.run(
           async () => {
             if (landed) return;
-            await this.paced(job.userId, chunk.length, signal, async () => {
+            await this.paced(job.userId, end - start + 1, signal, async () => {
+              // Read once the mailbox can take it: a range waiting for its turn holds no memory.
+              chunk ??= await nextRange(ranges, end - start + 1, a);
               const res = await this.fetchImpl(uploadUrl, {
                 method: 'PUT',
-                headers: { 'content-range': `bytes ${offset}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
+                headers: { 'content-range': `bytes ${start}-${end}/${a.size}`, 'content-length': String(chunk.length), 'content-type': 'application/octet-stream' },
                 // A view of the range, not a copy (Buffer.concat made it on an ArrayBuffer of its own).
                 body: chunk as Uint8Array<ArrayBuffer>,
                 signal,
@@ -448,10 +455,10 @@ export class MailboxSink {
         );
         offset = end + 1;
       }
+      if (!(await ranges.next()).done) throw lengthMismatch(a);
     } finally {
       stream.destroy();
     }
-    if (offset !== a.size) throw new SinkFailure({ status: 0, code: 'AttachmentLengthMismatch' }, `The raw copy gave ${offset} bytes for "${a.name}", expected ${a.size}.`);
   }
 
   /** Where an upload session stands (its next expected byte), or undefined when it no longer exists. */
@@ -470,7 +477,7 @@ export class MailboxSink {
 
   private async postNote(job: DeliveryJob, messageId: string, k: { attachment: AttachmentInfo; reason: string }, signal?: AbortSignal): Promise<void> {
     const note = noteOf(job.item, k);
-    await this.postAttachment(job, messageId, { ...k.attachment, name: noteName(k.attachment), contentType: 'text/plain', size: note.length }, note, signal);
+    await this.postAttachment(job, messageId, { ...k.attachment, name: noteName(k.attachment), contentType: 'text/plain', size: note.length }, await base64Blob(note), signal);
   }
 
   /** One Graph call through the mailbox's pacer and the retry policy. */
@@ -532,8 +539,15 @@ function planAttachments(attachments: readonly AttachmentInfo[]): Plan {
   return plan;
 }
 
-function fileAttachment(name: string, contentType: string, bytes: Buffer) {
-  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentBytes: bytes.toString('base64') };
+/** A fileAttachment's JSON around its base64 content (which needs no escaping in a JSON string). */
+function fileAttachment(name: string, contentType: string, content: Blob): Blob {
+  const empty = JSON.stringify({ '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentBytes: '' });
+  // `…"contentBytes":""}` split between its quotes.
+  return new Blob([empty.slice(0, -2), content, empty.slice(-2)]);
+}
+
+function jsonBlob(parts: BlobPart[]): Blob {
+  return new Blob(parts, { type: 'application/json' });
 }
 
 function attachmentKey(name: string, size: number): string {
@@ -583,6 +597,17 @@ async function* chunks(stream: Readable, size: number): AsyncIterable<Buffer> {
   if (length) yield Buffer.concat(pending);
 }
 
+/** The next range of an attachment from its raw copy, which must be exactly as long as the item said. */
+async function nextRange(ranges: AsyncIterator<Buffer>, length: number, a: AttachmentInfo): Promise<Buffer> {
+  const next = await ranges.next();
+  if (next.done || next.value.length !== length) throw lengthMismatch(a);
+  return next.value;
+}
+
+function lengthMismatch(a: AttachmentInfo): SinkFailure {
+  return new SinkFailure({ status: 0, code: LENGTH_MISMATCH }, `The raw copy of "${a.name}" is not the ${a.size} bytes the item said.`);
+}
+
 async function httpFailure(res: Response): Promise<SinkFailure> {
   let code = '';
   let message = `HTTP ${res.status}`;
@@ -614,6 +639,8 @@ function failureOf(err: unknown): Failure {
  */
 function classify(err: unknown, mode: 'retry' | 'retry-unknown'): FailureClass {
   const f = failureOf(err);
+  // The raw copy disagrees with the parsed item: no attempt will change that.
+  if (f.code === LENGTH_MISMATCH) return { kind: 'fatal' };
   if (f.status === 429) return { kind: 'retry', retryAfterMs: 0 };
   if (f.status === 0 || f.status >= 500) {
     if ((err as { name?: string }).name === 'AbortError') return { kind: 'fatal' };

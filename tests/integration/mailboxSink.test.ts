@@ -3,6 +3,7 @@ import { startGraphEmulator, type GraphEmulator } from '../../emulators/graph/se
 import { createGraphClient } from '../../importer/sink/graphClient';
 import { MailboxSink, archiveKeyOf, ARCHIVE_KEY_PROPERTY, type AttachmentReader, type DeliveryJob } from '../../importer/sink/mailboxSink';
 import { RetryPolicy } from '../../importer/retryPolicy';
+import { base64Blob } from '../../importer/sink/base64Blob';
 import type { ArchiveItem, AttachmentInfo } from '../../importer/model';
 import { patternBuffer, patternSha256, patternStream } from '../support/patternBytes';
 
@@ -21,7 +22,7 @@ async function attachment(index: number, name: string, contentType: string, size
 
 function reader(item: ArchiveItem): AttachmentReader {
   return {
-    read: async (indexes) => new Map(await Promise.all(indexes.map(async (i) => [i, await patternBuffer(item.attachments[i].name, item.attachments[i].size)] as const))),
+    encoded: async (indexes) => new Map(await Promise.all(indexes.map(async (i) => [i, await base64Blob(await patternBuffer(item.attachments[i].name, item.attachments[i].size))] as const))),
     open: async (index) => patternStream(item.attachments[index].name, item.attachments[index].size),
   };
 }
