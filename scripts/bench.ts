@@ -6,6 +6,8 @@
 // compiled, with the environment production gives it, and its memory is sampled from /proc every
 // 250 ms. Time scale 1 is Microsoft's own limits; a smaller one shrinks Graph's windows (and the
 // importer's pacing) alike, which makes the run shorter and Graph more generous than it is.
+// BENCH_DEBUG_FLAGS adds Node flags to the importer's (e.g. "--heapsnapshot-signal=SIGUSR2"),
+// to look into its memory or try a setting before it goes into server/runtimeEnv.ts.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
