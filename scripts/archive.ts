@@ -12,7 +12,6 @@ import { ConfigError, loadConfig } from '../server/config';
 import { createLogger } from '../server/logger';
 import { createConfiguredImporter } from '../server/importerFactory';
 import { ImporterError, summarizeRun, type RunProgress, type RunRecord } from '../importer';
-import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
 
 const USAGE = `usage:
   npm run archive -- [--from <ISO time>] [--to <ISO time>] [--dry-run]
@@ -132,17 +131,15 @@ function progressPrinter(): { update: (p: RunProgress) => void; done: () => void
  * Without configuration of its own, the CLI talks to the local stack `npm start` runs: it takes
  * that server's environment (and the local CA, which must be trusted from process start).
  */
-function localStackEnv(): Record<string, string> {
+function localStackEnv(): NodeJS.ProcessEnv | undefined {
   const file = path.resolve(__dirname, '..', '.local', 'server.env');
-  if (process.env.STORAGE_CONNECTION_STRING || process.env.STORAGE_ACCOUNT_NAME || !fs.existsSync(file)) return {};
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  if (process.env.STORAGE_CONNECTION_STRING || process.env.STORAGE_ACCOUNT_NAME || !fs.existsSync(file)) return undefined;
+  return { ...process.env, ...(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>), ENA_LOCAL_STACK_ENV: '1' };
 }
 
-// The import runs in a process started as the server's is (server/runtimeEnv.ts): the C library
-// reads its settings only at start, and so does V8.
-if (!process.env.ENA_CLI_CHILD) {
-  const env = { ...process.env, ...localStackEnv(), ...NODE_RUNTIME_ENV, ENA_CLI_CHILD: '1' };
-  const child = spawnSync(process.execPath, [...NODE_RUNTIME_FLAGS, ...process.execArgv, __filename, ...process.argv.slice(2)], { env, stdio: 'inherit' });
+const local = process.env.ENA_LOCAL_STACK_ENV ? undefined : localStackEnv();
+if (local) {
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], { env: local, stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
 

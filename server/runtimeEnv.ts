@@ -1,7 +1,8 @@
 /**
  * The process environment the server runs with beside its own settings: read by the C library,
  * not by the server, so it must be set before Node starts (App Service app settings in
- * infra/main.bicep, the server child of `npm start`, the importer of `npm run bench`).
+ * infra/main.bicep, the server child of `npm start`, the importer of `npm run bench`, and
+ * `npm run archive` through package.json).
  *
  * The importer moves many Buffers of a few kilobytes to a few megabytes through TLS and Azure's
  * SDKs. With glibc's defaults a process gets an allocation arena per thread and a threshold for
@@ -17,7 +18,7 @@ export const NODE_RUNTIME_ENV: Readonly<Record<string, string>> = {
 
 /**
  * Node's flags for the server (infra/main.bicep's appCommandLine, `npm start`, the bench's
- * importer).
+ * importer, `npm run archive` through NODE_OPTIONS in package.json).
  *
  * - A young generation of 4 MB semi-spaces instead of 16 MB: the importer's garbage is mostly per
  *   item and short-lived, so smaller semi-spaces keep the heap some 30 MB smaller for a few per

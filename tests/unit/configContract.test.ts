@@ -54,6 +54,12 @@ describe('configuration contract', () => {
     expect(bicep).toContain(`appCommandLine: 'node ${NODE_RUNTIME_FLAGS.join(' ')} dist/server/index.js'`);
   });
 
+  it('runs `npm run archive` with the same allocator settings and Node flags', () => {
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const env = Object.entries(NODE_RUNTIME_ENV).map(([name, value]) => `${name}=${value}`);
+    expect(scripts.archive).toBe(`${env.join(' ')} NODE_OPTIONS='${NODE_RUNTIME_FLAGS.join(' ')}' tsx scripts/archive.ts`);
+  });
+
   it('sets nothing in Azure that the server does not know, so a misspelt name cannot hide', () => {
     const known = new Set([...specs.map((s) => s.env), ...PLATFORM_SETTINGS, ...Object.keys(NODE_RUNTIME_ENV)]);
     expect([...appSettings.keys()].filter((name) => !known.has(name))).toEqual([]);
