@@ -22,11 +22,12 @@ async function main(): Promise<void> {
   fs.mkdirSync(azuriteDir, { recursive: true });
 
   step('Azurite (Table and Blob Storage)');
-  const azurite = await startAzurite({ inMemory: false, location: azuriteDir, blobPort: PORTS.blob, queuePort: PORTS.queue, tablePort: PORTS.table });
+  const azurite = await startAzurite({ inMemory: false, location: azuriteDir, blobPort: PORTS.blob, queuePort: PORTS.queue, tablePort: PORTS.table, ownProcessGroup: true });
   children.push(azurite.process);
 
   step('emulators (TeleMessage, Microsoft Graph, sign-in) with a generated day of traffic');
   const stackChild = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulators', 'localStack.ts')], {
+    detached: true,
     cwd: ROOT,
     env: { ...childEnv, LOCAL_STACK_PORTS: JSON.stringify(PORTS) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       ...serverEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
   children.push(serverChild);
   await waitForLine(serverChild, /server listening/, 'server', true);
@@ -161,6 +163,8 @@ const SERVER_STOP_MS = 10_000;
 const OTHERS_STOP_MS = 1_500;
 
 /**
+ * Every piece runs in a process group of its own (detached), so a Ctrl-C in the terminal reaches
+ * this process alone and not storage and the emulators at the same moment as the server.
  * Stops the pieces in the reverse order of their start, each after the one before has exited:
  * the server first, while storage and the emulators still answer, so the run it is in ends
  * recorded as stopped and its lease is released, then the emulators, then Azurite.
@@ -192,6 +196,11 @@ process.on('SIGINT', () => {
   stopAll(0);
 });
 process.on('SIGTERM', () => stopAll(0));
+process.on('SIGHUP', () => stopAll(0));
+// Last resort, should this process end some other way: no piece outlives it.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 main().catch((err: Error) => {
   console.error(`npm start failed: ${err.message}`);

@@ -15,6 +15,11 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** Extent memory cap in MB for in-memory mode, so big blobs in tests stay bounded. */
   extentMemoryLimitMb?: number;
+  /**
+   * In a process group of its own, so a terminal's Ctrl-C reaches only the parent, which stops
+   * it when nothing needs storage any more (`npm start`).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface RunningAzurite {
@@ -48,7 +53,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   } else {
     args.push('--location', options.location ?? path.resolve('.local', 'azurite'));
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup });
   const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
     const found: Record<string, string> = {};
     let output = '';

@@ -100,9 +100,16 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
       if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
       else await advanceCheckpoint(ctx, window, run);
     } catch (err) {
-      run.status = 'failed';
-      run.error = describe(err);
-      ctx.log.error({ runId: run.runId, err: { message: describe(err), code: (err as { code?: string }).code } }, 'run failed');
+      if (request.abortSignal?.aborted) {
+        // Asked to stop (the service shutting down): nothing went wrong, the work is only unfinished.
+        run.status = 'interrupted';
+        run.error = 'Stopped before the end, as asked (the service was shutting down); the next run picks up where it left off.';
+        ctx.log.warn({ runId: run.runId }, 'run stopped');
+      } else {
+        run.status = 'failed';
+        run.error = describe(err);
+        ctx.log.error({ runId: run.runId, err: { message: describe(err), code: (err as { code?: string }).code } }, 'run failed');
+      }
     }
     run.endedAt = new Date();
     await stores.runs.update(run);

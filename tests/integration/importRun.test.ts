@@ -122,6 +122,35 @@ describe('after an outage', () => {
   });
 });
 
+describe('a run stopped midway', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { traffic: { itemsPerDay: 60, hugeAttachments: [] } } });
+  });
+  afterAll(() => h.close());
+
+  it('is recorded as interrupted, moves no checkpoint, and the next run finishes the window exactly once', async () => {
+    const stop = new AbortController();
+    const messages = () => h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0);
+    const watch = setInterval(() => messages() > 0 && stop.abort(), 5);
+    const stopped = await runImport(h.context(), { trigger: 'schedule', requestedBy: 'scheduler', abortSignal: stop.signal }).finally(() => clearInterval(watch));
+    expect(stopped.status).toBe('interrupted');
+    expect(stopped.error).toMatch(/the next run picks up where it left off/);
+    expect(await h.stores.connectors.getCheckpoint(CONNECTOR)).toBeUndefined();
+    expect((await h.stores.runs.get(CONNECTOR, stopped.runId)).status).toBe('interrupted');
+
+    const next = await runImport(h.context(), { trigger: 'schedule', requestedBy: 'scheduler' });
+    expect(next.window).toEqual(stopped.window);
+    expect(['succeeded', 'partial']).toContain(next.status);
+    expect((await h.stores.connectors.getCheckpoint(CONNECTOR))?.value).toEqual(next.window.to);
+    const expected = h.telemessage.listExpected(next.window.from, next.window.to);
+    const contents = mailboxContents(h);
+    for (const item of expected.filter((e) => !e.malformation)) {
+      for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
+    }
+  });
+});
+
 describe('the importer’s memory', () => {
   let h: Harness;
   beforeAll(async () => {
