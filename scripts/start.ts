@@ -192,7 +192,8 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 process.on('SIGINT', () => {
-  console.log('\nstopping ...');
+  // tsx passes the terminal's Ctrl-C on as well: say it once.
+  if (!stopping) console.log('\nstopping ...');
   stopAll(0);
 });
 process.on('SIGTERM', () => stopAll(0));
