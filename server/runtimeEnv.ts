@@ -27,7 +27,7 @@ export const NODE_RUNTIME_ENV: Readonly<Record<string, string>> = {
  *   bench's), V8 otherwise allows itself 4 GB and lets the heap grow to four times what is live
  *   before it collects; the Buffers that dead objects hold wait for that collection too. Under a
  *   1 GB cap V8 grows the heap by less than twice between collections: on a bench day of 10,000
- *   deliveries the importer peaked at about 170 MiB instead of 250–265 MiB, for some 10–15 % more
+ *   deliveries the importer peaked at about 170 MiB instead of 250–265 MiB, for some 10–20 % more
  *   CPU. What is really live is some 40–60 MB, far below the cap, whatever the day's volume.
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
