@@ -20,6 +20,14 @@ function mailboxContents(h: Harness): Map<string, Map<string, MessageSnapshot[]>
   return out;
 }
 
+/** Every well-formed item is in each of its mapped participants' mailboxes exactly once. */
+function expectEachOnce(h: Harness, items: ReturnType<Harness['telemessage']['listExpected']>): void {
+  const contents = mailboxContents(h);
+  for (const item of items.filter((e) => !e.malformation)) {
+    for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
+  }
+}
+
 describe('a daily import', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -115,10 +123,7 @@ describe('after an outage', () => {
     expect(next.window).toEqual({ from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-25T00:00:00Z') });
     const missed = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
     expect(next.counts.availableFromSource).toBe(missed.length);
-    const contents = mailboxContents(h);
-    for (const item of missed.filter((e) => !e.malformation)) {
-      for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
-    }
+    expectEachOnce(h, missed);
   });
 });
 
@@ -144,10 +149,7 @@ describe('a run stopped midway', () => {
     expect(['succeeded', 'partial']).toContain(next.status);
     expect((await h.stores.connectors.getCheckpoint(CONNECTOR))?.value).toEqual(next.window.to);
     const expected = h.telemessage.listExpected(next.window.from, next.window.to);
-    const contents = mailboxContents(h);
-    for (const item of expected.filter((e) => !e.malformation)) {
-      for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
-    }
+    expectEachOnce(h, expected);
   });
 });
 
@@ -164,10 +166,7 @@ describe('the importer’s memory', () => {
     const expected = h.telemessage.listExpected(run.window.from, run.window.to);
     expect(h.telemessage.stats().downloadsStarted).toBe(expected.length);
     expect(h.telemessage.stats().mostDownloadsAtOnce).toBe(1);
-    const contents = mailboxContents(h);
-    for (const item of expected.filter((e) => !e.malformation)) {
-      for (const mailbox of expectedMailboxes(h, item)) expect(contents.get(mailbox)?.get(archiveKeyOf(item.id, mailbox))).toHaveLength(1);
-    }
+    expectEachOnce(h, expected);
     expect(run.counts.imported).toBe(run.counts.afterFanOut);
   });
 });
