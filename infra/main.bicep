@@ -41,9 +41,6 @@ param publicUrl string = ''
 @description('App Service plan size. Basic (B1) or larger, because the connector needs Always On.')
 param appServiceSku string = 'B1'
 
-@allowed(['20-lts', '22-lts'])
-param nodeVersion string = '20-lts'
-
 var suffix = uniqueString(resourceGroup().id)
 var webAppName = '${resourceBaseName}-${suffix}'
 var appPublicUrl = empty(publicUrl) ? 'https://${webAppName}.azurewebsites.net' : publicUrl
@@ -250,7 +247,8 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
     // Key Vault references are resolved as the user-assigned identity, not a system one.
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
-      linuxFxVersion: 'NODE|${nodeVersion}'
+      // Node.js 24 LTS, the runtime the product is built and tested on (supported until April 2028).
+      linuxFxVersion: 'NODE|24-lts'
       // Not `npm start`: that starts the local stack with its emulators.
       // The flags are server/runtimeEnv.ts's NODE_RUNTIME_FLAGS.
       appCommandLine: 'node --max-semi-space-size=4 --max-old-space-size=1024 dist/server/index.js'

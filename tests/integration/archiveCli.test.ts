@@ -1,6 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
 import { APP, startHarness, TM_PASSWORD, type Harness } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
 import { BACKFILL_DAY, DAY } from '../support/mixedDay';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../../server/runtimeEnv';
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 const messageCount = (h: Harness) => h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0);
 
@@ -63,4 +70,39 @@ describe('the archive CLI', () => {
     }
     expect(await h.stores.runs.list('default')).toHaveLength(1);
   }, 30_000);
+
+  describe('compiled, as App Service runs it (no tsx, no development dependencies)', () => {
+    // Inside the repository, so the compiled files find node_modules as dist/ does.
+    const outDir = path.join(ROOT, '.local', `cli-dist-${process.pid}`);
+    beforeAll(() => {
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'), '--outDir', outDir], { encoding: 'utf8' });
+      if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+    }, 120_000);
+    afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+    it('lists the runs with the server\'s runtime flags and allocator settings', async () => {
+      const runs = await runArchiveCli(['--runs'], { ...h.env, ...NODE_RUNTIME_ENV }, [...NODE_RUNTIME_FLAGS, path.join(outDir, 'scripts', 'archive.js')]);
+      expect(runs.stderr).toBe('');
+      expect(runs.code).toBe(0);
+      expect(runs.stdout).toMatch(new RegExp(`^\\S+  backfill (succeeded|partial) +${DAY.from} → ${DAY.to}  40 items from source`, 'm'));
+    }, 60_000);
+
+    it('reaches only production dependencies, which `npm prune --omit=dev` keeps', () => {
+      const production = new Set(Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies));
+      const needed = new Set<string>();
+      const seen = new Set<string>();
+      const walk = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        for (const [, spec] of fs.readFileSync(file, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)) {
+          if (spec.startsWith('.')) walk(require.resolve(path.resolve(path.dirname(file), spec)));
+          else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) needed.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+        }
+      };
+      walk(path.join(outDir, 'scripts', 'archive.js'));
+      walk(path.join(outDir, 'server', 'index.js'));
+      expect(needed.size).toBeGreaterThan(3);
+      expect([...needed].filter((name) => !production.has(name))).toEqual([]);
+    });
+  });
 });

@@ -21,10 +21,11 @@ export interface ArchiveProcess {
 
 /**
  * Starts `node --import tsx scripts/archive.ts <args>` with the jest worker's environment (which
- * trusts the local CA) plus `env`: the harness's settings, nothing read from .local/.
+ * trusts the local CA) plus `env`: the harness's settings, nothing read from .local/. With
+ * `nodeArgs` (say, Node flags and a compiled archive.js) those replace `--import tsx scripts/archive.ts`.
  */
-export function startArchiveCli(args: readonly string[], env: Record<string, string>): ArchiveProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+export function startArchiveCli(args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = ['--import', 'tsx', SCRIPT]): ArchiveProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,6 +41,6 @@ export function startArchiveCli(args: readonly string[], env: Record<string, str
   return { child, done };
 }
 
-export function runArchiveCli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
-  return startArchiveCli(args, env).done;
+export function runArchiveCli(args: readonly string[], env: Record<string, string>, nodeArgs?: readonly string[]): Promise<CliResult> {
+  return startArchiveCli(args, env, nodeArgs).done;
 }

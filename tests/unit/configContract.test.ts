@@ -58,6 +58,17 @@ describe('configuration contract', () => {
     const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const env = Object.entries(NODE_RUNTIME_ENV).map(([name, value]) => `${name}=${value}`);
     expect(scripts.archive).toBe(`${env.join(' ')} NODE_OPTIONS='${NODE_RUNTIME_FLAGS.join(' ')}' tsx scripts/archive.ts`);
+    // The compiled CLI, for App Service, where development dependencies (tsx) are pruned.
+    expect(scripts['archive:compiled']).toBe(`${env.join(' ')} node ${NODE_RUNTIME_FLAGS.join(' ')} dist/scripts/archive.js`);
+  });
+
+  it('deploys on Node.js 24 LTS, the runtime package.json asks for', () => {
+    expect(bicep).toContain("linuxFxVersion: 'NODE|24-lts'");
+    expect(bicep).not.toMatch(/NODE\|(?!24-lts')/);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    expect(pkg.engines.node).toBe('>=24');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./);
+    expect(fs.readFileSync(path.join(ROOT, '.npmrc'), 'utf8')).toMatch(/^engine-strict=true$/m);
   });
 
   it('sets nothing in Azure that the server does not know, so a misspelt name cannot hide', () => {

@@ -3,13 +3,6 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { AppPackageError, fillManifest, manifestProblems } from '../../scripts/package-app';
 
-// @microsoft/app-manifest requires strip-bom 5, which is ESM-only: Node 20 loads it (so `npm run
-// package` needs nothing), jest's CommonJS runtime cannot. strip-bom 4 does the same in CommonJS.
-jest.mock(require.resolve('strip-bom', { paths: [require.resolve('@microsoft/app-manifest')] }), () => ({
-  __esModule: true,
-  default: jest.requireActual('strip-bom'),
-}));
-
 const ROOT = path.resolve(__dirname, '..', '..');
 const template = fs.readFileSync(path.join(ROOT, 'appPackage', 'manifest.json'), 'utf8');
 const values = {

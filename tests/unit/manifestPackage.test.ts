@@ -5,13 +5,6 @@ import JSZip from 'jszip';
 import { PNG } from 'pngjs';
 import { AppManifestUtils, type TeamsManifest } from '@microsoft/app-manifest';
 
-// @microsoft/app-manifest requires strip-bom 5, which is ESM-only: Node 20 loads it (so `npm run
-// package` needs nothing), jest's CommonJS runtime cannot. strip-bom 4 does the same in CommonJS.
-jest.mock(require.resolve('strip-bom', { paths: [require.resolve('@microsoft/app-manifest')] }), () => ({
-  __esModule: true,
-  default: jest.requireActual('strip-bom'),
-}));
-
 const ROOT = path.resolve(__dirname, '..', '..');
 const env = `jest${process.pid}`;
 const zipPath = path.join(ROOT, 'appPackage', 'build', `appPackage.${env}.zip`);
