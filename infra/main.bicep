@@ -1,25 +1,40 @@
 // Everything one connector needs in Azure, in one resource group:
 //   storage (tables for state, write-once containers for raw items and the audit trail),
 //   the App Service that runs server/, a user-assigned managed identity it acts as,
-//   the Azure Bot registered with that identity, Key Vault for the secrets, and monitoring.
+//   the Azure Bot registered with that identity, Key Vault for the secrets, a virtual network that
+//   keeps Storage and Key Vault reachable only from the app, and logs kept for the records period;
+//   in Microsoft Entra ID (Microsoft Graph extension): the app registration's federated credential
+//   that trusts the managed identity, and the enterprise app's user assignment.
+// The app, the bot, the managed identity and the archived mailboxes are all in one tenant: the
+// tenant of the subscription this is deployed to.
 // Deploy with `az deployment group create` or the Agents Toolkit (m365agents.yml); see docs/deploy.md.
+extension microsoftGraphV1
 
-@description('Lowercase letters and digits that start every resource name, e.g. "archiver".')
+// Storage account names take 3-24 lowercase letters and digits and Key Vault names start with a
+// letter: resourceBaseName must fit both (checked below, before anything is created).
+@description('3-11 lowercase letters and digits, starting with a letter, that start every resource name, e.g. "archiver".')
 @minLength(3)
 @maxLength(11)
 param resourceBaseName string
 
 param location string = resourceGroup().location
 
-@description('Entra tenant of the archived mailboxes; the subscription\'s tenant unless they differ.')
-param tenantId string = subscription().tenantId
-
 @description('Application (client) id of the app registration used for Microsoft Graph and the tab\'s SSO.')
 param clientId string
 
+@description('uniqueName of that app registration (docs/deploy.md, step 1): how the Microsoft Graph extension finds it.')
+param appUniqueName string
+
+@description('Object id of the Entra security group of the admins who run the connector: the only users who can get a token for the tab.')
+param adminsGroupId string
+
+@description('How the app gets Microsoft Graph tokens: ManagedIdentityFederation (no secret; the default) or ClientSecret (fallback, docs/deploy.md).')
+@allowed(['ManagedIdentityFederation', 'ClientSecret'])
+param graphCredential string = 'ManagedIdentityFederation'
+
 @secure()
-@description('Client secret of that app registration. Stored in Key Vault; the app setting only references it.')
-param clientSecret string
+@description('Only with graphCredential=ClientSecret: the app registration\'s client secret, stored in Key Vault.')
+param clientSecret string = ''
 
 @description('TeleMessage archive API root, e.g. https://archive.telemessage.com (no trailing slash).')
 param telemessageBaseUrl string
@@ -35,16 +50,44 @@ param rawRetentionDays string
 @description('Days each audit blob stays write-protected (appends stay allowed).')
 param auditRetentionDays string
 
-@description('The https origin Teams reaches the app at; empty for the App Service\'s own host name.')
-param publicUrl string = ''
+// Azure allows only "extend" on a locked policy, so a later provisioning that sent the policy again
+// would fail: create the policies on the first provisioning, then pass 'false' (docs/deploy.md).
+@description('true on the first provisioning: creates the write-once policies of the raw and audit containers. false once they are locked.')
+@allowed(['true', 'false'])
+param createImmutabilityPolicies string = 'true'
 
-@description('App Service plan size. Basic (B1) or larger, because the connector needs Always On.')
+@description('Days the logs (Key Vault audit, Storage data access, App Service) are kept: 4-730, or whole years up to 12 (1095, 1460, 1826, 2191, 2556, 2922, 3288, 3653, 4018, 4383). 2556 is 7 years.')
+param logRetentionDays string = '2556'
+
+@description('Redundancy of the records storage. Standard_GZRS (zones and a second region) unless the region has no availability zones: then Standard_GRS.')
+@allowed(['Standard_GZRS', 'Standard_RAGZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_ZRS'])
+param storageRedundancy string = 'Standard_GZRS'
+
+@description('How Storage and Key Vault accept only the app: networkRules (firewall with the app\'s subnet) or privateEndpoints (no public endpoint at all).')
+@allowed(['networkRules', 'privateEndpoints'])
+param networkIsolation string = 'networkRules'
+
+@description('Address space of the virtual network the app joins; change it if it overlaps networks you peer with.')
+param vnetAddressPrefix string = '10.40.0.0/16'
+
+@description('App Service plan size. Basic (B1) or larger: the connector needs Always On and virtual network integration.')
 param appServiceSku string = 'B1'
 
 var suffix = uniqueString(resourceGroup().id)
+var tenantId = tenant().tenantId
+// Each character of resourceBaseName, checked against what storage account names allow.
+var baseNameChars = map(range(0, length(resourceBaseName)), i => substring(resourceBaseName, i, 1))
+var baseNameIsValid = empty(filter(baseNameChars, c => !contains('abcdefghijklmnopqrstuvwxyz0123456789', c))) && contains('abcdefghijklmnopqrstuvwxyz', first(baseNameChars))
+// An invalid name makes the storage account's name invalid too, so preflight validation refuses the
+// whole deployment with this text in its message, before any resource is created.
+var storageAccountName = baseNameIsValid ? take('${resourceBaseName}${suffix}', 24) : 'INVALID resourceBaseName: use 3-11 lowercase letters and digits, starting with a letter'
 var webAppName = '${resourceBaseName}-${suffix}'
-var appPublicUrl = empty(publicUrl) ? 'https://${webAppName}.azurewebsites.net' : publicUrl
+// The App Service's own host name: this template binds no custom domain.
+var appPublicUrl = 'https://${webAppName}.azurewebsites.net'
+var usePrivateEndpoints = networkIsolation == 'privateEndpoints'
+var logRetention = int(logRetentionDays)
 var telemessageSecretName = 'telemessage-password'
+var graphSecretName = 'graph-client-secret'
 // Must match importer/state/tableNames.ts (a unit test compares them).
 var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'conversations']
 var roleIds = {
@@ -63,10 +106,11 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 
 // ---------------------------------------------------------------- storage
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: take('${resourceBaseName}${suffix}', 24)
+  name: storageAccountName
   location: location
   kind: 'StorageV2'
-  sku: { name: 'Standard_LRS' }
+  // The records themselves: kept in more than one zone (and region) unless the admin chooses otherwise.
+  sku: { name: storageRedundancy }
   properties: {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
@@ -74,6 +118,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     // Only Entra identities reach the data: no account keys, no SAS signed with them.
     allowSharedKeyAccess: false
     defaultToOAuthAuthentication: true
+    // Only the app reaches the data: from its subnet (networkRules), or only through private endpoints.
+    publicNetworkAccess: usePrivateEndpoints ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      virtualNetworkRules: usePrivateEndpoints ? [] : [{ id: appSubnetId, action: 'Allow' }]
+      ipRules: []
+    }
   }
 }
 
@@ -93,7 +145,8 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   parent: storage
   name: 'default'
   properties: {
-    isVersioningEnabled: true
+    // Container-level WORM protects raw items without versions; versions would only add cost.
+    isVersioningEnabled: false
   }
 }
 
@@ -104,7 +157,7 @@ resource rawContainer 'Microsoft.Storage/storageAccounts/blobServices/containers
 }
 
 // Raw items are write-once: nobody, the app included, can change or delete one before the period ends.
-resource rawImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+resource rawImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (createImmutabilityPolicies == 'true') {
   parent: rawContainer
   name: 'default'
   properties: {
@@ -120,7 +173,7 @@ resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
 }
 
 // The audit trail is append blobs: new blocks may be appended, nothing written can be changed.
-resource auditImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+resource auditImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (createImmutabilityPolicies == 'true') {
   parent: auditContainer
   name: 'default'
   properties: {
@@ -161,18 +214,27 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: take('${resourceBaseName}kv${suffix}', 24)
   location: location
   properties: {
-    tenantId: subscription().tenantId
+    tenantId: tenantId
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
+    publicNetworkAccess: usePrivateEndpoints ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      // Trusted Microsoft services only; they still need a role on the vault, and none has one.
+      bypass: 'AzureServices'
+      virtualNetworkRules: usePrivateEndpoints ? [] : [{ id: appSubnetId }]
+      ipRules: []
+    }
   }
 }
 
-resource clientSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+// Only for the client-secret fallback: with the federated credential there is no Graph secret at all.
+resource clientSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (graphCredential == 'ClientSecret') {
   parent: vault
-  name: 'graph-client-secret'
+  name: graphSecretName
   properties: { value: clientSecret }
 }
 
@@ -182,7 +244,7 @@ resource telemessagePasswordEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01'
   properties: { value: telemessagePassword }
 }
 
-// Read access to every secret: App Service resolves CLIENT_SECRET, the app reads the TeleMessage password.
+// Read access to every secret: the app reads the TeleMessage password (and App Service resolves CLIENT_SECRET in the fallback).
 resource secretsUserRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, identity.id, roleIds.keyVaultSecretsUser)
   scope: vault
@@ -210,7 +272,89 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   location: location
   properties: {
     sku: { name: 'PerGB2018' }
-    retentionInDays: 30
+    // Interactive retention is at most 2 years; the tables below keep their rows for the whole period.
+    retentionInDays: min(logRetention, 730)
+  }
+}
+
+// The tables the diagnostic settings below write to, each kept for logRetentionDays in total
+// (queryable for the first two years, then in long-term retention, still searchable).
+var retainedTables = [
+  'AZKVAuditLogs'
+  'StorageBlobLogs'
+  'StorageTableLogs'
+  'AppServiceHTTPLogs'
+  'AppServiceConsoleLogs'
+  'AppServiceAppLogs'
+  'AppServiceAuditLogs'
+  'AppServiceIPSecAuditLogs'
+  'AppServicePlatformLogs'
+]
+
+resource logTables 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = [
+  for name in retainedTables: {
+    parent: logs
+    name: name
+    properties: {
+      retentionInDays: min(logRetention, 730)
+      totalRetentionInDays: logRetention
+    }
+  }
+]
+
+// Who read or changed which secret, when, from where.
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'records-logs'
+  scope: vault
+  properties: {
+    workspaceId: logs.id
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [{ category: 'AuditEvent', enabled: true }]
+  }
+}
+
+// Every read, write and delete of a raw item, an audit blob or the run lease.
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'records-logs'
+  scope: blobService
+  properties: {
+    workspaceId: logs.id
+    logs: [
+      { category: 'StorageRead', enabled: true }
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
+  }
+}
+
+// Every read and write of the connector's state: settings, mappings, runs, deliveries.
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'records-logs'
+  scope: tableService
+  properties: {
+    workspaceId: logs.id
+    logs: [
+      { category: 'StorageRead', enabled: true }
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
+  }
+}
+
+// Requests, the app's own log lines, deployments and sign-ins to the management site.
+resource webAppDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'records-logs'
+  scope: webApp
+  properties: {
+    workspaceId: logs.id
+    logs: [
+      { category: 'AppServiceHTTPLogs', enabled: true }
+      { category: 'AppServiceConsoleLogs', enabled: true }
+      { category: 'AppServiceAppLogs', enabled: true }
+      { category: 'AppServiceAuditLogs', enabled: true }
+      { category: 'AppServiceIPSecAuditLogs', enabled: true }
+      { category: 'AppServicePlatformLogs', enabled: true }
+    ]
   }
 }
 
@@ -224,6 +368,86 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+// ---------------------------------------------------------------- network
+// The app joins this network; Storage and Key Vault accept only its subnet (networkRules), or have
+// no public endpoint and are reached through private endpoints in the second subnet (privateEndpoints).
+resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
+  name: '${resourceBaseName}-vnet'
+  location: location
+  properties: {
+    addressSpace: { addressPrefixes: [vnetAddressPrefix] }
+    subnets: [
+      {
+        name: 'app'
+        properties: {
+          addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 1)
+          delegations: [{ name: 'app-service', properties: { serviceName: 'Microsoft.Web/serverFarms' } }]
+          serviceEndpoints: usePrivateEndpoints ? [] : [{ service: 'Microsoft.Storage' }, { service: 'Microsoft.KeyVault' }]
+        }
+      }
+      {
+        name: 'endpoints'
+        properties: {
+          addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 2)
+          privateEndpointNetworkPolicies: 'Disabled'
+        }
+      }
+    ]
+  }
+}
+
+// Read from the network itself, so whatever uses a subnet waits until the network exists.
+var appSubnetId = vnet.properties.subnets[0].id
+var endpointSubnetId = vnet.properties.subnets[1].id
+
+// privateEndpoints only: one endpoint per service the app reaches, and the DNS zone that resolves
+// the service's usual host name to it from inside the network.
+var privateEndpoints = [
+  { name: 'blob', target: storage.id, groupId: 'blob', zone: 'privatelink.blob.${environment().suffixes.storage}' }
+  { name: 'table', target: storage.id, groupId: 'table', zone: 'privatelink.table.${environment().suffixes.storage}' }
+  { name: 'vault', target: vault.id, groupId: 'vault', zone: 'privatelink.vaultcore.azure.net' }
+]
+
+resource privateZones 'Microsoft.Network/privateDnsZones@2020-06-01' = [
+  for e in privateEndpoints: if (usePrivateEndpoints) {
+    name: e.zone
+    location: 'global'
+  }
+]
+
+resource privateZoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = [
+  for (e, i) in privateEndpoints: if (usePrivateEndpoints) {
+    parent: privateZones[i]
+    name: '${resourceBaseName}-vnet'
+    location: 'global'
+    properties: {
+      virtualNetwork: { id: vnet.id }
+      registrationEnabled: false
+    }
+  }
+]
+
+resource endpoints 'Microsoft.Network/privateEndpoints@2023-11-01' = [
+  for e in privateEndpoints: if (usePrivateEndpoints) {
+    name: '${resourceBaseName}-${e.name}-endpoint'
+    location: location
+    properties: {
+      subnet: { id: endpointSubnetId }
+      privateLinkServiceConnections: [{ name: e.name, properties: { privateLinkServiceId: e.target, groupIds: [e.groupId] } }]
+    }
+  }
+]
+
+resource endpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2023-11-01' = [
+  for (e, i) in privateEndpoints: if (usePrivateEndpoints) {
+    parent: endpoints[i]
+    name: 'default'
+    properties: {
+      privateDnsZoneConfigs: [{ name: e.name, properties: { privateDnsZoneId: privateZones[i].id } }]
+    }
+  }
+]
+
 // ---------------------------------------------------------------- app service
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${resourceBaseName}-plan'
@@ -233,6 +457,34 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   properties: { reserved: true }
 }
 
+var appSettings = [
+  { name: 'NODE_ENV', value: 'production' }
+  { name: 'PUBLIC_URL', value: appPublicUrl }
+  { name: 'TENANT_ID', value: tenantId }
+  { name: 'CLIENT_ID', value: clientId }
+  { name: 'GRAPH_CREDENTIAL', value: graphCredential }
+  { name: 'BOT_ID', value: identity.properties.clientId }
+  { name: 'BOT_APP_TYPE', value: 'UserAssignedMSI' }
+  { name: 'MANAGED_IDENTITY_CLIENT_ID', value: identity.properties.clientId }
+  { name: 'STORAGE_ACCOUNT_NAME', value: storage.name }
+  { name: 'KEY_VAULT_URL', value: vault.properties.vaultUri }
+  { name: 'TELEMESSAGE_SECRET_NAME', value: telemessageSecretName }
+  { name: 'TELEMESSAGE_BASE_URL', value: telemessageBaseUrl }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  { name: 'ApplicationInsightsAgent_EXTENSION_VERSION', value: '~3' }
+  // The package is built before deployment (npm ci, npm run build) and runs as uploaded.
+  { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'false' }
+  { name: 'WEBSITE_RUN_FROM_PACKAGE', value: '1' }
+  // glibc's allocator, tuned so freed Buffers go back to the system (server/runtimeEnv.ts says why).
+  { name: 'MALLOC_ARENA_MAX', value: '2' }
+  { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' }
+]
+
+// The client-secret fallback only: App Service resolves the secret from Key Vault as the identity.
+var graphSecretSettings = graphCredential == 'ClientSecret'
+  ? [{ name: 'CLIENT_SECRET', value: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${graphSecretName})' }]
+  : []
+
 resource webApp 'Microsoft.Web/sites@2023-12-01' = {
   name: webAppName
   location: location
@@ -241,11 +493,16 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identity.id}': {} }
   }
+  // A Key Vault reference resolved before its role assignment exists stays unresolved until the
+  // next restart: create the app after the role (and the secret), so the first start resolves it.
+  dependsOn: [secretsUserRole, clientSecretEntry, privateZoneLinks, endpointDns]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
     // Key Vault references are resolved as the user-assigned identity, not a system one.
     keyVaultReferenceIdentity: identity.id
+    // Outbound traffic goes through the network, where Storage and Key Vault accept it.
+    virtualNetworkSubnetId: appSubnetId
     siteConfig: {
       // Node.js 24 LTS, the runtime the product is built and tested on (supported until April 2028).
       linuxFxVersion: 'NODE|24-lts'
@@ -257,37 +514,54 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
+      vnetRouteAllEnabled: true
       healthCheckPath: '/healthz'
-      appSettings: [
-        { name: 'NODE_ENV', value: 'production' }
-        { name: 'PUBLIC_URL', value: appPublicUrl }
-        { name: 'TENANT_ID', value: tenantId }
-        { name: 'CLIENT_ID', value: clientId }
-        { name: 'CLIENT_SECRET', value: '@Microsoft.KeyVault(SecretUri=${clientSecretEntry.properties.secretUri})' }
-        { name: 'BOT_ID', value: identity.properties.clientId }
-        { name: 'BOT_APP_TYPE', value: 'UserAssignedMSI' }
-        { name: 'MANAGED_IDENTITY_CLIENT_ID', value: identity.properties.clientId }
-        { name: 'STORAGE_ACCOUNT_NAME', value: storage.name }
-        { name: 'KEY_VAULT_URL', value: vault.properties.vaultUri }
-        { name: 'TELEMESSAGE_SECRET_NAME', value: telemessageSecretName }
-        { name: 'TELEMESSAGE_BASE_URL', value: telemessageBaseUrl }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'ApplicationInsightsAgent_EXTENSION_VERSION', value: '~3' }
-        // The package is built before deployment (npm ci, npm run build) and runs as uploaded.
-        { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'false' }
-        { name: 'WEBSITE_RUN_FROM_PACKAGE', value: '1' }
-        // glibc's allocator, tuned so freed Buffers go back to the system (server/runtimeEnv.ts says why).
-        { name: 'MALLOC_ARENA_MAX', value: '2' }
-        { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' }
-      ]
+      appSettings: concat(appSettings, graphSecretSettings)
     }
   }
 }
 
+// No publishing with user names and passwords, neither FTP nor the SCM (Kudu) site: deployments
+// and SSH sign in with Entra ID.
 resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
   parent: webApp
   name: 'ftp'
   properties: { allow: false }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: webApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// ---------------------------------------------------------------- entra id (Microsoft Graph extension)
+// The app registration made in docs/deploy.md step 1, found by the uniqueName given to it there.
+resource app 'Microsoft.Graph/applications@v1.0' existing = {
+  uniqueName: appUniqueName
+}
+
+// Workload identity federation: the app accepts a token of the managed identity as its credential,
+// so it gets Graph tokens with no secret anywhere and nothing to rotate.
+resource graphFederation 'Microsoft.Graph/applications/federatedIdentityCredentials@v1.0' = {
+  name: '${app.uniqueName}/${resourceBaseName}-managed-identity'
+  description: 'The connector\'s App Service, signed in as its user-assigned managed identity'
+  issuer: '${environment().authentication.loginEndpoint}${tenantId}/v2.0'
+  subject: identity.properties.principalId
+  audiences: ['api://AzureADTokenExchange']
+}
+
+// The enterprise app: only users assigned (the admins' group) can get a token for the tab API.
+resource appServicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
+  appId: clientId
+  appRoleAssignmentRequired: true
+}
+
+resource adminsAssignment 'Microsoft.Graph/appRoleAssignedTo@v1.0' = {
+  // The default access role: the app defines no roles of its own.
+  appRoleId: '00000000-0000-0000-0000-000000000000'
+  principalId: adminsGroupId
+  resourceId: appServicePrincipal.id
 }
 
 // ---------------------------------------------------------------- bot

@@ -1,24 +1,35 @@
 import restify, { type Server } from 'restify';
 import { TableServiceClient } from '@azure/data-tables';
+import { storageEndpoints } from '../importer/state/storageAccount';
 import type { Config } from './config';
+import { configuredStorage } from './importerFactory';
 import type { Logger } from './logger';
+
+// A probe answers now or says "degraded": App Service's health check does not wait for retries.
+const PROBE_OPTIONS = { retryOptions: { maxRetries: 0 } };
+
+/** The Table service as configured, to probe: by connection string, or by name with the managed identity. */
+function storageProbe(config: Config): TableServiceClient {
+  const target = configuredStorage(config);
+  if ('connectionString' in target) {
+    return TableServiceClient.fromConnectionString(target.connectionString, { ...PROBE_OPTIONS, allowInsecureConnection: !config.production });
+  }
+  return new TableServiceClient(storageEndpoints(target).table, target.credential, PROBE_OPTIONS);
+}
 
 /** The one process: restify, with the bot, tab API and scheduler mounted as they land. */
 export function createApp(config: Config, log: Logger): Server {
   const server = restify.createServer({ name: 'enterprise-number-archiver' });
   server.use(restify.plugins.queryParser({ mapParams: false }));
 
-  const tables = config.storageConnectionString
-    ? TableServiceClient.fromConnectionString(config.storageConnectionString, { allowInsecureConnection: !config.production })
-    : undefined;
+  const tables = storageProbe(config);
 
-  // Liveness plus a storage round trip; it says whether things work, never how they are set up.
+  // Liveness plus a storage round trip (the managed identity's token included, in Azure); it says
+  // whether things work, never how they are set up.
   server.get('/healthz', async (_req, res) => {
     try {
-      if (tables) {
-        const pages = tables.listTables().byPage({ maxPageSize: 1 });
-        await pages.next();
-      }
+      const pages = tables.listTables().byPage({ maxPageSize: 1 });
+      await pages.next();
       res.json(200, { status: 'ok' });
     } catch (err) {
       log.warn({ err: { message: (err as Error).message } }, 'health check: storage unreachable');

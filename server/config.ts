@@ -33,9 +33,27 @@ export const SETTINGS = {
     env: 'STORAGE_ACCOUNT_NAME',
     description: 'Storage account reached with the managed identity instead of a connection string (production).',
   },
+  storageBlobEndpoint: {
+    env: 'STORAGE_BLOB_ENDPOINT',
+    description: 'With STORAGE_ACCOUNT_NAME only: the Blob service URL, if not https://<account>.blob.core.windows.net (another Azure cloud, or a test endpoint).',
+  },
+  storageTableEndpoint: {
+    env: 'STORAGE_TABLE_ENDPOINT',
+    description: 'With STORAGE_ACCOUNT_NAME only: the Table service URL, if not https://<account>.table.core.windows.net.',
+  },
   tenantId: { env: 'TENANT_ID', description: 'Microsoft Entra tenant (directory) id of the archived mailboxes.', requiredInProduction: true },
   clientId: { env: 'CLIENT_ID', description: 'App registration (client) id used for Microsoft Graph and the tab SSO audience.', requiredInProduction: true },
-  clientSecret: { env: 'CLIENT_SECRET', description: 'Client secret of the app registration; in Azure a Key Vault reference.', secret: true, requiredInProduction: true },
+  graphCredential: {
+    env: 'GRAPH_CREDENTIAL',
+    description:
+      'How the app registration signs in to Microsoft Graph: ManagedIdentityFederation (Azure: its federated credential trusts the managed identity MANAGED_IDENTITY_CLIENT_ID; no secret) or ClientSecret (local runs, and the documented fallback).',
+    default: 'ClientSecret',
+  },
+  clientSecret: {
+    env: 'CLIENT_SECRET',
+    description: 'Client secret of the app registration, only with GRAPH_CREDENTIAL=ClientSecret; in Azure a Key Vault reference.',
+    secret: true,
+  },
   authorityHost: { env: 'AUTHORITY_HOST', description: 'Entra sign-in host; the sign-in emulator locally.', default: 'https://login.microsoftonline.com' },
   graphBaseUrl: { env: 'GRAPH_BASE_URL', description: 'Microsoft Graph root; the Graph emulator locally.', default: 'https://graph.microsoft.com' },
   telemessageBaseUrl: { env: 'TELEMESSAGE_BASE_URL', description: 'TeleMessage archive API root; the TeleMessage emulator locally.', requiredInProduction: true },
@@ -52,7 +70,7 @@ export const SETTINGS = {
   botPassword: { env: 'BOT_PASSWORD', description: 'Client secret of the bot app registration; only with BOT_APP_TYPE=SingleTenant.', secret: true },
   managedIdentityClientId: {
     env: 'MANAGED_IDENTITY_CLIENT_ID',
-    description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault.',
+    description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault, and that Microsoft Graph sign-in trusts with GRAPH_CREDENTIAL=ManagedIdentityFederation.',
   },
   keyVaultUrl: { env: 'KEY_VAULT_URL', description: 'Key Vault that keeps the TeleMessage password in Azure (https://<name>.vault.azure.net).', requiredInProduction: true },
   telemessageSecretName: { env: 'TELEMESSAGE_SECRET_NAME', description: 'Name of the Key Vault secret that holds the TeleMessage password.', default: 'telemessage-password' },
@@ -81,8 +99,11 @@ const schema = z
     localDevUnauthenticated: bool,
     storageConnectionString: z.string().min(1).optional(),
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
+    storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
+    storageTableEndpoint: z.url({ protocol: /^https$/ }).optional(),
     tenantId: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
+    graphCredential: z.enum(['ManagedIdentityFederation', 'ClientSecret']),
     clientSecret: z.string().min(1).optional(),
     authorityHost: url,
     graphBaseUrl: url,
@@ -128,6 +149,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Checked apart from the schema so it is reported together with every other problem.
   if (Boolean(raw.storageConnectionString) === Boolean(raw.storageAccountName)) {
     problems.push('STORAGE_CONNECTION_STRING: set exactly one of STORAGE_CONNECTION_STRING and STORAGE_ACCOUNT_NAME');
+  }
+  for (const key of ['storageBlobEndpoint', 'storageTableEndpoint'] as const) {
+    if (raw[key] && !raw.storageAccountName) problems.push(`${SETTINGS[key].env}: only with STORAGE_ACCOUNT_NAME (a connection string names its own endpoints)`);
+  }
+  if (raw.graphCredential === 'ManagedIdentityFederation') {
+    if (!raw.managedIdentityClientId) problems.push('MANAGED_IDENTITY_CLIENT_ID: required when GRAPH_CREDENTIAL=ManagedIdentityFederation');
+    // A secret nobody uses is still a secret to leak and rotate.
+    if (raw.clientSecret) problems.push('CLIENT_SECRET: not used when GRAPH_CREDENTIAL=ManagedIdentityFederation; remove it');
+  } else if (raw.graphCredential === 'ClientSecret' && !raw.clientSecret && (production || raw.clientId)) {
+    problems.push('CLIENT_SECRET: required when GRAPH_CREDENTIAL=ClientSecret');
   }
   if (production) {
     for (const spec of Object.values(SETTINGS) as SettingSpec[]) {

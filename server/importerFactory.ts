@@ -2,7 +2,28 @@ import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { createImporter, type Importer } from '../importer';
 import type { RunLogger } from '../importer/run/importRun';
+import type { GraphConnection } from '../importer/sink/graphClient';
+import type { StorageTarget } from '../importer/state/storageAccount';
 import { ConfigError, type Config } from './config';
+
+/** The storage account as configured: a connection string, or the account name and the managed identity. */
+export function configuredStorage(config: Config): StorageTarget {
+  if (config.storageConnectionString) return { connectionString: config.storageConnectionString };
+  return {
+    accountName: config.storageAccountName!,
+    credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }),
+    blobEndpoint: config.storageBlobEndpoint,
+    tableEndpoint: config.storageTableEndpoint,
+  };
+}
+
+/** Microsoft Graph sign-in as configured: federated through the managed identity, or a client secret. */
+export function configuredGraph(config: Config): GraphConnection {
+  const base = { tenantId: config.tenantId!, clientId: config.clientId!, authorityHost: config.authorityHost, graphBaseUrl: config.graphBaseUrl };
+  return config.graphCredential === 'ManagedIdentityFederation'
+    ? { ...base, managedIdentityClientId: config.managedIdentityClientId! }
+    : { ...base, clientSecret: config.clientSecret! };
+}
 
 /** The importer as configured: the only place configuration becomes importer options. */
 export function createConfiguredImporter(config: Config, log: RunLogger): Promise<Importer> {
@@ -11,8 +32,8 @@ export function createConfiguredImporter(config: Config, log: RunLogger): Promis
   const identity = new ManagedIdentityCredential({ clientId: config.managedIdentityClientId });
   return createImporter({
     connectorId: config.connectorId,
-    storage: config.storageConnectionString ? { connectionString: config.storageConnectionString } : { accountName: config.storageAccountName!, credential: identity },
-    graph: { tenantId: config.tenantId!, clientId: config.clientId!, clientSecret: config.clientSecret, authorityHost: config.authorityHost, graphBaseUrl: config.graphBaseUrl },
+    storage: configuredStorage(config),
+    graph: configuredGraph(config),
     telemessageBaseUrl: config.telemessageBaseUrl!,
     telemessageSecretName: config.telemessageSecretName,
     secrets: config.keyVaultUrl ? { keyVaultUrl: config.keyVaultUrl, credential: identity } : { localKeyFile: path.resolve(config.localSecretKeyFile) },

@@ -2,21 +2,48 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { ensureLocalTls, type LocalTls } from '../tls/localCa';
 
 /**
- * Stand-in for Microsoft Entra ID: the client-credentials token endpoint, OpenID metadata and
- * JWKS, so the product gets app tokens through @azure/identity exactly as in Azure, and the tab
- * API validates user tokens with its production code.
+ * Stand-in for Microsoft Entra ID: the client-credentials token endpoint (with a client secret, or
+ * a federated credential's assertion), OpenID metadata and JWKS, and App Service's managed identity
+ * endpoint, so the product gets app tokens through @azure/identity exactly as in Azure, and the
+ * tab API validates user tokens with its production code.
  */
 export interface RegisteredApp {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** Absent: the app has no secret, only federated credentials. */
+  clientSecret?: string;
   /** Application permissions granted by admin consent, e.g. Mail.ReadWrite. */
   roles: string[];
+  /** Workload identity federation: tokens this app accepts as its credential. */
+  federatedCredentials?: FederatedCredential[];
 }
+
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
+  audience: string;
+}
+
+/** A user-assigned managed identity, as App Service's identity endpoint hands out its tokens. */
+export interface ManagedIdentity {
+  tenantId: string;
+  clientId: string;
+  /** Object (principal) id: the `sub` of its tokens, and a federated credential's subject. */
+  principalId: string;
+}
+
+/** What a process in App Service finds in its environment to reach its managed identity. */
+export interface ManagedIdentityEnvironment {
+  IDENTITY_ENDPOINT: string;
+  IDENTITY_HEADER: string;
+}
+
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 export interface UserTokenClaims {
   tenantId: string;
@@ -34,6 +61,7 @@ export interface SigninEmulatorOptions {
   port?: number;
   tls?: LocalTls;
   apps?: RegisteredApp[];
+  managedIdentities?: ManagedIdentity[];
   tokenLifetimeSeconds?: number;
 }
 
@@ -44,6 +72,8 @@ export interface SigninEmulator {
   issuer(tenantId: string): string;
   jwksUri(tenantId: string): string;
   registerApp(app: RegisteredApp): void;
+  /** IDENTITY_ENDPOINT and IDENTITY_HEADER for a process that should act as the managed identities. */
+  managedIdentityEnvironment: ManagedIdentityEnvironment;
   /** Signs a user (delegated) token, as Entra issues for Teams SSO. Test and local use only. */
   mintUserToken(claims: UserTokenClaims): Promise<string>;
   stats(): { tokensIssued: number; refused: number };
@@ -53,6 +83,7 @@ export interface SigninEmulator {
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 const METADATA_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
+const MANAGED_IDENTITY_PATH = '/msi/token';
 const MAX_FORM_BYTES = 64 * 1024;
 
 export async function startSigninEmulator(options: SigninEmulatorOptions = {}): Promise<SigninEmulator> {
@@ -60,6 +91,8 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
   const lifetime = options.tokenLifetimeSeconds ?? 3600;
   const apps = new Map<string, RegisteredApp>();
   for (const app of options.apps ?? []) apps.set(appKey(app.tenantId, app.clientId), app);
+  const identities = new Map((options.managedIdentities ?? []).map((mi) => [mi.clientId.toLowerCase(), mi]));
+  const identityHeader = randomUUID();
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomUUID();
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
@@ -87,6 +120,9 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     if (req.method === 'GET' && (m = path.match(KEYS_PATH))) {
       return json(res, 200, { keys: [jwk] });
     }
+    if (req.method === 'GET' && path === MANAGED_IDENTITY_PATH) {
+      return issueManagedIdentityToken(req, res);
+    }
     if (req.method === 'POST' && (m = path.match(TOKEN_PATH))) {
       const form = await readForm(req);
       if (!form) return oauthError(res, 400, 'invalid_request', 900144, 'The request body must be a form of at most 64 KB.');
@@ -106,7 +142,13 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
       counters.refused++;
       return oauthError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`);
     }
-    if (!secretMatches(app.clientSecret, form.get('client_secret') ?? '')) {
+    if (form.has('client_assertion')) {
+      const refusal = await federationRefusal(app, form);
+      if (refusal) {
+        counters.refused++;
+        return oauthError(res, 401, 'invalid_client', refusal.code, refusal.description);
+      }
+    } else if (!app.clientSecret || !secretMatches(app.clientSecret, form.get('client_secret') ?? '')) {
       counters.refused++;
       return oauthError(res, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
     }
@@ -126,6 +168,40 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     json(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token });
   }
 
+  // Entra ID accepts the assertion when a federated credential of the app names its issuer,
+  // subject and audience, and the token is valid (here: signed by this emulator).
+  async function federationRefusal(app: RegisteredApp, form: URLSearchParams): Promise<{ code: number; description: string } | undefined> {
+    if (form.get('client_assertion_type') !== JWT_BEARER) return { code: 7000219, description: "'client_assertion_type' must be jwt-bearer." };
+    let claims: { iss?: string; sub?: string; aud?: string | string[] };
+    try {
+      claims = (await jwtVerify(form.get('client_assertion') ?? '', publicKey)).payload;
+    } catch {
+      return { code: 700024, description: 'Client assertion is not within its valid time range or its signature is invalid.' };
+    }
+    const audiences = ([] as string[]).concat(claims.aud ?? []);
+    const trusted = (app.federatedCredentials ?? []).some((f) => f.issuer === claims.iss && f.subject === claims.sub && audiences.includes(f.audience));
+    if (!trusted) return { code: 700213, description: `No matching federated identity record found for presented assertion subject '${claims.sub}'.` };
+    return undefined;
+  }
+
+  // App Service's local identity endpoint (api-version 2019-08-01), reached with IDENTITY_HEADER.
+  async function issueManagedIdentityToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const query = new URL(req.url ?? '/', 'https://localhost').searchParams;
+    if (req.headers['x-identity-header'] !== identityHeader) {
+      counters.refused++;
+      return json(res, 401, { statusCode: 401, message: 'X-IDENTITY-HEADER is missing or wrong.' });
+    }
+    const identity = identities.get((query.get('client_id') ?? '').toLowerCase());
+    const resource = query.get('resource') ?? '';
+    if (!identity || !resource) {
+      counters.refused++;
+      return json(res, 400, { statusCode: 400, message: 'No managed identity with that client_id is assigned to this app, or no resource was asked for.' });
+    }
+    const token = await sign({ appid: identity.clientId, azp: identity.clientId, oid: identity.principalId, sub: identity.principalId, idtyp: 'app' }, identity.tenantId, resource, lifetime);
+    counters.tokensIssued++;
+    json(res, 200, { access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + lifetime), resource, token_type: 'Bearer', client_id: identity.clientId });
+  }
+
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     handle(req, res).catch(() => json(res, 500, { error: 'server_error', error_description: 'Unexpected error.' }));
   });
@@ -138,6 +214,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     issuer,
     jwksUri: (tenantId) => `${url}/${tenantId}/discovery/v2.0/keys`,
     registerApp: (app) => void apps.set(appKey(app.tenantId, app.clientId), app),
+    managedIdentityEnvironment: { IDENTITY_ENDPOINT: `${url}${MANAGED_IDENTITY_PATH}`, IDENTITY_HEADER: identityHeader },
     mintUserToken: (c) =>
       sign(
         {

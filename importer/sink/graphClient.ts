@@ -1,28 +1,35 @@
 import { AuthenticationHandler, Client, HTTPMessageHandler, type AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 
-export interface GraphConnection {
+/**
+ * How the app registration proves who it is to Entra ID: in Azure, a token of the user-assigned
+ * managed identity that its federated credential trusts (no secret anywhere); locally, and as the
+ * documented fallback, a client secret.
+ */
+export type GraphConnection = {
   tenantId: string;
   clientId: string;
-  /** Absent: the managed identity (federated) is used instead of a secret. */
-  clientSecret?: string;
   authorityHost?: string;
   /** Graph's root, e.g. https://graph.microsoft.com; the emulator's locally. */
   graphBaseUrl: string;
-}
+} & ({ clientSecret: string } | { managedIdentityClientId: string });
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+// The audience Entra ID expects in a managed identity token exchanged for an app's token.
+const TOKEN_EXCHANGE_SCOPE = 'api://AzureADTokenExchange/.default';
 
 export function graphCredential(c: GraphConnection): TokenCredential {
-  if (c.clientSecret) {
-    const authority = c.authorityHost && new URL(c.authorityHost);
-    return new ClientSecretCredential(c.tenantId, c.clientId, c.clientSecret, {
-      authorityHost: c.authorityHost,
-      // A non-Microsoft authority (the local emulator) has no instance discovery endpoint.
-      disableInstanceDiscovery: authority ? !authority.hostname.endsWith('microsoftonline.com') : false,
-    });
-  }
-  return new ManagedIdentityCredential({ clientId: c.clientId });
+  const authority = c.authorityHost ? new URL(c.authorityHost) : undefined;
+  const options = {
+    authorityHost: c.authorityHost,
+    // A non-Microsoft authority (the local emulator) has no instance discovery endpoint.
+    disableInstanceDiscovery: authority ? !authority.hostname.endsWith('microsoftonline.com') : false,
+  };
+  if ('clientSecret' in c) return new ClientSecretCredential(c.tenantId, c.clientId, c.clientSecret, options);
+  const identity = new ManagedIdentityCredential({ clientId: c.managedIdentityClientId });
+  // The assertion is fetched only when the app's own token is missing or expiring; the managed
+  // identity caches its token too, so this costs one local request at most.
+  return new ClientAssertionCredential(c.tenantId, c.clientId, async () => (await identity.getToken(TOKEN_EXCHANGE_SCOPE)).token, options);
 }
 
 /**

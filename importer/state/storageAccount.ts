@@ -8,7 +8,21 @@ import type { TokenCredential } from '@azure/identity';
  */
 export type StorageTarget =
   | { connectionString: string }
-  | { accountName: string; credential: TokenCredential };
+  | {
+      accountName: string;
+      credential: TokenCredential;
+      /** The service URLs when not the public cloud's https://<account>.<service>.core.windows.net. */
+      blobEndpoint?: string;
+      tableEndpoint?: string;
+    };
+
+/** The account's Table and Blob service URLs, when it is reached by name. */
+export function storageEndpoints(target: Extract<StorageTarget, { accountName: string }>): { blob: string; table: string } {
+  return {
+    blob: target.blobEndpoint ?? `https://${target.accountName}.blob.core.windows.net`,
+    table: target.tableEndpoint ?? `https://${target.accountName}.table.core.windows.net`,
+  };
+}
 
 export class StorageAccount {
   private readonly blobs: BlobServiceClient;
@@ -19,7 +33,7 @@ export class StorageAccount {
     this.blobs =
       'connectionString' in target
         ? BlobServiceClient.fromConnectionString(target.connectionString)
-        : new BlobServiceClient(`https://${target.accountName}.blob.core.windows.net`, target.credential);
+        : new BlobServiceClient(storageEndpoints(target).blob, target.credential);
   }
 
   table(name: string): Promise<TableClient> {
@@ -47,7 +61,7 @@ export class StorageAccount {
     const client =
       'connectionString' in this.target
         ? TableClient.fromConnectionString(this.target.connectionString, name, { allowInsecureConnection: isLocal(this.target.connectionString) })
-        : new TableClient(`https://${this.target.accountName}.table.core.windows.net`, name, this.target.credential);
+        : new TableClient(storageEndpoints(this.target).table, name, this.target.credential);
     await client.createTable();
     return client;
   }
