@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
+import { startSigninEmulator } from '../../emulators/signin/server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -54,6 +55,36 @@ describe('server process', () => {
       expect(body).not.toContain('127.0.0.1:9');
     } finally {
       server.child.kill('SIGTERM');
+    }
+  });
+
+  it('in Azure\'s configuration (storage by account name, managed identity), reports storage that refuses as degraded', async () => {
+    const identity = { tenantId: '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', principalId: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716' };
+    const signin = await startSigninEmulator({ managedIdentities: [identity] });
+    const refusing = 'https://127.0.0.1:9';
+    const server = startServer({
+      STORAGE_CONNECTION_STRING: '',
+      STORAGE_ACCOUNT_NAME: 'archiverstore',
+      STORAGE_TABLE_ENDPOINT: refusing,
+      STORAGE_BLOB_ENDPOINT: refusing,
+      MANAGED_IDENTITY_CLIENT_ID: identity.clientId,
+      // What App Service gives a web app with a managed identity.
+      ...signin.managedIdentityEnvironment,
+      PORT: '0',
+      LOCAL_DEV_UNAUTHENTICATED: 'true',
+    });
+    try {
+      const url = await server.listening;
+      const res = await fetch(`${url}/healthz`);
+      expect(res.status).toBe(503);
+      const body = await res.text();
+      expect(JSON.parse(body)).toEqual({ status: 'degraded', storage: 'unreachable' });
+      expect(body).not.toContain('127.0.0.1:9');
+      // The managed identity answered with a token: it was storage itself that could not be reached.
+      expect(signin.stats()).toMatchObject({ tokensIssued: 1, refused: 0 });
+    } finally {
+      server.child.kill('SIGTERM');
+      await signin.close();
     }
   });
 

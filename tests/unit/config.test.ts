@@ -39,6 +39,32 @@ describe('configuration', () => {
     expect(message).not.toContain('hunter2-secret');
   });
 
+  it('signs in to Graph with a client secret unless told to use the managed identity, and asks for what the choice needs', () => {
+    const app = { ...local, TENANT_ID: 't', CLIENT_ID: 'c' };
+    expect(loadConfig({ ...app, CLIENT_SECRET: 's' }).graphCredential).toBe('ClientSecret');
+    expect(() => loadConfig(app)).toThrow(/CLIENT_SECRET: required when GRAPH_CREDENTIAL=ClientSecret/);
+    const federated = { ...app, GRAPH_CREDENTIAL: 'ManagedIdentityFederation' };
+    expect(() => loadConfig(federated)).toThrow(/MANAGED_IDENTITY_CLIENT_ID: required when GRAPH_CREDENTIAL=ManagedIdentityFederation/);
+    expect(loadConfig({ ...federated, MANAGED_IDENTITY_CLIENT_ID: 'mi' })).toMatchObject({ graphCredential: 'ManagedIdentityFederation', managedIdentityClientId: 'mi' });
+    // A leftover secret is refused, and not echoed.
+    let message = '';
+    try {
+      loadConfig({ ...federated, MANAGED_IDENTITY_CLIENT_ID: 'mi', CLIENT_SECRET: 'leftover-secret-value' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/CLIENT_SECRET: not used when GRAPH_CREDENTIAL=ManagedIdentityFederation/);
+    expect(message).not.toContain('leftover-secret-value');
+    expect(() => loadConfig({ ...app, GRAPH_CREDENTIAL: 'Certificate' })).toThrow(/GRAPH_CREDENTIAL/);
+  });
+
+  it('points the managed-identity storage client at given endpoints, and only then', () => {
+    const byName = { STORAGE_ACCOUNT_NAME: 'archiverstore', STORAGE_TABLE_ENDPOINT: 'https://archiverstore.table.core.usgovcloudapi.net' };
+    expect(loadConfig(byName).storageTableEndpoint).toBe('https://archiverstore.table.core.usgovcloudapi.net');
+    expect(() => loadConfig({ ...local, STORAGE_BLOB_ENDPOINT: 'https://x.blob.core.windows.net' })).toThrow(/STORAGE_BLOB_ENDPOINT: only with STORAGE_ACCOUNT_NAME/);
+    expect(() => loadConfig({ ...byName, STORAGE_TABLE_ENDPOINT: 'http://127.0.0.1:10002' })).toThrow(/STORAGE_TABLE_ENDPOINT/);
+  });
+
   it('marks the connection string and client secret as secrets', () => {
     expect(SECRET_ENV_NAMES).toEqual(expect.arrayContaining(['STORAGE_CONNECTION_STRING', 'CLIENT_SECRET']));
   });

@@ -9,16 +9,20 @@ const specs = Object.values(SETTINGS) as SettingSpec[];
 
 const bicep = fs.readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8');
 
-/** name -> Bicep value expression, from the web app's siteConfig.appSettings list in main.bicep. */
-function bicepAppSettings(): Map<string, string> {
-  const block = bicep.match(/appSettings: \[\n([\s\S]*?)\n\s*\]/);
-  if (!block) throw new Error('no appSettings list in infra/main.bicep');
+/** name -> Bicep value expression, from a `var <name> = [ { name: …, value: … } … ]` list in main.bicep. */
+function settingsList(variable: string): Map<string, string> {
+  const block = bicep.match(new RegExp(`^var ${variable} = [^\\[]*\\[\\n?([\\s\\S]*?)\\]\\n`, 'm'));
+  if (!block) throw new Error(`no ${variable} list in infra/main.bicep`);
   const settings = new Map<string, string>();
-  for (const m of block[1].matchAll(/\{ name: '([^']+)', value: (.+) \}/g)) settings.set(m[1], m[2]);
+  for (const m of block[1].matchAll(/\{ name: '([^']+)', value: (.+?) \}/g)) settings.set(m[1], m[2]);
   return settings;
 }
 
-const isKeyVaultReference = (value: string) => /^'@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\)'$/.test(value);
+// The web app's settings: the list every deployment gets, and the client-secret fallback's addition.
+const common = settingsList('appSettings');
+const secretFallback = settingsList('graphSecretSettings');
+
+const isKeyVaultReference = (value: string) => /^'@Microsoft\.KeyVault\(SecretUri=\$\{vault\.properties\.vaultUri\}secrets\/[^')]+\)'$/.test(value);
 
 // Read by App Service and its Node.js agent, not by the server, so not in SETTINGS.
 const PLATFORM_SETTINGS = ['NODE_ENV', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'ApplicationInsightsAgent_EXTENSION_VERSION', 'SCM_DO_BUILD_DURING_DEPLOYMENT', 'WEBSITE_RUN_FROM_PACKAGE'];
@@ -29,6 +33,7 @@ const DEPLOYED_VALUES: Record<string, string> = {
   TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
   CLIENT_ID: '0d7e2f4a-8c1b-4e6d-a3f5-9b8c7d6e5f41',
   CLIENT_SECRET: 'value App Service resolved from Key Vault',
+  GRAPH_CREDENTIAL: 'ManagedIdentityFederation',
   BOT_ID: 'a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
   MANAGED_IDENTITY_CLIENT_ID: 'a4b3c2d1-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
   STORAGE_ACCOUNT_NAME: 'archiver3kx7q2m4abcde',
@@ -37,8 +42,23 @@ const DEPLOYED_VALUES: Record<string, string> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
 };
 
+/** The environment Azure gives the server for these app settings: literals as written, the rest from DEPLOYED_VALUES. */
+function deployedEnv(settings: Map<string, string>, deployed: Record<string, string> = DEPLOYED_VALUES): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of settings) {
+    // A literal, or a variable that holds one, is used as written.
+    const variable = /^\w+$/.test(value) ? bicep.match(new RegExp(`^var ${value} = ('[^'$]*')$`, 'm')) : null;
+    const expression = variable?.[1] ?? value;
+    const literal = expression.match(/^'([^'$]*)'$/);
+    const given = literal && !isKeyVaultReference(value) ? literal[1] : deployed[name];
+    if (given === undefined) throw new Error(`add what Azure sets for ${name} to DEPLOYED_VALUES`);
+    env[name] = given;
+  }
+  return env;
+}
+
 describe('configuration contract', () => {
-  const appSettings = bicepAppSettings();
+  const appSettings = new Map([...common, ...secretFallback]);
 
   it('sets every setting production requires in the Bicep app settings, secrets as Key Vault references', () => {
     const required = specs.filter((s) => s.requiredInProduction);
@@ -76,22 +96,28 @@ describe('configuration contract', () => {
     expect([...appSettings.keys()].filter((name) => !known.has(name))).toEqual([]);
   });
 
-  it('gives the server a production configuration it accepts', () => {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [name, value] of appSettings) {
-      // A literal, or a variable that holds one, is used as written.
-      const variable = /^\w+$/.test(value) ? bicep.match(new RegExp(`^var ${value} = ('[^'$]*')$`, 'm')) : null;
-      const expression = variable?.[1] ?? value;
-      const literal = expression.match(/^'([^'$]*)'$/);
-      const deployed = literal && !isKeyVaultReference(value) ? literal[1] : DEPLOYED_VALUES[name];
-      if (deployed === undefined) throw new Error(`add what Azure sets for ${name} to DEPLOYED_VALUES`);
-      env[name] = deployed;
-    }
+  it('gives the server a production configuration it accepts, signing in to Graph with no secret', () => {
+    // The Bicep's default: the federated credential.
+    expect(bicep).toMatch(/^param graphCredential string = 'ManagedIdentityFederation'$/m);
+    const env = deployedEnv(common);
     expect(env.NODE_ENV).toBe('production');
+    expect(env).not.toHaveProperty('CLIENT_SECRET');
     const config = loadConfig(env);
     expect(config.production).toBe(true);
     expect(config.storageConnectionString).toBeUndefined();
     expect(config.botAppType).toBe('UserAssignedMSI');
+    expect(config.graphCredential).toBe('ManagedIdentityFederation');
+    expect(config.clientSecret).toBeUndefined();
+    expect(config.managedIdentityClientId).toBe(DEPLOYED_VALUES.MANAGED_IDENTITY_CLIENT_ID);
+  });
+
+  it('adds the client secret, as a Key Vault reference, only in the client-secret fallback, which the server accepts too', () => {
+    expect([...secretFallback.keys()]).toEqual(['CLIENT_SECRET']);
+    expect(bicep).toMatch(/^var graphSecretSettings = graphCredential == 'ClientSecret'$/m);
+    expect(bicep).toMatch(/^resource clientSecretEntry '[^']+' = if \(graphCredential == 'ClientSecret'\) \{$/m);
+    const config = loadConfig(deployedEnv(new Map([...common, ...secretFallback]), { ...DEPLOYED_VALUES, GRAPH_CREDENTIAL: 'ClientSecret' }));
+    expect(config.graphCredential).toBe('ClientSecret');
+    expect(config.clientSecret).toBe(DEPLOYED_VALUES.CLIENT_SECRET);
   });
 
   it('refuses a single-tenant bot in production without its password, naming the variable only', () => {

@@ -61,7 +61,9 @@ describe('storage the importer relies on', () => {
     expect(new Set(tableNames)).toEqual(new Set(Object.values(TABLES)));
     const containers = ofType('Microsoft.Storage/storageAccounts/blobServices/containers').map((c) => c.body.match(/name: '([^']+)'/)?.[1]);
     expect(new Set(containers)).toEqual(new Set(Object.values(CONTAINERS)));
-    expect(ofType('Microsoft.Storage/storageAccounts/blobServices')[0].body).toMatch(/isVersioningEnabled: true/);
+    // Container-level WORM needs no blob versions, which would only add cost.
+    expect(ofType('Microsoft.Storage/storageAccounts/blobServices')[0].body).toMatch(/isVersioningEnabled: false/);
+    expect(bicep).not.toMatch(/isVersioningEnabled: true/);
   });
 
   it('makes raw items write-once and the audit trail append-only for a period the admin chooses', () => {
@@ -78,7 +80,8 @@ describe('storage the importer relies on', () => {
   });
 
   it('lets the app identity use tables, blobs and secrets, and nothing broader', () => {
-    const roleIds = Object.fromEntries([...bicep.matchAll(/^ {2}(\w+): '([0-9a-f-]{36})'$/gm)].map((m) => [m[1], m[2]]));
+    const roleIdsBlock = bicep.match(/^var roleIds = \{\n([\s\S]*?)\n\}$/m)![1];
+    const roleIds = Object.fromEntries([...roleIdsBlock.matchAll(/^ {2}(\w+): '([0-9a-f-]{36})'$/gm)].map((m) => [m[1], m[2]]));
     const grants = ofType('Microsoft.Authorization/roleAssignments').map((a) => ({
       scope: a.body.match(/scope: (\w+)/)?.[1],
       role: a.body.match(/roleIds\.(\w+)\)/)?.[1],
