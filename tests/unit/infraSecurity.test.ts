@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+// What a security review of infra/main.bicep checks, read from the Bicep text (it cannot be
+// compiled here): each test names the finding it guards against.
+const ROOT = path.resolve(__dirname, '..', '..');
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+const bicep = read('infra/main.bicep');
+const parameterFile = (JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> }).parameters;
+const envTemplate = parseEnv(read('env/.env.dev'));
+
+/** Top-level `resource` blocks: symbolic name, type, condition (if any) and body. */
+const resources = bicep
+  .split(/\n(?=\S)/)
+  .map((block) => block.match(/^resource (\w+) '([^@']+)@[^']+'( existing)? = (?:\[\s*for [^:]+: )?(?:if \(([^)]*)\) )?([\s\S]*)$/))
+  .filter((m): m is RegExpMatchArray => m !== null)
+  .map((m) => ({ symbol: m[1], type: m[2], existing: Boolean(m[3]), condition: m[4], body: m[5] }));
+const ofType = (type: string) => resources.filter((r) => r.type === type);
+const resource = (symbol: string) => {
+  const found = resources.find((r) => r.symbol === symbol);
+  if (!found) throw new Error(`no resource ${symbol} in infra/main.bicep`);
+  return found;
+};
+
+/** A parameter's declaration: its decorators, type and default. */
+function param(name: string): { decorators: string; type: string; default?: string } {
+  const m = bicep.match(new RegExp(`((?:^@.*\\n)*)^param ${name} (\\w+)(?: = (.+))?$`, 'm'));
+  if (!m) throw new Error(`no parameter ${name} in infra/main.bicep`);
+  return { decorators: m[1], type: m[2], default: m[3] };
+}
+const allowed = (name: string) => param(name).decorators.match(/@allowed\(\[(.*)\]\)/)?.[1].match(/'([^']+)'/g)?.map((v) => v.slice(1, -1));
+
+describe('re-provisioning after the write-once policies are locked', () => {
+  it('creates both immutability policies only when createImmutabilityPolicies is true', () => {
+    expect(param('createImmutabilityPolicies')).toMatchObject({ type: 'string', default: "'true'" });
+    expect(allowed('createImmutabilityPolicies')).toEqual(['true', 'false']);
+    const policies = ofType('Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies');
+    expect(policies.map((p) => p.symbol).sort()).toEqual(['auditImmutability', 'rawImmutability']);
+    for (const p of policies) expect([p.symbol, p.condition]).toEqual([p.symbol, "createImmutabilityPolicies == 'true'"]);
+  });
+
+  it('lets the admin set it for each provisioning, from the environment file', () => {
+    expect(parameterFile.createImmutabilityPolicies.value).toBe('${{CREATE_IMMUTABILITY_POLICIES}}');
+    expect(envTemplate.CREATE_IMMUTABILITY_POLICIES).toBe('true');
+  });
+});
+
+describe('Microsoft Graph without a client secret', () => {
+  it('declares the Microsoft Graph extension the federated credential needs', () => {
+    expect(bicep).toMatch(/^extension microsoftGraphV1$/m);
+    const config = JSON.parse(read('infra/bicepconfig.json').replace(/^\s*\/\/.*$/gm, '')) as { extensions: Record<string, string> };
+    expect(config.extensions.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/);
+    // The Toolkit downloads a Bicep CLI that knows extensions (v0.36.1 or later).
+    const version = read('m365agents.yml').match(/^\s+bicepCliVersion: v(\d+)\.(\d+)\.(\d+)$/m)!.slice(1).map(Number);
+    expect(version[0] > 0 || version[1] > 36 || (version[1] === 36 && version[2] >= 1)).toBe(true);
+  });
+
+  it('makes the app registration trust the managed identity: issuer, subject and audience as Entra ID documents them', () => {
+    const app = resource('app');
+    expect(app).toMatchObject({ type: 'Microsoft.Graph/applications', existing: true });
+    expect(app.body).toMatch(/uniqueName: appUniqueName/);
+    const [fic] = ofType('Microsoft.Graph/applications/federatedIdentityCredentials');
+    expect(fic.body).toMatch(/name: '\$\{app\.uniqueName\}\/[^']+'/);
+    expect(fic.body).toMatch(/issuer: '\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenantId\}\/v2\.0'/);
+    expect(fic.body).toMatch(/subject: identity\.properties\.principalId/);
+    expect(fic.body).toMatch(/audiences: \['api:\/\/AzureADTokenExchange'\]/);
+    // The app, the managed identity and the mailboxes are in the one tenant of the subscription.
+    expect(bicep).toMatch(/^var tenantId = tenant\(\)\.tenantId$/m);
+    expect(bicep).not.toMatch(/^param tenantId/m);
+  });
+
+  it('signs in with the federated credential by default, keeping a Graph secret in Key Vault only in the fallback', () => {
+    expect(param('graphCredential').default).toBe("'ManagedIdentityFederation'");
+    expect(allowed('graphCredential')).toEqual(['ManagedIdentityFederation', 'ClientSecret']);
+    expect(resource('clientSecretEntry').condition).toBe("graphCredential == 'ClientSecret'");
+    expect(param('clientSecret').decorators).toContain('@secure()');
+    expect(param('clientSecret').default).toBe("''");
+    expect(parameterFile).not.toHaveProperty('clientSecret');
+  });
+});
+
+describe('logs a regulator can ask for', () => {
+  const settings = ofType('Microsoft.Insights/diagnosticSettings').map((d) => ({
+    scope: d.body.match(/scope: (\w+)/)?.[1],
+    workspace: d.body.match(/workspaceId: (\S+)/)?.[1],
+    dedicated: /logAnalyticsDestinationType: 'Dedicated'/.test(d.body),
+    categories: [...d.body.matchAll(/\{ category: '(\w+)', enabled: true \}/g)].map((m) => m[1]),
+  }));
+  const byScope = new Map(settings.map((s) => [s.scope, s]));
+
+  it('sends Key Vault audit events, Storage blob and table data access, and App Service logs to the workspace', () => {
+    expect([...byScope.keys()].sort()).toEqual(['blobService', 'tableService', 'vault', 'webApp']);
+    for (const s of settings) expect([s.scope, s.workspace]).toEqual([s.scope, 'logs.id']);
+    expect(byScope.get('vault')!.categories).toEqual(['AuditEvent']);
+    for (const scope of ['blobService', 'tableService']) expect(byScope.get(scope)!.categories).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
+    expect(byScope.get('webApp')!.categories).toEqual(expect.arrayContaining(['AppServiceHTTPLogs', 'AppServiceConsoleLogs', 'AppServiceAuditLogs']));
+  });
+
+  it('keeps every table those logs land in for logRetentionDays, 7 years unless the admin chooses', () => {
+    // Where Azure Monitor writes each category (Key Vault: resource-specific tables when Dedicated).
+    expect(byScope.get('vault')!.dedicated).toBe(true);
+    const tables = new Set([
+      'AZKVAuditLogs',
+      'StorageBlobLogs',
+      'StorageTableLogs',
+      ...byScope.get('webApp')!.categories,
+    ]);
+    const retained = bicep.match(/^var retainedTables = \[\n([\s\S]*?)\n\]$/m)![1].match(/'(\w+)'/g)!.map((t) => t.slice(1, -1));
+    expect(new Set(retained)).toEqual(tables);
+    const logTables = resource('logTables');
+    expect(logTables.body).toMatch(/totalRetentionInDays: logRetention\n/);
+    expect(logTables.body).toMatch(/retentionInDays: min\(logRetention, 730\)/);
+    expect(bicep).toMatch(/^var logRetention = int\(logRetentionDays\)$/m);
+    const days = Number(param('logRetentionDays').default!.slice(1, -1));
+    // SEC 17a-4 and FINRA 4511 keep books and records six years; MiFID II up to seven.
+    expect(days).toBeGreaterThanOrEqual(6 * 365);
+    expect([...Array.from({ length: 727 }, (_, i) => i + 4), 1095, 1460, 1826, 2191, 2556, 2922, 3288, 3653, 4018, 4383]).toContain(days);
+    expect(envTemplate.LOG_RETENTION_DAYS).toBe(String(days));
+    expect(resource('logs').body).not.toMatch(/retentionInDays: 30\b/);
+  });
+});
+
+describe('network and access', () => {
+  it('turns off publishing with user names and passwords, for FTP and for the SCM (Kudu) site', () => {
+    const policies = ofType('Microsoft.Web/sites/basicPublishingCredentialsPolicies').map((p) => ({
+      parent: p.body.match(/parent: (\w+)/)?.[1],
+      name: p.body.match(/name: '(\w+)'/)?.[1],
+      allow: p.body.match(/allow: (\w+)/)?.[1],
+    }));
+    expect(policies).toEqual(expect.arrayContaining([
+      { parent: 'webApp', name: 'ftp', allow: 'false' },
+      { parent: 'webApp', name: 'scm', allow: 'false' },
+    ]));
+    expect(resource('webApp').body).toMatch(/ftpsState: 'Disabled'/);
+  });
+
+  it('lets Storage and Key Vault accept only the app, by network rules or private endpoints as the admin chooses', () => {
+    expect(allowed('networkIsolation')).toEqual(['networkRules', 'privateEndpoints']);
+    expect(param('networkIsolation').default).toBe("'networkRules'");
+    expect(bicep).toMatch(/^var usePrivateEndpoints = networkIsolation == 'privateEndpoints'$/m);
+    for (const symbol of ['storage', 'vault']) {
+      const body = resource(symbol).body;
+      expect(body).toMatch(/defaultAction: 'Deny'/);
+      expect(body).toMatch(/virtualNetworkRules: usePrivateEndpoints \? \[\] : \[\{ id: appSubnetId[ ,}]/);
+      expect(body).toMatch(/publicNetworkAccess: usePrivateEndpoints \? 'Disabled' : 'Enabled'/);
+      expect(body).toMatch(/ipRules: \[\]/);
+    }
+    expect(resource('storage').body).toMatch(/bypass: 'None'/);
+    // The app's outbound traffic goes through that subnet.
+    const webApp = resource('webApp').body;
+    expect(webApp).toMatch(/virtualNetworkSubnetId: appSubnetId/);
+    expect(webApp).toMatch(/vnetRouteAllEnabled: true/);
+    expect(resource('vnet').body).toMatch(/serviceEndpoints: usePrivateEndpoints \? \[\] : \[\{ service: 'Microsoft\.Storage' \}, \{ service: 'Microsoft\.KeyVault' \}\]/);
+    // One private endpoint per service the app reaches, each with its DNS zone.
+    const endpoints = [...bicep.match(/^var privateEndpoints = \[\n([\s\S]*?)\n\]$/m)![1].matchAll(/groupId: '(\w+)'/g)].map((m) => m[1]);
+    expect(endpoints).toEqual(['blob', 'table', 'vault']);
+    for (const symbol of ['privateZones', 'privateZoneLinks', 'endpoints', 'endpointDns']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'usePrivateEndpoints']);
+  });
+
+  it('lets only the admins\' group get a token for the tab: assignment required on the enterprise app, the group assigned', () => {
+    const sp = resource('appServicePrincipal');
+    expect(sp.type).toBe('Microsoft.Graph/servicePrincipals');
+    expect(sp.body).toMatch(/appId: clientId\n/);
+    expect(sp.body).toMatch(/appRoleAssignmentRequired: true/);
+    const [assignment] = ofType('Microsoft.Graph/appRoleAssignedTo');
+    expect(assignment.body).toMatch(/principalId: adminsGroupId\n/);
+    expect(assignment.body).toMatch(/resourceId: appServicePrincipal\.id$/m);
+    expect(assignment.body).toMatch(/appRoleId: '00000000-0000-0000-0000-000000000000'/);
+    expect(parameterFile.adminsGroupId.value).toBe('${{ADMINS_GROUP_ID}}');
+  });
+
+  it('keeps the records storage in more than one zone or region unless the admin chooses otherwise', () => {
+    expect(resource('storage').body).toMatch(/sku: \{ name: storageRedundancy \}/);
+    const choices = allowed('storageRedundancy')!;
+    expect(choices).toContain(param('storageRedundancy').default!.slice(1, -1));
+    // Locally redundant storage keeps every copy in one datacenter.
+    expect(choices.filter((sku) => !/^Standard_(RA)?(GZRS|GRS|ZRS)$/.test(sku))).toEqual([]);
+    expect(param('storageRedundancy').default).toBe("'Standard_GZRS'");
+  });
+});
+
+describe('small defects', () => {
+  it('creates the web app after the role that lets App Service resolve its Key Vault reference', () => {
+    const dependsOn = resource('webApp').body.match(/dependsOn: \[([^\]]*)\]/)![1].split(',').map((s) => s.trim());
+    expect(dependsOn).toEqual(expect.arrayContaining(['secretsUserRole', 'clientSecretEntry']));
+    expect(resource('secretsUserRole').body).toMatch(/scope: vault/);
+  });
+
+  it('binds no custom domain, so it offers no publicUrl: the app is reached at its own host name', () => {
+    expect(bicep).not.toMatch(/publicUrl/);
+    expect(bicep).toMatch(/^var appPublicUrl = 'https:\/\/\$\{webAppName\}\.azurewebsites\.net'$/m);
+  });
+
+  it('checks resourceBaseName against storage account naming before anything is created', () => {
+    // 11 characters plus the 13 of uniqueString() make the 24 a storage account name allows.
+    expect(param('resourceBaseName').decorators).toMatch(/@minLength\(3\)\n@maxLength\(11\)/);
+    const check = bicep.match(/^var baseNameIsValid = (.+)$/m)![1];
+    expect(check).toContain("!contains('abcdefghijklmnopqrstuvwxyz0123456789', c)");
+    expect(check).toContain("contains('abcdefghijklmnopqrstuvwxyz', first(baseNameChars))");
+    const name = bicep.match(/^var storageAccountName = baseNameIsValid \? take\('\$\{resourceBaseName\}\$\{suffix\}', 24\) : '([^']+)'$/m)![1];
+    // The stand-in is itself an invalid storage name, so preflight validation refuses it, showing why.
+    expect(name).not.toMatch(/^[a-z0-9]{3,24}$/);
+    expect(name).toContain('resourceBaseName');
+    expect(resource('storage').body).toMatch(/name: storageAccountName\n/);
+  });
+});
