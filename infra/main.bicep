@@ -281,6 +281,8 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
 // (queryable for the first two years, then in long-term retention, still searchable).
 var retainedTables = [
   'AZKVAuditLogs'
+  // Where Key Vault audit events land in a region that does not offer its resource-specific table yet.
+  'AzureDiagnostics'
   'StorageBlobLogs'
   'StorageTableLogs'
   'AppServiceHTTPLogs'
@@ -289,6 +291,7 @@ var retainedTables = [
   'AppServiceAuditLogs'
   'AppServiceIPSecAuditLogs'
   'AppServicePlatformLogs'
+  'AppServiceAuthenticationLogs'
 ]
 
 resource logTables 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = [
@@ -341,20 +344,15 @@ resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
-// Requests, the app's own log lines, deployments and sign-ins to the management site.
+// Requests, the app's own log lines, deployments and sign-ins to the management site: every log
+// category the web app has ('allLogs'), since the categories differ between Linux and Windows
+// apps and naming one the app lacks fails the deployment.
 resource webAppDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'records-logs'
   scope: webApp
   properties: {
     workspaceId: logs.id
-    logs: [
-      { category: 'AppServiceHTTPLogs', enabled: true }
-      { category: 'AppServiceConsoleLogs', enabled: true }
-      { category: 'AppServiceAppLogs', enabled: true }
-      { category: 'AppServiceAuditLogs', enabled: true }
-      { category: 'AppServiceIPSecAuditLogs', enabled: true }
-      { category: 'AppServicePlatformLogs', enabled: true }
-    ]
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
   }
 }
 

@@ -86,6 +86,7 @@ describe('logs a regulator can ask for', () => {
     workspace: d.body.match(/workspaceId: (\S+)/)?.[1],
     dedicated: /logAnalyticsDestinationType: 'Dedicated'/.test(d.body),
     categories: [...d.body.matchAll(/\{ category: '(\w+)', enabled: true \}/g)].map((m) => m[1]),
+    groups: [...d.body.matchAll(/\{ categoryGroup: '(\w+)', enabled: true \}/g)].map((m) => m[1]),
   }));
   const byScope = new Map(settings.map((s) => [s.scope, s]));
 
@@ -94,18 +95,17 @@ describe('logs a regulator can ask for', () => {
     for (const s of settings) expect([s.scope, s.workspace]).toEqual([s.scope, 'logs.id']);
     expect(byScope.get('vault')!.categories).toEqual(['AuditEvent']);
     for (const scope of ['blobService', 'tableService']) expect(byScope.get(scope)!.categories).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
-    expect(byScope.get('webApp')!.categories).toEqual(expect.arrayContaining(['AppServiceHTTPLogs', 'AppServiceConsoleLogs', 'AppServiceAuditLogs']));
+    // Every category the web app has: HTTP, console, platform and audit (management site sign-ins) logs.
+    expect(byScope.get('webApp')!.groups).toEqual(['allLogs']);
   });
 
   it('keeps every table those logs land in for logRetentionDays, 7 years unless the admin chooses', () => {
     // Where Azure Monitor writes each category (Key Vault: resource-specific tables when Dedicated).
     expect(byScope.get('vault')!.dedicated).toBe(true);
-    const tables = new Set([
-      'AZKVAuditLogs',
-      'StorageBlobLogs',
-      'StorageTableLogs',
-      ...byScope.get('webApp')!.categories,
-    ]);
+    // App Service writes each category to the table of the same name; these are a Linux web app's.
+    const appServiceTables = ['AppServiceHTTPLogs', 'AppServiceConsoleLogs', 'AppServiceAppLogs', 'AppServiceAuditLogs', 'AppServiceIPSecAuditLogs', 'AppServicePlatformLogs', 'AppServiceAuthenticationLogs'];
+    // AzureDiagnostics: Key Vault's table where its resource-specific one is not offered.
+    const tables = new Set(['AZKVAuditLogs', 'AzureDiagnostics', 'StorageBlobLogs', 'StorageTableLogs', ...appServiceTables]);
     const retained = bicep.match(/^var retainedTables = \[\n([\s\S]*?)\n\]$/m)![1].match(/'(\w+)'/g)!.map((t) => t.slice(1, -1));
     expect(new Set(retained)).toEqual(tables);
     const logTables = resource('logTables');
