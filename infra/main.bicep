@@ -281,7 +281,7 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
 // (queryable for the first two years, then in long-term retention, still searchable).
 var retainedTables = [
   'AZKVAuditLogs'
-  // Where Key Vault audit events land in a region that does not offer its resource-specific table yet.
+  // Key Vault audit events land here instead whenever they are not sent to their resource-specific table.
   'AzureDiagnostics'
   'StorageBlobLogs'
   'StorageTableLogs'
