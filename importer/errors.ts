@@ -13,6 +13,8 @@ export type ImporterErrorCode =
   | 'RawItemUnreadable'
   | 'MalformedItem'
   | 'MailboxRejected'
+  /** A Microsoft 365 user without an Exchange Online mailbox (Graph's MailboxNotEnabledForRESTAPI). */
+  | 'MailboxNotEnabled'
   | 'NotFound'
   | 'Conflict';
 
