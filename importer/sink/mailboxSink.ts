@@ -25,7 +25,9 @@ const MB = 1024 * 1024;
  * falls between a 4 MB request (about 2.9 MB of bytes once base64) and the session minimum.
  */
 export const SESSION_MIN_BYTES = 2 * MB;
-const MAX_ATTACHMENT_BYTES = 150 * MB;
+/** Exchange's ceiling for a message, which it counts with attachments base64-encoded: about 112 MB of attachment. */
+const MAX_MESSAGE_BYTES = 150 * MB;
+const base64Size = (bytes: number) => Math.ceil(bytes / 3) * 4;
 /** Graph refuses request bodies over 4 MB; a little is kept for the JSON around the content. */
 const REQUEST_BUDGET_BYTES = 4 * MB - 64 * 1024;
 const CHUNK_BYTES = 4 * MB;
@@ -400,11 +402,12 @@ export class MailboxSink {
   }
 
   /**
-   * Streams one attachment from the raw copy through an upload session in 4 MB ranges. A session
-   * that cannot go on (an answer lost, a 5xx, a 401 or 404 once it expired, a range out of step)
-   * is given up for a new one from byte 0, but only after the message is checked for the
-   * attachment: Outlook makes it when the last range lands, so a finished upload is never made
-   * twice. Nothing here reads a session back (a GET on the upload URL is not documented).
+   * Streams one attachment from the raw copy through an upload session in 4 MB ranges. A range
+   * whose answer was lost is sent once more, from where the last answer seen (nextExpectedRanges)
+   * said to go on. A session that still cannot go on (refused that range, a 401 or 404 once it
+   * expired or ended) is given up for a new one from byte 0, but only after the message is checked
+   * for the attachment: Outlook makes it when the last range lands, so a finished upload is never
+   * made twice. Nothing here reads a session back (a GET on the upload URL is not documented).
    */
   private async uploadAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, signal?: AbortSignal): Promise<string | undefined> {
     try {
@@ -445,6 +448,7 @@ export class MailboxSink {
         const start = next;
         const end = Math.min(start + CHUNK_BYTES, a.size) - 1;
         let chunk: Buffer | undefined;
+        let resent = false;
         next = await this.retry.run(
           () =>
             this.paced(job.userId, end - start + 1, signal, async () => {
@@ -465,8 +469,17 @@ export class MailboxSink {
               const state = (await res.json().catch(() => ({}))) as { nextExpectedRanges?: string[] };
               return Number.parseInt(state.nextExpectedRanges?.[0] ?? String(end + 1), 10);
             }),
-          // Only a 429 is known to have changed nothing; anything else gives the session up (see above).
-          (err) => (failureOf(err).status === 429 ? { kind: 'retry', retryAfterMs: 0 } : { kind: 'fatal' }),
+          (err) => {
+            const f = failureOf(err);
+            // A 429 changed nothing. A lost answer or a 5xx may have: the range goes once more, and
+            // if it did land the session refuses it (out of order, or ended) and is given up.
+            if (f.status === 429) return { kind: 'retry', retryAfterMs: 0 };
+            if (f.code !== SESSION_ENDED && f.code !== LENGTH_MISMATCH && (f.status === 0 || f.status >= 500) && !resent && !signal?.aborted) {
+              resent = true;
+              return { kind: 'retry', retryAfterMs: f.retryAfterMs };
+            }
+            return { kind: 'fatal' };
+          },
           { abortSignal: signal },
         );
         // The ranges stream from the raw copy and cannot go back: a session out of step is started again.
@@ -521,8 +534,8 @@ function planAttachments(attachments: readonly AttachmentInfo[]): Plan {
   let budget = REQUEST_BUDGET_BYTES - 256 * 1024; // room for the body and recipients
   for (const a of [...attachments].sort((x, y) => x.size - y.size)) {
     const encoded = Math.ceil(a.size / 3) * 4 + 1024;
-    if (a.size > MAX_ATTACHMENT_BYTES) {
-      plan.outside.push({ attachment: a, reason: `larger than the ${MAX_ATTACHMENT_BYTES / MB} MB Microsoft Graph accepts` });
+    if (base64Size(a.size) > MAX_MESSAGE_BYTES) {
+      plan.outside.push({ attachment: a, reason: `larger than the ${MAX_MESSAGE_BYTES / MB} MB Exchange Online accepts in a message, once base64-encoded as it counts attachments` });
     } else if (a.size >= SESSION_MIN_BYTES) {
       plan.session.push(a);
     } else if (encoded <= budget) {
