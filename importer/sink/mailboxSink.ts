@@ -14,9 +14,9 @@ export const PROPERTY_SET = '{6f1c4e0b-2a7d-4c35-9e8f-3b5a1d7c9e21}';
 export const ARCHIVE_KEY_PROPERTY = `String ${PROPERTY_SET} Name ArchiveKey`;
 export const ITEM_ID_PROPERTY = `String ${PROPERTY_SET} Name ArchiveItemId`;
 export const RAW_SHA256_PROPERTY = `String ${PROPERTY_SET} Name RawSha256`;
-const MESSAGE_FLAGS = 'Integer 0x0E07';
-const CLIENT_SUBMIT_TIME = 'SystemTime 0x0039';
-const MESSAGE_DELIVERY_TIME = 'SystemTime 0x0E06';
+export const MESSAGE_FLAGS = 'Integer 0x0E07';
+export const CLIENT_SUBMIT_TIME = 'SystemTime 0x0039';
+export const MESSAGE_DELIVERY_TIME = 'SystemTime 0x0E06';
 
 const MB = 1024 * 1024;
 /**
