@@ -15,6 +15,8 @@ export type ImporterErrorCode =
   | 'MailboxRejected'
   /** A Microsoft 365 user without an Exchange Online mailbox (Graph's MailboxNotEnabledForRESTAPI). */
   | 'MailboxNotEnabled'
+  /** What was given as a mailbox is not one address. */
+  | 'InvalidMailboxAddress'
   | 'NotFound'
   | 'Conflict';
 
