@@ -57,7 +57,7 @@ export interface PreflightContext {
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const MB = 1024 * 1024;
-/** The size the issue of record names: past the 3 MB Graph documents, so a real upload session. */
+/** Past the 3 MB Graph documents for sessions, so it proves a session whatever the tenant's true minimum. */
 const UPLOAD_BYTES = 5 * 1000 * 1000;
 const RANGE_BYTES = 4 * MB;
 
