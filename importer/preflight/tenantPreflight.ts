@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
-import { ARCHIVE_KEY_PROPERTY, CLIENT_SUBMIT_TIME, MESSAGE_DELIVERY_TIME, MESSAGE_FLAGS, type MailboxSink } from '../sink/mailboxSink';
+import { ARCHIVE_KEY_PROPERTY, CLIENT_SUBMIT_TIME, MESSAGE_DELIVERY_TIME, MESSAGE_FLAGS, SESSION_MIN_BYTES, type MailboxSink } from '../sink/mailboxSink';
 
 /**
  * The tenant preflight: in the admin's own tenant, against the one test mailbox the admin names,
@@ -224,7 +224,26 @@ export async function runTenantPreflight(mailbox: string, ctx: PreflightContext)
     }
     const listed = await graph(() => ctx.client.api(`${base}/messages/${message}/attachments`).select('name,size').get() as Promise<{ value: { name: string; size: number }[] }>);
     if (!listed.value.some((a) => a.name === 'preflight.bin')) throw new CheckFailed('every range was taken, but the message lists no such attachment');
-    return { value: undefined, detail: `${UPLOAD_BYTES} bytes in ${Math.ceil(UPLOAD_BYTES / RANGE_BYTES)} ranges; the message lists the attachment` };
+    const detail = `${UPLOAD_BYTES} bytes in ${Math.ceil(UPLOAD_BYTES / RANGE_BYTES)} ranges; the message lists the attachment`;
+    // The archiver opens sessions from 2 MiB, under the documented 3 MB: open one, then cancel it unused.
+    const minimum = await graph(
+      () =>
+        ctx.client.api(`${base}/messages/${message}/attachments/createUploadSession`).post({
+          AttachmentItem: { attachmentType: 'file', name: 'preflight-minimum.bin', size: SESSION_MIN_BYTES, contentType: 'application/octet-stream' },
+        }) as Promise<{ uploadUrl: string }>,
+    ).then(
+      async (small) => {
+        await (await fetchImpl(small.uploadUrl, { method: 'DELETE', signal })).arrayBuffer();
+        return undefined;
+      },
+      (err: unknown) => graphAnswer(err) ?? { status: 0, code: '', message: (err as Error).message },
+    );
+    if (!minimum) return { value: undefined, detail: `${detail}; a ${SESSION_MIN_BYTES}-byte session is taken too` };
+    return {
+      value: undefined,
+      detail,
+      warning: `a ${SESSION_MIN_BYTES}-byte (2 MiB) session was refused (${minimum.status} ${minimum.code}: ${minimum.message}): attachments from 2 MiB to 3 MB will stay in Blob Storage, listed in a note on their message`,
+    };
   });
 
   // Cleanup runs whatever failed before: nothing of the preflight stays in the mailbox.

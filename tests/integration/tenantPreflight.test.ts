@@ -54,6 +54,9 @@ describe('the tenant preflight', () => {
     expect(report.checks.find((c) => c.name === 'permissions')?.warning).toMatch(/RBAC for Applications cannot scope/);
     expect(mailboxState(h)).toEqual(before);
     expect(h.graph.stats().served.byOperation.uploadChunk).toBe(2);
+    // The 2 MiB session minimum the archiver uses is tried too, and the session cancelled unused.
+    expect(report.checks.find((c) => c.name === 'uploadSession')?.detail).toContain('a 2097152-byte session is taken too');
+    expect(h.graph.stats().served.byOperation.cancelUploadSession).toBe(1);
 
     const audit = await preflightAudit(h);
     expect(audit).toHaveLength(1);
