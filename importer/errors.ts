@@ -13,6 +13,10 @@ export type ImporterErrorCode =
   | 'RawItemUnreadable'
   | 'MalformedItem'
   | 'MailboxRejected'
+  /** A Microsoft 365 user without an Exchange Online mailbox (Graph's MailboxNotEnabledForRESTAPI). */
+  | 'MailboxNotEnabled'
+  /** What was given as a mailbox is not one address. */
+  | 'InvalidMailboxAddress'
   | 'NotFound'
   | 'Conflict';
 

@@ -20,10 +20,13 @@ import { StorageAccount, type StorageTarget } from './state/storageAccount';
 import type { UnmappedNumber } from './state/unmappedStore';
 import { verifyRun, type VerifyReport } from './run/verifyRun';
 import { dryRun, type DryRunReport } from './run/dryRun';
+import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
+export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger };
 export { ImporterError } from './errors';
 export { summarizeRun } from './run/runSummary';
+export { preflightText } from './preflight/preflightText';
 
 export interface ImporterOptions {
   connectorId: string;
@@ -80,6 +83,11 @@ export interface Importer {
   audit(from: Date, to: Date): Promise<AuditEntry[]>;
   /** Where the TeleMessage password is kept, for display; never the password. */
   describeSecret(): Promise<string | undefined>;
+  /**
+   * Tries, against the one test mailbox named, each Graph behaviour the archiver relies on, and
+   * reports each as passed or failed with Graph's answer; removes what it created; audited.
+   */
+  preflight(mailbox: string, requestedBy: string, options?: { abortSignal?: AbortSignal }): Promise<PreflightReport>;
 }
 
 const DEFAULT_SECRET_NAME = 'telemessage-password';
@@ -226,6 +234,12 @@ class ConnectorImporter implements Importer {
   async describeSecret(): Promise<string | undefined> {
     const name = (await this.settings()).value.telemessageSecretName;
     return name ? this.secrets.describe(name) : undefined;
+  }
+
+  async preflight(mailbox: string, requestedBy: string, options: { abortSignal?: AbortSignal } = {}): Promise<PreflightReport> {
+    const settings = (await this.settings()).value;
+    const client = createGraphClient(this.options.graph, this.credential);
+    return preflightTenant(mailbox, requestedBy, { connectorId: this.connectorId, audit: this.stores.audit, client, credential: this.credential, sink: this.sink(settings.folderName), folderName: settings.folderName, abortSignal: options.abortSignal });
   }
 
   private async start(request: Parameters<typeof runImport>[1], onProgress?: (p: RunProgress) => void): Promise<RunRecord> {

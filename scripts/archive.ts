@@ -3,6 +3,7 @@
 //   npm run archive -- --rerun <run id>
 //   npm run archive -- --verify <run id>
 //   npm run archive -- --runs | --log <run id>
+//   npm run archive -- --preflight <test mailbox>
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,14 +12,15 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../server/config';
 import { createLogger } from '../server/logger';
 import { createConfiguredImporter } from '../server/importerFactory';
-import { ImporterError, summarizeRun, type RunProgress, type RunRecord } from '../importer';
+import { ImporterError, preflightText, summarizeRun, type RunProgress, type RunRecord } from '../importer';
 
 const USAGE = `usage:
   npm run archive -- [--from <ISO time>] [--to <ISO time>] [--dry-run]
   npm run archive -- --rerun <run id>
   npm run archive -- --verify <run id>
   npm run archive -- --runs
-  npm run archive -- --log <run id>      (the run log as CSV)`;
+  npm run archive -- --log <run id>      (the run log as CSV)
+  npm run archive -- --preflight <test mailbox>   (check the tenant against one test mailbox; leaves nothing behind)`;
 
 async function main(): Promise<number> {
   let args;
@@ -32,6 +34,7 @@ async function main(): Promise<number> {
         verify: { type: 'string' },
         runs: { type: 'boolean' },
         log: { type: 'string' },
+        preflight: { type: 'string' },
         'requested-by': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -57,6 +60,11 @@ async function main(): Promise<number> {
       process.stdout.write(`${run.runId}  ${run.trigger.padEnd(8)} ${run.status.padEnd(11)} ${run.window.from.toISOString()} → ${run.window.to.toISOString()}  ${summarizeRun(run)}\n`);
     }
     return 0;
+  }
+  if (args.preflight !== undefined) {
+    const report = await importer.preflight(args.preflight, requestedBy, { abortSignal: abort.signal });
+    process.stdout.write(preflightText(report));
+    return report.ok ? 0 : 1;
   }
   if (args.log) {
     for await (const line of importer.runLogCsv(args.log)) process.stdout.write(line);

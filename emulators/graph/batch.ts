@@ -6,9 +6,12 @@ import { errorResponse, GraphResponse, jsonResponse } from './httpIo';
 /**
  * JSON batching ($batch): up to 20 requests, run concurrently unless ordered by dependsOn, each
  * through the same pipeline as a lone request, so inner requests can be throttled (429 inside a
- * 200 batch response) or fail on their own. A request whose dependency failed gets 424.
+ * 200 batch response) or fail on their own. A request whose dependency failed gets 424. As Graph
+ * does, at most four Outlook requests of one mailbox go to the service at a time; the rest wait.
  */
 export const MAX_BATCH_REQUESTS = 20;
+/** Graph hands a batch's Outlook requests for one mailbox to the service at most four at a time. */
+export const MAX_CONCURRENT_PER_MAILBOX = 4;
 
 interface BatchItem {
   id: string;
@@ -87,6 +90,14 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
     return result.status;
   };
   const refuse = (id: string, error: GraphError) => Promise.resolve(record(id, errorResponse(error, ids)));
+  const gates = new Map<string, MailboxGate>();
+  const gateFor = (path: string) => {
+    const mailbox = pipeline.mailboxOf(path);
+    if (mailbox === undefined) return undefined;
+    let gate = gates.get(mailbox);
+    if (!gate) gates.set(mailbox, (gate = new MailboxGate(MAX_CONCURRENT_PER_MAILBOX)));
+    return gate;
+  };
 
   const execute = (item: BatchItem): Promise<number> => {
     if (/^https?:/i.test(item.url) || /^\/?\$batch/i.test(item.url)) {
@@ -103,7 +114,9 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
       body: item.body,
       bodyBytes: item.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(item.body)),
     };
-    return pipeline.dispatch(request, identity, ids, false).then((outcome: Outcome) => {
+    const gate = gateFor(url.pathname);
+    const dispatch = () => pipeline.dispatch(request, identity, ids, false);
+    return (gate ? gate.run(dispatch) : dispatch()).then((outcome: Outcome) => {
       // Timeouts are whole-connection faults and never chosen for inner requests.
       if (outcome.kind !== 'response') throw new Error('an inner batch request cannot time out');
       loseResponse ||= outcome.loseResponse;
@@ -130,4 +143,24 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
 
   await Promise.all(items.map(schedule));
   return { response: jsonResponse(200, { responses }), loseResponse };
+}
+
+/** Lets `limit` requests through at once; the rest wait their turn in order. */
+class MailboxGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

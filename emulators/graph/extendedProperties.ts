@@ -60,8 +60,16 @@ function canonicalize(id: string): string {
     : `${type} {${guid}} Id 0x${parseInt(named[5], 16).toString(16)}`;
 }
 
-/** Key under which a property is stored and indexed (ids match case-insensitively). */
-export const propertyKey = (canonicalId: string) => canonicalId.toLowerCase();
+/**
+ * Key under which a property is stored, indexed and compared. Graph matches ids without regard to
+ * case except the Name of a named property, which is case-sensitive; the name is hex-encoded here
+ * so that comparisons made without regard to case still tell "ArchiveKey" from "archivekey".
+ */
+export function propertyKey(canonicalId: string): string {
+  const at = canonicalId.indexOf('} Name ');
+  if (at === -1) return canonicalId.toLowerCase();
+  return `${canonicalId.slice(0, at).toLowerCase()}} name ${Buffer.from(canonicalId.slice(at + 7), 'utf8').toString('hex')}`;
+}
 
 export const MESSAGE_FLAGS = canonicalPropertyId('Integer 0x0E07');
 export const CLIENT_SUBMIT_TIME = canonicalPropertyId('SystemTime 0x0039');

@@ -5,10 +5,12 @@ import { GRAPH_OPERATIONS, GraphOperation, WRITE_OPERATIONS } from './operations
  * of them (drawn from a seeded generator, so runs repeat), or to all of them when neither is set.
  *  - error: answer 500, 503 (with Retry-After) or 504 without doing anything;
  *  - timeout: hold the request `holdMs`, then reset the socket without doing anything;
- *  - lostResponse: do the work, then reset the socket instead of answering.
+ *  - lostResponse: do the work, then reset the socket instead of answering;
+ *  - expireUploadSession: the upload session of the next matching range is past its expiry, as if
+ *    its lifetime had run out (the range is refused with 401 and the session is gone).
  */
 export interface FaultRule {
-  kind: 'error' | 'timeout' | 'lostResponse';
+  kind: 'error' | 'timeout' | 'lostResponse' | 'expireUploadSession';
   status?: 500 | 503 | 504;
   retryAfterSeconds?: number;
   holdMs?: number;
@@ -31,7 +33,7 @@ interface ActiveRule {
 export function validateFaultRule(raw: unknown): FaultRule {
   if (raw === null || typeof raw !== 'object') throw new Error('a fault rule must be an object');
   const rule = raw as FaultRule;
-  if (!['error', 'timeout', 'lostResponse'].includes(rule.kind)) throw new Error(`unknown fault kind '${rule.kind}'`);
+  if (!['error', 'timeout', 'lostResponse', 'expireUploadSession'].includes(rule.kind)) throw new Error(`unknown fault kind '${rule.kind}'`);
   if (rule.kind === 'error' && ![500, 503, 504].includes(rule.status ?? 503)) {
     throw new Error('error faults answer 500, 503 or 504');
   }
@@ -110,6 +112,11 @@ export class FaultPlan {
     if (hit.kind === 'timeout') return { kind: 'timeout', holdMs: hit.holdMs ?? 30_000 };
     const status = hit.status ?? 503;
     return { kind: 'error', status, retryAfterSeconds: status === 503 ? (hit.retryAfterSeconds ?? 1) : undefined };
+  }
+
+  /** Decides whether the upload session of this range has expired before it arrives. */
+  expireUploadSession(): boolean {
+    return this.take((rule) => rule.kind === 'expireUploadSession', 'uploadChunk') !== undefined;
   }
 
   /** Decides, after the work succeeded, whether the response is lost. */

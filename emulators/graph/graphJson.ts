@@ -76,7 +76,7 @@ export const FOLDER: EntityShape<FolderInMailbox> = {
     childFolderCount: ({ folder }) => folder.childFolderIds.length,
     unreadItemCount: (f) => folderMessages(f).filter((m) => !m.isRead).length,
     totalItemCount: ({ folder }) => folder.messageIds.size,
-    isHidden: () => false,
+    isHidden: ({ folder }) => folder.isHidden,
   },
 };
 

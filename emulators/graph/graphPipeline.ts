@@ -82,6 +82,9 @@ export class GraphPipeline {
           ? new GraphError(404, 'Request_ResourceNotFound', `Resource '${segments.user}' does not exist or one of its queried reference-property objects are not present.`)
           : new GraphError(404, 'ErrorInvalidUser', `The requested user '${segments.user}' is invalid.`);
       }
+      if (route.permission !== 'directory' && user.hasMailbox === false) {
+        throw new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+      }
       const context = { ...base, segments, user, mailbox: this.deps.store.mailbox(user.id) };
       // Outlook's limits apply to mailbox resources, not to directory reads.
       const mailboxId = route.permission === 'directory' ? undefined : user.id;
@@ -89,6 +92,13 @@ export class GraphPipeline {
     } catch (error) {
       return Promise.resolve(response(errorResponse(asGraphError(error), ids)));
     }
+  }
+
+  /** The mailbox an Outlook request (a mail resource under /users/{id}) addresses; undefined for directory reads. */
+  mailboxOf(path: string): string | undefined {
+    const parts = path.split('/').filter(Boolean);
+    if (parts.length < 3 || parts[0].toLowerCase() !== 'users') return undefined;
+    return this.deps.store.findUser(decodeURIComponent(parts[1]))?.id;
   }
 
   /**

@@ -76,7 +76,9 @@ function renderFolder(context: RouteContext) {
 }
 
 function filteredFolders(context: RouteContext) {
-  const folders = context.mailbox.childFolders(folderRoot(context));
+  // Hidden folders are left out unless asked for, as Graph does; they still take their name.
+  const withHidden = context.request.params.get('includeHiddenFolders')?.toLowerCase() === 'true';
+  const folders = context.mailbox.childFolders(folderRoot(context)).filter((folder) => withHidden || !folder.isHidden);
   const { filter } = context.query;
   return filter ? folders.filter((folder) => evaluateFilter(filter, filterResolver(FOLDER, { mailbox: context.mailbox, folder }))) : folders;
 }
@@ -170,6 +172,17 @@ const folderRoutes: Route[] = [
       listResponse(context, filteredFolders(context), renderFolder(context), `users('${context.user.id}')/mailFolders('${context.segments.folder}')/childFolders`, 10, 1000),
   },
   { scope: 'user', method: 'POST', pattern: ['users', ':user', 'mailFolders', ':folder', 'childFolders'], operation: 'createFolder', permission: 'mailWrite', handle: createFolder },
+  {
+    scope: 'user',
+    method: 'POST',
+    pattern: ['users', ':user', 'mailFolders', ':folder', 'permanentDelete'],
+    operation: 'deleteFolder',
+    permission: 'mailWrite',
+    handle(context) {
+      context.mailbox.removeFolder(context.mailbox.folder(context.segments.folder).id);
+      return { status: 204, headers: {} };
+    },
+  },
 ];
 
 const messageRoutes: Route[] = [
@@ -205,6 +218,17 @@ const messageRoutes: Route[] = [
     permission: 'mailWrite',
     handle(context) {
       context.mailbox.deleteMessage(context.segments.message);
+      return { status: 204, headers: {} };
+    },
+  },
+  {
+    scope: 'user',
+    method: 'POST',
+    pattern: ['users', ':user', 'messages', ':message', 'permanentDelete'],
+    operation: 'deleteMessage',
+    permission: 'mailWrite',
+    handle(context) {
+      context.mailbox.purgeMessage(context.segments.message);
       return { status: 204, headers: {} };
     },
   },

@@ -35,16 +35,15 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+export const unreadableJson = () =>
+  new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+
 export function parseJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new GraphError(
-      400,
-      'BadRequest',
-      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
-    );
+    throw unreadableJson();
   }
 }
 

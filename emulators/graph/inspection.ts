@@ -24,6 +24,7 @@ export interface FolderSnapshot {
   parentFolderId: string;
   path: string;
   wellKnownName?: string;
+  isHidden: boolean;
   messageCount: number;
 }
 
@@ -87,6 +88,7 @@ export function mailboxSnapshot(store: MailboxStore, idOrUpn: string): MailboxSn
       parentFolderId: f.parentFolderId,
       path: mailbox.folderPath(f),
       ...(f.wellKnownName && { wellKnownName: f.wellKnownName }),
+      isHidden: f.isHidden,
       messageCount: f.messageIds.size,
     })),
     messages: mailbox.listMessages().map((m) => ({

@@ -22,6 +22,10 @@ export interface GraphUserSeed {
   mobilePhone?: string;
   /** Exchange's maximum message size for this mailbox; 35 MB unless raised (up to 150 MB). */
   maxMessageSizeBytes?: number;
+  /** false: a directory user without an Exchange Online mailbox (unlicensed, on-premises, soft-deleted). */
+  hasMailbox?: boolean;
+  /** Folders under the root that exist but are hidden (isHidden), e.g. one an admin or a tool hid. */
+  hiddenFolders?: string[];
 }
 
 export interface StoredUser extends GraphUserSeed {
@@ -95,6 +99,7 @@ export interface StoredFolder {
   displayName: string;
   parentFolderId: string;
   wellKnownName?: string;
+  isHidden: boolean;
   childFolderIds: string[];
   messageIds: Set<string>;
 }
@@ -135,6 +140,7 @@ export class Mailbox {
   ) {
     this.rootFolderId = this.addFolder('Top of Information Store', '', 'msgfolderroot').id;
     for (const [name, displayName] of WELL_KNOWN_FOLDERS) this.addFolder(displayName, this.rootFolderId, name);
+    for (const displayName of user.hiddenFolders ?? []) this.addFolder(displayName, this.rootFolderId, undefined, true);
   }
 
   folder(idOrWellKnownName: string): StoredFolder {
@@ -171,12 +177,13 @@ export class Mailbox {
     return this.addFolder(name, parent.id);
   }
 
-  private addFolder(displayName: string, parentFolderId: string, wellKnownName?: string): StoredFolder {
+  private addFolder(displayName: string, parentFolderId: string, wellKnownName?: string, isHidden = false): StoredFolder {
     const folder: StoredFolder = {
       id: exchangeId('AAMkADFo'),
       displayName,
       parentFolderId,
       wellKnownName,
+      isHidden,
       childFolderIds: [],
       messageIds: new Set(),
     };
@@ -302,9 +309,28 @@ export class Mailbox {
     return attachment;
   }
 
-  /** Refuses growth past the mailbox's maximum message size. */
+  /** Refuses growth past the mailbox's maximum message size; `extraBytes` of attachment count as Exchange counts them (base64). */
   ensureRoomFor(message: StoredMessage, extraBytes: number): void {
-    if (messageSize(message) + extraBytes > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
+    if (messageSize(message) + encodedSize(extraBytes) > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
+  }
+
+  /** permanentDelete of a folder: it and everything in it are gone (well-known folders stay). */
+  removeFolder(id: string): void {
+    const folder = this.folder(id);
+    if (folder.wellKnownName || folder.id === this.rootFolderId) throw new GraphError(403, 'ErrorDeleteDistinguishedFolder', 'Distinguished folders cannot be deleted.');
+    for (const child of this.childFolders(folder.id)) this.removeFolder(child.id);
+    for (const messageId of [...folder.messageIds]) this.purgeMessage(messageId);
+    const parent = this.folders.get(folder.parentFolderId);
+    if (parent) parent.childFolderIds = parent.childFolderIds.filter((c) => c !== folder.id);
+    this.folders.delete(folder.id);
+  }
+
+  /** permanentDelete of a message: removed at once, wherever it is, without passing through Deleted Items. */
+  purgeMessage(id: string): void {
+    const message = this.message(id);
+    this.folders.get(message.parentFolderId)?.messageIds.delete(id);
+    for (const property of message.extendedProperties) this.unindex(id, property);
+    this.messages.delete(id);
   }
 
   messageCount(): number {
@@ -369,7 +395,7 @@ export function attachmentContent(input: FileAttachmentInput): AttachmentContent
 }
 
 /** Only string properties are indexed: that is where idempotency keys live. */
-export const isIndexed = (canonicalId: string) => canonicalId.startsWith('String ');
+export const isIndexed = (id: string) => /^string /i.test(id);
 
 /** Adds or replaces a property (ids compare without case); returns the one replaced. */
 function setProperty(properties: ExtendedProperty[], property: ExtendedProperty): ExtendedProperty | undefined {
@@ -391,9 +417,12 @@ function sortNewestFirst(messages: StoredMessage[]): StoredMessage[] {
   );
 }
 
-/** Approximates Exchange's message size: body plus attachment content. */
+/** Exchange counts attachments by their MIME size: base64, a third more than the bytes. */
+export const encodedSize = (bytes: number) => Math.ceil(bytes / 3) * 4;
+
+/** Approximates the size Exchange checks against the limit: body plus base64-encoded attachments. */
 export function messageSize(message: StoredMessage): number {
-  return Buffer.byteLength(message.body.content) + message.attachments.reduce((sum, a) => sum + a.size, 0);
+  return Buffer.byteLength(message.body.content) + message.attachments.reduce((sum, a) => sum + encodedSize(a.size), 0);
 }
 
 /** PR_MESSAGE_FLAGS as Exchange reports it for the message's current state. */

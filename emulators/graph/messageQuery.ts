@@ -1,4 +1,4 @@
-import { canonicalPropertyId, ExtendedProperty } from './extendedProperties';
+import { canonicalPropertyId, ExtendedProperty, propertyKey } from './extendedProperties';
 import { conjuncts, evaluateFilter, FilterExpr, resolvePath } from './odataFilter';
 import { extendedPropertiesOf } from './graphJson';
 import { isIndexed, Mailbox, StoredMessage } from './mailboxStore';
@@ -10,12 +10,12 @@ import { isIndexed, Mailbox, StoredMessage } from './mailboxStore';
  */
 const EXTENDED = 'singlevalueextendedproperties';
 
-/** Rewrites id literals compared against extended property ids into canonical form. */
+/** Rewrites id literals compared against extended property ids into their comparison keys (propertyKey). */
 function canonicalizeIds(expr: FilterExpr, isIdPath: (path: string[]) => boolean): FilterExpr {
   switch (expr.kind) {
     case 'compare':
       return isIdPath(expr.path) && expr.literal.kind === 'string'
-        ? { ...expr, literal: { kind: 'string', value: canonicalPropertyId(expr.literal.value) } }
+        ? { ...expr, literal: { kind: 'string', value: propertyKey(canonicalPropertyId(expr.literal.value)) } }
         : expr;
     case 'and':
     case 'or':
@@ -41,10 +41,15 @@ export function prepareExtendedPropertyFilter(expr: FilterExpr): FilterExpr {
   return canonicalizeIds(expr, (path) => path.length === 1 && path[0].toLowerCase() === 'id');
 }
 
+/** Properties as filters see them: ids as comparison keys, so a named property's Name matches with its case. */
+function comparable(properties: ExtendedProperty[]): ExtendedProperty[] {
+  return properties.map((p) => ({ id: propertyKey(p.id), value: p.value }));
+}
+
 function messageResolver(message: StoredMessage) {
   return (path: string[]): unknown => {
     const head = path[0].toLowerCase();
-    if (head === EXTENDED) return extendedPropertiesOf(message);
+    if (head === EXTENDED) return comparable(extendedPropertiesOf(message));
     if (head === 'hasattachments') return message.attachments.some((a) => !a.isInline);
     return resolvePath(message, path);
   };
@@ -84,5 +89,5 @@ export function findMessages(mailbox: Mailbox, folderId: string | undefined, fil
 
 export function expandedExtendedProperties(message: StoredMessage, filter: FilterExpr | undefined): ExtendedProperty[] {
   const all = extendedPropertiesOf(message);
-  return filter ? all.filter((p) => evaluateFilter(filter, (path) => resolvePath(p, path))) : all;
+  return filter ? all.filter((p) => evaluateFilter(filter, (path) => resolvePath({ id: propertyKey(p.id), value: p.value }, path))) : all;
 }

@@ -5,6 +5,7 @@ export const GRAPH_OPERATIONS = [
   'listFolders',
   'getFolder',
   'createFolder',
+  'deleteFolder',
   'listMessages',
   'getMessage',
   'createMessage',

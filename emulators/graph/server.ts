@@ -7,7 +7,7 @@ import { runBatch } from './batch';
 import { FaultPlan, FaultRule } from './faults';
 import { GraphError, RequestIds } from './graphError';
 import { GraphPipeline, Outcome } from './graphPipeline';
-import { asGraphError, errorResponse, MAX_REQUEST_BYTES, parseJsonBody, readBody, requestIds, send } from './httpIo';
+import { asGraphError, errorResponse, MAX_REQUEST_BYTES, parseJsonBody, readBody, requestIds, send, unreadableJson } from './httpIo';
 import { EmulatorControls, handleInspection, mailboxSnapshot, mailboxSummaries } from './inspection';
 import { GraphUserSeed, MailboxStore } from './mailboxStore';
 import { StatsRecorder } from './stats';
@@ -38,6 +38,10 @@ export interface GraphEmulatorOptions {
   latencyMs?: number;
   faults?: FaultRule[];
   faultSeed?: number;
+  /** How long an upload session lives unused (each range extends it, as Outlook's do); 2 hours unless set. */
+  uploadSessionLifetimeSeconds?: number;
+  /** Refuse createUploadSession on non-draft messages, as a tenant might; the preflight must notice. */
+  refuseUploadSessionsOnSentItems?: boolean;
 }
 
 export interface GraphEmulator extends EmulatorControls {
@@ -70,7 +74,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const { port } = server.address() as AddressInfo;
   const url = `https://localhost:${port}`;
   // Upload URLs name another host, as Outlook's do, so SDKs treat them as non-Graph URLs.
-  const uploads = new UploadSessions(`https://127.0.0.1:${port}`, keepBytes);
+  const uploads = new UploadSessions(`https://127.0.0.1:${port}`, keepBytes, {
+    lifetimeMs: (options.uploadSessionLifetimeSeconds ?? 7200) * 1000,
+    refuseOnSentItems: options.refuseUploadSessionsOnSentItems ?? false,
+  });
   const pipeline = new GraphPipeline({
     store,
     uploads,
@@ -126,7 +133,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       return;
     }
     const work = uploads.isSessionPath(requestUrl.pathname)
-      ? handleUploadUrl(req, requestUrl, { uploads, pipeline, stats }, ids)
+      ? handleUploadUrl(req, requestUrl, { uploads, pipeline, stats, faults }, ids)
       : handleGraphRequest(req, requestUrl, ids, { pipeline, authenticator, stats });
     // A client that went away mid-answer just loses its connection.
     work.then((outcome) => deliver(req, res, outcome, ids)).catch(() => req.socket.destroy());
@@ -167,6 +174,8 @@ async function handleGraphRequest(req: IncomingMessage, url: URL, ids: RequestId
       throw error;
     }
     const bytes = await readBody(req, MAX_REQUEST_BYTES);
+    // Graph reads a body only when it is declared JSON.
+    if (bytes.length > 0 && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw unreadableJson();
     const body = parseJsonBody(bytes);
     if (/^\/\$batch$/i.test(path)) {
       if (req.method !== 'POST') throw new GraphError(405, 'BadRequest', '$batch accepts POST only.');

@@ -16,6 +16,8 @@ export interface GraphEmulatorStats {
     timeouts: number;
     unauthenticated: number;
     forbidden: number;
+    /** Upload ranges (or session reads) that found their session expired or its token wrong. */
+    expiredUploadSession: number;
   };
   /** Requests that did their work and then had their response dropped. */
   lostResponses: number;
@@ -40,6 +42,7 @@ export class StatsRecorder {
         timeouts: 0,
         unauthenticated: 0,
         forbidden: 0,
+        expiredUploadSession: 0,
       },
       lostResponses: 0,
     };

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { GraphError, RequestIds } from './graphError';
 import { GraphPipeline, Outcome } from './graphPipeline';
 import { asGraphError, errorResponse, GraphResponse, jsonResponse, readBody } from './httpIo';
+import { FaultPlan } from './faults';
 import { StatsRecorder } from './stats';
 import { MAX_CHUNK_BYTES, parseContentRange, UploadSession, UploadSessions } from './uploadSessions';
 
@@ -13,6 +14,7 @@ export interface UploadEndpointDeps {
   uploads: UploadSessions;
   pipeline: GraphPipeline;
   stats: StatsRecorder;
+  faults: FaultPlan;
 }
 
 // Outlook's own casing (ExpirationDateTime), as its documentation shows; the Graph SDK reads both.
@@ -29,15 +31,17 @@ const fail = (error: unknown, ids: RequestIds): Outcome => ({
 });
 
 export async function handleUploadUrl(req: IncomingMessage, url: URL, deps: UploadEndpointDeps, ids: RequestIds): Promise<Outcome> {
-  const { uploads, pipeline, stats } = deps;
+  const { uploads, pipeline, stats, faults } = deps;
   let session: UploadSession;
   try {
     if (req.headers.authorization) {
       stats.refused('unauthenticated');
       throw new GraphError(401, 'InvalidAudience', "The audience claim value is invalid 'aud'.");
     }
+    if (req.method === 'PUT' && faults.expireUploadSession()) uploads.expireAt(url.pathname);
     session = uploads.find(url.pathname, url.searchParams.get('authtoken'));
   } catch (error) {
+    if (error instanceof GraphError && error.code === 'InvalidAuthenticationToken') stats.refused('expiredUploadSession');
     return fail(error, ids);
   }
   const mailboxId = session.mailbox.user.id;

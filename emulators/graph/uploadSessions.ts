@@ -9,10 +9,17 @@ import { UploadSessionRequest } from './messageInput';
  * exactly as it does not for outlook.office.com). Bytes are hashed as they arrive and kept only
  * when the attachment is small, so 150 MB attachments cost no memory.
  */
-export const MIN_UPLOAD_SESSION_BYTES = 3 * MB;
+/** Documented as 3 MB; Outlook in fact takes sessions from 2 MiB (2,097,152 bytes), and refuses smaller. */
+export const MIN_UPLOAD_SESSION_BYTES = 2 * MB;
 export const MAX_ATTACHMENT_BYTES = 150 * MB;
 export const MAX_CHUNK_BYTES = 4 * MB;
-const SESSION_LIFETIME_MS = 2 * 60 * 60 * 1000;
+
+export interface UploadSessionPolicy {
+  /** Lifetime of an unused session; each accepted range extends it. */
+  lifetimeMs: number;
+  /** Refuse sessions on non-draft messages (a tenant behaviour the preflight must detect). */
+  refuseOnSentItems: boolean;
+}
 
 export interface UploadSession {
   id: string;
@@ -23,6 +30,7 @@ export interface UploadSession {
   messageId: string;
   attachment: UploadSessionRequest;
   expirationDateTime: string;
+  expiresAt: number;
   received: number;
   hash: crypto.Hash;
   /** Present only when the attachment is small enough to keep. */
@@ -55,14 +63,18 @@ export class UploadSessions {
   constructor(
     private readonly uploadOrigin: string,
     private readonly keepAttachmentBytesUpTo: number,
+    private readonly policy: UploadSessionPolicy,
   ) {}
 
   create(mailbox: Mailbox, message: StoredMessage, appId: string, tenantId: string, attachment: UploadSessionRequest) {
     if (attachment.size < MIN_UPLOAD_SESSION_BYTES) {
       throw badRequest(
-        'Attachment size must be greater than the minimum size; attach files under 3 MB with a POST to attachments.',
+        'Attachment size must be greater than the minimum size; attach smaller files with a POST to attachments.',
         'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize',
       );
+    }
+    if (this.policy.refuseOnSentItems && !message.isDraft) {
+      throw new GraphError(400, 'ErrorInvalidOperation', 'Upload sessions can be created only on draft items in this mailbox.');
     }
     if (attachment.size > MAX_ATTACHMENT_BYTES) throw messageSizeExceeded();
     const session: UploadSession = {
@@ -73,11 +85,13 @@ export class UploadSessions {
       mailbox,
       messageId: message.id,
       attachment,
-      expirationDateTime: new Date(Date.now() + SESSION_LIFETIME_MS).toISOString(),
+      expirationDateTime: '',
+      expiresAt: 0,
       received: 0,
       hash: crypto.createHash('sha256'),
       ...(attachment.size <= this.keepAttachmentBytesUpTo && { chunks: [] }),
     };
+    this.extend(session);
     this.sessions.set(session.id, session);
     return { session, uploadUrl: this.uploadUrl(session) };
   }
@@ -94,7 +108,24 @@ export class UploadSessions {
     if (authtoken === null || !safeEqual(authtoken, session.token)) {
       throw new GraphError(401, 'InvalidAuthenticationToken', 'The upload URL token is missing or invalid.');
     }
+    // The URL's token dies with the session: Outlook answers 401, and the bytes sent so far are gone.
+    if (Date.now() >= session.expiresAt) {
+      this.sessions.delete(session.id);
+      throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    }
     return session;
+  }
+
+  /** Puts the session a URL names past its expiry now (the 'expireUploadSession' fault). */
+  expireAt(pathname: string): void {
+    const match = sessionPath.exec(pathname);
+    const session = match ? this.sessions.get(decodeURIComponent(match[3])) : undefined;
+    if (session) session.expiresAt = 0;
+  }
+
+  private extend(session: UploadSession): void {
+    session.expiresAt = Date.now() + this.policy.lifetimeMs;
+    session.expirationDateTime = new Date(session.expiresAt).toISOString();
   }
 
   cancel(session: UploadSession): void {
@@ -130,6 +161,7 @@ export class UploadSessions {
     session.hash.update(chunk);
     session.chunks?.push(chunk);
     session.received = range.end + 1;
+    this.extend(session);
     if (session.received < session.attachment.size) return { done: false, session };
     this.sessions.delete(session.id);
     const { name, contentType, size, isInline, contentId } = session.attachment;

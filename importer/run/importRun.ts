@@ -14,6 +14,7 @@ import { acquireRunLease } from '../state/runLease';
 import type { ConnectorSettings } from '../state/connectorStore';
 import type { ImporterStores } from './importerStores';
 import { attachmentReader } from './itemAttachments';
+import { withoutMailboxless, type MailboxlessParticipant } from './mailboxlessRecipients';
 
 /** The log lines a run writes; pino's logger fits. */
 export interface RunLogger {
@@ -175,6 +176,7 @@ class RunExecution {
   private position: Date | undefined;
   private readonly sink: MailboxSink;
   private rules!: MappingRules;
+  private readonly warnedMailboxless = new Set<string>();
 
   constructor(
     private readonly ctx: ImportContext,
@@ -280,7 +282,8 @@ class RunExecution {
     }
 
     if (!item.attachments.length) bytes = undefined;
-    const { recipients, unmapped } = await fanOut(item, this.rules);
+    const { recipients, unmapped, mailboxless } = await withoutMailboxless(await fanOut(item, this.rules), this.sink, this.signal);
+    await this.logMailboxless(item, mailboxless);
     this.counts.unmapped += unmapped.length;
     // Kept with the item in the same transaction, so the unmapped report survives any crash.
     const unmappedRows: UnmappedRow[] = unmapped.map((u) => ({
@@ -387,6 +390,17 @@ class RunExecution {
 
   private itemRecord(ref: SourceItemRef, staged: StageResult, status: ItemRecord['status'], extra: Partial<ItemRecord>): ItemRecord {
     return { itemId: ref.id, archivedAt: ref.archivedAt, status, rawSha256: staged.sha256, mappingVersion: this.settings.mappingVersion, runId: this.run.runId, ...extra };
+  }
+
+  /** A participant whose Microsoft 365 user has no mailbox: an unmapped line in the run log, and a warning once per mailbox. */
+  private async logMailboxless(item: ArchiveItem, mailboxless: readonly MailboxlessParticipant[]): Promise<void> {
+    for (const m of mailboxless) {
+      if (this.warnedMailboxless.has(m.mailbox)) continue;
+      this.warnedMailboxless.add(m.mailbox);
+      this.ctx.log.warn({ runId: this.run.runId, mailbox: m.mailbox, reason: m.reason }, 'participant unmapped: no Exchange Online mailbox');
+    }
+    const at = new Date();
+    await this.logRows(mailboxless.map((m) => ({ itemId: item.id, sourceUserId: m.participant.number ?? m.participant.email ?? '', m365UserId: m.mailbox, outcome: 'unmapped' as const, reason: `Unmapped: ${m.reason}`.slice(0, 500), at })));
   }
 
   /** Failed, partial, malformed and not-imported lines: rare, so written as they happen. */

@@ -1,29 +1,39 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { ImporterError } from '../errors';
 import type { ArchiveItem, AttachmentInfo } from '../model';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
-import { MailboxPacer, OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type PacerStats, type ThrottleKind } from './mailboxPacer';
+import { MailboxPacer, OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type PacerStats } from './mailboxPacer';
 import { renderMessage, size as formatSize } from './messageRenderer';
 import { base64Blob } from './base64Blob';
+import { throttleKindOf } from './throttleMessages';
 
 /** Our named MAPI properties: the idempotency key and the provenance of every archived message. */
 export const PROPERTY_SET = '{6f1c4e0b-2a7d-4c35-9e8f-3b5a1d7c9e21}';
 export const ARCHIVE_KEY_PROPERTY = `String ${PROPERTY_SET} Name ArchiveKey`;
 export const ITEM_ID_PROPERTY = `String ${PROPERTY_SET} Name ArchiveItemId`;
 export const RAW_SHA256_PROPERTY = `String ${PROPERTY_SET} Name RawSha256`;
-const MESSAGE_FLAGS = 'Integer 0x0E07';
-const CLIENT_SUBMIT_TIME = 'SystemTime 0x0039';
-const MESSAGE_DELIVERY_TIME = 'SystemTime 0x0E06';
+export const MESSAGE_FLAGS = 'Integer 0x0E07';
+export const CLIENT_SUBMIT_TIME = 'SystemTime 0x0039';
+export const MESSAGE_DELIVERY_TIME = 'SystemTime 0x0E06';
 
 const MB = 1024 * 1024;
-/** Graph: attachments under 3 MB go in a POST; 3 to 150 MB through an upload session. */
-const SESSION_MIN_BYTES = 3 * MB;
-const MAX_ATTACHMENT_BYTES = 150 * MB;
+/**
+ * Graph documents 3 MB as the point where upload sessions start; Outlook in fact takes sessions
+ * from 2 MiB and refuses smaller ones. From 2 MiB on, then, an attachment goes by session, so none
+ * falls between a 4 MB request (about 2.9 MB of bytes once base64) and the session minimum.
+ */
+export const SESSION_MIN_BYTES = 2 * MB;
+/** Exchange's ceiling for a message, which it counts with attachments base64-encoded: about 112 MB of attachment. */
+const MAX_MESSAGE_BYTES = 150 * MB;
+const base64Size = (bytes: number) => Math.ceil(bytes / 3) * 4;
 /** Graph refuses request bodies over 4 MB; a little is kept for the JSON around the content. */
 const REQUEST_BUDGET_BYTES = 4 * MB - 64 * 1024;
 const CHUNK_BYTES = 4 * MB;
 const LENGTH_MISMATCH = 'AttachmentLengthMismatch';
+/** An upload session that cannot be continued: the attachment is checked for, then a new session started. */
+const SESSION_ENDED = 'UploadSessionEnded';
 /** Graph takes at most 20 requests in one $batch. */
 const BATCH_SIZE = 20;
 
@@ -145,13 +155,21 @@ export class MailboxSink {
     return found;
   }
 
-  /** The archive folder's id in a mailbox: found, else created, else (someone else just created it) found. */
+  /**
+   * The archive folder's id in a mailbox: found, else created, else (someone else just created it)
+   * found. A user without an Exchange Online mailbox fails with ImporterError 'MailboxNotEnabled',
+   * remembered for the run: asking again would get the same answer.
+   */
   ensureFolder(userId: string, signal?: AbortSignal): Promise<string> {
     let folder = this.folders.get(userId);
     if (!folder) {
-      folder = this.findOrCreateFolder(userId, signal);
+      folder = this.findOrCreateFolder(userId, signal).catch((err: unknown) => {
+        throw mailboxNotEnabled(err) ?? err;
+      });
       this.folders.set(userId, folder);
-      folder.catch(() => this.folders.delete(userId));
+      folder.catch((err: unknown) => {
+        if (!(err instanceof ImporterError && err.code === 'MailboxNotEnabled')) this.folders.delete(userId);
+      });
     }
     return folder;
   }
@@ -267,8 +285,10 @@ export class MailboxSink {
   }
 
   private async folderNamed(userId: string): Promise<string | undefined> {
+    // A hidden folder still holds its name (creating it again answers ErrorFolderExists): ask for hidden ones too.
     const res = (await this.client
       .api(`/users/${userId}/mailFolders`)
+      .query({ includeHiddenFolders: 'true' })
       .filter(`displayName eq '${this.options.folderName.replace(/'/g, "''")}'`)
       .select('id,displayName')
       .get()) as { value: { id: string }[] };
@@ -381,7 +401,14 @@ export class MailboxSink {
     }
   }
 
-  /** Streams one attachment from the raw copy through an upload session in 4 MB ranges. */
+  /**
+   * Streams one attachment from the raw copy through an upload session in 4 MB ranges. A range
+   * whose answer was lost is sent once more, from where the last answer seen (nextExpectedRanges)
+   * said to go on. A session that still cannot go on (refused that range, a 401 or 404 once it
+   * expired or ended) is given up for a new one from byte 0, but only after the message is checked
+   * for the attachment: Outlook makes it when the last range lands, so a finished upload is never
+   * made twice. Nothing here reads a session back (a GET on the upload URL is not documented).
+   */
   private async uploadAttachment(job: DeliveryJob, messageId: string, a: AttachmentInfo, signal?: AbortSignal): Promise<string | undefined> {
     try {
       await this.retry.run(
@@ -394,7 +421,7 @@ export class MailboxSink {
           await this.putRanges(job, session.uploadUrl, a, signal);
         },
         (err) => {
-          // A range refused midway restarts the whole session, unless the attachment is now there.
+          if (failureOf(err).code === SESSION_ENDED) return { kind: 'retry' };
           const c = classify(err, 'retry-unknown');
           return c.kind === 'unknown' ? { kind: 'retry', retryAfterMs: c.retryAfterMs } : c;
         },
@@ -412,19 +439,19 @@ export class MailboxSink {
     }
   }
 
+  /** PUTs the ranges in order, each where the session's last answer (nextExpectedRanges) said the next one begins. */
   private async putRanges(job: DeliveryJob, uploadUrl: string, a: AttachmentInfo, signal?: AbortSignal): Promise<void> {
     const stream = await job.attachments.open(a.index, signal);
     const ranges = chunks(stream, CHUNK_BYTES)[Symbol.asyncIterator]();
     try {
-      for (let offset = 0; offset < a.size; ) {
-        const start = offset;
+      for (let next = 0; next < a.size; ) {
+        const start = next;
         const end = Math.min(start + CHUNK_BYTES, a.size) - 1;
         let chunk: Buffer | undefined;
-        let landed = false;
-        await this.retry.run(
-          async () => {
-            if (landed) return;
-            await this.paced(job.userId, end - start + 1, signal, async () => {
+        let resent = false;
+        next = await this.retry.run(
+          () =>
+            this.paced(job.userId, end - start + 1, signal, async () => {
               // Read once the mailbox can take it: a range waiting for its turn holds no memory.
               chunk ??= await nextRange(ranges, end - start + 1, a);
               const res = await this.fetchImpl(uploadUrl, {
@@ -434,45 +461,34 @@ export class MailboxSink {
                 body: chunk as Uint8Array<ArrayBuffer>,
                 signal,
               });
-              if (res.status >= 400) throw await httpFailure(res);
-              await res.arrayBuffer();
-            });
+              if (res.status >= 400) throw await uploadFailure(res);
+              if (res.status === 201) {
+                await res.arrayBuffer();
+                return a.size;
+              }
+              const state = (await res.json().catch(() => ({}))) as { nextExpectedRanges?: string[] };
+              return Number.parseInt(state.nextExpectedRanges?.[0] ?? String(end + 1), 10);
+            }),
+          (err) => {
+            const f = failureOf(err);
+            // A 429 changed nothing. A lost answer or a 5xx may have: the range goes once more, and
+            // if it did land the session refuses it (out of order, or ended) and is given up.
+            if (f.status === 429) return { kind: 'retry', retryAfterMs: 0 };
+            if (f.code !== SESSION_ENDED && f.code !== LENGTH_MISMATCH && (f.status === 0 || f.status >= 500) && !resent && !signal?.aborted) {
+              resent = true;
+              return { kind: 'retry', retryAfterMs: f.retryAfterMs };
+            }
+            return { kind: 'fatal' };
           },
-          (err) => classify(err, 'retry'),
-          {
-            abortSignal: signal,
-            maxAttempts: 4,
-            // A range whose answer was lost may have landed: sending it again would be refused as out of order.
-            onRetry: async (_attempt, _failure, err) => {
-              const f = failureOf(err);
-              if (f.status !== 0 && f.status < 500) return;
-              const next = await this.nextExpectedByte(job.userId, uploadUrl, signal);
-              // The session is gone once its last range is in; the caller checks the attachment.
-              if (next === undefined) throw new SinkFailure({ status: 0, code: 'UploadSessionEnded' }, `The upload session for "${a.name}" ended.`);
-              landed = next > end;
-            },
-          },
+          { abortSignal: signal },
         );
-        offset = end + 1;
+        // The ranges stream from the raw copy and cannot go back: a session out of step is started again.
+        if (next !== end + 1 && next < a.size) throw new SinkFailure({ status: 0, code: SESSION_ENDED }, `The upload session for "${a.name}" expects byte ${next}, not ${end + 1}.`);
       }
       if (!(await ranges.next()).done) throw lengthMismatch(a);
     } finally {
       stream.destroy();
     }
-  }
-
-  /** Where an upload session stands (its next expected byte), or undefined when it no longer exists. */
-  private async nextExpectedByte(userId: string, uploadUrl: string, signal?: AbortSignal): Promise<number | undefined> {
-    return this.call(userId, 0, signal, 'retry', async () => {
-      const res = await this.fetchImpl(uploadUrl, { method: 'GET', signal });
-      if (res.status === 404) {
-        await res.arrayBuffer();
-        return undefined;
-      }
-      if (res.status >= 400) throw await httpFailure(res);
-      const state = (await res.json()) as { nextExpectedRanges?: string[] };
-      return Number.parseInt(state.nextExpectedRanges?.[0] ?? '0', 10);
-    });
   }
 
   private async postNote(job: DeliveryJob, messageId: string, k: { attachment: AttachmentInfo; reason: string }, signal?: AbortSignal): Promise<void> {
@@ -494,7 +510,7 @@ export class MailboxSink {
       return result;
     } catch (err) {
       const f = failureOf(err);
-      if (f.status === 429) pacer.throttled(throttleKind(f.code, err), f.retryAfterMs ?? 1000);
+      if (f.status === 429) pacer.throttled(throttleKindOf(String((err as Error).message ?? '')), f.retryAfterMs ?? 1000);
       throw err;
     } finally {
       release();
@@ -518,18 +534,16 @@ function planAttachments(attachments: readonly AttachmentInfo[]): Plan {
   let budget = REQUEST_BUDGET_BYTES - 256 * 1024; // room for the body and recipients
   for (const a of [...attachments].sort((x, y) => x.size - y.size)) {
     const encoded = Math.ceil(a.size / 3) * 4 + 1024;
-    if (a.size > MAX_ATTACHMENT_BYTES) {
-      plan.outside.push({ attachment: a, reason: `larger than the ${MAX_ATTACHMENT_BYTES / MB} MB Microsoft Graph accepts` });
+    if (base64Size(a.size) > MAX_MESSAGE_BYTES) {
+      plan.outside.push({ attachment: a, reason: `larger than the ${MAX_MESSAGE_BYTES / MB} MB Exchange Online accepts in a message, once base64-encoded as it counts attachments` });
     } else if (a.size >= SESSION_MIN_BYTES) {
       plan.session.push(a);
     } else if (encoded <= budget) {
       plan.inline.push(a);
       budget -= encoded;
-    } else if (encoded <= REQUEST_BUDGET_BYTES) {
-      plan.post.push(a);
     } else {
-      // Just under 3 MB: too big for a 4 MB request once encoded, too small for an upload session.
-      plan.outside.push({ attachment: a, reason: 'its size falls between what Microsoft Graph takes in one request and in an upload session' });
+      // Under 2 MiB its base64 always fits a request of its own.
+      plan.post.push(a);
     }
   }
   const byIndex = (x: AttachmentInfo, y: AttachmentInfo) => x.index - y.index;
@@ -621,6 +635,26 @@ async function httpFailure(res: Response): Promise<SinkFailure> {
   return new SinkFailure({ status: res.status, code, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) }, message);
 }
 
+/**
+ * A refused range. On the upload URL a 401 or 404 means the session is gone (it expired, or it
+ * ended), and a 416 that it is not where we are: none of them is mended by sending the range again.
+ */
+async function uploadFailure(res: Response): Promise<SinkFailure> {
+  const failure = await httpFailure(res);
+  if (res.status !== 401 && res.status !== 404 && res.status !== 416) return failure;
+  // Status 0: not the message's refusal, so never kept outside for it; the delivery is retried.
+  return new SinkFailure({ ...failure.failure, status: 0, code: SESSION_ENDED }, `The upload session ended (${res.status} ${failure.failure.code}): ${failure.message}`);
+}
+
+/** Graph's answer for a directory user whose mailbox is not in Exchange Online (none, on-premises, soft-deleted). */
+export const MAILBOX_NOT_ENABLED = 'MailboxNotEnabledForRESTAPI';
+
+function mailboxNotEnabled(err: unknown): ImporterError | undefined {
+  const f = failureOf(err);
+  if (f.code !== MAILBOX_NOT_ENABLED) return undefined;
+  return new ImporterError('MailboxNotEnabled', `no Exchange Online mailbox: Microsoft Graph answered ${f.status} ${f.code} (${(err as Error).message})`);
+}
+
 function statusOf(err: unknown): number {
   return failureOf(err).status;
 }
@@ -662,10 +696,3 @@ function refusal(err: unknown): string {
   throw err;
 }
 
-function throttleKind(code: string, err: unknown): ThrottleKind {
-  const message = String((err as Error).message ?? '').toLowerCase();
-  if (message.includes('concurren')) return 'concurrency';
-  if (message.includes('upload')) return 'upload';
-  if (code === 'ApplicationThrottled' || message.includes('request')) return 'rate';
-  return 'other';
-}

@@ -108,10 +108,9 @@ it('uploads a 10 MB attachment with the SDK LargeFileUploadTask and answers 201 
   expect(stored).toMatchObject({ id: attachmentId, size: bytes.length, sha256: sha256(bytes) });
 });
 
-it('takes a 149 MB attachment into a mailbox raised to 150 MB, keeping only its hash', async () => {
+it('takes a 112 MB attachment (just under 150 MB once base64, as Exchange counts it) into a mailbox raised to 150 MB, keeping only its hash', async () => {
   const messageId = await archivedMessage(BIGBOX.id);
-  // 150 MB of uploads per 5 minutes includes the folder and message creates, so stay just under.
-  const bytes = patterned(149 * MB);
+  const bytes = patterned(112 * MB);
   const session = await LargeFileUploadTask.createUploadSession(
     client,
     `/users/${BIGBOX.id}/messages/${messageId}/attachments/createUploadSession`,
@@ -163,9 +162,9 @@ it('refuses a range over 4 MB with 413', async () => {
   expect((await (await fetch(uploadUrl)).json()).nextExpectedRanges).toEqual(['0']);
 });
 
-it('refuses sessions under 3 MB and over 150 MB at creation', async () => {
+it('refuses sessions under 2 MiB and over 150 MB at creation', async () => {
   const messageId = await archivedMessage(SUSAN.id);
-  const tooSmall = await failure(createSession(SUSAN.id, messageId, 2 * MB));
+  const tooSmall = await failure(createSession(SUSAN.id, messageId, 2 * MB - 1));
   expect(tooSmall.statusCode).toBe(400);
   expect(tooSmall.code).toBe('ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
   const tooBig = await failure(createSession(SUSAN.id, messageId, 150 * MB + 1));
@@ -175,10 +174,11 @@ it('refuses sessions under 3 MB and over 150 MB at creation', async () => {
 
 it("fails the range that takes a message past the mailbox's maximum size", async () => {
   const messageId = await archivedMessage(SMALLBOX.id);
+  // 4 MB of bytes is 5.3 MB once base64, past the 5 MB limit: the second range of 2 MB fails.
   const total = 8 * MB;
   const { uploadUrl } = await createSession(SMALLBOX.id, messageId, total);
-  expect((await put(uploadUrl, patterned(4 * MB), 0, total)).status).toBe(200);
-  const over = await put(uploadUrl, patterned(4 * MB), 4 * MB, total);
+  expect((await put(uploadUrl, patterned(2 * MB), 0, total)).status).toBe(200);
+  const over = await put(uploadUrl, patterned(2 * MB), 2 * MB, total);
   expect(over.status).toBe(413);
   expect((await over.json()).error.code).toBe('ErrorMessageSizeExceeded');
   expect(emulator.mailbox(SMALLBOX.id).messages[0].attachments).toEqual([]);

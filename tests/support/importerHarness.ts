@@ -35,6 +35,8 @@ export interface HarnessOptions {
   automaticMapping?: boolean;
   /** Mailboxes whose maximum message size is raised to 150 MB. */
   bigMailboxes?: (staff: Employee[]) => Employee[];
+  /** Employees who are Microsoft 365 users without an Exchange Online mailbox. Default: none. */
+  noMailbox?: (staff: Employee[]) => Employee[];
 }
 
 export interface Harness {
@@ -47,6 +49,7 @@ export interface Harness {
   secrets: LocalSecretStore;
   tmpDir: string;
   staff: Employee[];
+  /** Mailboxes an item can be archived into: Microsoft 365 users with an Exchange Online mailbox. */
   users: Set<string>;
   mappedNumbers: Map<string, string>;
   /** The environment for an importer process (CLI) of this harness. */
@@ -73,9 +76,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const staff = telemessage.population.employees;
   const leavers = new Set((options.leavers ?? ((s) => s.slice(-1)))(staff).map((e) => e.id));
   const big = new Set((options.bigMailboxes ?? (() => []))(staff).map((e) => e.id));
+  const mailboxless = new Set((options.noMailbox ?? (() => []))(staff).map((e) => e.id));
   const graphUsers = staff
     .filter((e) => !leavers.has(e.id))
-    .map((e, i) => ({ id: `user-${i + 1}`, userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}`, maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined }));
+    .map((e, i) => ({
+      id: `user-${i + 1}`,
+      userPrincipalName: e.mailbox,
+      mail: e.mailbox,
+      displayName: `${e.firstName} ${e.lastName}`,
+      maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined,
+      ...(mailboxless.has(e.id) && { hasMailbox: false }),
+    }));
   const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: graphUsers, ...options.graph });
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
@@ -113,7 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     secrets,
     tmpDir,
     staff,
-    users: new Set(graphUsers.map((u) => u.userPrincipalName)),
+    users: new Set(graphUsers.filter((u) => !('hasMailbox' in u)).map((u) => u.userPrincipalName)),
     mappedNumbers: new Map(entries.map((e) => [e.number, e.mailbox])),
     env,
     context: (overrides = {}) => ({

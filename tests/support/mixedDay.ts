@@ -1,5 +1,5 @@
-// One generated day for the exactly-once tests: every kind, MMS and recordings, two attachments
-// over 3 MB (upload sessions) and one that neither a POST nor an upload session takes.
+// One generated day for the exactly-once tests: every kind, MMS and recordings, and three
+// attachments that go by upload session, one of them just under 3 MB.
 import type { HarnessOptions } from './importerHarness';
 
 const MIB = 1024 * 1024;
@@ -8,8 +8,8 @@ export const DAY = { from: '2026-11-24T00:00:00.000Z', to: '2026-11-25T00:00:00.
 export const BACKFILL_DAY = ['--from', DAY.from, '--to', DAY.to];
 
 /**
- * Over 4 MB once base64-encoded, under the 3 MiB an upload session needs: it stays in Blob
- * Storage and the message carries a note for it. The only attachment allowed to be missing.
+ * Over 4 MB once base64-encoded, so too big for a POST, and under the 3 MB Graph documents for
+ * upload sessions: the band Outlook's real 2 MiB session minimum covers.
  */
 export const IN_BETWEEN_BYTES = 3_120_000;
 
