@@ -404,6 +404,8 @@ export function messageFlags(message: StoredMessage): number {
 /** The directory's users and one mailbox each. */
 export class MailboxStore {
   private readonly users: StoredUser[];
+  /** By lower-cased id, user principal name and mail: a directory of 100,000 users answers lookups at once. */
+  private readonly byKey = new Map<string, StoredUser>();
   private mailboxes = new Map<string, Mailbox>();
 
   constructor(
@@ -417,6 +419,9 @@ export class MailboxStore {
       }
       return { ...seed, maxMessageSizeBytes };
     });
+    for (const user of [...this.users].reverse()) {
+      for (const key of [user.mail, user.userPrincipalName, user.id]) if (key) this.byKey.set(key.toLowerCase(), user);
+    }
     this.reset();
   }
 
@@ -431,8 +436,14 @@ export class MailboxStore {
 
   /** Finds a user by object id or by user principal name, ignoring case as the directory does. */
   findUser(idOrUpn: string): StoredUser | undefined {
-    const key = idOrUpn.toLowerCase();
-    return this.users.find((u) => u.id.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);
+    const user = this.byKey.get(idOrUpn.toLowerCase());
+    return user && (user.id.toLowerCase() === idOrUpn.toLowerCase() || user.userPrincipalName.toLowerCase() === idOrUpn.toLowerCase()) ? user : undefined;
+  }
+
+  /** A user by user principal name or mail, from the index (what `$filter` on either asks). */
+  findUserByAddress(property: 'userPrincipalName' | 'mail', address: string): StoredUser | undefined {
+    const user = this.byKey.get(address.toLowerCase());
+    return user && user[property]?.toLowerCase() === address.toLowerCase() ? user : undefined;
   }
 
   mailbox(userId: string): Mailbox {
