@@ -116,7 +116,7 @@ export async function readMappingCsv(input: Buffer | string | AsyncIterable<Buff
     checkRow(record[columns.number] ?? '', record[columns.mailbox] ?? '', info.lines, options.defaultCountry, result, mailboxOf);
     return null;
   };
-  const parser = parse({ delimiter, bom: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, on_record: onRecord });
+  const parser = parse({ delimiter, bom: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, on_record: onRecord });
   parser.resume();
   try {
     await pipeline(Readable.from(head.rest(), { objectMode: false }), parser, { signal: options.abortSignal });
@@ -159,7 +159,7 @@ function checkRow(rawNumber: string, rawMailbox: string, line: number, defaultCo
   } else if (seen === mailbox) {
     result.repeated++;
   } else {
-    problems.push({ line, code: 'ConflictingMailboxes', value: rawNumber, message: `${number} is mapped to ${seen} on line ${result.lines.get(number)} and to ${mailbox} here` });
+    problems.push({ line, code: 'ConflictingMailboxes', value: rawNumber, message: `the number ${number} is mapped to ${seen} on line ${result.lines.get(number)} and to ${mailbox} here` });
   }
 }
 

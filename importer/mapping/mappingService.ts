@@ -254,7 +254,7 @@ export class MappingService {
 
 /** The report an admin downloads: one line per problem, in file order, spreadsheet-safe. */
 export function mappingReportCsv(problems: readonly MappingProblem[]): string {
-  return [csvLine(['Line', 'Problem', 'Value', 'What is wrong']), ...problems.map((p) => csvLine([p.line, p.code, p.value, capitalise(p.message)]))].join('');
+  return [csvLine(['Line', 'Problem', 'Value', 'What is wrong']), ...problems.map((p) => csvLine([p.line, p.code, p.value, p.message]))].join('');
 }
 
 function unknownMailboxProblems(file: ParsedMappingFile, directory: DirectoryCheck): MappingProblem[] {
