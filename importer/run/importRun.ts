@@ -362,7 +362,8 @@ class RunExecution {
     if (!allFinal) this.nonFinal++;
     // The log lines first: once the item is final, no replay would write them again.
     await this.logRows(rows);
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows, stale);
+    // The stale unmapped rows went with the pending write; deleting them again would fail the transaction.
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows);
   }
 
   /** Downloads and keeps the raw item, again if the transfer breaks off. */
