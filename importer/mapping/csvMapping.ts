@@ -94,9 +94,9 @@ export async function readMappingCsv(input: Buffer | string | AsyncIterable<Buff
   let columns: { number: number; mailbox: number } | undefined;
   // Rows are checked inside the parser's record hook: no object per row crosses a stream.
   const onRecord = (cells: string[], info: InfoRecord): null => {
-    // csv-parse trims around quotes only: "  a@b.com " as Excel saves it is trimmed here.
-    const record = cells.map((c) => c.trim());
     if (!columns) {
+      // csv-parse trims around quotes only: "  a@b.com " as Excel saves it is trimmed here.
+      const record = cells.map((c) => c.trim());
       const found = headerColumns(record);
       if (found) {
         columns = found;
@@ -113,7 +113,8 @@ export async function readMappingCsv(input: Buffer | string | AsyncIterable<Buff
     }
     result.rows++;
     if (result.rows > maxRows) throw new MappingFileError('tooManyRows', `The mapping file has more than ${maxRows.toLocaleString('en-US')} rows, the most one file may hold.`);
-    checkRow(record[columns.number] ?? '', record[columns.mailbox] ?? '', info.lines, options.defaultCountry, result, mailboxOf);
+    // Only the two columns that matter are trimmed: the rest of the row is never looked at.
+    checkRow((cells[columns.number] ?? '').trim(), (cells[columns.mailbox] ?? '').trim(), info.lines, options.defaultCountry, result, mailboxOf);
     return null;
   };
   const parser = parse({ delimiter, bom: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, on_record: onRecord });

@@ -102,7 +102,7 @@ export class MappingService {
   async previewMapping(csv: Buffer | string | AsyncIterable<Buffer | string>, options: { abortSignal?: AbortSignal } = {}): Promise<MappingPreview> {
     const settings = (await this.deps.stores.connectors.getOrDefault(this.deps.connectorId)).value;
     const { file, check } = await this.checkFile(csv, settings.defaultCountry as CountryCode | undefined, options.abortSignal);
-    const diff = diffOf(await this.deps.stores.mappings.load(settings.mappingVersion, options), file.entries, settings.mappingVersion);
+    const diff = diffMapping(await this.deps.stores.mappings.load(settings.mappingVersion, options), file.entries, settings.mappingVersion, file.lines);
     return { check, diff };
   }
 
@@ -131,7 +131,7 @@ export class MappingService {
     const found = await this.deps.directory().check([entry.mailbox], options);
     if (found.unknown.size) throw new ImporterError('UnknownMailbox', `${entry.mailbox} is not a Microsoft 365 user; nothing was changed.`);
     const active = await this.deps.stores.mappings.load(settings.mappingVersion, options);
-    if (active.get(entry.number) === entry.mailbox) return { diff: diffOf(active, [...entries(active)], settings.mappingVersion), newlyMapped: [], replay: { status: 'none' } };
+    if (active.get(entry.number) === entry.mailbox) return { diff: diffMapping(active, [...entries(active)], settings.mappingVersion), newlyMapped: [], replay: { status: 'none' } };
     const next = new Map(active);
     next.set(entry.number, entry.mailbox);
     return this.change(entries(next), requestedBy, options, { origin: 'mapNumber', action: 'mapping.numberMapped', note: `${entry.number} → ${entry.mailbox}`, detail: { number: entry.number, mailbox: entry.mailbox, previously: active.get(entry.number) } });
@@ -211,7 +211,7 @@ export class MappingService {
     const current = await stores.connectors.getOrDefault(connectorId);
     if (current.etag !== options.etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
     const active = await stores.mappings.load(current.value.mappingVersion, options);
-    const diff = diffOf(active, next, current.value.mappingVersion);
+    const diff = diffMapping(active, next, current.value.mappingVersion);
     if (diff.confirmationRequired && !options.confirmRemovals) {
       throw new ImporterError(
         'ConfirmationRequired',
@@ -264,11 +264,13 @@ function unknownMailboxProblems(file: ParsedMappingFile, directory: DirectoryChe
     .map((e) => ({ line: file.lines.get(e.number)!, code: 'UnknownMailbox' as const, value: e.mailbox, message: `${e.mailbox} is not a Microsoft 365 user (check the spelling, or that the mailbox exists)` }));
 }
 
-function diffOf(active: ReadonlyMap<string, string>, next: readonly MappingEntry[], activeVersion: string | undefined): MappingDiff {
+/**
+ * Compares `next` (one entry per number) with the active mapping: what a change would add, change,
+ * remove and keep. `nextNumbers`, when the caller has it (a parsed file's lines), saves building it.
+ */
+export function diffMapping(active: ReadonlyMap<string, string>, next: readonly MappingEntry[], activeVersion: string | undefined, nextNumbers?: ReadonlyMap<string, unknown>): MappingDiff {
   const diff: MappingDiff = { activeVersion, activeRows: active.size, added: 0, changed: 0, removed: 0, unchanged: 0, examples: { added: [], changed: [], removed: [] }, confirmationRequired: false };
-  const seen = new Set<string>();
   for (const e of next) {
-    seen.add(e.number);
     const before = active.get(e.number);
     if (before === undefined) {
       diff.added++;
@@ -280,10 +282,14 @@ function diffOf(active: ReadonlyMap<string, string>, next: readonly MappingEntry
       diff.unchanged++;
     }
   }
-  for (const [number, mailbox] of active) {
-    if (seen.has(number)) continue;
-    diff.removed++;
-    if (diff.examples.removed.length < EXAMPLES) diff.examples.removed.push({ number, from: mailbox });
+  // Numbers are unique on both sides: whatever of the active mapping was not matched is removed.
+  diff.removed = active.size - diff.changed - diff.unchanged;
+  if (diff.removed > 0) {
+    const inNext = nextNumbers ?? new Map(next.map((e) => [e.number, true]));
+    for (const [number, mailbox] of active) {
+      if (diff.examples.removed.length >= EXAMPLES) break;
+      if (!inNext.has(number)) diff.examples.removed.push({ number, from: mailbox });
+    }
   }
   diff.confirmationRequired = diff.removed * 2 > diff.activeRows;
   return diff;

@@ -10,8 +10,10 @@ import metadataJson from 'libphonenumber-js/max/metadata';
  */
 export function toE164(raw: string, defaultCountry?: CountryCode): string | undefined {
   const trimmed = raw.trim();
-  if (!/^[+(\d][\d\s().\-/]*$/.test(trimmed)) return undefined;
-  const digits = trimmed.replace(/[^\d+]/g, '');
+  // Most files hold bare digits, as TeleMessage writes them: nothing to strip.
+  const bare = /^\d+$/.test(trimmed);
+  if (!bare && !/^[+(\d][\d\s().\-/]*$/.test(trimmed)) return undefined;
+  const digits = bare ? trimmed : trimmed.replace(/[^\d+]/g, '');
   if (digits.startsWith('+')) return international(digits.slice(1));
   if (digits.startsWith('00')) return international(digits.slice(2));
   return (defaultCountry && possible(digits, defaultCountry)) || international(digits);

@@ -82,7 +82,20 @@ export class MappingStore {
 
   async load(version: string | undefined, options: { abortSignal?: AbortSignal } = {}): Promise<Map<string, string>> {
     const map = new Map<string, string>();
-    for await (const e of this.entries(version, options)) map.set(e.number, e.mailbox);
+    if (!version) return map;
+    if (isLegacy(version)) {
+      for await (const e of this.legacyEntries(version)) map.set(e.number, e.mailbox);
+      return map;
+    }
+    // Read whole and split in one pass: a 100,000-row version is one 4 MB blob, not 100,000 awaits.
+    const text = await this.read(version, options.abortSignal);
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const comma = text.indexOf(',', start);
+      if (comma > start && comma < end) map.set(text.slice(start, comma), text.slice(comma + 1, end));
+      start = end + 1;
+    }
     return map;
   }
 
@@ -93,17 +106,20 @@ export class MappingStore {
       yield* this.legacyEntries(version);
       return;
     }
-    let text: string;
-    try {
-      text = (await this.blobs.getBlockBlobClient(blobName(version)).downloadToBuffer(0, undefined, { abortSignal: options.abortSignal })).toString('utf8');
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new ImporterError('NotFound', `No mapping version "${version}".`);
-      throw err;
-    }
+    const text = await this.read(version, options.abortSignal);
     for (const line of text.split('\n')) {
       if (!line) continue;
       const comma = line.indexOf(',');
       yield { number: line.slice(0, comma), mailbox: line.slice(comma + 1) };
+    }
+  }
+
+  private async read(version: string, abortSignal?: AbortSignal): Promise<string> {
+    try {
+      return (await this.blobs.getBlockBlobClient(blobName(version)).downloadToBuffer(0, undefined, { abortSignal })).toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) throw new ImporterError('NotFound', `No mapping version "${version}".`);
+      throw err;
     }
   }
 
