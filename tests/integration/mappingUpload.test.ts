@@ -66,6 +66,16 @@ describe('custom mapping: upload, preview, versions, single edits, export', () =
     expect(audit.at(-1)).toMatchObject({ actor: 'admin-1', before: { rows: before.entries.length }, after: { mappingVersion: after.version, rows: users.length } });
   });
 
+  it('asks a directory query again when Graph refuses it inside a 200 batch', async () => {
+    const before = h.graph.stats().served.byOperation.listUsers ?? 0;
+    h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, count: 1, operations: ['listUsers'] });
+    const csv = ['Mobile Number,Email', ...users.map((e) => `${e.mobile},${e.mailbox}`)].join('\n');
+    const preview = await importer.previewMapping(csv);
+    h.graph.clearFaults();
+    expect(preview.check).toMatchObject({ ok: true, mailboxes: { checked: users.length, unknown: 0, graphRequests: 2 } });
+    expect((h.graph.stats().served.byOperation.listUsers ?? 0) - before).toBe(1);
+  });
+
   it('reads an Excel-saved file (BOM, semicolons, CRLF, quoted values with spaces) and previews what changes', async () => {
     const [a, b, c] = users;
     const csv = '\uFEFF"Mobile Number";"Email"\r\n' + `" ${a.mobile} ";"  ${a.mailbox.toUpperCase()} "\r\n\r\n"${b.mobile}";"${c.mailbox}"\r\n` + users.slice(3).map((e) => `${e.mobile};${e.mailbox}`).join('\r\n') + '\r\n';
