@@ -404,8 +404,9 @@ export function messageFlags(message: StoredMessage): number {
 /** The directory's users and one mailbox each. */
 export class MailboxStore {
   private readonly users: StoredUser[];
-  /** By lower-cased id, user principal name and mail: a directory of 100,000 users answers lookups at once. */
-  private readonly byKey = new Map<string, StoredUser>();
+  /** By lower-cased id or user principal name, and by mail: a directory of 100,000 users answers lookups at once. */
+  private readonly byIdOrUpn = new Map<string, StoredUser>();
+  private readonly byMail = new Map<string, StoredUser>();
   private mailboxes = new Map<string, Mailbox>();
 
   constructor(
@@ -419,8 +420,11 @@ export class MailboxStore {
       }
       return { ...seed, maxMessageSizeBytes };
     });
+    // The first user with a key wins, as the scan this replaces found it.
     for (const user of [...this.users].reverse()) {
-      for (const key of [user.mail, user.userPrincipalName, user.id]) if (key) this.byKey.set(key.toLowerCase(), user);
+      this.byIdOrUpn.set(user.userPrincipalName.toLowerCase(), user);
+      this.byIdOrUpn.set(user.id.toLowerCase(), user);
+      if (user.mail) this.byMail.set(user.mail.toLowerCase(), user);
     }
     this.reset();
   }
@@ -436,14 +440,15 @@ export class MailboxStore {
 
   /** Finds a user by object id or by user principal name, ignoring case as the directory does. */
   findUser(idOrUpn: string): StoredUser | undefined {
-    const user = this.byKey.get(idOrUpn.toLowerCase());
-    return user && (user.id.toLowerCase() === idOrUpn.toLowerCase() || user.userPrincipalName.toLowerCase() === idOrUpn.toLowerCase()) ? user : undefined;
+    return this.byIdOrUpn.get(idOrUpn.toLowerCase());
   }
 
   /** A user by user principal name or mail, from the index (what `$filter` on either asks). */
   findUserByAddress(property: 'userPrincipalName' | 'mail', address: string): StoredUser | undefined {
-    const user = this.byKey.get(address.toLowerCase());
-    return user && user[property]?.toLowerCase() === address.toLowerCase() ? user : undefined;
+    const key = address.toLowerCase();
+    if (property === 'mail') return this.byMail.get(key);
+    const user = this.byIdOrUpn.get(key);
+    return user?.userPrincipalName.toLowerCase() === key ? user : undefined;
   }
 
   mailbox(userId: string): Mailbox {
