@@ -2,6 +2,12 @@
 export type ImporterErrorCode =
   | 'InvalidMappingCsv'
   | 'InvalidPhoneNumber'
+  /** A single edit names something that is not an email address. */
+  | 'InvalidMailbox'
+  /** A single edit names a mailbox Microsoft 365 does not know. */
+  | 'UnknownMailbox'
+  /** The change removes more than half of the active mapping and was not confirmed. */
+  | 'ConfirmationRequired'
   | 'SecretUnavailable'
   | 'SecretStoreCorrupt'
   | 'RunInProgress'

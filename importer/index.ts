@@ -1,8 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
 import { ImporterError } from './errors';
 import type { RunTrigger, TimeWindow } from './model';
-import { parseMappingCsv } from './mapping/csvMapping';
-import type { CountryCode } from 'libphonenumber-js/max';
+import { MailboxDirectory } from './mapping/mailboxDirectory';
+import { MappingService, type ChangeOptions, type MappingChange, type MappingPreview, type MappingVersionListing } from './mapping/mappingService';
+import { groupUnmapped, type UnmappedReport } from './mapping/unmappedKind';
+import { findHeldItems, HeldItemsSource, windowOf } from './run/heldItems';
+import type { ArchiveSource } from './source/archiveSource';
 import { RetryPolicy } from './retryPolicy';
 import { runImport, type RunLogger, type RunProgress } from './run/importRun';
 import { openStores, type ImporterStores } from './run/importerStores';
@@ -24,7 +27,13 @@ import { preflightTenant, type PreflightReport } from './preflight/preflightRequ
 
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger };
+export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, UnmappedReport };
+export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
+export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
+export type { UnmappedKind } from './mapping/unmappedKind';
 export { ImporterError } from './errors';
+export { MappingFileError } from './mapping/csvMapping';
+export { mappingReportCsv } from './mapping/mappingService';
 export { summarizeRun } from './run/runSummary';
 export { preflightText } from './preflight/preflightText';
 
@@ -77,9 +86,25 @@ export interface Importer {
   updateSettings(changes: Partial<Omit<ConnectorSettings, 'connectorId' | 'mappingVersion' | 'telemessageSecretName'>>, requestedBy: string, etag: string | undefined): Promise<ConnectorSettings>;
   /** Validates the CSV whole and makes it the active mapping; bad input changes nothing. */
   uploadMapping(csv: Buffer | string, requestedBy: string, etag: string | undefined): Promise<{ entries: number; version: string }>;
+  /** Reads and checks a mapping file (mailboxes against Microsoft 365) and compares it with the active mapping; changes nothing. */
+  previewMapping(csv: Buffer | string | AsyncIterable<Buffer | string>, options?: { abortSignal?: AbortSignal }): Promise<MappingPreview>;
+  /** Applies a mapping file as a new version; throws MappingFileError (code InvalidMappingCsv) or ConfirmationRequired and changes nothing. */
+  applyMapping(csv: Buffer | string | AsyncIterable<Buffer | string>, requestedBy: string, options: ChangeOptions): Promise<MappingChange>;
+  mapNumber(number: string, mailbox: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange>;
+  unmapNumber(number: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange>;
+  listMappingVersions(options?: { top?: number; abortSignal?: AbortSignal }): Promise<MappingVersionListing[]>;
+  restoreMappingVersion(version: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange>;
+  /** The active mapping, or a version, as spreadsheet-safe CSV in TeleMessage's format. */
+  exportMapping(version?: string, options?: { abortSignal?: AbortSignal }): AsyncIterable<string>;
+  /** Replays, as a `remap` run, the items held for every unmapped number the active mapping now maps. */
+  replayHeldItems(requestedBy: string, options?: { abortSignal?: AbortSignal }): Promise<RunRecord | undefined>;
   /** Stores the TeleMessage password in the secret store; the connector keeps only its name. */
   setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void>;
   unmapped(): Promise<UnmappedNumber[]>;
+  /** Unmapped numbers by kind: archived lines and employees to fix, outside parties only counted. */
+  unmappedReport(): Promise<UnmappedReport<UnmappedNumber>>;
+  /** What the bot alerts on: archived lines and employees without a mailbox, never outside parties. */
+  unmappedAlerts(): Promise<UnmappedNumber[]>;
   audit(from: Date, to: Date): Promise<AuditEntry[]>;
   /** Where the TeleMessage password is kept, for display; never the password. */
   describeSecret(): Promise<string | undefined>;
@@ -102,13 +127,22 @@ export async function createImporter(options: ImporterOptions): Promise<Importer
 }
 
 class ConnectorImporter implements Importer {
+  private readonly mapping: MappingService;
+
   constructor(
     private readonly options: ImporterOptions,
     private readonly stores: ImporterStores,
     private readonly secrets: SecretStore,
     private readonly credential: TokenCredential,
     readonly connectorId: string,
-  ) {}
+  ) {
+    this.mapping = new MappingService({
+      connectorId,
+      stores,
+      directory: () => new MailboxDirectory(createGraphClient(options.graph, credential)),
+      replay: (numbers, requestedBy, signal) => this.replayHeld(numbers, requestedBy, signal),
+    });
+  }
 
   async runImport(request: StartRun): Promise<RunRecord> {
     const trigger = request.trigger ?? 'manual';
@@ -188,17 +222,50 @@ class ConnectorImporter implements Importer {
   }
 
   async uploadMapping(csv: Buffer | string, requestedBy: string, etag: string | undefined): Promise<{ entries: number; version: string }> {
-    const current = await this.settings();
-    const entries = parseMappingCsv(csv, { defaultCountry: current.value.defaultCountry as CountryCode | undefined });
-    const version = await this.stores.mappings.replace(this.connectorId, entries, etag);
-    await this.stores.audit.append({
-      actor: requestedBy,
-      action: 'mapping.uploaded',
-      connectorId: this.connectorId,
-      before: { mappingVersion: current.value.mappingVersion },
-      after: { mappingVersion: version, entries: entries.length },
-    });
-    return { entries: entries.length, version };
+    const change = await this.mapping.applyMapping(csv, requestedBy, { etag });
+    const settings = (await this.settings()).value;
+    return { entries: change.version?.rows ?? change.diff.activeRows, version: settings.mappingVersion ?? '' };
+  }
+
+  previewMapping(csv: Buffer | string | AsyncIterable<Buffer | string>, options?: { abortSignal?: AbortSignal }): Promise<MappingPreview> {
+    return this.mapping.previewMapping(csv, options);
+  }
+
+  applyMapping(csv: Buffer | string | AsyncIterable<Buffer | string>, requestedBy: string, options: ChangeOptions): Promise<MappingChange> {
+    return this.mapping.applyMapping(csv, requestedBy, options);
+  }
+
+  mapNumber(number: string, mailbox: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange> {
+    return this.mapping.mapNumber(number, mailbox, requestedBy, options);
+  }
+
+  unmapNumber(number: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange> {
+    return this.mapping.unmapNumber(number, requestedBy, options);
+  }
+
+  listMappingVersions(options?: { top?: number; abortSignal?: AbortSignal }): Promise<MappingVersionListing[]> {
+    return this.mapping.listMappingVersions(options);
+  }
+
+  restoreMappingVersion(version: string, requestedBy: string, options: ChangeOptions): Promise<MappingChange> {
+    return this.mapping.restoreMappingVersion(version, requestedBy, options);
+  }
+
+  exportMapping(version?: string, options?: { abortSignal?: AbortSignal }): AsyncIterable<string> {
+    return this.mapping.exportMapping(version, options);
+  }
+
+  async replayHeldItems(requestedBy: string, options: { abortSignal?: AbortSignal } = {}): Promise<RunRecord | undefined> {
+    const custom = await this.stores.mappings.load((await this.settings()).value.mappingVersion);
+    const numbers = (await this.unmapped()).filter((u) => custom.has(u.number)).map((u) => u.number);
+    return numbers.length ? this.replayHeld(numbers, requestedBy, options.abortSignal) : undefined;
+  }
+
+  /** The items held for `numbers`, every one from the ledger, imported again as a `remap` run from their raw copies. */
+  private async replayHeld(numbers: readonly string[], requestedBy: string, abortSignal?: AbortSignal): Promise<RunRecord | undefined> {
+    const items = await findHeldItems(this.stores, this.connectorId, numbers, abortSignal);
+    if (!items.length) return undefined;
+    return this.start({ trigger: 'remap', window: windowOf(items), requestedBy, abortSignal }, undefined, new HeldItemsSource(items, this.stores));
   }
 
   async setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void> {
@@ -227,6 +294,14 @@ class ConnectorImporter implements Importer {
     return this.stores.unmapped.list(this.connectorId);
   }
 
+  async unmappedReport(): Promise<UnmappedReport<UnmappedNumber>> {
+    return groupUnmapped(await this.unmapped());
+  }
+
+  async unmappedAlerts(): Promise<UnmappedNumber[]> {
+    return (await this.unmapped()).filter((u) => u.kind !== 'outsideParty');
+  }
+
   audit(from: Date, to: Date): Promise<AuditEntry[]> {
     return this.stores.audit.list(this.connectorId, from, to);
   }
@@ -242,13 +317,13 @@ class ConnectorImporter implements Importer {
     return preflightTenant(mailbox, requestedBy, { connectorId: this.connectorId, audit: this.stores.audit, client, credential: this.credential, sink: this.sink(settings.folderName), folderName: settings.folderName, abortSignal: options.abortSignal });
   }
 
-  private async start(request: Parameters<typeof runImport>[1], onProgress?: (p: RunProgress) => void): Promise<RunRecord> {
+  private async start(request: Parameters<typeof runImport>[1], onProgress?: (p: RunProgress) => void, source?: ArchiveSource): Promise<RunRecord> {
     const settings = (await this.settings()).value;
     return runImport(
       {
         connectorId: this.connectorId,
         stores: this.stores,
-        source: await this.source(settings),
+        source: source ?? (await this.source(settings)),
         createSink: (folderName) => this.sink(folderName),
         log: this.options.log,
         now: this.options.now,

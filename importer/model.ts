@@ -77,7 +77,8 @@ export interface Delivery {
 
 export type DeliveryOutcome = 'imported' | 'partial' | 'duplicate' | 'failed';
 
-export type RunTrigger = 'schedule' | 'rerun' | 'backfill' | 'manual';
+/** `remap`: the items held for numbers that have just been mapped, replayed into their mailboxes. */
+export type RunTrigger = 'schedule' | 'rerun' | 'backfill' | 'manual' | 'remap';
 
 /** The counts of Microsoft's connector log, per run. */
 export interface RunCounts {
@@ -87,6 +88,12 @@ export interface RunCounts {
   partiallyImported: number;
   skippedDuplicates: number;
   failed: number;
+  /** Participants that map to no mailbox, all kinds together, then by kind. */
   unmapped: number;
+  unmappedArchivedLines: number;
+  unmappedEmployees: number;
+  /** Counted, never alerted on: outside parties are not mapped, by design. */
+  unmappedOutsideParties: number;
+  /** Items none of whose participants maps: not imported, and reported. */
   notImported: number;
 }

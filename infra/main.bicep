@@ -189,6 +189,14 @@ resource locksContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
   properties: { publicAccess: 'None' }
 }
 
+// Custom mapping versions, one blob each, written once and kept (blob versioning covers mistakes);
+// no policy, because a version that loses its activation race is deleted before anyone sees it.
+resource mappingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'mappings'
+  properties: { publicAccess: 'None' }
+}
+
 resource tableDataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roleIds.storageTableDataContributor)
   scope: storage

@@ -4,7 +4,7 @@ import { GraphResponse, jsonResponse } from './httpIo';
 import { attachmentContent, Mailbox, MailboxStore, StoredFolder, StoredMessage, StoredUser } from './mailboxStore';
 import { parseFileAttachment, parseMessageCreate, parseMessagePatch, parseUploadSessionRequest } from './messageInput';
 import { expandedExtendedProperties, findMessages, prepareExtendedPropertyFilter, prepareMessageFilter } from './messageQuery';
-import { evaluateFilter } from './odataFilter';
+import { evaluateFilter, type FilterExpr } from './odataFilter';
 import { nextLink, ODataQuery, pageOf } from './odataQuery';
 import { GraphOperation } from './operations';
 import { UploadSessions } from './uploadSessions';
@@ -119,6 +119,20 @@ function createFolder(context: RouteContext): GraphResponse {
   return created(withContext(context, `users('${context.user.id}')/mailFolders/$entity`, renderFolder(context)(folder)));
 }
 
+/**
+ * `userPrincipalName` or `mail` compared with `eq` or `in` is answered from the store's index, as
+ * the directory answers it, instead of by a scan; any other filter is evaluated user by user.
+ */
+function indexedUsers(store: MailboxStore, filter: FilterExpr | undefined): StoredUser[] | undefined {
+  if (filter?.kind !== 'in' && filter?.kind !== 'compare') return undefined;
+  if (filter.kind === 'compare' && filter.op !== 'eq') return undefined;
+  const property = filter.path.length === 1 ? (['userPrincipalName', 'mail'] as const).find((p) => p.toLowerCase() === filter.path[0].toLowerCase()) : undefined;
+  const literals = filter.kind === 'in' ? filter.literals : [filter.literal];
+  if (!property || literals.some((l) => l.kind !== 'string')) return undefined;
+  const found = literals.map((l) => store.findUserByAddress(property, (l as { value: string }).value)).filter((u): u is StoredUser => u !== undefined);
+  return [...new Set(found)];
+}
+
 const userRoutes: Route[] = [
   {
     scope: 'tenant',
@@ -128,7 +142,7 @@ const userRoutes: Route[] = [
     permission: 'directory',
     handle(context) {
       const { filter } = context.query;
-      const users = context.store.listUsers().filter((u) => !filter || evaluateFilter(filter, filterResolver(USER, u)));
+      const users = indexedUsers(context.store, filter) ?? context.store.listUsers().filter((u) => !filter || evaluateFilter(filter, filterResolver(USER, u)));
       return listResponse(context, users, renderer(USER, context.query.select), 'users', 100, 999);
     },
   },

@@ -433,6 +433,9 @@ export function messageFlags(message: StoredMessage): number {
 /** The directory's users and one mailbox each. */
 export class MailboxStore {
   private readonly users: StoredUser[];
+  /** By lower-cased id or user principal name, and by mail: a directory of 100,000 users answers lookups at once. */
+  private readonly byIdOrUpn = new Map<string, StoredUser>();
+  private readonly byMail = new Map<string, StoredUser>();
   private mailboxes = new Map<string, Mailbox>();
 
   constructor(
@@ -446,6 +449,12 @@ export class MailboxStore {
       }
       return { ...seed, maxMessageSizeBytes };
     });
+    // The first user with a key wins, as the scan this replaces found it.
+    for (const user of [...this.users].reverse()) {
+      this.byIdOrUpn.set(user.userPrincipalName.toLowerCase(), user);
+      this.byIdOrUpn.set(user.id.toLowerCase(), user);
+      if (user.mail) this.byMail.set(user.mail.toLowerCase(), user);
+    }
     this.reset();
   }
 
@@ -460,8 +469,15 @@ export class MailboxStore {
 
   /** Finds a user by object id or by user principal name, ignoring case as the directory does. */
   findUser(idOrUpn: string): StoredUser | undefined {
-    const key = idOrUpn.toLowerCase();
-    return this.users.find((u) => u.id.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);
+    return this.byIdOrUpn.get(idOrUpn.toLowerCase());
+  }
+
+  /** A user by user principal name or mail, from the index (what `$filter` on either asks). */
+  findUserByAddress(property: 'userPrincipalName' | 'mail', address: string): StoredUser | undefined {
+    const key = address.toLowerCase();
+    if (property === 'mail') return this.byMail.get(key);
+    const user = this.byIdOrUpn.get(key);
+    return user?.userPrincipalName.toLowerCase() === key ? user : undefined;
   }
 
   mailbox(userId: string): Mailbox {

@@ -17,6 +17,10 @@ function canonicalizeIds(expr: FilterExpr, isIdPath: (path: string[]) => boolean
       return isIdPath(expr.path) && expr.literal.kind === 'string'
         ? { ...expr, literal: { kind: 'string', value: propertyKey(canonicalPropertyId(expr.literal.value)) } }
         : expr;
+    case 'in':
+      return isIdPath(expr.path)
+        ? { ...expr, literals: expr.literals.map((l) => (l.kind === 'string' ? { kind: 'string', value: canonicalPropertyId(l.value) } : l)) }
+        : expr;
     case 'and':
     case 'or':
       return { ...expr, left: canonicalizeIds(expr.left, isIdPath), right: canonicalizeIds(expr.right, isIdPath) };

@@ -15,6 +15,7 @@ export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 
 export type FilterExpr =
   | { kind: 'compare'; op: CompareOp; path: string[]; literal: FilterLiteral }
+  | { kind: 'in'; path: string[]; literals: FilterLiteral[] }
   | { kind: 'and' | 'or'; left: FilterExpr; right: FilterExpr }
   | { kind: 'not'; expr: FilterExpr }
   | { kind: 'lambda'; quantifier: 'any' | 'all'; collection: string[]; variable: string; predicate: FilterExpr };
@@ -22,9 +23,11 @@ export type FilterExpr =
 type Token =
   | { kind: 'path'; segments: string[] }
   | { kind: 'literal'; literal: FilterLiteral }
-  | { kind: 'punct'; value: '(' | ')' | ':' };
+  | { kind: 'punct'; value: '(' | ')' | ':' | ',' };
 
 const COMPARE_OPS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+/** Graph limits a filter clause to 15 expressions by default; each value of an `in` list is one. */
+export const MAX_IN_VALUES = 15;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const invalidFilter = (detail: string) => badRequest(`Invalid filter clause: ${detail}`, 'BadRequest');
@@ -36,7 +39,7 @@ function tokenize(text: string): Token[] {
     const ch = text[i];
     if (/\s/.test(ch)) {
       i++;
-    } else if (ch === '(' || ch === ')' || ch === ':') {
+    } else if (ch === '(' || ch === ')' || ch === ':' || ch === ',') {
       tokens.push({ kind: 'punct', value: ch });
       i++;
     } else if (ch === "'") {
@@ -143,12 +146,29 @@ class Parser {
       };
     }
     const op = this.next();
+    if (op?.kind === 'path' && op.segments.length === 1 && op.segments[0] === 'in') return this.inList(token.segments);
     if (op?.kind !== 'path' || op.segments.length !== 1 || !COMPARE_OPS.has(op.segments[0])) {
       throw invalidFilter(`expected a comparison after '${token.segments.join('/')}'`);
     }
     const literal = this.next();
     if (literal?.kind !== 'literal') throw invalidFilter('expected a literal value');
     return { kind: 'compare', op: op.segments[0] as CompareOp, path: token.segments, literal: literal.literal };
+  }
+
+  /** `path in ('a', 'b')`: a list of literals in parentheses. */
+  private inList(path: string[]): FilterExpr {
+    this.expectPunct('(');
+    const literals: FilterLiteral[] = [];
+    for (;;) {
+      const literal = this.next();
+      if (literal?.kind !== 'literal') throw invalidFilter("expected a literal value in the 'in' list");
+      literals.push(literal.literal);
+      if (this.peekPunct(')')) break;
+      this.expectPunct(',');
+    }
+    this.expectPunct(')');
+    if (literals.length > MAX_IN_VALUES) throw invalidFilter(`the 'in' operator takes at most ${MAX_IN_VALUES} values; this one has ${literals.length}`);
+    return { kind: 'in', path, literals };
   }
 
   private next(): Token | undefined {
@@ -204,6 +224,10 @@ export function evaluateFilter(expr: FilterExpr, resolve: PathResolver): boolean
       return !evaluateFilter(expr.expr, resolve);
     case 'compare':
       return compare(resolve(expr.path), expr.op, expr.literal);
+    case 'in': {
+      const actual = resolve(expr.path);
+      return expr.literals.some((literal) => compare(actual, 'eq', literal));
+    }
     case 'lambda': {
       const items = resolve(expr.collection);
       const elements = Array.isArray(items) ? items : [];

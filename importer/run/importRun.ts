@@ -5,6 +5,7 @@ import type { ArchiveItem, RunCounts, RunTrigger, SourceItemRef, TimeWindow } fr
 import type { ArchiveSource } from '../source/archiveSource';
 import { parseRawItem } from '../parse/itemParser';
 import { fanOut, type MappingRules } from '../mapping/participantMapper';
+import { classifyUnmapped, tenantDomainsOf } from '../mapping/unmappedKind';
 import { archiveKeyOf, type DeliveryResult, type MailboxSink } from '../sink/mailboxSink';
 import type { StageResult } from '../stage/rawStore';
 import { daysOf, isFinal, type DeliveryRecord, type ItemRecord, type UnmappedRow } from '../state/deliveryLedger';
@@ -149,6 +150,8 @@ async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date)
 
 async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: RunRecord): Promise<void> {
   const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
+  // A replay of held items covers items already behind the checkpoint: it never moves it.
+  if (run.trigger === 'remap') return;
   // Only a window that starts at or before the checkpoint extends it without leaving a gap.
   if (checkpoint && window.from > checkpoint.value) return;
   if (!checkpoint && run.trigger === 'backfill') return;
@@ -177,6 +180,7 @@ class RunExecution {
   private readonly sink: MailboxSink;
   private rules!: MappingRules;
   private readonly warnedMailboxless = new Set<string>();
+  private tenantDomains: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly ctx: ImportContext,
@@ -192,6 +196,7 @@ class RunExecution {
     const { stores, source } = this.ctx;
     const custom = await stores.mappings.load(this.settings.mappingVersion);
     this.rules = { custom, automatic: this.settings.automaticMapping, findUser: (address) => this.sink.findUser(address, this.signal) };
+    this.tenantDomains = tenantDomainsOf(this.settings.tenantDomains, custom.values());
     // Every mailbox the custom mapping names, looked up in batches rather than one by one.
     await this.sink.prefetchUsers(custom.values(), this.signal);
     // Under the lease nobody else writes this connector's ledger: a day with no item rows yet
@@ -286,14 +291,13 @@ class RunExecution {
     await this.logMailboxless(item, mailboxless);
     this.counts.unmapped += unmapped.length;
     // Kept with the item in the same transaction, so the unmapped report survives any crash.
-    const unmappedRows: UnmappedRow[] = unmapped.map((u) => ({
-      number: u.participant.number ?? u.participant.email ?? 'unknown',
-      itemId: item.id,
-      at: item.at,
-      name: u.participant.name,
-      email: u.participant.email,
-      reason: u.reason,
-    }));
+    const unmappedRows: UnmappedRow[] = unmapped.map((u) => {
+      const kind = classifyUnmapped(u.participant, item, this.tenantDomains);
+      if (kind === 'archivedLine') this.counts.unmappedArchivedLines++;
+      else if (kind === 'employee') this.counts.unmappedEmployees++;
+      else this.counts.unmappedOutsideParties++;
+      return { number: u.participant.number ?? u.participant.email ?? 'unknown', itemId: item.id, at: item.at, name: u.participant.name, email: u.participant.email, reason: u.reason, kind };
+    });
     const nowMapped = new Set(unmappedRows.map((u) => u.number));
     const stale = (prior.item?.unmappedNumbers ?? []).filter((n) => !nowMapped.has(n));
     const hadUnmapped = unmapped.length > 0;
@@ -361,7 +365,8 @@ class RunExecution {
     if (!allFinal) this.nonFinal++;
     // The log lines first: once the item is final, no replay would write them again.
     await this.logRows(rows);
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows, stale);
+    // The stale unmapped rows went with the pending write; deleting them again would fail the transaction.
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows);
   }
 
   /** Downloads and keeps the raw item, again if the transfer breaks off. */
@@ -389,7 +394,7 @@ class RunExecution {
   }
 
   private itemRecord(ref: SourceItemRef, staged: StageResult, status: ItemRecord['status'], extra: Partial<ItemRecord>): ItemRecord {
-    return { itemId: ref.id, archivedAt: ref.archivedAt, status, rawSha256: staged.sha256, mappingVersion: this.settings.mappingVersion, runId: this.run.runId, ...extra };
+    return { itemId: ref.id, archivedAt: ref.archivedAt, status, rawSha256: staged.sha256, rawSize: staged.size, mappingVersion: this.settings.mappingVersion, runId: this.run.runId, ...extra };
   }
 
   /** A participant whose Microsoft 365 user has no mailbox: an unmapped line in the run log, and a warning once per mailbox. */

@@ -24,7 +24,7 @@ export interface ImporterStores {
 }
 
 export async function openStores(storage: StorageAccount, options: { tmpDir?: string } = {}): Promise<ImporterStores> {
-  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, raw, audit, locks] = await Promise.all([
+  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, raw, audit, locks, mappingBlobs] = await Promise.all([
     storage.table(TABLES.connector),
     storage.table(TABLES.mappings),
     storage.table(TABLES.runs),
@@ -34,11 +34,12 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     storage.container(CONTAINERS.raw),
     storage.container(CONTAINERS.audit),
     storage.container(CONTAINERS.locks),
+    storage.container(CONTAINERS.mappings),
   ]);
   const connectors = new ConnectorStore(connectorTable);
   return {
     connectors,
-    mappings: new MappingStore(mappingTable, connectors),
+    mappings: new MappingStore(mappingTable, mappingBlobs, connectors),
     runs: new RunsStore(runTable),
     ledger: new DeliveryLedger(deliveryTable),
     runLog: new RunLogStore(runLogTable),

@@ -1,6 +1,13 @@
 import type { RunRecord } from '../state/runsStore';
 
 /** The one-line account of a run that the CLI prints and the bot's card shows. */
+/** Who the unmapped were: the archived lines and employees to map, and the outside parties, only counted. */
+function unmappedKinds(c: RunRecord['counts']): string {
+  if (c.unmapped === 0 || c.unmappedArchivedLines + c.unmappedEmployees + c.unmappedOutsideParties === 0) return '';
+  const f = (v: number) => v.toLocaleString('en-US');
+  return ` (${f(c.unmappedArchivedLines)} archived line${c.unmappedArchivedLines === 1 ? '' : 's'}, ${f(c.unmappedEmployees)} employee${c.unmappedEmployees === 1 ? '' : 's'}, ${f(c.unmappedOutsideParties)} outside part${c.unmappedOutsideParties === 1 ? 'y' : 'ies'})`;
+}
+
 export function summarizeRun(run: RunRecord): string {
   const c = run.counts;
   if (c.availableFromSource === 0) {
@@ -15,6 +22,6 @@ export function summarizeRun(run: RunRecord): string {
     `${c.partiallyImported.toLocaleString('en-US')} partially imported,`,
     `${c.skippedDuplicates.toLocaleString('en-US')} skipped as duplicates,`,
     `${c.failed.toLocaleString('en-US')} failed,`,
-    `${n(c.unmapped, 'unmapped participant')}${c.notImported ? ` (${n(c.notImported, 'item')} with no mapped participant, not imported)` : ''}.`,
+    `${n(c.unmapped, 'unmapped participant')}${unmappedKinds(c)}${c.notImported ? `; ${n(c.notImported, 'item')} with no mapped participant, not imported` : ''}.`,
   ].join(' ');
 }

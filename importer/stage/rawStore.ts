@@ -90,6 +90,16 @@ export class RawStore {
     return res.readableStreamBody as Readable;
   }
 
+  /** The kept copy's size, or undefined when there is none. */
+  async sizeOf(sha256: string, options: { abortSignal?: AbortSignal } = {}): Promise<number | undefined> {
+    try {
+      return (await this.container.getBlobClient(sha256).getProperties({ abortSignal: options.abortSignal })).contentLength;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** Re-hashes the kept copy: the check that it was not altered. */
   async hashOf(sha256: string, options: { abortSignal?: AbortSignal } = {}): Promise<string | undefined> {
     try {

@@ -15,6 +15,11 @@ export interface ConnectorSettings {
   mappingVersion?: string;
   /** Default country for numbers without a country code in mapping files. */
   defaultCountry?: string;
+  /**
+   * The tenant's mail domains, which tell an unmapped employee (TeleMessage has an email for them
+   * in one of these) from an outside party; the custom mapping's mailbox domains when unset.
+   */
+  tenantDomains?: string[];
   termsAcceptedAt?: string;
   consentedAt?: string;
   setupCompletedAt?: string;

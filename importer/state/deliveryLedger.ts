@@ -1,5 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { DeliveryOutcome } from '../model';
+import type { UnmappedKind } from '../mapping/unmappedKind';
 import { keySafe } from './tableNames';
 
 /** An item's state: `final` once every delivery of it is final (or it can never be delivered). */
@@ -16,6 +17,8 @@ export interface ItemRecord {
   hadUnmapped?: boolean;
   /** The participants (numbers, or emails without one) that mapped nowhere, as last processed. */
   unmappedNumbers?: string[];
+  /** The raw copy's size, so the item can be replayed from it. */
+  rawSize?: number;
   runId: string;
 }
 
@@ -27,6 +30,7 @@ export interface UnmappedRow {
   name?: string;
   email?: string;
   reason: string;
+  kind?: UnmappedKind;
 }
 
 export interface DeliveryRecord {
@@ -127,7 +131,26 @@ export class DeliveryLedger {
         name: e.name as string | undefined,
         email: e.email as string | undefined,
         reason: String(e.reason ?? ''),
+        kind: e.kind as UnmappedKind | undefined,
       };
+    }
+  }
+
+  /** The ids of a connector's items archived on `day` in which `number` mapped nowhere. */
+  async *itemsHeldFor(connectorId: string, day: string, number: string): AsyncIterable<string> {
+    const pk = `${keySafe(connectorId)}|${day}`;
+    const prefix = `${UNMAPPED}${keySafe(number)}|`;
+    const filter = `PartitionKey eq '${pk}' and RowKey ge '${prefix}' and RowKey lt '${prefix.slice(0, -1)}}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['itemId'] } })) yield String(e.itemId);
+  }
+
+  /** An item's own row, found by its archive day. */
+  async itemOn(connectorId: string, day: string, itemId: string): Promise<ItemRecord | undefined> {
+    try {
+      return fromItemEntity(await this.table.getEntity(`${keySafe(connectorId)}|${day}`, ITEM + keySafe(itemId)));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
     }
   }
 
@@ -242,7 +265,7 @@ function unmappedKey(number: string, itemId: string): string {
 }
 
 function toUnmappedEntity(pk: string, u: UnmappedRow) {
-  return { partitionKey: pk, rowKey: unmappedKey(u.number, u.itemId), number: u.number, itemId: u.itemId, at: u.at.toISOString(), name: u.name, email: u.email, reason: u.reason };
+  return { partitionKey: pk, rowKey: unmappedKey(u.number, u.itemId), number: u.number, itemId: u.itemId, at: u.at.toISOString(), name: u.name, email: u.email, reason: u.reason, kind: u.kind };
 }
 
 function toItemEntity(pk: string, r: ItemRecord) {
@@ -258,6 +281,7 @@ function toItemEntity(pk: string, r: ItemRecord) {
     mappingVersion: r.mappingVersion,
     hadUnmapped: r.hadUnmapped,
     unmappedNumbers: r.unmappedNumbers && r.unmappedNumbers.length ? JSON.stringify(r.unmappedNumbers) : undefined,
+    rawSize: r.rawSize,
     runId: r.runId,
   };
 }
@@ -273,6 +297,7 @@ function fromItemEntity(e: Record<string, unknown>): ItemRecord {
     mappingVersion: e.mappingVersion as string | undefined,
     hadUnmapped: e.hadUnmapped as boolean | undefined,
     unmappedNumbers: e.unmappedNumbers ? (JSON.parse(String(e.unmappedNumbers)) as string[]) : undefined,
+    rawSize: typeof e.rawSize === 'number' ? e.rawSize : undefined,
     runId: String(e.runId),
   };
 }

@@ -31,6 +31,9 @@ export const EMPTY_COUNTS: RunCounts = {
   skippedDuplicates: 0,
   failed: 0,
   unmapped: 0,
+  unmappedArchivedLines: 0,
+  unmappedEmployees: 0,
+  unmappedOutsideParties: 0,
   notImported: 0,
 };
 

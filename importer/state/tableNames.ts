@@ -13,6 +13,8 @@ export const CONTAINERS = {
   raw: 'raw',
   audit: 'audit',
   locks: 'locks',
+  /** Custom mapping versions, one write-once blob each. */
+  mappings: 'mappings',
 } as const;
 
 /** RowKey and PartitionKey may not hold / \ # ? or control characters. */

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { UnmappedRow } from './deliveryLedger';
+import { strongerKind, type UnmappedKind } from '../mapping/unmappedKind';
 import { keySafe } from './tableNames';
 
 /** A mobile number that could not be mapped to a mailbox, as the admin sees it. */
@@ -13,6 +14,8 @@ export interface UnmappedNumber {
   lastName?: string;
   lastEmail?: string;
   reason: string;
+  /** Who the number is: the archived line, an employee, or an outside party (only counted). */
+  kind: UnmappedKind;
 }
 
 export const MAX_PENDING_IDS = 50;
@@ -21,6 +24,8 @@ interface DayCount {
   n: number;
   first: string;
   last: string;
+  /** The day's strongest kind for the number (absent in rows written before kinds). */
+  k?: UnmappedKind;
 }
 
 interface StoredNumber extends UnmappedNumber {
@@ -104,6 +109,21 @@ export class UnmappedStore {
     return all.sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
   }
 
+  /**
+   * The archive days (YYYY-MM-DD) on which `number` has items held: where the ledger keeps them.
+   * Days folded into "earlier" are given back as every day from its first to its last.
+   */
+  async heldDays(connectorId: string, number: string): Promise<string[]> {
+    const stored = await this.read(connectorId, number);
+    if (!stored) return [];
+    const days = new Set(Object.keys(stored.days).filter((d) => d !== EARLIER));
+    const earlier = stored.days[EARLIER];
+    if (earlier) {
+      for (let d = new Date(earlier.first.slice(0, 10)); d.toISOString() <= earlier.last; d.setUTCDate(d.getUTCDate() + 1)) days.add(d.toISOString().slice(0, 10));
+    }
+    return [...days].sort();
+  }
+
   /** Forgets a number, once it is mapped and its items are replayed. */
   async remove(connectorId: string, number: string): Promise<void> {
     await this.table.deleteEntity(connectorId, numberKey(number)).catch((err: { statusCode?: number }) => {
@@ -144,6 +164,7 @@ function merge(number: string, current: StoredNumber | undefined, fresh: FreshNu
   foldOldDays(days);
   const counts = Object.values(days);
   if (counts.length === 0) return undefined;
+  const kind = counts.reduce<UnmappedKind | undefined>((k, c) => strongerKind(k, c.k), undefined) ?? current?.kind ?? 'outsideParty';
   const freshIds = fresh ? latest(fresh.recent, MAX_PENDING_IDS).map((r) => r.itemId) : [];
   const keep = (current?.pendingItemIds ?? []).filter((id) => !freshIds.includes(id));
   const last = fresh?.last;
@@ -158,6 +179,7 @@ function merge(number: string, current: StoredNumber | undefined, fresh: FreshNu
     lastName: last?.name ?? current?.lastName,
     lastEmail: last?.email ?? current?.lastEmail,
     reason: last?.reason ?? current?.reason ?? '',
+    kind,
   };
 }
 
@@ -169,7 +191,7 @@ function foldOldDays(days: Record<string, DayCount>): void {
   for (const d of dated.slice(0, Math.max(0, dated.length - MAX_DAYS))) {
     const e = days[EARLIER];
     const c = days[d];
-    days[EARLIER] = e ? { n: e.n + c.n, first: e.first < c.first ? e.first : c.first, last: e.last > c.last ? e.last : c.last } : c;
+    days[EARLIER] = e ? { n: e.n + c.n, first: e.first < c.first ? e.first : c.first, last: e.last > c.last ? e.last : c.last, k: strongerKind(e.k, c.k) } : c;
     delete days[d];
   }
 }
@@ -179,7 +201,7 @@ function latest(rows: UnmappedRow[], n: number): UnmappedRow[] {
 }
 
 function sameFigures(a: StoredNumber, b: StoredNumber): boolean {
-  return JSON.stringify(a.days) === JSON.stringify(b.days) && a.reason === b.reason && a.lastName === b.lastName && a.lastEmail === b.lastEmail;
+  return JSON.stringify(a.days) === JSON.stringify(b.days) && a.kind === b.kind && a.reason === b.reason && a.lastName === b.lastName && a.lastEmail === b.lastEmail;
 }
 
 function toEntity(connectorId: string, u: StoredNumber) {
@@ -195,6 +217,7 @@ function toEntity(connectorId: string, u: StoredNumber) {
     lastName: u.lastName,
     lastEmail: u.lastEmail,
     reason: u.reason,
+    kind: u.kind,
   };
 }
 
@@ -210,6 +233,7 @@ function fromEntity(e: Record<string, unknown>): StoredNumber {
     lastName: e.lastName as string | undefined,
     lastEmail: e.lastEmail as string | undefined,
     reason: String(e.reason ?? ''),
+    kind: (e.kind as UnmappedKind | undefined) ?? 'outsideParty',
     etag: e.etag as string | undefined,
   };
 }
@@ -228,6 +252,7 @@ async function* foldByNumber(day: string, rows: AsyncIterable<UnmappedRow> | Ite
     }
     const d = agg.days.get(day)!;
     d.n++;
+    d.k = strongerKind(d.k, r.kind);
     if (at < d.first) d.first = at;
     if (at > d.last) d.last = at;
     if (r.at >= agg.last.at) agg.last = { ...r, name: r.name ?? agg.last.name, email: r.email ?? agg.last.email };

@@ -1,6 +1,6 @@
 import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
 import { StorageAccount } from '../../importer/state/storageAccount';
-import { TABLES } from '../../importer/state/tableNames';
+import { CONTAINERS, TABLES } from '../../importer/state/tableNames';
 import { ConnectorStore } from '../../importer/state/connectorStore';
 import { MappingStore } from '../../importer/state/mappingStore';
 import { RunsStore } from '../../importer/state/runsStore';
@@ -34,7 +34,7 @@ describe('importer state in Table Storage', () => {
 
   it('switches mapping versions whole, and refuses a switch over someone else’s change', async () => {
     const connectors = new ConnectorStore(await storage.table(TABLES.connector));
-    const mappings = new MappingStore(await storage.table(TABLES.mappings), connectors);
+    const mappings = new MappingStore(await storage.table(TABLES.mappings), await storage.container(CONTAINERS.mappings), connectors);
     const entries = Array.from({ length: 250 }, (_, i) => ({ number: `+4477009${String(i).padStart(5, '0')}`, mailbox: `u${i}@contoso.example` }));
     const v1 = await mappings.replace('c2', entries, undefined);
     const settings = await connectors.get('c2');

@@ -15,7 +15,7 @@ import { TeleMessageSource } from '../../importer/source/telemessageSource';
 import { createGraphClient } from '../../importer/sink/graphClient';
 import { MailboxSink } from '../../importer/sink/mailboxSink';
 import { RetryPolicy } from '../../importer/retryPolicy';
-import { parseMappingCsv } from '../../importer/mapping/csvMapping';
+import { readMappingCsv } from '../../importer/mapping/csvMapping';
 import type { ImportContext, RunLogger } from '../../importer/run/importRun';
 import type { MailboxLimits } from '../../importer/sink/mailboxPacer';
 
@@ -96,7 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await secrets.set('telemessage-password', TM_PASSWORD);
 
   const mappedStaff = (options.mapped ?? ((s) => s.slice(0, Math.ceil(s.length * 0.7))))(staff);
-  const entries = parseMappingCsv(renderMappingCsv(mappedStaff));
+  const { entries } = await readMappingCsv(renderMappingCsv(mappedStaff));
   const current = await stores.connectors.getOrDefault(CONNECTOR);
   const etag = await stores.connectors.save({ ...current.value, automaticMapping: options.automaticMapping ?? true, telemessageUsername: TM_USER, telemessageSecretName: 'telemessage-password' }, current.etag);
   await stores.mappings.replace(CONNECTOR, entries, etag);

@@ -23,6 +23,16 @@ describe('OData $filter', () => {
     expect(matches("subject ne 'other'")).toBe(true);
   });
 
+  it("takes 'in' lists of up to 15 values, as Graph does by default", () => {
+    expect(matches("from/emailAddress/address in ('ann@contoso.com', 'BOB@contoso.com')")).toBe(true);
+    expect(matches("subject in ('other', 'another')")).toBe(false);
+    expect(matches("size in (41, 42) and isRead eq false")).toBe(true);
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `'v${i}'`).join(',');
+    expect(() => parseFilter(`subject in (${values(15)})`)).not.toThrow();
+    expect(() => parseFilter(`subject in (${values(16)})`)).toThrow(/at most 15 values/);
+    expect(() => parseFilter('subject in ()')).toThrow(GraphError);
+  });
+
   it('compares numbers, booleans, nulls and instants', () => {
     expect(matches('size gt 41 and size le 42')).toBe(true);
     expect(matches('isRead eq false')).toBe(true);
