@@ -21,8 +21,12 @@ import type { UnmappedNumber } from './state/unmappedStore';
 import { verifyRun, type VerifyReport } from './run/verifyRun';
 import { dryRun, type DryRunReport } from './run/dryRun';
 
-export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger };
+export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
 export { ImporterError } from './errors';
+// Building blocks for the bot's own tables (conversation references, posted cards).
+export { StorageAccount } from './state/storageAccount';
+export { TABLES, keySafe } from './state/tableNames';
+export { nextRunAt } from './schedule/dailySchedule';
 export { summarizeRun } from './run/runSummary';
 
 export interface ImporterOptions {
@@ -122,10 +126,12 @@ class ConnectorImporter implements Importer {
 
   async rerun(runId: string, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
     await this.stores.runs.get(this.connectorId, runId);
+    await this.stores.audit.append({ actor: requestedBy, action: 'run.rerun.requested', connectorId: this.connectorId, detail: { rerunOf: runId } });
     return this.start({ trigger: 'rerun', rerunOf: runId, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
   }
 
   async backfill(window: TimeWindow, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
+    await this.stores.audit.append({ actor: requestedBy, action: 'run.backfill.requested', connectorId: this.connectorId, detail: { from: window.from.toISOString(), to: window.to.toISOString() } });
     return this.start({ trigger: 'backfill', window, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
   }
 

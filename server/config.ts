@@ -50,6 +50,17 @@ export const SETTINGS = {
     default: 'UserAssignedMSI',
   },
   botPassword: { env: 'BOT_PASSWORD', description: 'Client secret of the bot app registration; only with BOT_APP_TYPE=SingleTenant.', secret: true },
+  botOpenIdMetadataUrl: {
+    env: 'BOT_OPENID_METADATA_URL',
+    description: "OpenID metadata of the Bot Framework channel whose keys sign the tokens /api/messages accepts (sovereign clouds; tests point it at the sign-in emulator).",
+    default: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+  },
+  botTokenIssuer: { env: 'BOT_TOKEN_ISSUER', description: 'Issuer of the Bot Framework channel tokens /api/messages accepts.', default: 'https://api.botframework.com' },
+  adminObjectIds: {
+    env: 'ADMIN_OBJECT_IDS',
+    description: "Entra object ids of the connector's first admins, comma-separated: written to the connector's settings at first start (audited); later changes are made there by an admin.",
+  },
+  teamsAppId: { env: 'TEAMS_APP_ID', description: "The Teams app's id (manifest id), for the bot's links that open a run in the tab." },
   managedIdentityClientId: {
     env: 'MANAGED_IDENTITY_CLIENT_ID',
     description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault.',
@@ -90,6 +101,14 @@ const schema = z
     botId: z.string().min(1).optional(),
     botAppType: z.enum(['UserAssignedMSI', 'SingleTenant']),
     botPassword: z.string().min(1).optional(),
+    botOpenIdMetadataUrl: z.url({ protocol: /^https$/ }),
+    botTokenIssuer: z.string().min(1),
+    adminObjectIds: z
+      .string()
+      .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(z.guid({ message: 'must be Entra object ids (GUIDs), comma-separated' })))
+      .optional(),
+    teamsAppId: z.string().min(1).optional(),
     managedIdentityClientId: z.string().min(1).optional(),
     keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
     telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),

@@ -1,8 +1,15 @@
 import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { createImporter, type Importer } from '../importer';
+import { createImporter, type Importer, type StorageTarget } from '../importer';
 import type { RunLogger } from '../importer/run/importRun';
 import { ConfigError, type Config } from './config';
+
+/** The storage account as configured: a connection string, or the account reached with the managed identity. */
+export function configuredStorage(config: Config): StorageTarget {
+  return config.storageConnectionString
+    ? { connectionString: config.storageConnectionString }
+    : { accountName: config.storageAccountName!, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) };
+}
 
 /** The importer as configured: the only place configuration becomes importer options. */
 export function createConfiguredImporter(config: Config, log: RunLogger): Promise<Importer> {
@@ -11,7 +18,7 @@ export function createConfiguredImporter(config: Config, log: RunLogger): Promis
   const identity = new ManagedIdentityCredential({ clientId: config.managedIdentityClientId });
   return createImporter({
     connectorId: config.connectorId,
-    storage: config.storageConnectionString ? { connectionString: config.storageConnectionString } : { accountName: config.storageAccountName!, credential: identity },
+    storage: configuredStorage(config),
     graph: { tenantId: config.tenantId!, clientId: config.clientId!, clientSecret: config.clientSecret, authorityHost: config.authorityHost, graphBaseUrl: config.graphBaseUrl },
     telemessageBaseUrl: config.telemessageBaseUrl!,
     telemessageSecretName: config.telemessageSecretName,

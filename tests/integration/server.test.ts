@@ -1,24 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string; listening: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/"url":"(http[^"]+)"/);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, output: () => out, listening };
-}
+import { startServer } from '../support/serverProcess';
 
 describe('server process', () => {
   let azurite: RunningAzurite;
