@@ -23,21 +23,28 @@ export class ConversationStore {
     private readonly connectorId: string,
   ) {}
 
-  /** Saves or refreshes a reference; returns true when the conversation is new. */
+  /**
+   * Saves or refreshes a reference; true only for the one call that stored it first (Teams sends
+   * installationUpdate and conversationUpdate together, and only one may say hello).
+   */
   async save(conversation: Omit<StoredConversation, 'installedAt'>): Promise<boolean> {
-    const rowKey = keySafe(conversation.conversationId);
-    const existing = await this.get(conversation.conversationId);
     const entity = {
       partitionKey: this.connectorId,
-      rowKey,
+      rowKey: keySafe(conversation.conversationId),
       conversationId: conversation.conversationId,
       reference: JSON.stringify(conversation.reference),
       scope: conversation.scope,
-      installedAt: (existing?.installedAt ?? new Date()).toISOString(),
-      lastUserId: conversation.lastUserId ?? existing?.lastUserId ?? '',
+      lastUserId: conversation.lastUserId ?? '',
     };
-    await this.table.upsertEntity(entity, 'Replace');
-    return !existing;
+    try {
+      await this.table.createEntity({ ...entity, installedAt: new Date().toISOString() });
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    }
+    // Merge keeps installedAt as it was.
+    await this.table.upsertEntity(entity, 'Merge');
+    return false;
   }
 
   async get(conversationId: string): Promise<StoredConversation | undefined> {

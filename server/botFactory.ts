@@ -18,7 +18,7 @@ export async function createConfiguredBot(config: Config, importer: Importer, lo
       tokenIssuer: config.botTokenIssuer,
     };
   } else return undefined;
-  return createBot({ importer, storage: new StorageAccount(configuredStorage(config)), auth, log, tabUrl: tabLink(config) });
+  return createBot({ importer, storage: new StorageAccount(configuredStorage(config)), auth, log, tabUrl: tabLink(config), scanEveryMs: config.botCardCheckSeconds * 1000 });
 }
 
 /** A Teams deep link to the tab for a run, or the tab's page when there is no Teams app id. */

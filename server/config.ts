@@ -60,6 +60,11 @@ export const SETTINGS = {
     env: 'ADMIN_OBJECT_IDS',
     description: "Entra object ids of the connector's first admins, comma-separated: written to the connector's settings at first start (audited); later changes are made there by an admin.",
   },
+  botCardCheckSeconds: {
+    env: 'BOT_CARD_CHECK_SECONDS',
+    description: 'How often the bot looks for finished runs whose cards are not yet posted (runs started by the CLI or another instance, or left by a restart).',
+    default: '60',
+  },
   teamsAppId: { env: 'TEAMS_APP_ID', description: "The Teams app's id (manifest id), for the bot's links that open a run in the tab." },
   managedIdentityClientId: {
     env: 'MANAGED_IDENTITY_CLIENT_ID',
@@ -108,6 +113,7 @@ const schema = z
       .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
       .pipe(z.array(z.guid({ message: 'must be Entra object ids (GUIDs), comma-separated' })))
       .optional(),
+    botCardCheckSeconds: z.coerce.number().int().min(1).max(3600),
     teamsAppId: z.string().min(1).optional(),
     managedIdentityClientId: z.string().min(1).optional(),
     keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
