@@ -26,7 +26,7 @@ import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
-export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger };
+export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
 export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, UnmappedReport };
 export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
 export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
@@ -34,6 +34,10 @@ export type { UnmappedKind } from './mapping/unmappedKind';
 export { ImporterError } from './errors';
 export { MappingFileError } from './mapping/csvMapping';
 export { mappingReportCsv } from './mapping/mappingService';
+// Building blocks for the bot's own tables (conversation references, posted cards).
+export { StorageAccount } from './state/storageAccount';
+export { TABLES, keySafe } from './state/tableNames';
+export { nextRunAt } from './schedule/dailySchedule';
 export { summarizeRun } from './run/runSummary';
 export { preflightText } from './preflight/preflightText';
 
@@ -164,10 +168,12 @@ class ConnectorImporter implements Importer {
 
   async rerun(runId: string, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
     await this.stores.runs.get(this.connectorId, runId);
+    await this.stores.audit.append({ actor: requestedBy, action: 'run.rerun.requested', connectorId: this.connectorId, detail: { rerunOf: runId } });
     return this.start({ trigger: 'rerun', rerunOf: runId, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
   }
 
   async backfill(window: TimeWindow, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
+    await this.stores.audit.append({ actor: requestedBy, action: 'run.backfill.requested', connectorId: this.connectorId, detail: { from: window.from.toISOString(), to: window.to.toISOString() } });
     return this.start({ trigger: 'backfill', window, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
   }
 

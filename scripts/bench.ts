@@ -23,7 +23,7 @@ import { benchPopulation, benchUserId, deliveriesPerItem, scaledLimits, type Ben
 import { RESULT_PREFIX, type BenchImportInput, type BenchImportResult } from './benchImport';
 import { READY_PREFIX, type BenchStackReady, type BenchStackSecrets } from './benchStack';
 
-const USAGE = 'usage: npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N] [--seed bench] [--cpu-prof] | --mapping';
+const USAGE = 'usage: npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N] [--seed bench] [--cpu-prof] | --mapping | --bot';
 const DEFAULTS = { deliveries: 200_000, mailboxes: 1000, timeScale: 1, seed: 'bench', day: '2026-03-02' };
 const MIB = 1024 * 1024;
 const SAMPLE_EVERY_MS = 250;
@@ -38,6 +38,8 @@ interface Args {
   cpuProf: boolean;
   /** Only the custom mapping's figures (a 100,000-row file), not the import. */
   mapping: boolean;
+  /** Only the bot endpoint's response time under a running import. */
+  bot: boolean;
 }
 
 function readArgs(): Args {
@@ -50,6 +52,7 @@ function readArgs(): Args {
       seed: { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       mapping: { type: 'boolean' },
+      bot: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,6 +74,7 @@ function readArgs(): Args {
     seed: values.seed ?? DEFAULTS.seed,
     cpuProf: values['cpu-prof'] ?? false,
     mapping: values.mapping ?? false,
+    bot: values.bot ?? false,
   };
 }
 
@@ -81,6 +85,12 @@ async function main(): Promise<void> {
     // Its own process, so the Graph client trusts the local CA from the start.
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'benchMapping.ts')], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath }, stdio: 'inherit' });
     process.exitCode = child.status ?? 1;
+    return;
+  }
+  if (args.bot) {
+    // A process of its own: its emulators must trust the local CA from the start.
+    const bot = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'benchBot.ts')], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath }, stdio: 'inherit' });
+    if (bot.status !== 0) throw new Error('the bot bench failed');
     return;
   }
   const stateDir = path.resolve(__dirname, '..', '.local', 'bench');

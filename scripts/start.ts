@@ -10,10 +10,15 @@ import type { LocalStackInfo } from '../emulators/localStack';
 import { loadConfig } from '../server/config';
 import { createConfiguredImporter } from '../server/importerFactory';
 import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
+import { startAgentsPlayground } from './agentsPlayground';
 
 const ROOT = path.resolve(__dirname, '..');
-const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002 };
+const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
+/** The local admin: the Agents Playground's signed-in user, on the connector's admin list. */
+const LOCAL_ADMIN = { name: 'Alex Wilber', email: 'alexw@contoso.example', aadObjectId: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a' };
 const children: ChildProcess[] = [];
+/** The server gets time to end a run it is in; the others stop at once. */
+const slowToStop = new Set<ChildProcess>();
 
 async function main(): Promise<void> {
   const tls = ensureLocalTls();
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     TELEMESSAGE_BASE_URL: stack.telemessageUrl,
     LOCAL_SECRET_KEY_FILE: path.join(ROOT, '.local', 'secret.key'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    ADMIN_OBJECT_IDS: LOCAL_ADMIN.aadObjectId,
   };
   // `npm run archive` picks this up to talk to the same local stack; it holds local secrets only.
   fs.writeFileSync(path.join(ROOT, '.local', 'server.env'), JSON.stringify(serverEnv, null, 2), { mode: 0o600 });
@@ -66,10 +72,22 @@ async function main(): Promise<void> {
     detached: true,
   });
   children.push(serverChild);
+  slowToStop.add(serverChild);
   await waitForLine(serverChild, /server listening/, 'server', true);
 
+  step('Microsoft 365 Agents Playground (the Teams client of the local bot)');
+  const playground = await startAgentsPlayground({
+    botEndpoint: `http://localhost:${PORTS.server}/api/messages`,
+    port: PORTS.playground,
+    dir: path.join(ROOT, '.local', 'playground'),
+    tenantId: stack.tenantId,
+    user: LOCAL_ADMIN,
+    ownProcessGroup: true,
+  });
+  children.push(playground.process);
+
   // One piece dying takes the rest down: a half-running stack would only mislead.
-  for (const [name, child] of [['Azurite', azurite.process], ['emulators', stackChild], ['server', serverChild]] as const) {
+  for (const [name, child] of [['Azurite', azurite.process], ['emulators', stackChild], ['server', serverChild], ['Agents Playground', playground.process]] as const) {
     child.once('exit', (code, signal) => {
       if (stopping) return;
       console.error(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping everything.`);
@@ -81,6 +99,8 @@ async function main(): Promise<void> {
   console.log(`
 Enterprise Number Archiver is running locally (unauthenticated development mode, loopback only).
 
+  Bot in Teams      ${playground.url}  (Agents Playground, signed in as ${LOCAL_ADMIN.name}, a connector admin: open the chat to install the bot and see the latest import's card)
+  Bot endpoint      ${server}/api/messages
   Server health     ${server}/healthz
   Storage           Azurite: blobs ${azurite.blobEndpoint}, tables ${azurite.tableEndpoint} (data in .local/azurite)
   TeleMessage       ${stack.telemessageUrl}  (user "${stack.telemessageUsername}"; ${stack.summary})
@@ -166,7 +186,7 @@ const OTHERS_STOP_MS = 1_500;
  * Every piece runs in a process group of its own (detached), so a Ctrl-C in the terminal reaches
  * this process alone and not storage and the emulators at the same moment as the server.
  * Stops the pieces in the reverse order of their start, each after the one before has exited:
- * the server first, while storage and the emulators still answer, so the run it is in ends
+ * the Playground, then the server, while storage and the emulators still answer, so the run it is in ends
  * recorded as stopped and its lease is released, then the emulators, then Azurite.
  */
 function stopAll(code: number): void {
@@ -174,7 +194,7 @@ function stopAll(code: number): void {
   stopping = true;
   fs.rmSync(path.join(ROOT, '.local', 'server.env'), { force: true });
   void (async () => {
-    for (const [i, child] of [...children].reverse().entries()) await stopChild(child, i === 0 ? SERVER_STOP_MS : OTHERS_STOP_MS);
+    for (const child of [...children].reverse()) await stopChild(child, slowToStop.has(child) ? SERVER_STOP_MS : OTHERS_STOP_MS);
     process.exit(code);
   })();
 }

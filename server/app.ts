@@ -4,6 +4,10 @@ import { storageEndpoints } from '../importer/state/storageAccount';
 import type { Config } from './config';
 import { configuredStorage } from './importerFactory';
 import type { Logger } from './logger';
+import type { BotEndpoint } from '../bot';
+
+/** Activities are small JSON documents; anything bigger is refused before it is parsed. */
+const BOT_BODY_LIMIT = 256 * 1024;
 
 // A probe answers now or says "degraded": App Service's health check does not wait for retries.
 const PROBE_OPTIONS = { retryOptions: { maxRetries: 0 } };
@@ -18,9 +22,16 @@ function storageProbe(config: Config): TableServiceClient {
 }
 
 /** The one process: restify, with the bot, tab API and scheduler mounted as they land. */
-export function createApp(config: Config, log: Logger): Server {
+export function createApp(config: Config, log: Logger, parts: { bot?: BotEndpoint } = {}): Server {
   const server = restify.createServer({ name: 'enterprise-number-archiver' });
   server.use(restify.plugins.queryParser({ mapParams: false }));
+
+  // The route is always there; without a bot (no importer or no bot id configured) it says so.
+  const bot = parts.bot;
+  server.post('/api/messages', restify.plugins.bodyParser({ maxBodySize: BOT_BODY_LIMIT, mapParams: false }), async (req, res) => {
+    if (!bot) return res.json(503, { error: 'The bot is not configured on this server.' });
+    await bot.handle(req, res);
+  });
 
   const tables = storageProbe(config);
 

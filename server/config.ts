@@ -68,6 +68,22 @@ export const SETTINGS = {
     default: 'UserAssignedMSI',
   },
   botPassword: { env: 'BOT_PASSWORD', description: 'Client secret of the bot app registration; only with BOT_APP_TYPE=SingleTenant.', secret: true },
+  botOpenIdMetadataUrl: {
+    env: 'BOT_OPENID_METADATA_URL',
+    description: "OpenID metadata of the Bot Framework channel whose keys sign the tokens /api/messages accepts (sovereign clouds; tests point it at the sign-in emulator).",
+    default: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+  },
+  botTokenIssuer: { env: 'BOT_TOKEN_ISSUER', description: 'Issuer of the Bot Framework channel tokens /api/messages accepts.', default: 'https://api.botframework.com' },
+  adminObjectIds: {
+    env: 'ADMIN_OBJECT_IDS',
+    description: "Entra object ids of the connector's first admins, comma-separated: written to the connector's settings at first start (audited); later changes are made there by an admin.",
+  },
+  botCardCheckSeconds: {
+    env: 'BOT_CARD_CHECK_SECONDS',
+    description: 'How often the bot looks for finished runs whose cards are not yet posted (runs started by the CLI or another instance, or left by a restart).',
+    default: '60',
+  },
+  teamsAppId: { env: 'TEAMS_APP_ID', description: "The Teams app's id (manifest id), for the bot's links that open a run in the tab." },
   managedIdentityClientId: {
     env: 'MANAGED_IDENTITY_CLIENT_ID',
     description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault, and that Microsoft Graph sign-in trusts with GRAPH_CREDENTIAL=ManagedIdentityFederation.',
@@ -111,6 +127,15 @@ const schema = z
     botId: z.string().min(1).optional(),
     botAppType: z.enum(['UserAssignedMSI', 'SingleTenant']),
     botPassword: z.string().min(1).optional(),
+    botOpenIdMetadataUrl: z.url({ protocol: /^https$/ }),
+    botTokenIssuer: z.string().min(1),
+    adminObjectIds: z
+      .string()
+      .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(z.guid({ message: 'must be Entra object ids (GUIDs), comma-separated' })))
+      .optional(),
+    botCardCheckSeconds: z.coerce.number().int().min(1).max(3600),
+    teamsAppId: z.string().min(1).optional(),
     managedIdentityClientId: z.string().min(1).optional(),
     keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
     telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),

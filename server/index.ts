@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { createLogger } from './logger';
 import { createConfiguredImporter } from './importerFactory';
+import { createConfiguredBot, seedAdmins } from './botFactory';
 import { DailyScheduler } from '../importer/schedule/dailySchedule';
 
 // Entry point: read configuration, build the app and the scheduler, listen.
@@ -18,8 +19,10 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const importer = config.tenantId && config.clientId && config.telemessageBaseUrl ? await createConfiguredImporter(config, log) : undefined;
-  const scheduler = importer && new DailyScheduler(importer, { log });
-  const app = createApp(config, log);
+  if (importer) await seedAdmins(config, importer);
+  const bot = importer && (await createConfiguredBot(config, importer, log));
+  const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: () => bot?.notifyFinishedRuns() });
+  const app = createApp(config, log, { bot });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
       log.warn('LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only');
@@ -27,9 +30,11 @@ async function main(): Promise<void> {
     if (!importer) log.warn('TENANT_ID, CLIENT_ID or TELEMESSAGE_BASE_URL is not set: no imports run; the server answers health checks only');
     log.info({ url: app.url }, 'server listening');
     scheduler?.start();
+    bot?.start();
   });
   const stop = async () => {
     await scheduler?.stop();
+    await bot?.stop();
     app.close(() => process.exit(0));
   };
   process.on('SIGTERM', stop);

@@ -57,6 +57,15 @@ export interface UserTokenClaims {
   lifetimeSeconds?: number;
 }
 
+/** A token as the Bot Framework channel (Teams) signs it for a bot's endpoint. */
+export interface ChannelTokenClaims {
+  /** The bot's app id. */
+  audience: string;
+  serviceUrl: string;
+  issuer?: string;
+  lifetimeSeconds?: number;
+}
+
 export interface SigninEmulatorOptions {
   port?: number;
   tls?: LocalTls;
@@ -76,10 +85,16 @@ export interface SigninEmulator {
   managedIdentityEnvironment: ManagedIdentityEnvironment;
   /** Signs a user (delegated) token, as Entra issues for Teams SSO. Test and local use only. */
   mintUserToken(claims: UserTokenClaims): Promise<string>;
+  /** The Bot Framework channel's OpenID metadata, as login.botframework.com serves it. */
+  botFrameworkMetadataUrl: string;
+  /** Signs a Bot Framework channel token with the channel's key. Test use only. */
+  mintChannelToken(claims: ChannelTokenClaims): Promise<string>;
   stats(): { tokensIssued: number; refused: number };
   close(): Promise<void>;
 }
 
+const BOT_METADATA_PATH = '/botframework/v1/.well-known/openidconfiguration';
+const BOT_KEYS_PATH = '/botframework/v1/keys';
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 const METADATA_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
@@ -96,6 +111,10 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomUUID();
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
+  // The channel signs with keys of its own, published apart from the directory's.
+  const channelKeys = await generateKeyPair('RS256', { extractable: true });
+  const channelKid = randomUUID();
+  const channelJwk: JWK = { ...(await exportJWK(channelKeys.publicKey)), kid: channelKid, use: 'sig', alg: 'RS256', endorsements: ['msteams', 'emulator', 'webchat'] } as JWK;
   const counters = { tokensIssued: 0, refused: 0 };
   let url = '';
 
@@ -116,6 +135,12 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     let m: RegExpMatchArray | null;
     if (req.method === 'GET' && (m = path.match(METADATA_PATH))) {
       return json(res, 200, metadata(url, m[1]));
+    }
+    if (req.method === 'GET' && path === BOT_METADATA_PATH) {
+      return json(res, 200, { issuer: 'https://api.botframework.com', authorization_endpoint: 'https://invalid.botframework.com', jwks_uri: `${url}${BOT_KEYS_PATH}`, id_token_signing_alg_values_supported: ['RS256'], token_endpoint_auth_methods_supported: ['private_key_jwt'] });
+    }
+    if (req.method === 'GET' && path === BOT_KEYS_PATH) {
+      return json(res, 200, { keys: [channelJwk] });
     }
     if (req.method === 'GET' && (m = path.match(KEYS_PATH))) {
       return json(res, 200, { keys: [jwk] });
@@ -231,6 +256,16 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
         c.audience,
         c.lifetimeSeconds ?? lifetime,
       ),
+    botFrameworkMetadataUrl: `${url}${BOT_METADATA_PATH}`,
+    mintChannelToken: (c) =>
+      new SignJWT({ serviceurl: c.serviceUrl, ver: '1.0' })
+        .setProtectedHeader({ alg: 'RS256', kid: channelKid, typ: 'JWT' })
+        .setIssuer(c.issuer ?? 'https://api.botframework.com')
+        .setAudience(c.audience)
+        .setIssuedAt()
+        .setNotBefore('0s')
+        .setExpirationTime(Math.floor(Date.now() / 1000) + (c.lifetimeSeconds ?? lifetime))
+        .sign(channelKeys.privateKey),
     stats: () => ({ ...counters }),
     close: () =>
       new Promise<void>((resolve) => {

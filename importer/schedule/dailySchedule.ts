@@ -10,6 +10,11 @@ export function lastDueAt(scheduleUtc: string, now: Date): Date {
   return due;
 }
 
+/** The next time the daily schedule falls due after `now`. */
+export function nextRunAt(scheduleUtc: string, now: Date): Date {
+  return new Date(lastDueAt(scheduleUtc, now).getTime() + 86_400_000);
+}
+
 export interface DailySchedulerOptions {
   log: RunLogger;
   /** How often to check whether a run is due; settings changes take effect at the next check. */

@@ -23,6 +23,8 @@ export interface ConnectorSettings {
   termsAcceptedAt?: string;
   consentedAt?: string;
   setupCompletedAt?: string;
+  /** Entra object ids of the connector's admins: the only people the bot and the tab act for. */
+  admins?: string[];
 }
 
 export const DEFAULT_SETTINGS: Omit<ConnectorSettings, 'connectorId'> = {

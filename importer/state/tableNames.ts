@@ -7,6 +7,7 @@ export const TABLES = {
   runLog: 'runlog',
   unmapped: 'unmapped',
   conversations: 'conversations',
+  notifications: 'notifications',
 } as const;
 
 export const CONTAINERS = {

@@ -1,29 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { ensureLocalTls } from '../../emulators/tls/localCa';
 import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
 import { startSigninEmulator } from '../../emulators/signin/server';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string; listening: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/"url":"(http[^"]+)"/);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, output: () => out, listening };
-}
+import { startServer } from '../support/serverProcess';
 
 describe('server process', () => {
   let azurite: RunningAzurite;

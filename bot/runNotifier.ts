@@ -1,0 +1,117 @@
+import type { Importer, RunLogger, RunRecord, RunLogRow } from '../importer';
+import type { CardChannel } from './botFrameworkAdapter';
+import { summaryCard, unmappedCard, type AdaptiveCard } from './cards';
+import type { ConversationStore, StoredConversation } from './conversationStore';
+import type { CardKind, NotificationStore } from './notificationStore';
+
+export interface RunNotifierOptions {
+  importer: Importer;
+  conversations: ConversationStore;
+  notifications: NotificationStore;
+  channel: CardChannel;
+  log: RunLogger;
+  tabUrl?: (runId: string) => string | undefined;
+  /** How far back finished runs are looked at (7 days unless set). */
+  lookBackMs?: number;
+}
+
+const LOG_ROWS_READ = 500;
+
+/**
+ * Posts each finished run's summary card (and its alert when archived lines or employees lack a
+ * mailbox) to every stored admin conversation, once. The runs table is the source of truth:
+ * every finished run is due until each conversation's card is recorded as sent, so a restart,
+ * a run started by the CLI or a rerun from the tab are all covered by the same scan.
+ */
+export class RunNotifier {
+  private scanning: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly options: RunNotifierOptions) {}
+
+  /** Runs a scan, or asks the one under way to go round once more. */
+  notifyFinishedRuns(): Promise<void> {
+    if (this.scanning) {
+      this.again = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.scan();
+        } while (this.again);
+      } finally {
+        this.scanning = undefined;
+      }
+    })();
+    return this.scanning;
+  }
+
+  /** The cards of one run for one conversation, built from the importer's state as it is now. */
+  async cardsFor(run: RunRecord): Promise<{ kind: CardKind; card: AdaptiveCard }[]> {
+    const { importer, tabUrl } = this.options;
+    const logRows: RunLogRow[] = [];
+    for await (const row of importer.runLog(run.runId)) {
+      logRows.push(row);
+      if (logRows.length >= LOG_ROWS_READ) break;
+    }
+    const unmapped = await importer.unmapped();
+    const cards: { kind: CardKind; card: AdaptiveCard }[] = [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId) }) }];
+    const waiting = unmapped.filter((u) => u.kind !== 'outsideParty' && u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
+    if (waiting.length) cards.push({ kind: 'alert', card: unmappedCard(waiting) });
+    return cards;
+  }
+
+  /** Posts a run's cards to one conversation unless they were posted already; false when the conversation is gone. */
+  async postRun(run: RunRecord, conversation: StoredConversation, cards?: { kind: CardKind; card: AdaptiveCard }[]): Promise<boolean> {
+    const { notifications, channel, conversations, log } = this.options;
+    for (const { kind, card } of cards ?? (await this.cardsFor(run))) {
+      const row = await notifications.get(run.runId, kind, conversation.conversationId);
+      if (row && row.state !== 'sending') continue;
+      // A claim left "sending" by a crash is retried: the post's outcome is unknown, and a lost summary is worse than a second one.
+      if (!row && !(await notifications.claim(run.runId, kind, conversation.conversationId))) continue;
+      try {
+        const activityId = await channel.post(conversation.reference, card);
+        await notifications.mark(run.runId, kind, conversation.conversationId, 'sent', activityId);
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 403 || status === 404) {
+          // The bot was removed from there, or the conversation is gone: never retried.
+          log.warn({ conversationId: conversation.conversationId, status }, 'conversation no longer reachable; its reference is dropped');
+          await conversations.remove(conversation.conversationId);
+          await notifications.mark(run.runId, kind, conversation.conversationId, 'dropped');
+          return false;
+        }
+        throw err;
+      }
+    }
+    return true;
+  }
+
+  private async scan(): Promise<void> {
+    const { importer, conversations, notifications, log } = this.options;
+    const since = Date.now() - (this.options.lookBackMs ?? 7 * 86_400_000);
+    const finished = (await importer.listRuns(30)).filter((r) => r.status !== 'running' && r.endedAt && r.endedAt.getTime() >= since).reverse();
+    if (!finished.length) return;
+    const targets: StoredConversation[] = [];
+    for await (const c of conversations.list()) targets.push(c);
+    for (const run of finished) {
+      if (await notifications.isDone(run.runId)) continue;
+      let complete = true;
+      let cards: { kind: CardKind; card: AdaptiveCard }[] | undefined;
+      for (const conversation of targets) {
+        // A conversation hears about the runs that ended after the bot arrived there.
+        if (conversation.installedAt > run.endedAt!) continue;
+        try {
+          cards ??= await this.cardsFor(run);
+          await this.postRun(run, conversation, cards);
+        } catch (err) {
+          complete = false;
+          log.warn({ runId: run.runId, conversationId: conversation.conversationId, err: { message: (err as Error).message } }, 'run card not posted; the next scan tries again');
+        }
+      }
+      if (complete) await notifications.markDone(run.runId);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { nextRunAt, summarizeRun, type Importer } from '../importer';
+import { messageCard, windowText, type AdaptiveCard } from './cards';
+
+/** "status": is the connector set up, how did the last run go, when is the next, what is failing. */
+export async function statusCard(importer: Importer, now: Date): Promise<AdaptiveCard> {
+  const { value: settings } = await importer.settings();
+  if (!settings.telemessageUsername) return messageCard('Status', 'The connector is not set up yet: open the Archiver tab and finish the setup.');
+  const [runs, unmapped] = await Promise.all([importer.listRuns(10), importer.unmapped()]);
+  const lines: string[] = [];
+  const last = runs.find((r) => r.status !== 'running');
+  const running = runs.find((r) => r.status === 'running');
+  if (running) lines.push(`In progress: the ${running.trigger} run of ${windowText(running)}.`);
+  lines.push(last ? `Last run (${last.trigger}, ${windowText(last)}): ${last.status}. ${summarizeRun(last)}` : 'No run has finished yet.');
+  lines.push(`Next scheduled run: ${nextRunAt(settings.scheduleUtc, now).toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+  const failing: string[] = [];
+  if (last && (last.status === 'failed' || last.status === 'interrupted')) failing.push(`the last run ${last.status}${last.error ? `: ${last.error}` : ''}`);
+  if (last && last.counts.failed > 0) failing.push(`${last.counts.failed.toLocaleString('en-US')} deliveries failed in the last run`);
+  const waiting = unmapped.filter((u) => u.kind !== 'outsideParty');
+  if (waiting.length) failing.push(`${waiting.length} archived line${waiting.length === 1 ? '' : 's'} or employee${waiting.length === 1 ? '' : 's'} without a mailbox (type "unmapped")`);
+  lines.push(failing.length ? `Needs attention: ${failing.join('; ')}.` : 'Nothing is failing.');
+  return messageCard('Status', ...lines);
+}

@@ -1,0 +1,108 @@
+import net from 'node:net';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startAgentsPlayground, type RunningPlayground } from '../../scripts/agentsPlayground';
+import { startHarness, TENANT, type Harness } from '../support/importerHarness';
+import { startServer, type ServerProcess } from '../support/serverProcess';
+import { artifactDir, launchChromium } from '../support/chromium';
+
+// The Agents Playground as the Teams client of the real server (local-development mode, as
+// `npm start` runs it), driven in headless Chromium the way an admin uses the chat.
+const ADMIN = { name: 'Alex Wilber', email: 'alexw@contoso.example', aadObjectId: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a' };
+const today = new Date();
+const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the bot in the Agents Playground', () => {
+  let h: Harness;
+  let server: ServerProcess;
+  let playground: RunningPlayground;
+  let browser: Browser;
+  let page: Page;
+  const shots = artifactDir('bot');
+
+  beforeAll(async () => {
+    // Traffic up to now, so the server's first scheduled run (the last 24 hours) has items; and
+    // TeleMessage refusing the sign-in, as after a password change, so that run fails.
+    h = await startHarness({ telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 24, hugeAttachments: [] }, faults: { rejectLogins: true } } });
+    const port = await freePort();
+    server = startServer({ ...h.env, PORT: String(port), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN.aadObjectId, BOT_CARD_CHECK_SECONDS: '1' });
+    const url = await server.listening;
+    playground = await startAgentsPlayground({ botEndpoint: `${url}/api/messages`, port: await freePort(), dir: path.join(h.tmpDir, 'playground'), tenantId: TENANT, user: ADMIN });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await playground?.stop();
+    await server?.stop();
+    await h?.close();
+  });
+
+  const lastCard = () => page.locator('.ac-adaptiveCard').last();
+
+  it('shows the failed run\'s summary when the chat opens, and "Rerun failed" replaces it with the rerun\'s result', async () => {
+    // The scheduled run at start fails on the refused sign-in.
+    await waitUntil(async () => (await h.stores.runs.list('default', 1))[0]?.status === 'failed', 'the scheduled run to fail');
+    await page.goto(playground.url);
+    await page.getByText('I will post a summary here after every import').waitFor({ timeout: 30_000 });
+    const summary = page.locator('.ac-adaptiveCard', { hasText: 'Daily import failed' });
+    await summary.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(shots, '1-summary-after-install.png') });
+
+    h.telemessage.setFaults({ rejectLogins: false });
+    await summary.getByRole('button', { name: 'Rerun failed' }).click();
+    const result = page.locator('.ac-adaptiveCard', { hasText: /Rerun (succeeded|partially succeeded)/ });
+    await result.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, '2-rerun-result.png') });
+    const [rerun] = await h.stores.runs.list('default', 1);
+    expect(rerun).toMatchObject({ trigger: 'rerun', requestedBy: ADMIN.aadObjectId });
+    expect(rerun.counts.imported).toBeGreaterThan(0);
+    await expect(result.textContent()).resolves.toContain(`Imported${rerun.counts.imported}`);
+    // Replaced in place: the failed run's card is gone from the chat.
+    await expect(page.locator('.ac-adaptiveCard', { hasText: 'Daily import failed' }).count()).resolves.toBe(0);
+  }, 180_000);
+
+  it('maps an employee\'s number from the alert card and imports the held items', async () => {
+    const [waiting] = (await h.stores.unmapped.list('default')).filter((u) => u.kind !== 'outsideParty').sort((a, b) => b.itemCount - a.itemCount);
+    expect(waiting).toBeDefined();
+    const mailbox = h.staff[0].mailbox;
+    const alert = page.locator('.ac-adaptiveCard', { hasText: 'without a mailbox' }).last();
+    const display = (await alert.getByRole('button', { name: /^Map / }).first().textContent())!.replace(/^Map /, '').trim();
+    await alert.getByRole('textbox', { name: `Mailbox for ${display}` }).fill(mailbox);
+    await alert.getByRole('button', { name: `Map ${display}` }).click();
+    const done = page.locator('.ac-adaptiveCard', { hasText: `Mapped to ${mailbox}` });
+    await done.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, '3-mapped-from-alert.png') });
+    await expect(done.textContent()).resolves.toMatch(/\d+ held items? imported\./);
+    const [remap] = await h.stores.runs.list('default', 1);
+    expect(remap).toMatchObject({ trigger: 'remap', requestedBy: ADMIN.aadObjectId });
+    expect(remap.counts.imported).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('answers "status" typed in the chat', async () => {
+    // The message box is a rich-text editor: a textbox role, not an input.
+    const box = page.locator('[contenteditable="true"][role="textbox"]');
+    await box.fill('status');
+    await page.getByRole('button', { name: 'Send Message' }).click();
+    await page.locator('.ac-adaptiveCard', { hasText: 'Next scheduled run' }).waitFor({ timeout: 30_000 });
+    await expect(lastCard().textContent()).resolves.toMatch(/Last run \((rerun|remap),/);
+    await page.screenshot({ path: path.join(shots, '4-status.png') });
+  }, 60_000);
+});
+
+async function waitUntil(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

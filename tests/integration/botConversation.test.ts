@@ -1,0 +1,211 @@
+import type { Activity } from 'botbuilder';
+import { loadConfig } from '../../server/config';
+import { createConfiguredImporter } from '../../server/importerFactory';
+import type { Importer } from '../../importer';
+import { startHarness, quietLog, type Harness } from '../support/importerHarness';
+import { botUnderTest, cardOf, textsOf, type BotUnderTest } from '../support/botTestAdapter';
+import { BACKFILL_DAY, DAY } from '../support/mixedDay';
+
+// The bot on botbuilder's TestAdapter, against a real importer: Azurite, the TeleMessage, Graph
+// and sign-in emulators. Every answer is read as the admin would read the card.
+const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+const STRANGER = '9b2c6a1e-0d4f-4e8a-b7c3-5f1e2d3c4b5a';
+const admin = { id: '29:admin', name: 'Ada Admin', aadObjectId: ADMIN };
+const stranger = { id: '29:stranger', name: 'Sam Stranger', aadObjectId: STRANGER };
+const personal = (id: string) => ({ id, conversationType: 'personal', tenantId: 'tenant' });
+
+describe('the bot in a chat', () => {
+  let h: Harness;
+  let importer: Importer;
+  let b: BotUnderTest;
+
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { traffic: { itemsPerDay: 40, hugeAttachments: [] } } });
+    importer = await createConfiguredImporter(loadConfig(h.env), quietLog);
+    const current = await importer.settings();
+    await importer.updateSettings({ admins: [ADMIN] }, 'test', current.etag);
+    b = await botUnderTest(importer, h.storage);
+  }, 60_000);
+  afterAll(() => h.close());
+
+  const install = (from: typeof admin, conversationId: string): Partial<Activity> => ({
+    type: 'conversationUpdate',
+    from,
+    conversation: personal(conversationId) as Activity['conversation'],
+    membersAdded: [{ id: 'bot', name: 'Number Archiver' }, from],
+    recipient: { id: 'bot', name: 'Number Archiver' },
+  });
+  const message = (from: typeof admin, text: string, conversationId = 'chat-admin'): Partial<Activity> => ({
+    type: 'message',
+    text,
+    from,
+    conversation: personal(conversationId) as Activity['conversation'],
+    recipient: { id: 'bot', name: 'Number Archiver' },
+  });
+  const click = (from: typeof admin, verb: string, data: object = {}, replyToId = 'card-1', conversationId = 'chat-admin'): Partial<Activity> => ({
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    from,
+    replyToId,
+    conversation: personal(conversationId) as Activity['conversation'],
+    recipient: { id: 'bot', name: 'Number Archiver' },
+    value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+  });
+  const waitFor = async <T,>(what: () => T | undefined | Promise<T | undefined>, label: string): Promise<T> => {
+    for (let i = 0; i < 600; i++) {
+      const v = await what();
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${label}`);
+  };
+
+  it('refuses someone who is not an admin, politely, and stores nothing of theirs', async () => {
+    const replies = await b.say(install(stranger, 'chat-stranger'));
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('only the connector\'s admins')]);
+    const [answer] = await b.say(message(stranger, 'status', 'chat-stranger'));
+    expect(answer.text).toContain('you are not on its admin list');
+    expect(await b.conversations.get('chat-stranger')).toBeUndefined();
+  });
+
+  it('stores the admin\'s chat on install and says hello', async () => {
+    const replies = await b.say(install(admin, 'chat-admin'));
+    expect(textsOf(cardOf(replies[0])).join(' ')).toContain('I will post a summary here after every import');
+    const stored = await b.conversations.get('chat-admin');
+    expect(stored?.scope).toBe('personal');
+    expect(stored?.lastUserId).toBe(ADMIN);
+  });
+
+  it('answers "help", and anything it does not know, with the commands', async () => {
+    for (const text of ['help', 'what can you do?']) {
+      const [reply] = await b.say(message(admin, text));
+      const texts = textsOf(cardOf(reply));
+      for (const command of ['status', 'runs', 'rerun', 'rerun yesterday', 'retry failed', 'unmapped']) expect(texts.some((t) => t.startsWith(`${command}:`))).toBe(true);
+    }
+  });
+
+  it('says "status" before any run: set up, no run yet, the next run time', async () => {
+    const [reply] = await b.say(message(admin, 'status'));
+    const texts = textsOf(cardOf(reply)).join('\n');
+    expect(texts).toContain('No run has finished yet.');
+    expect(texts).toMatch(/Next scheduled run: \d{4}-\d\d-\d\d 02:00 UTC\./);
+  });
+
+  it('posts a run\'s summary card once to the admin\'s chat, with the connector-log counts', async () => {
+    const run = await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    await b.notifier.notifyFinishedRuns();
+    await b.notifier.notifyFinishedRuns();
+    const posted = b.proactive.filter((p) => p.op === 'post' && p.conversationId === 'chat-admin');
+    const summaries = posted.filter((p) => textsOf(p.card).some((t) => t.startsWith('Window:')));
+    expect(summaries).toHaveLength(1);
+    const texts = textsOf(summaries[0].card);
+    expect(texts).toContain(`Available from source: ${run.counts.availableFromSource}`);
+    expect(texts).toContain(`Imported: ${run.counts.imported}`);
+    expect(texts).toContain(`Items not imported: ${run.counts.notImported}`);
+    expect(texts.some((t) => t.startsWith('Duration:'))).toBe(true);
+    expect((await b.notifications.get(run.runId, 'summary', 'chat-admin'))?.state).toBe('sent');
+    // The stranger's chat was never stored, so nothing went there.
+    expect(b.proactive.some((p) => p.conversationId === 'chat-stranger')).toBe(false);
+  });
+
+  it('lists the "runs" with their counts', async () => {
+    const [latest] = await importer.listRuns(1);
+    const [reply] = await b.say(message(admin, 'runs'));
+    const texts = textsOf(cardOf(reply));
+    expect(texts).toContain(`Run ${latest.runId}`);
+    expect(texts.some((t) => t.includes('40 items from source'))).toBe(true);
+  });
+
+  it('lists "unmapped" employees with a field to map each, and outside parties only as a count', async () => {
+    const unmapped = await importer.unmapped();
+    const employees = unmapped.filter((u) => u.kind !== 'outsideParty');
+    // The harness's leaver: an employee TeleMessage knows, with no Microsoft 365 mailbox.
+    expect(employees.length).toBeGreaterThan(0);
+    expect(unmapped.length).toBeGreaterThan(employees.length);
+    const [reply] = await b.say(message(admin, 'unmapped'));
+    const card = cardOf(reply);
+    const texts = textsOf(card);
+    const inputs = JSON.stringify(card).match(/"Input\.Text"/g) ?? [];
+    expect(inputs).toHaveLength(Math.min(20, employees.length));
+    expect(texts.some((t) => /outside part(y|ies) \(customers/.test(t))).toBe(true);
+    for (const u of unmapped.filter((x) => x.kind === 'outsideParty')) expect(JSON.stringify(card)).not.toContain(`"${u.number}"`);
+  });
+
+  it('shows a run\'s log from the card', async () => {
+    const [latest] = await importer.listRuns(1);
+    const [answer] = await b.say(click(admin, 'runLog', { runId: latest.runId }));
+    expect(textsOf(cardOf(answer))[0]).toMatch(/^Run log of /);
+  });
+
+  it('reruns from the card: answers at once, then replaces the card with the rerun\'s summary, audited', async () => {
+    const [latest] = await importer.listRuns(1);
+    const [answer] = await b.say(click(admin, 'rerun', { runId: latest.runId }, 'summary-card-7'));
+    expect(textsOf(cardOf(answer))[0]).toBe('Rerun started');
+    const final = await waitFor(() => b.proactive.find((p) => p.op === 'update' && p.activityId === 'summary-card-7' && textsOf(p.card).some((t) => t.startsWith('Window:'))), 'the rerun summary');
+    expect(textsOf(final.card)[0]).toMatch(/^Rerun (succeeded|partially succeeded)$/);
+    const [rerun] = await importer.listRuns(1);
+    expect(rerun).toMatchObject({ trigger: 'rerun', rerunOf: latest.runId, requestedBy: ADMIN });
+    // The card replaced in place is this chat's summary of the rerun: no second one is posted.
+    await b.notifier.notifyFinishedRuns();
+    expect(b.proactive.filter((p) => p.op === 'post' && textsOf(p.card)[0]?.startsWith('Rerun '))).toHaveLength(0);
+    const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
+    expect(audit.some((a) => a.action === 'run.rerun.requested' && a.actor === ADMIN)).toBe(true);
+  });
+
+  it('refuses a card button clicked by someone who is not an admin; the card stays, nothing runs', async () => {
+    const before = (await importer.listRuns(30)).length;
+    const [latest] = await importer.listRuns(1);
+    const [answer] = await b.say(click(stranger, 'rerun', { runId: latest.runId }, 'forwarded-card', 'chat-stranger'));
+    const value = (answer.value as { body: { type: string; value: string } }).body;
+    expect(value.type).toBe('application/vnd.microsoft.activity.message');
+    expect(value.value).toContain('you are not on its admin list');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await importer.listRuns(30)).length).toBe(before);
+  });
+
+  it('maps a number from the alert card: a bad mailbox is refused and changes nothing; a good one imports the held items, once', async () => {
+    const [waiting] = (await importer.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount);
+    const versionBefore = (await importer.settings()).value.mappingVersion;
+    const inputKey = '0';
+    const [refused] = await b.say(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: 'nobody@contoso.example' }, 'alert-card-1'));
+    expect(textsOf(cardOf(refused)).join('\n')).toMatch(/nobody@contoso\.example/);
+    expect((await importer.settings()).value.mappingVersion).toBe(versionBefore);
+
+    const mailbox = h.staff[0].mailbox;
+    const messagesBefore = h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount ?? 0;
+    const [answer] = await b.say(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: ` ${mailbox.toUpperCase()} ` }, 'alert-card-1'));
+    const texts = textsOf(cardOf(answer)).join('\n');
+    const [remap] = await importer.listRuns(1);
+    expect(remap).toMatchObject({ trigger: 'remap', requestedBy: ADMIN });
+    // Items that already reached this mailbox through another participant are not written twice.
+    const imported = remap.counts.imported;
+    expect(imported).toBeGreaterThan(0);
+    expect(imported).toBeLessThanOrEqual(waiting.itemCount);
+    expect(texts).toContain(`Mapped to ${mailbox}: ${imported} held item${imported === 1 ? '' : 's'} imported.`);
+    expect(h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount).toBe(messagesBefore + imported);
+    expect((await importer.unmappedAlerts()).some((u) => u.number === waiting.number)).toBe(false);
+  });
+
+  it('refuses a second rerun while a run is in progress, saying which', async () => {
+    const running = await h.stores.runs.create({ connectorId: 'default', trigger: 'schedule', window: { from: new Date(DAY.from), to: new Date(DAY.to) }, requestedBy: 'scheduler' });
+    try {
+      for (const text of ['rerun', 'retry failed', `rerun ${BACKFILL_DAY[1].slice(0, 10)}`]) {
+        const [reply] = await b.say(message(admin, text));
+        const texts = textsOf(cardOf(reply));
+        expect(texts[0]).toBe('A run is already in progress');
+        expect(texts[1]).toContain('The schedule run of');
+      }
+    } finally {
+      await h.stores.runs.update({ ...running, status: 'interrupted', endedAt: new Date() });
+    }
+  });
+
+  it('drops a conversation whose post answers 403, and does not try it again', async () => {
+    await b.say(install(admin, 'chat-removed'));
+    b.refuse.set('chat-removed', 403);
+    await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    await b.notifier.notifyFinishedRuns();
+    expect(await b.conversations.get('chat-removed')).toBeUndefined();
+    expect(await b.conversations.get('chat-admin')).toBeDefined();
+  });
+});

@@ -1,0 +1,112 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startHarness, type Harness } from '../support/importerHarness';
+import { runArchiveCli } from '../support/archiveCli';
+import { startServer, type ServerProcess } from '../support/serverProcess';
+import { BACKFILL_DAY } from '../support/mixedDay';
+
+// No summary is lost or sent twice across a restart. The Bot Connector service cannot run here,
+// so a small stand-in records what the bot posts to the conversation (the Playground's mock
+// connector does the same in the end-to-end test, but cannot be read back).
+const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+
+interface Posted {
+  conversationId: string;
+  texts: string[];
+}
+
+async function startConnector(): Promise<{ url: string; posted: Posted[]; close(): Promise<void> }> {
+  const posted: Posted[] = [];
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const m = /^\/v3\/conversations\/([^/]+)\/activities/.exec(req.url ?? '');
+      if (m && req.method === 'POST') {
+        const activity = JSON.parse(body) as { text?: string; attachments?: { content: unknown }[] };
+        posted.push({ conversationId: decodeURIComponent(m[1]), texts: [activity.text ?? '', JSON.stringify(activity.attachments ?? [])] });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `activity-${++n}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posted, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe('run cards across a restart', () => {
+  let h: Harness;
+  let connector: Awaited<ReturnType<typeof startConnector>>;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    h = await startHarness({ telemessage: { traffic: { itemsPerDay: 20, hugeAttachments: [] } } });
+    connector = await startConnector();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await connector.close();
+    await h.close();
+  });
+
+  const start = async () => {
+    server = startServer({ ...h.env, PORT: '0', LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN, BOT_CARD_CHECK_SECONDS: '1' });
+    return server.listening;
+  };
+  const kill = async () => {
+    server!.child.kill('SIGKILL');
+    await server!.stop();
+    server = undefined;
+  };
+  const summariesOf = (runId: string) => connector.posted.filter((p) => p.texts[1].includes(`"runId":"${runId}"`));
+
+  it('posts the card of a run that ended while the server was down, once, after the restart', async () => {
+    const url = await start();
+    // The admin installs the bot: the conversation is stored, a hello is posted.
+    const res = await fetch(`${url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: 'conversationUpdate',
+        id: 'install-1',
+        channelId: 'msteams',
+        serviceUrl: connector.url,
+        from: { id: '29:admin', aadObjectId: ADMIN },
+        recipient: { id: '28:bot' },
+        conversation: { id: 'a:admin-chat', conversationType: 'personal' },
+        membersAdded: [{ id: '28:bot' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    await waitUntil(() => connector.posted.some((p) => p.texts[1].includes('I will post a summary here')), 'the hello');
+    // The server's own scheduled run at start is over, so its lease is free for the next run.
+    await waitUntil(async () => (await h.stores.runs.list('default')).every((r) => r.status !== 'running'), 'the scheduled run to end');
+
+    // Killed: a run then ends with no server to post its card (the CLI ran it).
+    await kill();
+    const cli = await runArchiveCli(BACKFILL_DAY, h.env);
+    expect(cli.code).toBe(0);
+    const runId = /^run (\S+) /m.exec(cli.stdout)![1];
+    expect(summariesOf(runId)).toHaveLength(0);
+
+    await start();
+    await waitUntil(() => summariesOf(runId).length > 0, 'the run card after the restart');
+    // And it stays at one, however often the server checks or restarts.
+    await new Promise((r) => setTimeout(r, 2500));
+    await kill();
+    await start();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(summariesOf(runId)).toHaveLength(1);
+    expect(summariesOf(runId)[0].conversationId).toBe('a:admin-chat');
+  }, 120_000);
+});
+
+async function waitUntil(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
