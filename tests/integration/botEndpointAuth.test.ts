@@ -27,6 +27,12 @@ describe('the bot endpoint, authenticated', () => {
       ADMIN_OBJECT_IDS: ADMIN,
     });
     url = await server.listening;
+    // The server's scheduled run at start ends before anything is counted.
+    for (let i = 0; i < 300; i++) {
+      const runs = await h.stores.runs.list('default');
+      if (runs.length && runs.every((r) => r.status !== 'running')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }, 60_000);
   afterAll(async () => {
     await server?.stop();

@@ -1,10 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'restify';
-import { createApp } from '../../server/app';
-import { loadConfig } from '../../server/config';
-import { createLogger } from '../../server/logger';
+import { startServer, type ServerProcess } from '../support/serverProcess';
 import { fillManifest } from '../../scripts/package-app';
 
 // Every URL that Teams (the manifest) and Azure (the Bicep) are told the server answers, checked
@@ -45,17 +41,17 @@ function namedRoutes(): string[] {
 }
 
 describe('routes the manifest and the Bicep name', () => {
-  let server: Server;
+  let server: ServerProcess;
   let base: string;
 
+  // The server as its own process, as it runs in Azure: restify patches Node's http response
+  // prototype, which must not leak into the other test files of a jest worker.
   beforeAll(async () => {
     // Storage is not needed to tell a route from a missing one; this one refuses at once.
-    const config = loadConfig({ STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;', PORT: '0', HOST: '127.0.0.1' });
-    server = createApp(config, createLogger('silent'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    server = startServer({ STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    base = await server.listening;
+  }, 60_000);
+  afterAll(() => server.stop());
 
   /** A route is served when the server knows it: anything but 404 (no such path) or 405 (not for that method). */
   async function served(route: string): Promise<boolean> {
