@@ -28,6 +28,12 @@ param appUniqueName string
 @description('Object id of the Entra security group of the admins who run the connector: the only users who can get a token for the tab.')
 param adminsGroupId string
 
+@description('Entra object ids of the connector\'s first admins (users, comma-separated): the only people the bot and the tab act for. Written to the connector\'s settings at its first start (audited); changed there later.')
+param adminObjectIds string
+
+@description('The Teams app id (the manifest id), for the bot\'s links that open a run in the tab.')
+param teamsAppId string = ''
+
 @description('How the app gets Microsoft Graph tokens: ManagedIdentityFederation (no secret; the default) or ClientSecret (fallback, docs/deploy.md).')
 @allowed(['ManagedIdentityFederation', 'ClientSecret'])
 param graphCredential string = 'ManagedIdentityFederation'
@@ -476,6 +482,8 @@ var appSettings = [
   { name: 'KEY_VAULT_URL', value: vault.properties.vaultUri }
   { name: 'TELEMESSAGE_SECRET_NAME', value: telemessageSecretName }
   { name: 'TELEMESSAGE_BASE_URL', value: telemessageBaseUrl }
+  { name: 'ADMIN_OBJECT_IDS', value: adminObjectIds }
+  { name: 'TEAMS_APP_ID', value: teamsAppId }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'ApplicationInsightsAgent_EXTENSION_VERSION', value: '~3' }
   // The package is built before deployment (npm ci, npm run build) and runs as uploaded.

@@ -21,12 +21,7 @@ async function main(): Promise<void> {
   const importer = config.tenantId && config.clientId && config.telemessageBaseUrl ? await createConfiguredImporter(config, log) : undefined;
   if (importer) await seedAdmins(config, importer);
   const bot = importer && (await createConfiguredBot(config, importer, log));
-  const afterRun = async () => {
-    // Held items of numbers mapped while a run held the connector (a deferred replay) go in now.
-    await importer?.replayHeldItems('system:deferred-replay').catch((err: Error) => log.warn({ err: { message: err.message } }, 'deferred replay of held items did not run; the next run tries again'));
-    await bot?.notifyFinishedRuns();
-  };
-  const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: afterRun });
+  const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: () => bot?.notifyFinishedRuns() });
   const app = createApp(config, log, { bot });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {

@@ -39,6 +39,8 @@ const DEPLOYED_VALUES: Record<string, string> = {
   STORAGE_ACCOUNT_NAME: 'archiver3kx7q2m4abcde',
   KEY_VAULT_URL: 'https://archiverkv3kx7q2m4abc.vault.azure.net/',
   TELEMESSAGE_BASE_URL: 'https://archive.telemessage.example',
+  ADMIN_OBJECT_IDS: '3f2504e0-4f89-41d3-9a0c-0305e82c3301,9b2c6a1e-0d4f-4e8a-b7c3-5f1e2d3c4b5a',
+  TEAMS_APP_ID: '6f1c4a0e-3b2d-4c5e-9a8f-1b2c3d4e5f60',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
 };
 
