@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { createImporter, type Importer } from '../../importer';
+import { type Importer } from '../../importer';
 import { DailyScheduler, lastDueAt } from '../../importer/schedule/dailySchedule';
-import { APP, CONNECTOR, TENANT, quietLog, startHarness, type Harness } from '../support/importerHarness';
+import { quietLog, startHarness, type Harness, harnessImporter } from '../support/importerHarness';
 
 describe('daily schedule', () => {
   let h: Harness;
@@ -10,15 +9,7 @@ describe('daily schedule', () => {
   beforeAll(async () => {
     h = await startHarness({ telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
     now = new Date('2026-11-24T02:00:00Z');
-    importer = await createImporter({
-      connectorId: CONNECTOR,
-      storage: { connectionString: h.azurite.connectionString },
-      graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
-      telemessageBaseUrl: h.telemessage.url,
-      secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
-      log: quietLog,
-      now: () => now,
-    });
+    importer = await harnessImporter(h, { now: () => now });
   });
   afterAll(() => h.close());
 

@@ -57,5 +57,5 @@ describe('an importer whose upload ranges lose their responses', () => {
     expect(h.graph.stats().served.byOperation.getUploadSession).toBeUndefined();
     expect(run.counts.partiallyImported).toBe(0);
     expect(run.error).toBeUndefined();
-  });
+  }, 180_000);
 });

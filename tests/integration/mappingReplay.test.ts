@@ -1,10 +1,9 @@
-import path from 'node:path';
-import { createImporter, type Importer, type RunRecord } from '../../importer';
+import { type Importer, type RunRecord } from '../../importer';
 import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
 import { findHeldItems, HeldItemsSource, windowOf } from '../../importer/run/heldItems';
 import { runImport } from '../../importer/run/importRun';
 import type { Employee } from '../../emulators/telemessage/population';
-import { APP, CONNECTOR, TENANT, quietLog, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, startHarness, type Harness, harnessImporter } from '../support/importerHarness';
 
 const KEY = ARCHIVE_KEY_PROPERTY.toLowerCase();
 
@@ -30,16 +29,7 @@ describe('unmapped participants and the replay of held items', () => {
   const window = { from: new Date('2026-11-24T00:00:00Z'), to: new Date('2026-11-25T00:00:00Z') };
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, mapped: (s) => s.slice(0, 6), telemessage: { traffic: { itemsPerDay: 80, hugeAttachments: [] } } });
-    importer = await createImporter({
-      connectorId: CONNECTOR,
-      storage: { connectionString: h.azurite.connectionString },
-      graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
-      telemessageBaseUrl: h.telemessage.url,
-      secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
-      log: quietLog,
-      now: () => h.telemessage.now(),
-      runLeaseSeconds: 15,
-    });
+    importer = await harnessImporter(h, { now: () => h.telemessage.now(), runLeaseSeconds: 15 });
     run = await importer.backfill(window, 'admin-1');
     unmappedStaff = h.staff.slice(6).filter((e) => h.users.has(e.mailbox));
   });

@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { createImporter, mappingReportCsv, MappingFileError, type Importer, type MappingFileReason } from '../../importer';
+import { mappingReportCsv, MappingFileError, type Importer, type MappingFileReason } from '../../importer';
 import type { Employee } from '../../emulators/telemessage/population';
-import { APP, CONNECTOR, TENANT, quietLog, startHarness, type Harness } from '../support/importerHarness';
+import { startHarness, type Harness, harnessImporter } from '../support/importerHarness';
 
 /** Uploading the custom mapping as admins really do it, against Azurite and the Graph emulator. */
 describe('custom mapping: upload, preview, versions, single edits, export', () => {
@@ -11,14 +10,7 @@ describe('custom mapping: upload, preview, versions, single edits, export', () =
   let leaver: Employee;
   beforeAll(async () => {
     h = await startHarness({ telemessage: { population: { employees: 12, primaryCountry: 'US', primaryShare: 1 } } });
-    importer = await createImporter({
-      connectorId: CONNECTOR,
-      storage: { connectionString: h.azurite.connectionString },
-      graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
-      telemessageBaseUrl: h.telemessage.url,
-      secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
-      log: quietLog,
-    });
+    importer = await harnessImporter(h);
     users = h.staff.filter((e) => h.users.has(e.mailbox));
     leaver = h.staff.find((e) => !h.users.has(e.mailbox))!;
   });

@@ -1,21 +1,13 @@
 import path from 'node:path';
-import { createImporter, ImporterError, type Importer, type PreflightReport } from '../../importer';
-import { APP, CONNECTOR, quietLog, startHarness, TENANT, type Harness, type HarnessOptions } from '../support/importerHarness';
+import { ImporterError, type Importer, type PreflightReport } from '../../importer';
+import { APP, startHarness, type Harness, type HarnessOptions, harnessImporter } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
 
 // The tenant preflight against the Graph emulator: what an admin runs once before the first import.
 const FOLDER = 'Enterprise Number Archiver';
 
 async function importerOf(h: Harness): Promise<Importer> {
-  return createImporter({
-    connectorId: CONNECTOR,
-    storage: { connectionString: h.azurite.connectionString },
-    graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
-    telemessageBaseUrl: h.telemessage.url,
-    secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
-    log: quietLog,
-    tmpDir: h.tmpDir,
-  });
+  return harnessImporter(h, { tmpDir: h.tmpDir });
 }
 
 const statuses = (report: PreflightReport) => Object.fromEntries(report.checks.map((c) => [c.name, c.status]));

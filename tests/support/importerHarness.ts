@@ -18,6 +18,7 @@ import { RetryPolicy } from '../../importer/retryPolicy';
 import { readMappingCsv } from '../../importer/mapping/csvMapping';
 import type { ImportContext, RunLogger } from '../../importer/run/importRun';
 import type { MailboxLimits } from '../../importer/sink/mailboxPacer';
+import { createImporter, type Importer, type ImporterOptions } from '../../importer';
 
 export const TENANT = '0f3c2b1a-9e8d-4c7b-a6f5-e4d3c2b1a0f9';
 export const APP = { tenantId: TENANT, clientId: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d', clientSecret: 'harness-client-secret', roles: ['Mail.ReadWrite', 'User.Read.All'] };
@@ -148,6 +149,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       fs.rmSync(tmpDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The importer's public API over this harness (its storage, emulators and secret key), with `overrides`. */
+export function harnessImporter(h: Harness, overrides: Partial<ImporterOptions> = {}): Promise<Importer> {
+  return createImporter({
+    connectorId: CONNECTOR,
+    storage: { connectionString: h.azurite.connectionString },
+    graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: h.signin.authorityHost, graphBaseUrl: h.graph.url },
+    telemessageBaseUrl: h.telemessage.url,
+    secrets: { localKeyFile: path.join(h.tmpDir, 'secret.key') },
+    log: quietLog,
+    ...overrides,
+  });
 }
 
 export function scaledLimits(timeScale: number): MailboxLimits {
