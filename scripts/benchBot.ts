@@ -3,9 +3,8 @@
 // on: every invoke carries a Bot Framework channel token checked against the channel's keys, the
 // sign-in emulator's here); an import of a generated day runs in it meanwhile. Each invoke is an
 // Action.Execute ("status"), answered in the HTTP response, as Teams waits for it.
-import net from 'node:net';
 import { startHarness, TENANT } from '../tests/support/importerHarness';
-import { startServer } from '../tests/support/serverProcess';
+import { freePort, startServer } from '../tests/support/serverProcess';
 
 const BOT_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -84,13 +83,6 @@ export async function runBotBench(log: (line: string) => void): Promise<BotBench
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 export function formatBotBench(r: BotBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;

@@ -1,9 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startAgentsPlayground, type RunningPlayground } from '../../scripts/agentsPlayground';
 import { startHarness, TENANT, type Harness } from '../support/importerHarness';
-import { startServer, type ServerProcess } from '../support/serverProcess';
+import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium } from '../support/chromium';
 
 // The Agents Playground as the Teams client of the real server (local-development mode, as
@@ -12,13 +11,6 @@ const ADMIN = { name: 'Alex Wilber', email: 'alexw@contoso.example', aadObjectId
 const today = new Date();
 const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the bot in the Agents Playground', () => {
   let h: Harness;

@@ -1,5 +1,6 @@
 // The server (server/index.ts) as a real child process, as App Service or `npm start` runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -36,4 +37,13 @@ export function startServer(env: Record<string, string>): ServerProcess {
       await exited;
     },
   };
+}
+
+/** A loopback port free right now, for pieces that must be told their port before they start. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
