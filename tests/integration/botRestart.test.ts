@@ -88,9 +88,11 @@ describe('run cards across a restart', () => {
 
     // Killed: a run then ends with no server to post its card (the CLI ran it).
     await kill();
-    // A run's record reads final a moment before its lease is released: ask again if it says so.
+    // A run's record reads final a moment before its lease is released; killed in that moment,
+    // the server leaves the lease to expire (RUN_LEASE_SECONDS). Ask again until it has.
     let cli = await runArchiveCli(BACKFILL_DAY, h.env);
-    for (let i = 0; i < 5 && cli.stderr.startsWith('RunInProgress'); i++) {
+    const leaseGone = Date.now() + (Number(h.env.RUN_LEASE_SECONDS) + 5) * 1000;
+    while (cli.stderr.startsWith('RunInProgress') && Date.now() < leaseGone) {
       await new Promise((r) => setTimeout(r, 1000));
       cli = await runArchiveCli(BACKFILL_DAY, h.env);
     }
