@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { createLogger } from './logger';
 import { createConfiguredImporter } from './importerFactory';
 import { createConfiguredBot, seedAdmins } from './botFactory';
+import { createConfiguredTabApi } from './tabFactory';
 import { DailyScheduler } from '../importer/schedule/dailySchedule';
 
 // Entry point: read configuration, build the app and the scheduler, listen.
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
     await bot?.notifyFinishedRuns();
   };
   const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: afterRun });
-  const app = createApp(config, log, { bot });
+  const tab = importer && createConfiguredTabApi(config, importer, log);
+  const app = createApp(config, log, { bot, tab });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
       log.warn('LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only');
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
   });
   const stop = async () => {
     await scheduler?.stop();
+    await tab?.stop();
     await bot?.stop();
     app.close(() => process.exit(0));
   };
