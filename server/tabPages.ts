@@ -34,8 +34,9 @@ export function contentSecurityPolicy(config: Config): string {
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
-    // MSAL (outside Teams) talks to the sign-in authority from the page.
-    `connect-src 'self' ${new URL(config.authorityHost).origin}`,
+    // MSAL (outside Teams) talks to the sign-in authority from the page; teams-js fetches the
+    // list of Teams host origins it trusts from Microsoft's CDN.
+    `connect-src 'self' ${new URL(config.authorityHost).origin} https://res.cdn.office.net`,
     "frame-src 'self' " + new URL(config.authorityHost).origin,
     "object-src 'none'",
     "base-uri 'self'",

@@ -37,6 +37,21 @@ const STATUS_COLOR: Record<Run['status'], 'success' | 'warning' | 'danger' | 'in
   interrupted: 'subtle',
 };
 
+// The run counts as Microsoft's connector log names them.
+const COUNT_LABELS: Record<string, string> = {
+  availableFromSource: 'Available from source',
+  afterFanOut: 'After fan-out',
+  imported: 'Imported',
+  partiallyImported: 'Partially imported',
+  skippedDuplicates: 'Skipped (duplicates)',
+  failed: 'Failed',
+  unmapped: 'Unmapped participants',
+  unmappedArchivedLines: '… archived lines',
+  unmappedEmployees: '… employees',
+  unmappedOutsideParties: '… outside parties',
+  notImported: 'Not imported',
+};
+
 const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 
 function Problem({ error }: { error: unknown }) {
@@ -155,13 +170,14 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
         <Text>
           {when(run.window.from)} – {when(run.window.to)}
         </Text>
-        {Object.entries(run.counts).map(([name, value]) => (
-          <Text key={name} as="span">
-            <Text weight="semibold">{name}</Text> {value}
-          </Text>
-        ))}
-        {run.error && <Text>{run.error}</Text>}
-        {run.verification && <Text>{run.verification}</Text>}
+        {Object.entries(run.counts).map(([name, value]) => [
+          <Text key={`${name}-label`} weight="semibold">
+            {COUNT_LABELS[name] ?? name}
+          </Text>,
+          <Text key={name}>{value}</Text>,
+        ])}
+        {run.error && [<Text key="error-label" weight="semibold">Error</Text>, <Text key="error">{run.error}</Text>]}
+        {run.verification && [<Text key="verification-label" weight="semibold">Verification</Text>, <Text key="verification">{run.verification}</Text>]}
       </div>
       <Table aria-label="Failed, partial and not imported items" size="small">
         <TableHeader>
