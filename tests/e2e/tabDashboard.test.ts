@@ -110,6 +110,37 @@ describe('the tab dashboard in a browser', () => {
     expect(problems).toEqual([]);
   }, 90_000);
 
+  it('maps a number without a mailbox from the dashboard, and its held items are imported', async () => {
+    const report = await h.stores.unmapped.list(CONNECTOR);
+    const target = report.find((u) => u.kind !== 'outsideParty')!;
+    expect(target).toBeDefined();
+    const mailbox = [...h.users][0];
+    await page.goto(`${url}/tab/index.html`);
+    const list = page.getByRole('table', { name: 'Numbers without a mailbox' });
+    await list.getByText(target.number, { exact: true }).waitFor({ timeout: 30_000 });
+
+    // The page checks the field with the API's own schema: a bad address never leaves it.
+    const versionBefore = (await h.stores.connectors.getOrDefault(CONNECTOR)).value.mappingVersion;
+    await page.getByLabel(`Mailbox for ${target.number}`).fill('not an address');
+    await page.getByRole('button', { name: `Map ${target.number}` }).click();
+    await page.getByText('Enter the Microsoft 365 mailbox (an email address).').waitFor();
+    expect((await h.stores.connectors.getOrDefault(CONNECTOR)).value.mappingVersion).toBe(versionBefore);
+
+    await page.getByLabel(`Mailbox for ${target.number}`).fill(mailbox);
+    await page.getByRole('button', { name: `Map ${target.number}` }).click();
+    await page.getByText(new RegExp(`^\\${target.number} mapped to ${mailbox}: \\d+ held items imported\\.$`)).waitFor({ timeout: 60_000 });
+    const settings = (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
+    expect((await h.stores.mappings.load(settings.mappingVersion)).get(target.number)).toBe(mailbox);
+    const [remap] = await h.stores.runs.list(CONNECTOR, 1);
+    expect(remap.trigger).toBe('remap');
+    expect(remap.counts.imported).toBeGreaterThan(0);
+    await list.getByText(target.number, { exact: true }).waitFor({ state: 'detached' });
+    // The imports table shows the replay as its newest run.
+    await page.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).getByText('remap').waitFor();
+    await page.screenshot({ path: path.join(shots, 'dashboard-mapped.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  }, 90_000);
+
   it('follows a dark colour scheme', async () => {
     const dark = await context.newPage();
     await dark.emulateMedia({ colorScheme: 'dark' });

@@ -4,6 +4,8 @@ import {
   Button,
   Card,
   CardHeader,
+  Field,
+  Input,
   MessageBar,
   MessageBarBody,
   Spinner,
@@ -18,7 +20,8 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient } from './tabApiClient';
+import { mapNumberBody } from '../../shared/apiSchemas';
+import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
@@ -127,6 +130,98 @@ function RunsTable({ runs, onOpen }: { runs: Run[]; onOpen: (runId: string) => v
         ))}
       </TableBody>
     </Table>
+  );
+}
+
+/** One archived line or employee without a mailbox, with a field to map it; checked with the API's own schema first. */
+function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: UnmappedNumber; onMapped: (message: string) => void }) {
+  const [mailbox, setMailbox] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const map = async () => {
+    const checked = mapNumberBody.safeParse({ number: entry.number, mailbox: mailbox.trim() });
+    if (!checked.success) return setProblem('Enter the Microsoft 365 mailbox (an email address).');
+    setBusy(true);
+    try {
+      const change = await api.mapNumber(checked.data.number, checked.data.mailbox);
+      setProblem(undefined);
+      const held = change.replay.status === 'done' ? `${change.replay.run.counts.imported} held items imported` : change.replay.status === 'deferred' ? 'its held items will be imported after the current run' : 'no held items';
+      onMapped(`${entry.number} mapped to ${checked.data.mailbox}: ${held}.`);
+    } catch (err) {
+      setProblem((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <TableRow>
+      <TableCell>{entry.number}</TableCell>
+      <TableCell>{entry.kind === 'archivedLine' ? 'archived line' : 'employee'}</TableCell>
+      <TableCell>{entry.lastName ?? entry.lastEmail ?? '—'}</TableCell>
+      <TableCell>{entry.itemCount}</TableCell>
+      <TableCell>
+        <Field label={`Mailbox for ${entry.number}`} validationMessage={problem} validationState={problem ? 'error' : 'none'}>
+          <Input value={mailbox} onChange={(_e, d) => setMailbox(d.value)} placeholder="name@contoso.com" type="email" />
+        </Field>
+      </TableCell>
+      <TableCell>
+        <Button disabled={busy} onClick={map} aria-label={`Map ${entry.number}`}>
+          Map
+        </Button>
+      </TableCell>
+    </TableRow>
+  );
+}
+
+function UnmappedNumbers({ api, onChanged }: { api: TabApiClient; onChanged: () => void }) {
+  const [entries, setEntries] = useState<UnmappedNumber[]>();
+  const [outside, setOutside] = useState({ numbers: 0, items: 0 });
+  const [notice, setNotice] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const load = useCallback(
+    () =>
+      api.unmapped().then((report) => {
+        setEntries([...report.archivedLines, ...report.employees]);
+        setOutside(report.outsideParties);
+      }, setError),
+    [api],
+  );
+  useEffect(() => void load(), [load]);
+  if (error) return <Problem error={error} />;
+  if (!entries) return <Spinner label="Loading the numbers without a mailbox" />;
+  return (
+    <section aria-label="Numbers without a mailbox">
+      <Title3 as="h2">Numbers without a mailbox</Title3>
+      {notice && (
+        <MessageBar intent="success">
+          <MessageBarBody>{notice}</MessageBarBody>
+        </MessageBar>
+      )}
+      {entries.length === 0 ? (
+        <Text>Every archived line and employee maps to a mailbox.</Text>
+      ) : (
+        <Table aria-label="Numbers without a mailbox" size="small">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>Number</TableHeaderCell>
+              <TableHeaderCell>Who</TableHeaderCell>
+              <TableHeaderCell>Name or email at TeleMessage</TableHeaderCell>
+              <TableHeaderCell>Items held</TableHeaderCell>
+              <TableHeaderCell>Mailbox</TableHeaderCell>
+              <TableHeaderCell />
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {entries.map((entry) => (
+              <UnmappedRow key={entry.number} api={api} entry={entry} onMapped={(message) => (setNotice(message), void load(), onChanged())} />
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <Text>
+        Outside parties (never mapped, by design): {outside.numbers} numbers in {outside.items} items.
+      </Text>
+    </section>
   );
 }
 
@@ -250,6 +345,7 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
       <Title3 as="h2">Imports</Title3>
       <RunsTable runs={runs} onOpen={onOpenRun} />
       {next && <Button onClick={more}>Show older imports</Button>}
+      <UnmappedNumbers api={api} onChanged={() => void load()} />
     </main>
   );
 }

@@ -50,14 +50,33 @@ export interface ConnectorView {
   status: { lastRun?: Run; running: boolean; nextRunAt: string };
 }
 
+export interface UnmappedNumber {
+  number: string;
+  itemCount: number;
+  lastSeen: string;
+  lastName?: string;
+  lastEmail?: string;
+  kind: 'archivedLine' | 'employee' | 'outsideParty';
+  reason: string;
+}
+export interface UnmappedReport {
+  archivedLines: UnmappedNumber[];
+  employees: UnmappedNumber[];
+  outsideParties: { numbers: number; items: number };
+}
+export interface MappingChange {
+  newlyMapped: string[];
+  replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
+}
+
 export class TabApiClient {
   constructor(private readonly signIn: SignIn) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+  private async request(method: string, path: string, body?: unknown, etag?: string): Promise<Response> {
     const token = await this.signIn.token();
     const res = await fetch(path, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) {
@@ -67,9 +86,13 @@ export class TabApiClient {
     return res;
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.request(method, path, body)).json()) as T;
+  private async json<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
+    return (await (await this.request(method, path, body, etag)).json()) as T;
   }
+
+  unmapped = () => this.json<UnmappedReport>('GET', '/api/tab/unmapped');
+  /** Maps one number; the connector's ETag guards against someone else's change in between. */
+  mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);
 
   connector = () => this.json<ConnectorView>('GET', '/api/tab/connector');
   runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
