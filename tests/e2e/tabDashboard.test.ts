@@ -6,6 +6,26 @@ import { CONNECTOR, TM_USER, startHarness, type Harness } from '../support/impor
 import { startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium } from '../support/chromium';
 
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact?: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's scan of the page as it is now: the serious and critical violations, by rule and element. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> it would refuse).
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 // The tab's dashboard in headless Chromium against the real server in local-development mode (as
 // `npm start` runs it, no sign-in), on the page esbuild bundled for this test run.
 const ADMIN = '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a';
@@ -69,6 +89,8 @@ describe('the tab dashboard in a browser', () => {
     const first = await rows.nth(1).getByRole('cell').allInnerTexts();
     expect(first.slice(1)).toEqual([run.trigger, run.status, run.counts.availableFromSource, run.counts.imported, run.counts.partiallyImported, run.counts.failed, run.counts.notImported].map(String));
     await page.screenshot({ path: path.join(shots, 'dashboard-default.png'), fullPage: true });
+    await page.getByRole('table', { name: 'Numbers without a mailbox' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     expect(problems).toEqual([]);
   }, 60_000);
 
@@ -90,6 +112,7 @@ describe('the tab dashboard in a browser', () => {
     const csv = fs.readFileSync((await download.path())!, 'utf8');
     expect(csv.trim().split(/\r?\n/)).toHaveLength(logRows.length + 1);
     await page.screenshot({ path: path.join(shots, 'run-detail-default.png'), fullPage: true });
+    expect(await accessibilityProblems(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Back to imports' }).click();
     await page.getByRole('table', { name: 'Imports' }).waitFor();
@@ -150,6 +173,7 @@ describe('the tab dashboard in a browser', () => {
     const [r, g, b] = background.match(/\d+/g)!.map(Number);
     expect(r + g + b).toBeLessThan(200);
     await dark.screenshot({ path: path.join(shots, 'dashboard-dark.png'), fullPage: true });
+    expect(await accessibilityProblems(dark)).toEqual([]);
     await dark.close();
   }, 60_000);
 });
