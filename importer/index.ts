@@ -14,6 +14,7 @@ import { createGraphClient, graphCredential, type GraphConnection } from './sink
 import { MailboxSink } from './sink/mailboxSink';
 import type { MailboxLimits } from './sink/mailboxPacer';
 import { TeleMessageSource } from './source/telemessageSource';
+import { TeleMessageSession } from './source/telemessageSession';
 import type { AuditEntry } from './audit/auditTrail';
 import type { ConnectorSettings } from './state/connectorStore';
 import type { RunLogRow } from './state/runLogStore';
@@ -32,7 +33,7 @@ export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mapping
 export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
 export type { UnmappedKind } from './mapping/unmappedKind';
 export { ImporterError } from './errors';
-export { MappingFileError } from './mapping/csvMapping';
+export { MappingFileError, MAX_MAPPING_BYTES } from './mapping/csvMapping';
 export { mappingReportCsv } from './mapping/mappingService';
 // Building blocks for the bot's own tables (conversation references, posted cards).
 export { StorageAccount } from './state/storageAccount';
@@ -68,6 +69,8 @@ export interface StartRun {
   trigger?: Extract<RunTrigger, 'schedule' | 'manual'>;
   abortSignal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
+  /** Called once the run is recorded, before any item is handled. */
+  onStarted?: (run: RunRecord) => void;
 }
 
 /**
@@ -80,7 +83,8 @@ export interface Importer {
   rerun(runId: string, requestedBy: string, options?: Omit<StartRun, 'requestedBy' | 'trigger'>): Promise<RunRecord>;
   backfill(window: TimeWindow, requestedBy: string, options?: Omit<StartRun, 'requestedBy' | 'trigger'>): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord>;
-  listRuns(top?: number): Promise<RunRecord[]>;
+  /** The newest runs first; `after` (a run id) pages on from that run. */
+  listRuns(top?: number, options?: { after?: string }): Promise<RunRecord[]>;
   runLog(runId: string): AsyncIterable<RunLogRow>;
   runLogCsv(runId: string): AsyncIterable<string>;
   verify(runId: string, options?: { abortSignal?: AbortSignal }): Promise<VerifyReport>;
@@ -102,6 +106,8 @@ export interface Importer {
   exportMapping(version?: string, options?: { abortSignal?: AbortSignal }): AsyncIterable<string>;
   /** Replays, as a `remap` run, the items held for every unmapped number the active mapping now maps. */
   replayHeldItems(requestedBy: string, options?: { abortSignal?: AbortSignal }): Promise<RunRecord | undefined>;
+  /** Signs in to TeleMessage with these credentials and stores nothing: SourceAuthFailed when TeleMessage refuses them. */
+  checkTeleMessageCredentials(username: string, password: string, options?: { abortSignal?: AbortSignal }): Promise<void>;
   /** Stores the TeleMessage password in the secret store; the connector keeps only its name. */
   setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void>;
   unmapped(): Promise<UnmappedNumber[]>;
@@ -150,7 +156,7 @@ class ConnectorImporter implements Importer {
 
   async runImport(request: StartRun): Promise<RunRecord> {
     const trigger = request.trigger ?? 'manual';
-    const run = await this.start({ trigger, requestedBy: request.requestedBy, abortSignal: request.abortSignal }, request.onProgress);
+    const run = await this.start({ trigger, requestedBy: request.requestedBy, abortSignal: request.abortSignal }, request);
     // Each scheduled run ends by checking itself against the source, the mailboxes and the raw copies.
     if (trigger === 'schedule' && run.status !== 'failed') {
       try {
@@ -169,20 +175,20 @@ class ConnectorImporter implements Importer {
   async rerun(runId: string, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
     await this.stores.runs.get(this.connectorId, runId);
     await this.stores.audit.append({ actor: requestedBy, action: 'run.rerun.requested', connectorId: this.connectorId, detail: { rerunOf: runId } });
-    return this.start({ trigger: 'rerun', rerunOf: runId, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
+    return this.start({ trigger: 'rerun', rerunOf: runId, requestedBy, abortSignal: options.abortSignal }, options);
   }
 
   async backfill(window: TimeWindow, requestedBy: string, options: Omit<StartRun, 'requestedBy' | 'trigger'> = {}): Promise<RunRecord> {
     await this.stores.audit.append({ actor: requestedBy, action: 'run.backfill.requested', connectorId: this.connectorId, detail: { from: window.from.toISOString(), to: window.to.toISOString() } });
-    return this.start({ trigger: 'backfill', window, requestedBy, abortSignal: options.abortSignal }, options.onProgress);
+    return this.start({ trigger: 'backfill', window, requestedBy, abortSignal: options.abortSignal }, options);
   }
 
   getRun(runId: string): Promise<RunRecord> {
     return this.stores.runs.get(this.connectorId, runId);
   }
 
-  listRuns(top = 30): Promise<RunRecord[]> {
-    return this.stores.runs.list(this.connectorId, top);
+  listRuns(top = 30, options: { after?: string } = {}): Promise<RunRecord[]> {
+    return this.stores.runs.list(this.connectorId, top, options.after);
   }
 
   runLog(runId: string): AsyncIterable<RunLogRow> {
@@ -274,6 +280,12 @@ class ConnectorImporter implements Importer {
     return this.start({ trigger: 'remap', window: windowOf(items), requestedBy, abortSignal }, undefined, new HeldItemsSource(items, this.stores));
   }
 
+  async checkTeleMessageCredentials(username: string, password: string, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
+    if (!username.trim() || !password) throw new ImporterError('SourceAuthFailed', 'Both the TeleMessage username and password are needed.');
+    const session = new TeleMessageSession({ baseUrl: this.options.telemessageBaseUrl.replace(/\/+$/, ''), username: username.trim(), password: async () => password, fetch, timeoutMs: 30_000 });
+    await session.token(options.abortSignal);
+  }
+
   async setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void> {
     if (!username.trim() || !password) throw new ImporterError('SourceAuthFailed', 'Both the TeleMessage username and password are needed.');
     const name = this.options.telemessageSecretName ?? DEFAULT_SECRET_NAME;
@@ -323,7 +335,7 @@ class ConnectorImporter implements Importer {
     return preflightTenant(mailbox, requestedBy, { connectorId: this.connectorId, audit: this.stores.audit, client, credential: this.credential, sink: this.sink(settings.folderName), folderName: settings.folderName, abortSignal: options.abortSignal });
   }
 
-  private async start(request: Parameters<typeof runImport>[1], onProgress?: (p: RunProgress) => void, source?: ArchiveSource): Promise<RunRecord> {
+  private async start(request: Parameters<typeof runImport>[1], watch: Pick<StartRun, 'onProgress' | 'onStarted'> = {}, source?: ArchiveSource): Promise<RunRecord> {
     const settings = (await this.settings()).value;
     return runImport(
       {
@@ -336,7 +348,8 @@ class ConnectorImporter implements Importer {
         itemWorkers: this.options.itemWorkers,
         itemBytesInFlight: this.options.itemBytesInFlight,
         leaseSeconds: this.options.runLeaseSeconds,
-        onProgress,
+        onProgress: watch.onProgress,
+        onStarted: watch.onStarted,
       },
       request,
     );

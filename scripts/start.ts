@@ -11,6 +11,7 @@ import { loadConfig } from '../server/config';
 import { createConfiguredImporter } from '../server/importerFactory';
 import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
 import { startAgentsPlayground } from './agentsPlayground';
+import { buildTab } from './buildTab';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(ROOT, '.local', 'server.env'), JSON.stringify(serverEnv, null, 2), { mode: 0o600 });
   const seeded = await seedLocalConnector(serverEnv, stack);
 
+  step('the tab page (esbuild)');
+  await buildTab();
+
   step('server');
   const serverChild = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, '--disable-warning=DEP0111', '--import', 'tsx', path.join(ROOT, 'server', 'index.ts')], {
     cwd: ROOT,
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
   console.log(`
 Enterprise Number Archiver is running locally (unauthenticated development mode, loopback only).
 
+  Tab               ${server}/tab/index.html  (the imports dashboard, in a plain browser; unauthenticated here)
   Bot in Teams      ${playground.url}  (Agents Playground, signed in as ${LOCAL_ADMIN.name}, a connector admin: open the chat to install the bot and see the latest import's card)
   Bot endpoint      ${server}/api/messages
   Server health     ${server}/healthz

@@ -5,6 +5,8 @@ import type { Config } from './config';
 import { configuredStorage } from './importerFactory';
 import type { Logger } from './logger';
 import type { BotEndpoint } from '../bot';
+import type { TabApi } from '../tab/api/tabApi';
+import { mountTabPages } from './tabPages';
 
 /** Activities are small JSON documents; anything bigger is refused before it is parsed. */
 const BOT_BODY_LIMIT = 256 * 1024;
@@ -22,7 +24,7 @@ function storageProbe(config: Config): TableServiceClient {
 }
 
 /** The one process: restify, with the bot, tab API and scheduler mounted as they land. */
-export function createApp(config: Config, log: Logger, parts: { bot?: BotEndpoint } = {}): Server {
+export function createApp(config: Config, log: Logger, parts: { bot?: BotEndpoint; tab?: TabApi } = {}): Server {
   const server = restify.createServer({ name: 'enterprise-number-archiver' });
   server.use(restify.plugins.queryParser({ mapParams: false }));
 
@@ -32,6 +34,17 @@ export function createApp(config: Config, log: Logger, parts: { bot?: BotEndpoin
     if (!bot) return res.json(503, { error: 'The bot is not configured on this server.' });
     await bot.handle(req, res);
   });
+
+  // The tab's API needs the importer; without one its routes say so instead of being missing.
+  if (parts.tab) parts.tab.mount(server);
+  else {
+    const unavailable = (_req: restify.Request, res: restify.Response, next: restify.Next) => {
+      res.json(503, { error: { code: 'NotConfigured', message: 'The tab API is not configured on this server (no importer).' } });
+      next(false);
+    };
+    for (const method of ['get', 'post', 'put', 'patch', 'del'] as const) server[method]('/api/tab/*', unavailable);
+  }
+  mountTabPages(server, config);
 
   const tables = storageProbe(config);
 

@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { createLogger } from './logger';
 import { createConfiguredImporter } from './importerFactory';
 import { createConfiguredBot, seedAdmins } from './botFactory';
+import { createConfiguredTabApi } from './tabFactory';
 import { DailyScheduler } from '../importer/schedule/dailySchedule';
 
 // Entry point: read configuration, build the app and the scheduler, listen.
@@ -21,8 +22,14 @@ async function main(): Promise<void> {
   const importer = config.tenantId && config.clientId && config.telemessageBaseUrl ? await createConfiguredImporter(config, log) : undefined;
   if (importer) await seedAdmins(config, importer);
   const bot = importer && (await createConfiguredBot(config, importer, log));
-  const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: () => bot?.notifyFinishedRuns() });
-  const app = createApp(config, log, { bot });
+  const afterRun = async () => {
+    // Held items of numbers mapped while a run held the connector (a deferred replay) go in now.
+    await importer?.replayHeldItems('system:deferred-replay').catch((err: Error) => log.warn({ err: { message: err.message } }, 'deferred replay of held items did not run; the next run tries again'));
+    await bot?.notifyFinishedRuns();
+  };
+  const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: afterRun });
+  const tab = importer && createConfiguredTabApi(config, importer, log);
+  const app = createApp(config, log, { bot, tab });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
       log.warn('LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only');
@@ -34,6 +41,7 @@ async function main(): Promise<void> {
   });
   const stop = async () => {
     await scheduler?.stop();
+    await tab?.stop();
     await bot?.stop();
     app.close(() => process.exit(0));
   };

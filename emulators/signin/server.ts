@@ -55,6 +55,8 @@ export interface UserTokenClaims {
   scopes?: string[];
   roles?: string[];
   lifetimeSeconds?: number;
+  /** '1.0': the v1 format Entra issues when the API does not ask for v2 (issuer sts.windows.net). */
+  version?: '1.0' | '2.0';
 }
 
 /** A token as the Bot Framework channel (Teams) signs it for a bot's endpoint. */
@@ -119,10 +121,10 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
   let url = '';
 
   const issuer = (tenantId: string) => `${url}/${tenantId}/v2.0`;
-  const sign = (claims: Record<string, unknown>, tenantId: string, audience: string, seconds: number) =>
-    new SignJWT({ ...claims, tid: tenantId, ver: '2.0' })
+  const sign = (claims: Record<string, unknown>, tenantId: string, audience: string, seconds: number, version: '1.0' | '2.0' = '2.0') =>
+    new SignJWT({ ...claims, tid: tenantId, ver: version })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-      .setIssuer(issuer(tenantId))
+      .setIssuer(version === '1.0' ? `https://sts.windows.net/${tenantId}/` : issuer(tenantId))
       .setAudience(audience)
       .setIssuedAt()
       .setNotBefore('0s')
@@ -255,6 +257,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
         c.tenantId,
         c.audience,
         c.lifetimeSeconds ?? lifetime,
+        c.version,
       ),
     botFrameworkMetadataUrl: `${url}${BOT_METADATA_PATH}`,
     mintChannelToken: (c) =>

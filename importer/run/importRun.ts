@@ -52,6 +52,8 @@ export interface ImportContext {
   leaseSeconds?: number;
   downloadAttempts?: number;
   onProgress?: (progress: RunProgress) => void;
+  /** Called once the run is recorded, before any item: callers that answer "started" wait for this. */
+  onStarted?: (run: RunRecord) => void;
 }
 
 export interface RunRequest {
@@ -91,6 +93,7 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     });
     await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
+    ctx.onStarted?.({ ...run });
 
     const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
     // Every concurrent request of the run listens on this one signal: that many listeners is intended.

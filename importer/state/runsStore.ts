@@ -65,10 +65,13 @@ export class RunsStore {
     }
   }
 
-  /** The newest runs first. */
-  async list(connectorId: string, top = 30): Promise<RunRecord[]> {
+  /** The newest runs first; `after` (a run id) starts the list with the run older than it, for paging. */
+  async list(connectorId: string, top = 30, after?: string): Promise<RunRecord[]> {
     const runs: RunRecord[] = [];
-    const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${connectorId.replace(/'/g, "''")}'` } }).byPage({ maxPageSize: Math.min(top, 1000) });
+    const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    // Row keys are inverted start times: the runs older than `after` are the keys greater than it.
+    const filter = `PartitionKey eq ${quote(connectorId)}${after ? ` and RowKey gt ${quote(after)}` : ''}`;
+    const pages = this.table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(top, 1000) });
     for await (const page of pages) {
       for (const entity of page) {
         runs.push(fromEntity(entity));

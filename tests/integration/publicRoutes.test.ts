@@ -17,11 +17,7 @@ const bicep = fs.readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8');
 
 // Routes named in the manifest or the Bicep that the server does not serve yet: the tab issue
 // empties this list; the test fails as soon as it is wrong in either direction.
-const NOT_YET_SERVED = [
-  'GET /tab/index.html',
-  'GET /tab/privacy.html',
-  'GET /tab/terms.html',
-];
+const NOT_YET_SERVED: string[] = [];
 
 /** "METHOD /path" for every URL the manifest and the Bicep name, with the method its caller uses. */
 function namedRoutes(): string[] {

@@ -42,4 +42,22 @@ describe('architecture', () => {
       .flatMap((file) => imports(file).filter((spec) => /^botbuilder/.test(spec)).map((spec) => `${path.relative(ROOT, file)} imports ${spec}`));
     expect(offenders).toEqual([]);
   });
+
+  it("keeps the tab's API on the importer's public API, and the page off the server side", () => {
+    const tabFiles = sources(path.join(ROOT, 'tab'));
+    expect(tabFiles.length).toBeGreaterThan(0);
+    const offenders = tabFiles.flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => ({ spec, target: path.relative(ROOT, path.resolve(path.dirname(file), spec)) }))
+        .filter(({ target }) => {
+          const inApi = file.startsWith(path.join(ROOT, 'tab', 'api') + path.sep);
+          // The API reaches the importer only through importer/index.ts; the page and the shared schemas reach none of the server side.
+          if (inApi) return /^(bot|server)(\/|$)/.test(target) || (target.startsWith('importer') && target !== 'importer');
+          return /^(importer|bot|server|tab\/api)(\/|$)/.test(target);
+        })
+        .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
 });

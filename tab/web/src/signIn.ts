@@ -1,0 +1,80 @@
+import { app, authentication } from '@microsoft/teams-js';
+import { PublicClientApplication, InteractionRequiredAuthError, type AccountInfo } from '@azure/msal-browser';
+
+/** What the server publishes at /tab/config.json for the page to sign in. */
+export interface TabConfig {
+  clientId?: string;
+  tenantId?: string;
+  authorityHost: string;
+  localDevUnauthenticated: boolean;
+}
+
+export type TeamsTheme = 'default' | 'dark' | 'contrast';
+
+/** How the page gets its bearer token: Teams SSO inside Teams, MSAL (auth code + PKCE) in a browser, none in local development. */
+export interface SignIn {
+  host: 'teams' | 'browser';
+  token(): Promise<string | undefined>;
+  theme: TeamsTheme;
+  onThemeChange(handler: (theme: TeamsTheme) => void): void;
+}
+
+const TEAMS_INIT_TIMEOUT_MS = 5_000;
+
+async function inTeams(): Promise<boolean> {
+  // Teams always frames the tab; a top-level page is a plain browser.
+  if (window.parent === window) return false;
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), TEAMS_INIT_TIMEOUT_MS));
+  return Promise.race([app.initialize().then(() => true), timeout]).catch(() => false);
+}
+
+export async function startSignIn(config: TabConfig): Promise<SignIn> {
+  if (await inTeams()) {
+    const context = await app.getContext();
+    return {
+      host: 'teams',
+      token: () => (config.localDevUnauthenticated ? Promise.resolve(undefined) : authentication.getAuthToken()),
+      theme: (context.app.theme as TeamsTheme) ?? 'default',
+      onThemeChange: (handler) => app.registerOnThemeChangeHandler((theme) => handler(theme as TeamsTheme)),
+    };
+  }
+  const browserTheme = (): TeamsTheme => (window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'default');
+  const onThemeChange = (handler: (theme: TeamsTheme) => void) => window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', () => handler(browserTheme()));
+  if (config.localDevUnauthenticated || !config.clientId || !config.tenantId) {
+    return { host: 'browser', token: async () => undefined, theme: browserTheme(), onThemeChange };
+  }
+  const authorityHost = config.authorityHost.replace(/\/+$/, '');
+  const msal = new PublicClientApplication({
+    auth: {
+      clientId: config.clientId,
+      authority: `${authorityHost}/${config.tenantId}`,
+      knownAuthorities: [new URL(authorityHost).host],
+      redirectUri: `${location.origin}/tab/index.html`,
+    },
+    cache: { cacheLocation: 'sessionStorage' },
+  });
+  await msal.initialize();
+  const redirect = await msal.handleRedirectPromise();
+  // The tab's API scope, as docs/deploy.md registers it: api://<public host>/<client id>/access_as_user.
+  const scopes = [`api://${location.host}/${config.clientId}/access_as_user`];
+  let account: AccountInfo | undefined = redirect?.account ?? msal.getAllAccounts()[0];
+  return {
+    host: 'browser',
+    theme: browserTheme(),
+    onThemeChange,
+    token: async () => {
+      if (!account) {
+        await msal.loginRedirect({ scopes });
+        return new Promise<string>(() => undefined); // the page navigates away
+      }
+      try {
+        return (await msal.acquireTokenSilent({ scopes, account })).accessToken;
+      } catch (err) {
+        if (!(err instanceof InteractionRequiredAuthError)) throw err;
+        account = undefined;
+        await msal.acquireTokenRedirect({ scopes });
+        return new Promise<string>(() => undefined);
+      }
+    },
+  };
+}

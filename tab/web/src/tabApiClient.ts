@@ -1,0 +1,112 @@
+import type { SignIn } from './signIn';
+
+/** A refusal from the tab's API, with its stable code and the message the admin reads. */
+export class TabApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// The shapes the page reads (the API's JSON, dates as strings).
+export interface RunCounts {
+  availableFromSource: number;
+  afterFanOut: number;
+  imported: number;
+  partiallyImported: number;
+  skippedDuplicates: number;
+  failed: number;
+  unmapped: number;
+  notImported: number;
+}
+export interface Run {
+  runId: string;
+  trigger: string;
+  window: { from: string; to: string };
+  status: 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
+  counts: RunCounts;
+  requestedBy: string;
+  startedAt: string;
+  endedAt?: string;
+  rerunOf?: string;
+  error?: string;
+  verification?: string;
+}
+export interface RunLogRow {
+  itemId: string;
+  sourceUserId: string;
+  m365UserId?: string;
+  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed';
+  reason: string;
+  at: string;
+}
+export interface ConnectorView {
+  etag?: string;
+  settings: { scheduleUtc: string; folderName: string; automaticMapping: boolean; admins: string[]; mappingVersion?: string; setupCompletedAt?: string };
+  telemessage: { configured: boolean; username?: string; description: string };
+  status: { lastRun?: Run; running: boolean; nextRunAt: string };
+}
+
+export interface UnmappedNumber {
+  number: string;
+  itemCount: number;
+  lastSeen: string;
+  lastName?: string;
+  lastEmail?: string;
+  kind: 'archivedLine' | 'employee' | 'outsideParty';
+  reason: string;
+}
+export interface UnmappedReport {
+  archivedLines: UnmappedNumber[];
+  employees: UnmappedNumber[];
+  outsideParties: { numbers: number; items: number };
+}
+export interface MappingChange {
+  newlyMapped: string[];
+  replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
+}
+
+export class TabApiClient {
+  constructor(private readonly signIn: SignIn) {}
+
+  private async request(method: string, path: string, body?: unknown, etag?: string): Promise<Response> {
+    const token = await this.signIn.token();
+    const res = await fetch(path, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) {
+      const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+      throw new TabApiError(res.status, answer?.error?.code ?? 'HttpError', answer?.error?.message ?? `The server answered ${res.status}.`);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
+    return (await (await this.request(method, path, body, etag)).json()) as T;
+  }
+
+  unmapped = () => this.json<UnmappedReport>('GET', '/api/tab/unmapped');
+  /** Maps one number; the connector's ETag guards against someone else's change in between. */
+  mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);
+
+  connector = () => this.json<ConnectorView>('GET', '/api/tab/connector');
+  runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  run = (runId: string) => this.json<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
+  startRun = () => this.json<{ run: Run }>('POST', '/api/tab/runs', {});
+  rerun = (runId: string) => this.json<{ run: Run }>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {});
+
+  /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */
+  async downloadRunLog(runId: string): Promise<void> {
+    const blob = await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob();
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `run-${runId}.csv`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  }
+}
