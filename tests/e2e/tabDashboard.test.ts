@@ -1,44 +1,16 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONNECTOR, TM_USER, startHarness, type Harness } from '../support/importerHarness';
-import { startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium } from '../support/chromium';
-
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact?: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's scan of the page as it is now: the serious and critical violations, by rule and element. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> it would refuse).
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
+import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { accessibilityProblems } from '../support/axe';
 
 // The tab's dashboard in headless Chromium against the real server in local-development mode (as
 // `npm start` runs it, no sign-in), on the page esbuild bundled for this test run.
 const ADMIN = '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a';
 const today = new Date();
 const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the tab dashboard in a browser', () => {
   let h: Harness;
@@ -47,7 +19,7 @@ describe('the tab dashboard in a browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
   const shots = artifactDir('tab');
 
   beforeAll(async () => {
@@ -62,14 +34,9 @@ describe('the tab dashboard in a browser', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    // teams-js fetches the Teams host origins it trusts from Microsoft's CDN, out of reach here:
-    // this answers with the two every list has.
-    await context.route('https://res.cdn.office.net/**', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ validOrigins: ['teams.microsoft.com', '*.teams.microsoft.com'] }) }));
+    context = await tabContext(browser);
     page = await context.newPage();
-    // A Content-Security-Policy the page breaks shows as a console error; so does a failed request.
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
+    problems = watchProblems(page);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core: never a downloaded browser.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -16,4 +16,22 @@ export function artifactDir(name: string): string {
   const dir = path.resolve(__dirname, '..', '..', '.local', 'test-artifacts', name);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * A browser context for the tab's page. teams-js fetches the Teams host origins it trusts from
+ * Microsoft's CDN, out of reach here: this answers with the two every list has.
+ */
+export async function tabContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, ...options });
+  await context.route('https://res.cdn.office.net/**', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ validOrigins: ['teams.microsoft.com', '*.teams.microsoft.com'] }) }));
+  return context;
+}
+
+/** What a page reports as broken: console errors (a refused Content-Security-Policy shows there, as does a failed request) and uncaught errors. */
+export function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  return problems;
 }

@@ -2,31 +2,52 @@ import { StrictMode, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
 import { Dashboard, RunDetail } from './Dashboard';
+import { Navigation, type PageLink } from './Navigation';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient } from './tabApiClient';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
-/** #/runs/<id> opens a run (the bot's cards link there); anything else is the dashboard. */
-function useRoute(): [string | undefined, (runId?: string) => void] {
-  const read = () => /^#\/runs\/([^/]+)$/.exec(location.hash)?.[1];
-  const [runId, setRunId] = useState(read);
+/** Where the page is: `#/runs/<id>` opens a run (the bot's cards link there), `#/<page>` one of the pages. */
+interface Route {
+  page: string;
+  runId?: string;
+}
+
+function readRoute(): Route {
+  const run = /^#\/runs\/([^/]+)$/.exec(location.hash)?.[1];
+  if (run) return { page: 'imports', runId: decodeURIComponent(run) };
+  const page = /^#\/([a-z-]+)$/.exec(location.hash)?.[1];
+  return { page: page && PAGES.some((p) => p.id === page) ? page : 'imports' };
+}
+
+const go = (hash: string) => (location.hash = hash);
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(readRoute);
   useEffect(() => {
-    const onHash = () => setRunId(read());
+    const onHash = () => setRoute(readRoute());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  return [runId && decodeURIComponent(runId), (id) => (location.hash = id ? `#/runs/${encodeURIComponent(id)}` : '#/')];
+  return route;
 }
+
+/** The page's sections, in the order the navigation lists them. */
+const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
+  { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
+];
 
 function App({ signIn }: { signIn: SignIn }) {
   const [theme, setTheme] = useState(signIn.theme);
   useEffect(() => signIn.onThemeChange(setTheme), [signIn]);
   const api = useMemo(() => new TabApiClient(signIn), [signIn]);
-  const [runId, open] = useRoute();
+  const route = useRoute();
+  const current = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   return (
     <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
-      {runId ? <RunDetail api={api} runId={runId} onBack={() => open()} /> : <Dashboard api={api} onOpenRun={open} />}
+      <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
+      {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
     </FluentProvider>
   );
 }
