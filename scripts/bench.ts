@@ -3,6 +3,7 @@
 // 429s it drew, and its duration against the lower bound the busiest mailbox's limits set.
 //   npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N]
 //   npm run bench -- --mapping    (only the custom mapping's figures, scripts/benchMapping.ts)
+//   npm run bench -- --bot | --tab (the bot endpoint, the tab: scripts/benchBot.ts, scripts/benchTab.ts)
 // Azurite, the emulators and the importer each run in a process of their own; the importer runs
 // compiled, with the environment production gives it, and its memory is sampled from /proc every
 // 250 ms. Time scale 1 is Microsoft's own limits; a smaller one shrinks Graph's windows (and the
@@ -23,7 +24,9 @@ import { benchPopulation, benchUserId, deliveriesPerItem, scaledLimits, type Ben
 import { RESULT_PREFIX, type BenchImportInput, type BenchImportResult } from './benchImport';
 import { READY_PREFIX, type BenchStackReady, type BenchStackSecrets } from './benchStack';
 
-const USAGE = 'usage: npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N] [--seed bench] [--cpu-prof] | --mapping | --bot';
+const USAGE = 'usage: npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N] [--seed bench] [--cpu-prof] | --mapping | --bot | --tab';
+/** The benches that run alone, each in its own script. */
+const ALONE = { mapping: 'benchMapping.ts', bot: 'benchBot.ts', tab: 'benchTab.ts' };
 const DEFAULTS = { deliveries: 200_000, mailboxes: 1000, timeScale: 1, seed: 'bench', day: '2026-03-02' };
 const MIB = 1024 * 1024;
 const SAMPLE_EVERY_MS = 250;
@@ -40,6 +43,8 @@ interface Args {
   mapping: boolean;
   /** Only the bot endpoint's response time under a running import. */
   bot: boolean;
+  /** Only the tab's figures: the dashboard's load time, the API's response time under an import. */
+  tab: boolean;
 }
 
 function readArgs(): Args {
@@ -53,6 +58,7 @@ function readArgs(): Args {
       'cpu-prof': { type: 'boolean' },
       mapping: { type: 'boolean' },
       bot: { type: 'boolean' },
+      tab: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,22 +81,18 @@ function readArgs(): Args {
     cpuProf: values['cpu-prof'] ?? false,
     mapping: values.mapping ?? false,
     bot: values.bot ?? false,
+    tab: values.tab ?? false,
   };
 }
 
 async function main(): Promise<void> {
   const args = readArgs();
   const tls = ensureLocalTls();
-  if (args.mapping) {
-    // Its own process, so the Graph client trusts the local CA from the start.
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'benchMapping.ts')], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath }, stdio: 'inherit' });
-    process.exitCode = child.status ?? 1;
-    return;
-  }
-  if (args.bot) {
-    // A process of its own: its emulators must trust the local CA from the start.
-    const bot = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'benchBot.ts')], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath }, stdio: 'inherit' });
-    if (bot.status !== 0) throw new Error('the bot bench failed');
+  const alone = (['mapping', 'bot', 'tab'] as const).find((name) => args[name]);
+  if (alone) {
+    // A process of its own, so its emulators and clients trust the local CA from the start.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, ALONE[alone])], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caPath }, stdio: 'inherit' });
+    if (child.status !== 0) throw new Error(`the ${alone} bench failed`);
     return;
   }
   const stateDir = path.resolve(__dirname, '..', '.local', 'bench');

@@ -1,0 +1,127 @@
+// `npm run bench -- --tab`: the tab's two figures.
+// - The dashboard's load time with 1,000 runs stored: from navigation to the connector and the
+//   first page of imports on screen, in headless Chromium (Debian's), cold and warm.
+// - The tab API's response time while an import runs: the dashboard's own calls (connector, a page
+//   of runs, a run's detail), one after another, each with a v2 user token the production
+//   validation checks (issuer, audience, scope, tenant, admin).
+// The server runs as in production (its own process, runtime flags, authentication on). The page
+// gets its token the way the tab does outside Teams, but without MSAL's redirect: the browser adds
+// the emulator's token to each API call, so what is timed is the page, its bundle and the API.
+import { startHarness, APP, CONNECTOR, TENANT, type Harness } from '../tests/support/importerHarness';
+import { freePort, startServer } from '../tests/support/serverProcess';
+import { launchChromium, tabContext } from '../tests/support/chromium';
+import { EMPTY_COUNTS } from '../importer/state/runsStore';
+
+const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+const STORED_RUNS = 1000;
+const PAGE_LOADS = 6;
+const MIN_CALLS = 300;
+
+export interface TabBenchResult {
+  storedRuns: number;
+  /** First load (nothing cached), then the median and slowest of the warm ones. */
+  loadMs: { cold: number; warmMedian: number; warmMax: number };
+  api: { calls: number; p50Ms: number; p99Ms: number; maxMs: number; importProgress: { first: number; last: number } };
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+/** 1,000 finished daily runs, a day apart and ending three days ago (so the server still runs today's import), with counts like a real day's, as the runs table would hold after three years. */
+async function storeRuns(h: Harness, count: number): Promise<void> {
+  const now = Date.now();
+  for (let i = count; i > 0; i -= 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, i) }, async (_v, k) => {
+        const startedAt = new Date(now - (i - k + 2) * 86_400_000 - 3_600_000);
+        const run = await h.stores.runs.create({ connectorId: CONNECTOR, trigger: 'schedule', window: { from: new Date(startedAt.getTime() - 86_400_000), to: startedAt }, requestedBy: 'scheduler', startedAt });
+        const imported = 5000 + ((i * 7919) % 3000);
+        await h.stores.runs.update({ ...run, status: i % 17 === 0 ? 'partial' : 'succeeded', endedAt: new Date(startedAt.getTime() + 1_200_000), counts: { ...EMPTY_COUNTS, availableFromSource: imported + 40, afterFanOut: imported + 40, imported, failed: i % 17 === 0 ? 12 : 0, unmapped: 28, notImported: 40 } });
+      }),
+    );
+  }
+}
+
+export async function runTabBench(log: (line: string) => void): Promise<TabBenchResult> {
+  const now = new Date();
+  const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  // Traffic that keeps the server's scheduled import busy while the API is timed.
+  const h = await startHarness({ telemessage: { days: [day(-1), day(0)], now, population: { employees: 60 }, traffic: { itemsPerDay: 6000, hugeAttachments: [] } } });
+  log(`storing ${STORED_RUNS} runs...`);
+  await storeRuns(h, STORED_RUNS);
+  const server = startServer({ ...h.env, PORT: String(await freePort()), HOST: '127.0.0.1', RUN_LEASE_SECONDS: '60', ADMIN_OBJECT_IDS: ADMIN });
+  const browser = await launchChromium();
+  try {
+    const url = await server.listening;
+    const token = () => h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example', scopes: ['access_as_user'], lifetimeSeconds: 3600 });
+    const bearer = await token();
+    const newest = async () => (await h.stores.runs.list(CONNECTOR, 1))[0];
+    log(`server at ${url}; waiting for its scheduled import to be under way...`);
+    for (let i = 0; i < 600; i++) {
+      const run = await newest();
+      if (run?.status === 'running' && run.counts.imported > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // The API, under the running import: the calls the dashboard makes, in turn.
+    const stored = (await h.stores.runs.list(CONNECTOR, 30)).filter((r) => r.status !== 'running');
+    const paths = ['/api/tab/connector', '/api/tab/runs?pageSize=25', `/api/tab/runs/${stored[3].runId}`, `/api/tab/runs?pageSize=25&after=${stored[24].runId}`];
+    const times: number[] = [];
+    const progress: number[] = [];
+    for (let n = 0; times.length < MIN_CALLS * 2; n++) {
+      const run = n % 25 === 0 ? await newest() : undefined;
+      if (run && run.status !== 'running') break;
+      if (run) progress.push(run.counts.imported);
+      const start = performance.now();
+      const res = await fetch(`${url}${paths[n % paths.length]}`, { headers: { authorization: `Bearer ${bearer}` } });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${paths[n % paths.length]} answered ${res.status}`);
+      times.push(performance.now() - start);
+    }
+    if (times.length < MIN_CALLS) throw new Error(`the import ended after ${times.length} calls; make the day bigger`);
+    times.sort((a, b) => a - b);
+    const api = { calls: times.length, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1], importProgress: { first: progress[0] ?? 0, last: progress[progress.length - 1] ?? 0 } };
+
+    // The dashboard: a fresh context first (nothing cached), then warm loads in the same one.
+    const context = await tabContext(browser);
+    await context.route('**/tab/config.json', async (route) => {
+      const config = await (await route.fetch()).json();
+      await route.fulfill({ json: { ...config, localDevUnauthenticated: true } });
+    });
+    await context.route('**/api/tab/**', (route) => route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${bearer}` } }));
+    const page = await context.newPage();
+    const loads: number[] = [];
+    for (let i = 0; i < PAGE_LOADS; i++) {
+      await page.goto(`${url}/tab/index.html#/imports`);
+      await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Imports"] tbody tr').length >= 25 && document.body.textContent?.includes('Next run'), undefined, { timeout: 30_000 });
+      loads.push(await page.evaluate(() => performance.now()));
+      const shown = await page.locator('table[aria-label="Imports"] tbody tr').count();
+      if (shown !== 25) throw new Error(`the dashboard showed ${shown} runs, not a page of 25`);
+    }
+    const warm = loads.slice(1).sort((a, b) => a - b);
+    return { storedRuns: (await h.stores.runs.list(CONNECTOR, STORED_RUNS + 10)).length, loadMs: { cold: loads[0], warmMedian: quantile(warm, 0.5), warmMax: warm[warm.length - 1] }, api };
+  } finally {
+    await browser.close();
+    await server.stop();
+    await h.close();
+  }
+}
+
+export function formatTabBench(r: TabBenchResult): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  return [
+    `tab (authentication on, ${r.storedRuns.toLocaleString('en-US')} runs stored)`,
+    `  dashboard load     cold ${ms(r.loadMs.cold)} (target < 1 s: ${r.loadMs.cold < 1000 ? 'ok' : 'MISSED'}), warm median ${ms(r.loadMs.warmMedian)}, max ${ms(r.loadMs.warmMax)}`,
+    `  API under import   ${r.api.calls} calls (connector, runs pages, a run's detail): p50 ${ms(r.api.p50Ms)}, p99 ${ms(r.api.p99Ms)} (target < 300 ms: ${r.api.p99Ms < 300 ? 'ok' : 'MISSED'}), max ${ms(r.api.maxMs)}`,
+    `  import meanwhile   ${r.api.importProgress.first.toLocaleString('en-US')} → ${r.api.importProgress.last.toLocaleString('en-US')} deliveries imported`,
+  ].join('\n');
+}
+
+// Started by `npm run bench -- --tab` with NODE_EXTRA_CA_CERTS set to the local CA.
+if (require.main === module) {
+  runTabBench((line) => process.stdout.write(`${line}\n`))
+    .then((r) => process.stdout.write(`${formatTabBench(r)}\n`))
+    .catch((err: Error) => {
+      process.stderr.write(`tab bench failed: ${err.message}\n`);
+      process.exit(1);
+    });
+}
