@@ -91,6 +91,8 @@ export interface SigninEmulator {
   issuer(tenantId: string): string;
   jwksUri(tenantId: string): string;
   registerApp(app: RegisteredApp): void;
+  /** Adds a user to the sign-in page's choices. */
+  registerUser(user: TestUser): void;
   /** IDENTITY_ENDPOINT and IDENTITY_HEADER for a process that should act as the managed identities. */
   managedIdentityEnvironment: ManagedIdentityEnvironment;
   /** Signs a user (delegated) token, as Entra issues for Teams SSO. Test and local use only. */
@@ -141,10 +143,11 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
       .setJti(randomUUID())
       .sign(privateKey);
 
+  const users = [...(options.users ?? [])];
   const userSignIn = createUserSignIn({
     app: (tenantId, clientId) => apps.get(appKey(tenantId, clientId)),
     apps: () => apps.values(),
-    users: options.users ?? [],
+    users,
     sign: (claims, tenantId, audience, seconds) => sign(claims, tenantId, audience, seconds),
     accessTokenSeconds: lifetime,
     now: options.now ?? Date.now,
@@ -263,6 +266,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     issuer,
     jwksUri: (tenantId) => `${url}/${tenantId}/discovery/v2.0/keys`,
     registerApp: (app) => void apps.set(appKey(app.tenantId, app.clientId), app),
+    registerUser: (user) => void users.push(user),
     managedIdentityEnvironment: { IDENTITY_ENDPOINT: `${url}${MANAGED_IDENTITY_PATH}`, IDENTITY_HEADER: identityHeader },
     mintUserToken: (c) =>
       sign(

@@ -369,7 +369,7 @@ function signInPage(tenantId: string, clientId: string, requestId: string, users
   const buttons = users
     .map(
       (u) =>
-        `<li><button type="submit" name="user" value="${escapeHtml(u.oid)}" aria-label="Sign in as ${escapeHtml(u.name)}"><span class="who">${escapeHtml(u.name)}</span><span class="detail">${escapeHtml(u.preferredUsername)}</span>${u.note ? `<span class="detail">${escapeHtml(u.note)}</span>` : ''}<span class="detail">Object id ${escapeHtml(u.oid)}</span></button></li>`,
+        `<li><button type="submit" name="user" value="${escapeHtml(u.oid)}"><span class="who">Sign in as ${escapeHtml(u.name)}</span><span class="detail">${escapeHtml(u.preferredUsername)}</span>${u.note ? `<span class="detail">${escapeHtml(u.note)}</span>` : ''}<span class="detail">Object id ${escapeHtml(u.oid)}</span></button></li>`,
     )
     .join('');
   return page(

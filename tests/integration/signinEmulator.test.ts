@@ -165,7 +165,7 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     const html = await res.text();
     expect(html).not.toContain('<script');
     for (const user of [admin, member]) {
-      expect(html).toContain(`aria-label="Sign in as ${user.name}"`);
+      expect(html).toContain(`Sign in as ${user.name}`);
       expect(html).toContain(user.preferredUsername);
       expect(html).toContain(user.note);
     }
