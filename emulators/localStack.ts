@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startSigninEmulator, type SigninEmulator } from './signin/server';
+import { startSigninEmulator, type SigninEmulator, type TestUser } from './signin/server';
 import { startGraphEmulator, type GraphEmulator } from './graph/server';
 import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
 import { renderMappingCsv } from './telemessage/population';
@@ -18,6 +18,8 @@ export interface LocalStackOptions {
   itemsPerDay?: number;
   /** Graph throttling time scale (1 = Outlook's real limits). */
   timeScale?: number;
+  /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does. */
+  publicUrl?: string;
 }
 
 export interface LocalStackInfo {
@@ -31,6 +33,8 @@ export interface LocalStackInfo {
   mappingCsvPath: string;
   mailboxCount: number;
   summary: string;
+  /** The people of the sign-in page: the connector's admin (also the Agents Playground's user) and someone who is not. */
+  people: { admin: TestUser; member: TestUser };
 }
 
 export interface LocalStack {
@@ -45,6 +49,10 @@ export interface LocalStack {
 const TENANT_ID = '8c6b2a5e-0d1f-4c3a-9b7e-1a2b3c4d5e6f';
 const CLIENT_ID = '3f1e9d2c-7b6a-4e5d-8c9b-0a1b2c3d4e5f';
 const TELEMESSAGE_USERNAME = 'archiver@contoso.example';
+const PEOPLE = {
+  admin: { tenantId: TENANT_ID, oid: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a', name: 'Alex Wilber', preferredUsername: 'alexw@contoso.example', note: "an admin of the local connector (ADMIN_OBJECT_IDS)" },
+  member: { tenantId: TENANT_ID, oid: '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', name: 'Megan Bowen', preferredUsername: 'meganb@contoso.example', note: 'not an admin: the tab shows her who can grant access' },
+} satisfies Record<string, TestUser>;
 
 interface LocalIdentity {
   clientSecret: string;
@@ -57,9 +65,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const employees = options.employees ?? 40;
   const itemsPerDay = options.itemsPerDay ?? 1500;
 
+  const tab = options.publicUrl ? new URL(options.publicUrl) : undefined;
   const signin = await startSigninEmulator({
     port: options.ports?.signin,
-    apps: [{ tenantId: TENANT_ID, clientId: CLIENT_ID, clientSecret: identity.clientSecret, roles: ['Mail.ReadWrite', 'User.Read.All'] }],
+    apps: [
+      {
+        tenantId: TENANT_ID,
+        clientId: CLIENT_ID,
+        clientSecret: identity.clientSecret,
+        roles: ['Mail.ReadWrite', 'User.Read.All'],
+        ...(tab && { spaRedirectUris: [`${tab.origin}/tab/index.html`], identifierUris: [`api://${tab.host}/${CLIENT_ID}`] }),
+      },
+    ],
+    users: Object.values(PEOPLE),
   });
   const telemessage = await startTeleMessageEmulator({
     port: options.ports?.telemessage,
@@ -103,6 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     telemessageUsername: TELEMESSAGE_USERNAME,
     mappingCsvPath,
     mailboxCount: users.length,
+    people: PEOPLE,
     summary: `${staff.length} employees, about ${itemsPerDay} items a day; password in ${path.relative(process.cwd(), path.join(stateDir, 'dev-identity.json'))}`,
   };
   return {
@@ -131,7 +150,7 @@ function loadIdentity(file: string): LocalIdentity {
 
 if (require.main === module) {
   const ports = process.env.LOCAL_STACK_PORTS ? (JSON.parse(process.env.LOCAL_STACK_PORTS) as LocalStackOptions['ports']) : undefined;
-  startLocalStack({ ports })
+  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL })
     .then((stack) => {
       process.stdout.write(`READY ${JSON.stringify(stack.info)}\n`);
       const stop = () => stack.close().then(() => process.exit(0));

@@ -1,6 +1,7 @@
 // `npm start`: the whole product on this machine. Azurite (persisting under .local/azurite), the
 // TeleMessage, Graph and sign-in emulators seeded with a generated day of traffic, and the server,
 // wired together only through configuration, as production is. Ctrl-C stops everything.
+// `npm start -- --sign-in`: the tab signs in (MSAL against the sign-in emulator) as in production.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,7 @@ import { buildTab } from './buildTab';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
-/** The local admin: the Agents Playground's signed-in user, on the connector's admin list. */
-const LOCAL_ADMIN = { name: 'Alex Wilber', email: 'alexw@contoso.example', aadObjectId: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a' };
+const SIGN_IN = process.argv.includes('--sign-in');
 const children: ChildProcess[] = [];
 /** The server gets time to end a run it is in; the others stop at once. */
 const slowToStop = new Set<ChildProcess>();
@@ -35,17 +35,20 @@ async function main(): Promise<void> {
   const stackChild = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulators', 'localStack.ts')], {
     detached: true,
     cwd: ROOT,
-    env: { ...childEnv, LOCAL_STACK_PORTS: JSON.stringify(PORTS) },
+    env: { ...childEnv, LOCAL_STACK_PORTS: JSON.stringify(PORTS), LOCAL_STACK_PUBLIC_URL: `http://localhost:${PORTS.server}` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(stackChild);
   const stack = await readReadyLine<LocalStackInfo>(stackChild, 'emulators');
+  // The local admin: the Agents Playground's signed-in user, on the connector's admin list.
+  const { admin, member } = stack.people;
 
   const serverEnv: Record<string, string> = {
     NODE_EXTRA_CA_CERTS: tls.caPath,
     PORT: String(PORTS.server),
     PUBLIC_URL: `http://localhost:${PORTS.server}`,
     LOCAL_DEV_UNAUTHENTICATED: 'true',
+    ...(SIGN_IN && { LOCAL_DEV_TAB_SIGN_IN: 'true' }),
     STORAGE_CONNECTION_STRING: azurite.connectionString,
     TENANT_ID: stack.tenantId,
     CLIENT_ID: stack.clientId,
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
     TELEMESSAGE_BASE_URL: stack.telemessageUrl,
     LOCAL_SECRET_KEY_FILE: path.join(ROOT, '.local', 'secret.key'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    ADMIN_OBJECT_IDS: LOCAL_ADMIN.aadObjectId,
+    ADMIN_OBJECT_IDS: admin.oid,
   };
   // `npm run archive` picks this up to talk to the same local stack; it holds local secrets only.
   fs.writeFileSync(path.join(ROOT, '.local', 'server.env'), JSON.stringify(serverEnv, null, 2), { mode: 0o600 });
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
     port: PORTS.playground,
     dir: path.join(ROOT, '.local', 'playground'),
     tenantId: stack.tenantId,
-    user: LOCAL_ADMIN,
+    user: { name: admin.name, email: admin.preferredUsername, aadObjectId: admin.oid },
     ownProcessGroup: true,
   });
   children.push(playground.process);
@@ -100,11 +103,14 @@ async function main(): Promise<void> {
   }
 
   const server = `http://localhost:${PORTS.server}`;
+  const tabLine = SIGN_IN
+    ? `(signs in with MSAL at the sign-in emulator: pick ${admin.name}, a connector admin, or ${member.name}, who is not; the browser must trust .local/tls/ca.pem)`
+    : '(the imports dashboard, in a plain browser; unauthenticated here: npm start -- --sign-in signs in)';
   console.log(`
-Enterprise Number Archiver is running locally (unauthenticated development mode, loopback only).
+Enterprise Number Archiver is running locally (development mode, loopback only; ${SIGN_IN ? 'the tab signs in, the bot endpoint is unauthenticated' : 'unauthenticated'}).
 
-  Tab               ${server}/tab/index.html  (the imports dashboard, in a plain browser; unauthenticated here)
-  Bot in Teams      ${playground.url}  (Agents Playground, signed in as ${LOCAL_ADMIN.name}, a connector admin: open the chat to install the bot and see the latest import's card)
+  Tab               ${server}/tab/index.html  ${tabLine}
+  Bot in Teams      ${playground.url}  (Agents Playground, signed in as ${admin.name}, a connector admin: open the chat to install the bot and see the latest import's card)
   Bot endpoint      ${server}/api/messages
   Server health     ${server}/healthz
   Storage           Azurite: blobs ${azurite.blobEndpoint}, tables ${azurite.tableEndpoint} (data in .local/azurite)

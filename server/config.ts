@@ -24,6 +24,12 @@ export const SETTINGS = {
     description: 'true only for local development: skips inbound authentication and binds to loopback. Refused when NODE_ENV=production.',
     default: 'false',
   },
+  localDevTabSignIn: {
+    env: 'LOCAL_DEV_TAB_SIGN_IN',
+    description:
+      'With LOCAL_DEV_UNAUTHENTICATED=true only (npm start -- --sign-in): the tab still signs in (MSAL against AUTHORITY_HOST, the sign-in emulator) and its API validates the tokens as in production; the bot endpoint stays unauthenticated for the Agents Playground.',
+    default: 'false',
+  },
   storageConnectionString: {
     env: 'STORAGE_CONNECTION_STRING',
     description: 'Azure Storage connection string (Tables and Blobs); Azurite locally. Use this or STORAGE_ACCOUNT_NAME.',
@@ -113,6 +119,7 @@ const schema = z
     publicUrl: url.optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     localDevUnauthenticated: bool,
+    localDevTabSignIn: bool,
     storageConnectionString: z.string().min(1).optional(),
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
     storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
@@ -171,6 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${spec?.env ?? issue.path.join('.')}: ${issue.message}`);
     }
   }
+  if (raw.localDevTabSignIn === 'true' && raw.localDevUnauthenticated !== 'true') {
+    problems.push('LOCAL_DEV_TAB_SIGN_IN: only with LOCAL_DEV_UNAUTHENTICATED=true (without it the tab always signs in)');
+  }
   // Checked apart from the schema so it is reported together with every other problem.
   if (Boolean(raw.storageConnectionString) === Boolean(raw.storageAccountName)) {
     problems.push('STORAGE_CONNECTION_STRING: set exactly one of STORAGE_CONNECTION_STRING and STORAGE_ACCOUNT_NAME');
@@ -198,6 +208,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Unauthenticated mode is only ever reachable from this machine.
   if (config.localDevUnauthenticated) config.host = '127.0.0.1';
   return config;
+}
+
+/** Whether the tab's page signs in and its API validates tokens: always, but in local development without LOCAL_DEV_TAB_SIGN_IN. */
+export function tabSignsIn(config: Config): boolean {
+  return !config.localDevUnauthenticated || config.localDevTabSignIn;
 }
 
 /** Names of the settings whose values must never be printed. */

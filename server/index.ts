@@ -32,7 +32,11 @@ async function main(): Promise<void> {
   const app = createApp(config, log, { bot, tab });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
-      log.warn('LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only');
+      log.warn(
+        config.localDevTabSignIn
+          ? 'LOCAL DEVELOPMENT MODE: the bot endpoint is NOT authenticated (the tab signs in); listening on loopback only'
+          : 'LOCAL DEVELOPMENT MODE: inbound requests are NOT authenticated; listening on loopback only',
+      );
     }
     if (!importer) log.warn('TENANT_ID, CLIENT_ID or TELEMESSAGE_BASE_URL is not set: no imports run; the server answers health checks only');
     log.info({ url: app.url }, 'server listening');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'restify';
-import type { Config } from './config';
+import { tabSignsIn, type Config } from './config';
 
 /**
  * The tab's page, served by the one process: its static HTML (tab/web/public) and the bundle
@@ -75,7 +75,7 @@ export function mountTabPages(server: Server, config: Config): void {
   // What the page needs to sign in outside Teams; all of it is public (it is in every token's claims).
   server.get('/tab/config.json', (_req, res, next) => {
     res.header('cache-control', 'no-cache');
-    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: config.localDevUnauthenticated });
+    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config) });
     next(false);
   });
 

@@ -4,16 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { ensureLocalTls, type LocalTls } from '../tls/localCa';
+import { json, oauthError, readForm } from './oauthHttp';
+import { createUserSignIn, type TestUser, type UserFlowRegistration } from './userSignIn';
+
+export type { TestUser } from './userSignIn';
 
 /**
  * Stand-in for Microsoft Entra ID: the client-credentials token endpoint (with a client secret, or
- * a federated credential's assertion), OpenID metadata and JWKS, and App Service's managed identity
- * endpoint, so the product gets app tokens through @azure/identity exactly as in Azure, and the
- * tab API validates user tokens with its production code.
+ * a federated credential's assertion), the authorization code flow with PKCE that MSAL runs in the
+ * tab's page (with a page to pick a test user), OpenID metadata and JWKS, and App Service's managed
+ * identity endpoint, so the product gets app tokens through @azure/identity exactly as in Azure,
+ * the page signs in with @azure/msal-browser, and the tab API validates user tokens with its
+ * production code.
  */
-export interface RegisteredApp {
-  tenantId: string;
-  clientId: string;
+export interface RegisteredApp extends UserFlowRegistration {
   /** Absent: the app has no secret, only federated credentials. */
   clientSecret?: string;
   /** Application permissions granted by admin consent, e.g. Mail.ReadWrite. */
@@ -74,6 +78,10 @@ export interface SigninEmulatorOptions {
   apps?: RegisteredApp[];
   managedIdentities?: ManagedIdentity[];
   tokenLifetimeSeconds?: number;
+  /** The directory's users, offered on the sign-in page of the authorization code flow. */
+  users?: TestUser[];
+  /** The clock that authorization codes and refresh tokens expire by (ms since the epoch). */
+  now?: () => number;
 }
 
 export interface SigninEmulator {
@@ -83,6 +91,8 @@ export interface SigninEmulator {
   issuer(tenantId: string): string;
   jwksUri(tenantId: string): string;
   registerApp(app: RegisteredApp): void;
+  /** Adds a user to the sign-in page's choices. */
+  registerUser(user: TestUser): void;
   /** IDENTITY_ENDPOINT and IDENTITY_HEADER for a process that should act as the managed identities. */
   managedIdentityEnvironment: ManagedIdentityEnvironment;
   /** Signs a user (delegated) token, as Entra issues for Teams SSO. Test and local use only. */
@@ -101,7 +111,8 @@ const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 const METADATA_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
 const MANAGED_IDENTITY_PATH = '/msi/token';
-const MAX_FORM_BYTES = 64 * 1024;
+// Entra lets any page read its metadata and keys.
+const PUBLIC_CORS = { 'access-control-allow-origin': '*' };
 
 export async function startSigninEmulator(options: SigninEmulatorOptions = {}): Promise<SigninEmulator> {
   const tls = options.tls ?? ensureLocalTls();
@@ -132,12 +143,24 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
       .setJti(randomUUID())
       .sign(privateKey);
 
+  const users = [...(options.users ?? [])];
+  const userSignIn = createUserSignIn({
+    app: (tenantId, clientId) => apps.get(appKey(tenantId, clientId)),
+    apps: () => apps.values(),
+    users,
+    sign: (claims, tenantId, audience, seconds) => sign(claims, tenantId, audience, seconds),
+    accessTokenSeconds: lifetime,
+    now: options.now ?? Date.now,
+    counters,
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
     let m: RegExpMatchArray | null;
     if (req.method === 'GET' && (m = path.match(METADATA_PATH))) {
-      return json(res, 200, metadata(url, m[1]));
+      return json(res, 200, metadata(url, m[1]), PUBLIC_CORS);
     }
+    if (await userSignIn.handle(req, res, path)) return;
     if (req.method === 'GET' && path === BOT_METADATA_PATH) {
       return json(res, 200, { issuer: 'https://api.botframework.com', authorization_endpoint: 'https://invalid.botframework.com', jwks_uri: `${url}${BOT_KEYS_PATH}`, id_token_signing_alg_values_supported: ['RS256'], token_endpoint_auth_methods_supported: ['private_key_jwt'] });
     }
@@ -145,13 +168,15 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
       return json(res, 200, { keys: [channelJwk] });
     }
     if (req.method === 'GET' && (m = path.match(KEYS_PATH))) {
-      return json(res, 200, { keys: [jwk] });
+      return json(res, 200, { keys: [jwk] }, PUBLIC_CORS);
     }
     if (req.method === 'GET' && path === MANAGED_IDENTITY_PATH) {
       return issueManagedIdentityToken(req, res);
     }
     if (req.method === 'POST' && (m = path.match(TOKEN_PATH))) {
       const form = await readForm(req);
+      const grant = form?.get('grant_type');
+      if (form && (grant === 'authorization_code' || grant === 'refresh_token')) return userSignIn.redeem(req, res, m[1], form);
       if (!form) return oauthError(res, 400, 'invalid_request', 900144, 'The request body must be a form of at most 64 KB.');
       return issueToken(res, m[1], form);
     }
@@ -161,7 +186,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
   async function issueToken(res: ServerResponse, tenantId: string, form: URLSearchParams): Promise<void> {
     if (form.get('grant_type') !== 'client_credentials') {
       counters.refused++;
-      return oauthError(res, 400, 'unsupported_grant_type', 70003, 'Only client_credentials is supported here.');
+      return oauthError(res, 400, 'unsupported_grant_type', 70003, 'The grant type is not supported: use authorization_code, refresh_token or client_credentials.');
     }
     const clientId = form.get('client_id') ?? '';
     const app = apps.get(appKey(tenantId, clientId));
@@ -241,6 +266,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     issuer,
     jwksUri: (tenantId) => `${url}/${tenantId}/discovery/v2.0/keys`,
     registerApp: (app) => void apps.set(appKey(app.tenantId, app.clientId), app),
+    registerUser: (user) => void users.push(user),
     managedIdentityEnvironment: { IDENTITY_ENDPOINT: `${url}${MANAGED_IDENTITY_PATH}`, IDENTITY_HEADER: identityHeader },
     mintUserToken: (c) =>
       sign(
@@ -283,9 +309,12 @@ function metadata(url: string, tenantId: string): Record<string, unknown> {
     issuer: `${url}/${tenantId}/v2.0`,
     authorization_endpoint: `${url}/${tenantId}/oauth2/v2.0/authorize`,
     token_endpoint: `${url}/${tenantId}/oauth2/v2.0/token`,
+    end_session_endpoint: `${url}/${tenantId}/oauth2/v2.0/logout`,
     jwks_uri: `${url}/${tenantId}/discovery/v2.0/keys`,
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query', 'fragment'],
+    code_challenge_methods_supported: ['S256'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
@@ -308,33 +337,4 @@ function secretMatches(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function oauthError(res: ServerResponse, status: number, error: string, code: number, description: string): void {
-  const traceId = randomUUID();
-  json(res, status, {
-    error,
-    error_description: `AADSTS${code}: ${description} Trace ID: ${traceId}`,
-    error_codes: [code],
-    timestamp: new Date().toISOString(),
-    trace_id: traceId,
-    correlation_id: randomUUID(),
-  });
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
 }

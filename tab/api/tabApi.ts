@@ -83,7 +83,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
         403,
         'NotAnAdmin',
         `You are signed in${caller.username ? ` as ${caller.username}` : ''}, but only the connector's admins can use this page. One of them can add your object id (${caller.oid}) to the connector's admins, in this tab's settings.`,
-        { admins },
+        { admins, caller: { oid: caller.oid, name: caller.name, username: caller.username } },
       );
     }
     return caller;

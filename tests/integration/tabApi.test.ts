@@ -133,6 +133,7 @@ describe('the tab API', () => {
       expect(patch.json.error.message).toContain('bob@contoso.example');
       expect(patch.json.error.message).toContain(OTHER_USER);
       expect(patch.json.error.admins).toEqual([ADMIN]);
+      expect(patch.json.error.caller).toMatchObject({ oid: OTHER_USER, username: 'bob@contoso.example' });
       expect((await api('POST', '/api/tab/runs', { token, body: {} })).status).toBe(403);
       expect(await settings()).toEqual(before);
       expect(await runCount()).toBe(runsBefore);

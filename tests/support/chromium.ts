@@ -1,4 +1,5 @@
 // Debian's Chromium driven by playwright-core: never a downloaded browser.
+import { X509Certificate, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
@@ -6,9 +7,19 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * `trustCertificate`: a PEM certificate the browser accepts for HTTPS (the local stand-ins'), as a
+ * developer's browser does once it trusts .local/tls/ca.pem; every other certificate is checked as usual.
+ */
+export function launchChromium(options: { trustCertificate?: string } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const trust = options.trustCertificate ? [`--ignore-certificate-errors-spki-list=${spkiHash(options.trustCertificate)}`] : [];
+  return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...trust] });
+}
+
+function spkiHash(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 /** Where a test keeps its screenshots: .local/test-artifacts/<name>, git-ignored. */

@@ -1,4 +1,4 @@
-import { ConfigError, SECRET_ENV_NAMES, loadConfig } from '../../server/config';
+import { ConfigError, SECRET_ENV_NAMES, loadConfig, tabSignsIn } from '../../server/config';
 
 const local = { STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
 
@@ -13,6 +13,13 @@ describe('configuration', () => {
   it('binds to loopback whenever unauthenticated local mode is on', () => {
     const config = loadConfig({ ...local, HOST: '0.0.0.0', LOCAL_DEV_UNAUTHENTICATED: 'true' });
     expect(config.host).toBe('127.0.0.1');
+  });
+
+  it('signs the tab in locally only when asked, and refuses the tab sign-in switch outside unauthenticated mode', () => {
+    expect(tabSignsIn(loadConfig({ ...local, LOCAL_DEV_UNAUTHENTICATED: 'true' }))).toBe(false);
+    expect(tabSignsIn(loadConfig({ ...local, LOCAL_DEV_UNAUTHENTICATED: 'true', LOCAL_DEV_TAB_SIGN_IN: 'true' }))).toBe(true);
+    expect(tabSignsIn(loadConfig(local))).toBe(true);
+    expect(() => loadConfig({ ...local, LOCAL_DEV_TAB_SIGN_IN: 'true' })).toThrow(/LOCAL_DEV_TAB_SIGN_IN: only with LOCAL_DEV_UNAUTHENTICATED=true/);
   });
 
   it('refuses unauthenticated mode and missing settings in production, naming each variable', () => {

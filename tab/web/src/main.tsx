@@ -1,10 +1,11 @@
-import { StrictMode, useEffect, useMemo, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
 import { Dashboard, RunDetail } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
+import { NotAnAdmin } from './NotAnAdmin';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
-import { TabApiClient } from './tabApiClient';
+import { TabApiClient, TabApiError } from './tabApiClient';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -38,17 +39,24 @@ const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
 ];
 
-function App({ signIn }: { signIn: SignIn }) {
+function Themed({ signIn, children }: { signIn: SignIn; children: React.ReactNode }) {
   const [theme, setTheme] = useState(signIn.theme);
   useEffect(() => signIn.onThemeChange(setTheme), [signIn]);
-  const api = useMemo(() => new TabApiClient(signIn), [signIn]);
+  return (
+    <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
+      {children}
+    </FluentProvider>
+  );
+}
+
+function App({ api }: { api: TabApiClient }) {
   const route = useRoute();
   const current = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   return (
-    <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
+    <>
       <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
       {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
-    </FluentProvider>
+    </>
   );
 }
 
@@ -57,9 +65,15 @@ async function boot(): Promise<void> {
   root.render(<Spinner label="Signing in" />);
   const config = (await (await fetch('/tab/config.json')).json()) as TabConfig;
   const signIn = await startSignIn(config);
+  const api = new TabApiClient(signIn);
+  // Signed in but not an admin: the page that says who can grant access, not a dashboard of errors.
+  const refusal = await api.me().then(
+    () => undefined,
+    (err: unknown) => (err instanceof TabApiError && err.code === 'NotAnAdmin' ? err : Promise.reject(err)),
+  );
   root.render(
     <StrictMode>
-      <App signIn={signIn} />
+      <Themed signIn={signIn}>{refusal ? <NotAnAdmin refusal={refusal} onSwitchAccount={signIn.switchAccount && (() => void signIn.switchAccount!())} /> : <App api={api} />}</Themed>
     </StrictMode>,
   );
 }

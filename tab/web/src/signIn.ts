@@ -17,6 +17,8 @@ export interface SignIn {
   token(): Promise<string | undefined>;
   theme: TeamsTheme;
   onThemeChange(handler: (theme: TeamsTheme) => void): void;
+  /** Outside Teams: back to the sign-in page to pick another account. */
+  switchAccount?(): Promise<void>;
 }
 
 const TEAMS_INIT_TIMEOUT_MS = 5_000;
@@ -58,10 +60,19 @@ export async function startSignIn(config: TabConfig): Promise<SignIn> {
   // The tab's API scope, as docs/deploy.md registers it: api://<public host>/<client id>/access_as_user.
   const scopes = [`api://${location.host}/${config.clientId}/access_as_user`];
   let account: AccountInfo | undefined = redirect?.account ?? msal.getAllAccounts()[0];
+  // Not signed in: to the authority's sign-in page before anything is shown or asked of the API.
+  if (!account) {
+    await msal.loginRedirect({ scopes });
+    return new Promise<SignIn>(() => undefined); // the page navigates away
+  }
   return {
     host: 'browser',
     theme: browserTheme(),
     onThemeChange,
+    switchAccount: async () => {
+      await msal.clearCache();
+      await msal.loginRedirect({ scopes, prompt: 'select_account' });
+    },
     token: async () => {
       if (!account) {
         await msal.loginRedirect({ scopes });

@@ -6,9 +6,18 @@ export class TabApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What else the refusal says, e.g. a 403's admins. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
+}
+
+/** The caller, as the API's GET /api/tab/me and its NotAnAdmin refusal name them. */
+export interface Caller {
+  oid: string;
+  name?: string;
+  username?: string;
 }
 
 // The shapes the page reads (the API's JSON, dates as strings).
@@ -80,8 +89,9 @@ export class TabApiClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) {
-      const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-      throw new TabApiError(res.status, answer?.error?.code ?? 'HttpError', answer?.error?.message ?? `The server answered ${res.status}.`);
+      const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined;
+      const { code, message, ...details } = answer?.error ?? {};
+      throw new TabApiError(res.status, code ?? 'HttpError', message ?? `The server answered ${res.status}.`, details);
     }
     return res;
   }
@@ -90,6 +100,7 @@ export class TabApiClient {
     return (await (await this.request(method, path, body, etag)).json()) as T;
   }
 
+  me = () => this.json<Caller & { admin: boolean }>('GET', '/api/tab/me');
   unmapped = () => this.json<UnmappedReport>('GET', '/api/tab/unmapped');
   /** Maps one number; the connector's ETag guards against someone else's change in between. */
   mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);

@@ -1,0 +1,137 @@
+import path from 'node:path';
+import { decodeJwt } from 'jose';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ensureLocalTls } from '../../emulators/tls/localCa';
+import type { TestUser } from '../../emulators/signin/server';
+import { APP, TENANT, TM_USER, startHarness, type Harness } from '../support/importerHarness';
+import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
+import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { accessibilityProblems } from '../support/axe';
+
+// The tab in a plain browser with sign-in on, as in production: MSAL (authorization code with
+// PKCE) against the sign-in emulator, the API validating its tokens; an admin gets the dashboard,
+// a signed-in non-admin the page that says who can grant access.
+const ADMIN: TestUser = { tenantId: TENANT, oid: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a', name: 'Alex Wilber', preferredUsername: 'alexw@contoso.example', note: 'an admin of the connector' };
+const MEMBER: TestUser = { tenantId: TENANT, oid: '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', name: 'Megan Bowen', preferredUsername: 'meganb@contoso.example', note: 'not an admin' };
+// Chromium's own line for the API's expected refusal of the non-admin.
+const FORBIDDEN_LINE = 'Failed to load resource: the server responded with a status of 403 (Forbidden)';
+
+interface Traffic {
+  /** The tab API's requests, with their Authorization header. */
+  api: { url: string; authorization?: string }[];
+  /** Anything the page asked of Microsoft's real sign-in service (nothing must). */
+  microsoft: string[];
+}
+
+describe('signing in to the tab outside Teams', () => {
+  let h: Harness;
+  let server: ServerProcess;
+  let origin: string;
+  let browser: Browser;
+  const shots = artifactDir('tab-signin');
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    // The app registration as docs/deploy.md makes it: the tab's SPA redirect URI and its API's URI.
+    h.signin.registerApp({ ...APP, spaRedirectUris: [`${origin}/tab/index.html`], identifierUris: [`api://localhost:${port}/${APP.clientId}`] });
+    h.signin.registerUser(ADMIN);
+    h.signin.registerUser(MEMBER);
+    server = startServer({ ...h.env, PORT: String(port), PUBLIC_URL: origin, ADMIN_OBJECT_IDS: ADMIN.oid });
+    await server.listening;
+    browser = await launchChromium({ trustCertificate: ensureLocalTls().cert });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await h?.close();
+  });
+
+  async function open(): Promise<{ context: BrowserContext; page: Page; problems: string[]; traffic: Traffic }> {
+    const context = await tabContext(browser);
+    const traffic: Traffic = { api: [], microsoft: [] };
+    await context.route('https://login.microsoftonline.com/**', (route) => {
+      traffic.microsoft.push(route.request().url());
+      return route.abort();
+    });
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/tab/')) traffic.api.push({ url: r.url(), authorization: r.headers().authorization });
+    });
+    return { context, page, problems, traffic };
+  }
+
+  /** Opens the tab, which sends the browser to the emulator's sign-in page before asking the API anything. */
+  async function signInPage(page: Page, traffic: Traffic): Promise<void> {
+    await page.goto(`${origin}/tab/index.html`);
+    await page.getByRole('heading', { name: 'Pick an account' }).waitFor({ timeout: 60_000 });
+    expect(new URL(page.url()).origin).toBe(h.signin.url);
+    expect(traffic.api).toEqual([]);
+  }
+
+  it('sends an admin through the emulator\'s sign-in page and back to the dashboard, every API call with the bearer token', async () => {
+    const { context, page, problems, traffic } = await open();
+    try {
+      await signInPage(page, traffic);
+      await page.screenshot({ path: path.join(shots, 'signin-page.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
+
+      await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
+      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      expect(page.url()).toBe(`${origin}/tab/index.html`);
+      await page.getByRole('table', { name: 'Imports' }).waitFor();
+
+      expect(traffic.api.length).toBeGreaterThan(0);
+      for (const call of traffic.api) expect(call.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+      const claims = decodeJwt(traffic.api[0].authorization!.slice('Bearer '.length));
+      expect(claims).toMatchObject({ aud: APP.clientId, oid: ADMIN.oid, tid: TENANT, scp: 'access_as_user', ver: '2.0', iss: h.signin.issuer(TENANT) });
+
+      await page.screenshot({ path: path.join(shots, 'dashboard-signed-in.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
+
+      // Signed in for the session: a reload shows the dashboard again without the sign-in page.
+      const before = traffic.api.length;
+      await page.reload();
+      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      expect(new URL(page.url()).origin).toBe(origin);
+      expect(traffic.api.length).toBeGreaterThan(before);
+      expect(traffic.microsoft).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  it('shows a signed-in non-admin who can grant access and what to ask for, not the dashboard', async () => {
+    const { context, page, problems, traffic } = await open();
+    try {
+      await signInPage(page, traffic);
+      await page.getByRole('button', { name: 'Sign in as Megan Bowen' }).click();
+      await page.getByRole('heading', { name: "Only the connector's admins can use this page" }).waitFor({ timeout: 60_000 });
+
+      await page.getByText(`You are signed in as ${MEMBER.name} (${MEMBER.preferredUsername})`).waitFor();
+      await page.getByText(MEMBER.oid, { exact: true }).waitFor();
+      expect(await page.getByRole('list', { name: "The connector's admins" }).getByRole('listitem').allInnerTexts()).toEqual([ADMIN.oid]);
+      expect(await page.getByRole('table').count()).toBe(0);
+      expect(await page.getByText(TM_USER).count()).toBe(0);
+      for (const call of traffic.api) expect(call.authorization).toMatch(/^Bearer /);
+      expect(traffic.api.map((c) => new URL(c.url).pathname)).toEqual(['/api/tab/me']);
+
+      await page.screenshot({ path: path.join(shots, 'not-an-admin.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
+
+      // Back to the sign-in page to pick another account.
+      await page.getByRole('button', { name: 'Sign in with another account' }).click();
+      await page.getByRole('heading', { name: 'Pick an account' }).waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
+      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+
+      expect(traffic.microsoft).toEqual([]);
+      expect(problems).toEqual([FORBIDDEN_LINE]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+});
