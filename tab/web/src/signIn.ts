@@ -1,5 +1,4 @@
 import { app, authentication } from '@microsoft/teams-js';
-import { PublicClientApplication, InteractionRequiredAuthError, type AccountInfo } from '@azure/msal-browser';
 
 /** What the server publishes at /tab/config.json for the page to sign in. */
 export interface TabConfig {
@@ -45,47 +44,7 @@ export async function startSignIn(config: TabConfig): Promise<SignIn> {
   if (config.localDevUnauthenticated || !config.clientId || !config.tenantId) {
     return { host: 'browser', token: async () => undefined, theme: browserTheme(), onThemeChange };
   }
-  const authorityHost = config.authorityHost.replace(/\/+$/, '');
-  const msal = new PublicClientApplication({
-    auth: {
-      clientId: config.clientId,
-      authority: `${authorityHost}/${config.tenantId}`,
-      knownAuthorities: [new URL(authorityHost).host],
-      redirectUri: `${location.origin}/tab/index.html`,
-    },
-    cache: { cacheLocation: 'sessionStorage' },
-  });
-  await msal.initialize();
-  const redirect = await msal.handleRedirectPromise();
-  // The tab's API scope, as docs/deploy.md registers it: api://<public host>/<client id>/access_as_user.
-  const scopes = [`api://${location.host}/${config.clientId}/access_as_user`];
-  let account: AccountInfo | undefined = redirect?.account ?? msal.getAllAccounts()[0];
-  // Not signed in: to the authority's sign-in page before anything is shown or asked of the API.
-  if (!account) {
-    await msal.loginRedirect({ scopes });
-    return new Promise<SignIn>(() => undefined); // the page navigates away
-  }
-  return {
-    host: 'browser',
-    theme: browserTheme(),
-    onThemeChange,
-    switchAccount: async () => {
-      await msal.clearCache();
-      await msal.loginRedirect({ scopes, prompt: 'select_account' });
-    },
-    token: async () => {
-      if (!account) {
-        await msal.loginRedirect({ scopes });
-        return new Promise<string>(() => undefined); // the page navigates away
-      }
-      try {
-        return (await msal.acquireTokenSilent({ scopes, account })).accessToken;
-      } catch (err) {
-        if (!(err instanceof InteractionRequiredAuthError)) throw err;
-        account = undefined;
-        await msal.acquireTokenRedirect({ scopes });
-        return new Promise<string>(() => undefined);
-      }
-    },
-  };
+  // MSAL is a third of the bundle and only a plain browser with sign-in needs it: loaded then.
+  const { msalSignIn } = await import('./msalSignIn');
+  return msalSignIn({ clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost }, { theme: browserTheme(), onThemeChange });
 }
