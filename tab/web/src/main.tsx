@@ -5,6 +5,8 @@ import { Dashboard, RunDetail } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient } from './tabApiClient';
+import { SetupWizard } from './wizard/SetupWizard';
+import { useLanding } from './wizard/landing';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -36,6 +38,7 @@ function useRoute(): Route {
 /** The page's sections, in the order the navigation lists them. */
 const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
+  { id: 'setup', label: 'Setup', render: (api) => <SetupWizard api={api} onFinished={() => go('#/imports')} /> },
 ];
 
 function App({ signIn }: { signIn: SignIn }) {
@@ -43,11 +46,12 @@ function App({ signIn }: { signIn: SignIn }) {
   useEffect(() => signIn.onThemeChange(setTheme), [signIn]);
   const api = useMemo(() => new TabApiClient(signIn), [signIn]);
   const route = useRoute();
+  const landed = useLanding(api);
   const current = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   return (
     <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
       <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
-      {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      {!landed ? <Spinner label="Opening the tab" /> : route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
     </FluentProvider>
   );
 }
