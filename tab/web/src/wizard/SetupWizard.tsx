@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { Badge, Button, Spinner, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, resumeStep, stepDone, type SetupStepId } from '../../../shared/setupProgress';
 import type { TabConfig } from '../signIn';
@@ -13,9 +13,9 @@ import { FinishStep, ReviewStep } from './ReviewSteps';
 
 const useStyles = makeStyles({
   page: { display: 'flex', gap: tokens.spacingHorizontalXXL, padding: tokens.spacingHorizontalXL, alignItems: 'flex-start', flexWrap: 'wrap' },
-  steps: { flex: '0 0 240px' },
+  steps: { flex: '0 0 260px' },
   list: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
-  step: { width: '100%', justifyContent: 'space-between', gap: tokens.spacingHorizontalS },
+  step: { width: '100%', justifyContent: 'space-between', textAlign: 'start', gap: tokens.spacingHorizontalS },
   content: { flex: '1 1 480px', display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, maxWidth: '820px' },
 });
 
@@ -87,9 +87,7 @@ export function SetupWizard({ api, onFinished }: { api: TabApiClient; onFinished
                   <span>
                     {i + 1}. {s.label}
                   </span>
-                  <Badge appearance={done ? 'filled' : 'outline'} color={done ? 'success' : 'informative'}>
-                    {done ? 'done' : 'to do'}
-                  </Badge>
+                  <Text size={200}>{done ? 'done' : 'to do'}</Text>
                 </Button>
               </li>
             );
