@@ -3,7 +3,7 @@ import { Badge, Button, Field, Input, Link, Text, Title3, makeStyles, tokens } f
 import { preflightBody } from '../../../shared/apiSchemas';
 import type { TabConfig } from '../signIn';
 import type { PreflightCheck, PreflightReport } from '../tabApiClient';
-import { ErrorBar, Notice, StepHeading, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
 
 const useStyles = makeStyles({
   checks: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -66,34 +66,15 @@ export function ConsentStep({ api, view, config, save, open }: StepProps) {
   const [mailbox, setMailbox] = useState('');
   const [problem, setProblem] = useState<string>();
   const [report, setReport] = useState<PreflightReport>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run: act } = useStepAction();
   const consentUrl = adminConsentUrl(config);
 
   const run = async () => {
     const checked = preflightBody.safeParse({ mailbox: mailbox.trim() });
     if (!checked.success) return setProblem('Enter the test mailbox as an email address.');
     setProblem(undefined);
-    setError(undefined);
     setReport(undefined);
-    setBusy(true);
-    try {
-      setReport(await api.preflight(checked.data.mailbox));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const record = async () => {
-    setBusy(true);
-    try {
-      await save({ consented: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    await act(async () => setReport(await api.preflight(checked.data.mailbox)));
   };
 
   const failed = report?.checks.filter((c) => c.status === 'failed').length ?? 0;
@@ -151,7 +132,7 @@ export function ConsentStep({ api, view, config, save, open }: StepProps) {
         </section>
       )}
       <div className={styles.actions}>
-        <Button appearance="primary" disabled={busy || !report || !consentProven(report)} onClick={record}>
+        <Button appearance="primary" disabled={busy || !report || !consentProven(report)} onClick={() => act(() => save({ consented: true }))}>
           Record admin consent and continue
         </Button>
         {view.settings.consentedAt && <Button onClick={() => open('schedule')}>Next</Button>}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Button, Checkbox, Field, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../tabApiClient';
-import { ErrorBar, Notice, StepHeading, useStepStyles, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 const mebibytes = (bytes: number) => `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB`;
 
@@ -106,10 +106,10 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
   const [fileError, setFileError] = useState<unknown>();
   const [confirmRemovals, setConfirmRemovals] = useState(false);
   const [applied, setApplied] = useState<MappingChange>();
-  const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const step = useStepAction();
 
-  const loadActive = useCallback(() => api.mappingVersions().then((v) => setActive(v.versions.find((x) => x.active)), setError), [api]);
+  const loadActive = useCallback(() => api.mappingVersions().then((v) => setActive(v.versions.find((x) => x.active)), setFileError), [api]);
   useEffect(() => void loadActive(), [loadActive]);
 
   const choose = async (chosen: File | undefined) => {
@@ -147,15 +147,6 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
     }
   };
 
-  const saveStep = async () => {
-    setBusy(true);
-    try {
-      await save({ automaticMapping: automatic, mappingConfirmed: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
 
   const removals = preview?.diff.removed ?? 0;
   return (
@@ -196,9 +187,9 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
         </Notice>
       )}
 
-      {error !== undefined && <ErrorBar error={error} />}
+      {step.error !== undefined && <ErrorBar error={step.error} />}
       <div className={styles.actions}>
-        <Button appearance="primary" disabled={busy} onClick={saveStep}>
+        <Button appearance="primary" disabled={busy || step.busy} onClick={() => step.run(() => save({ automaticMapping: automatic, mappingConfirmed: true }))}>
           Save and continue
         </Button>
       </div>

@@ -3,7 +3,7 @@ import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, Tabl
 import { stepLabel, unfinishedSteps, type SetupStepId } from '../../../shared/setupProgress';
 import type { MappingVersionListing } from '../tabApiClient';
 import { describeSchedule } from './ScheduleStep';
-import { ErrorBar, Notice, StepHeading, setupStateOf, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
 
 /** Step 6: everything chosen, each with the way back to its step. */
 export function ReviewStep({ api, view, open }: StepProps) {
@@ -55,19 +55,13 @@ export function ReviewStep({ api, view, open }: StepProps) {
 /** Step 7: finish, once every step is saved; then the dashboard. */
 export function FinishStep({ view, save, open, onFinished }: StepProps) {
   const styles = useStepStyles();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useStepAction();
   const missing = unfinishedSteps(setupStateOf(view));
-  const finish = async () => {
-    setBusy(true);
-    try {
+  const finish = () =>
+    run(async () => {
       await save({ setupCompleted: true });
       onFinished();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    });
   if (view.settings.setupCompletedAt) {
     return (
       <section className={styles.section} aria-labelledby="step-heading">

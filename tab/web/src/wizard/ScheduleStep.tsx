@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Button, Field, Input, Select, Text } from '@fluentui/react-components';
 import { connectorPatch } from '../../../shared/apiSchemas';
 import { TIME_OF_DAY, formatOffset, localToUtc, utcToLocal, zoneOffsetMinutes } from '../../../shared/scheduleTime';
-import { ErrorBar, StepHeading, useStepStyles, type StepProps } from './stepParts';
+import { ErrorBar, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 export const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -34,8 +34,7 @@ export function ScheduleStep({ view, save }: StepProps) {
   const [zone, setZone] = useState(view.settings.scheduleTimeZone ?? own);
   const [time, setTime] = useState(utcToLocal(view.settings.scheduleUtc, view.settings.scheduleTimeZone ?? own, now));
   const [problem, setProblem] = useState<string>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useStepAction();
 
   const valid = TIME_OF_DAY.test(time.trim());
   const utc = valid ? localToUtc(time.trim(), zone, now) : undefined;
@@ -45,13 +44,7 @@ export function ScheduleStep({ view, save }: StepProps) {
     const checked = connectorPatch.safeParse({ scheduleUtc: utc, scheduleTimeZone: zone });
     if (!valid || !checked.success) return setProblem('Enter the time as HH:MM, 24-hour, such as 07:30.');
     setProblem(undefined);
-    setBusy(true);
-    try {
-      await save(checked.data);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    await run(() => save(checked.data));
   };
 
   return (

@@ -1,23 +1,13 @@
 import { useState } from 'react';
 import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
-import { ErrorBar, Notice, StepHeading, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */
 export function TermsStep({ view, save, open }: StepProps) {
   const styles = useStepStyles();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useStepAction();
   const accepted = view.settings.termsAcceptedAt;
-  const accept = async () => {
-    setBusy(true);
-    try {
-      await save({ termsAccepted: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
   return (
     <section className={styles.section} aria-labelledby="step-heading">
       <StepHeading step="terms">
@@ -35,7 +25,7 @@ export function TermsStep({ view, save, open }: StepProps) {
             Next
           </Button>
         ) : (
-          <Button appearance="primary" disabled={busy} onClick={accept}>
+          <Button appearance="primary" disabled={busy} onClick={() => run(() => save({ termsAccepted: true }))}>
             Accept the terms
           </Button>
         )}
@@ -53,8 +43,7 @@ export function TeleMessageStep({ api, view, advance, open }: StepProps) {
   const [username, setUsername] = useState(view.telemessage.username ?? '');
   const [password, setPassword] = useState('');
   const [problems, setProblems] = useState<{ username?: string; password?: string }>({});
-  const [refusal, setRefusal] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error: refusal, run } = useStepAction();
 
   const signIn = async () => {
     const checked = credentialsBody.safeParse({ username, password });
@@ -63,16 +52,11 @@ export function TeleMessageStep({ api, view, advance, open }: StepProps) {
       return setProblems({ username: fields.includes('username') ? 'Enter your TeleMessage username.' : undefined, password: fields.includes('password') ? 'Enter your TeleMessage password.' : undefined });
     }
     setProblems({});
-    setRefusal(undefined);
-    setBusy(true);
-    try {
+    await run(async () => {
       await api.setTeleMessage(checked.data.username, checked.data.password);
       setPassword('');
       await advance();
-    } catch (err) {
-      setRefusal(err);
-      setBusy(false);
-    }
+    });
   };
 
   return (

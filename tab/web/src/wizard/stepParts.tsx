@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { MessageBar, MessageBarBody, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, type SetupState, type SetupStepId } from '../../../shared/setupProgress';
@@ -65,6 +65,24 @@ export function Notice({ children, intent = 'success' }: { children: ReactNode; 
       <MessageBarBody>{children}</MessageBarBody>
     </MessageBar>
   );
+}
+
+/** A step's action: busy while it goes (its buttons disabled), and what it was refused, to show. */
+export function useStepAction(): { busy: boolean; error: unknown; run(work: () => Promise<unknown>): Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const run = useCallback(async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
 }
 
 export const setupStateOf = (view: ConnectorView): SetupState => ({ ...view.settings, telemessageConfigured: view.telemessage.configured });
