@@ -63,7 +63,8 @@ export class DailyScheduler {
     const now = (this.options.now ?? (() => new Date()))();
     try {
       const { value: settings } = await this.importer.settings();
-      if (!settings.telemessageUsername) return undefined; // not set up yet
+      // Not set up yet: the tab's setup finishes it (TeleMessage sign-in, mapping, consent, schedule).
+      if (!settings.telemessageUsername || !settings.setupCompletedAt) return undefined;
       const due = lastDueAt(settings.scheduleUtc, now);
       const runs = await this.importer.listRuns(20);
       // Done for the day once a scheduled run covered the archive up to the due time.

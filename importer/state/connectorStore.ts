@@ -1,11 +1,16 @@
 import type { TableClient } from '@azure/data-tables';
 import { ImporterError } from '../errors';
 
-/** A connector's settings, as the setup steps of the tab leave them. */
+/** A connector's settings, as the setup steps of the tab leave them; imports start once `setupCompletedAt` is set. */
 export interface ConnectorSettings {
   connectorId: string;
   /** Daily run time, HH:MM in UTC. */
   scheduleUtc: string;
+  /**
+   * The IANA time zone the admin chose that time in, to show it there again; the run follows
+   * `scheduleUtc` (converted with the zone's offset of the day it was saved).
+   */
+  scheduleTimeZone?: string;
   folderName: string;
   automaticMapping: boolean;
   telemessageUsername?: string;
@@ -21,6 +26,8 @@ export interface ConnectorSettings {
    */
   tenantDomains?: string[];
   termsAcceptedAt?: string;
+  /** When the user mapping step was saved. */
+  mappingConfirmedAt?: string;
   consentedAt?: string;
   setupCompletedAt?: string;
   /** Entra object ids of the connector's admins: the only people the bot and the tab act for. */

@@ -1,6 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
-import { ImporterError, MappingFileError, mappingReportCsv, nextRunAt, type Importer, type RunLogger, type RunRecord } from '../../importer';
+import { ImporterError, MappingFileError, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
 import {
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
@@ -18,6 +18,7 @@ import {
   runsQuery,
   unmapNumberBody,
 } from '../shared/apiSchemas';
+import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { BodyTooLarge, readCappedBody } from './requestBody';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
 
@@ -157,9 +158,12 @@ export function createTabApi(options: TabApiOptions): TabApi {
     });
   }
 
+  const telemessageConfigured = (settings: ConnectorSettings) => Boolean(settings.telemessageUsername && settings.telemessageSecretName);
+  const setupState = (settings: ConnectorSettings): SetupState => ({ ...settings, telemessageConfigured: telemessageConfigured(settings) });
+
   async function telemessageStatus() {
     const settings = (await importer.settings()).value;
-    const configured = Boolean(settings.telemessageUsername && settings.telemessageSecretName);
+    const configured = telemessageConfigured(settings);
     return { configured, username: settings.telemessageUsername, description: configured ? `configured, as ${settings.telemessageUsername}` : 'not configured' };
   }
 
@@ -171,6 +175,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       body: {
         settings: {
           scheduleUtc: value.scheduleUtc,
+          scheduleTimeZone: value.scheduleTimeZone,
           folderName: value.folderName,
           automaticMapping: value.automaticMapping,
           defaultCountry: value.defaultCountry,
@@ -178,6 +183,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
           admins: value.admins ?? [],
           mappingVersion: value.mappingVersion,
           termsAcceptedAt: value.termsAcceptedAt,
+          mappingConfirmedAt: value.mappingConfirmedAt,
           consentedAt: value.consentedAt,
           setupCompletedAt: value.setupCompletedAt,
         },
@@ -215,13 +221,15 @@ export function createTabApi(options: TabApiOptions): TabApi {
     server.patch('/api/tab/connector', route(async (req, res, caller) => {
       const etag = ifMatch(req);
       const patch = await jsonBody(req, connectorPatch);
-      const { termsAccepted, consented, setupCompleted, ...changes } = patch;
+      const { termsAccepted, mappingConfirmed, consented, setupCompleted, ...changes } = patch;
       const now = new Date().toISOString();
-      await importer.updateSettings(
-        { ...changes, ...(termsAccepted && { termsAcceptedAt: now }), ...(consented && { consentedAt: now }), ...(setupCompleted && { setupCompletedAt: now }) },
-        caller.oid,
-        etag,
-      );
+      const updates = { ...changes, ...(termsAccepted && { termsAcceptedAt: now }), ...(mappingConfirmed && { mappingConfirmedAt: now }), ...(consented && { consentedAt: now }) };
+      if (setupCompleted) {
+        // Finishing needs every step saved, this request's own changes included.
+        const missing = unfinishedSteps(setupState({ ...(await importer.settings()).value, ...updates }));
+        if (missing.length) throw new ApiError(409, 'SetupIncomplete', `The setup cannot be finished yet: ${missing.map(stepLabel).join(', ')} still to do.`, { missing });
+      }
+      await importer.updateSettings({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, etag);
       const view = await connectorView();
       if (view.etag) res.header('etag', view.etag);
       res.json(200, { ...view.body, etag: view.etag });

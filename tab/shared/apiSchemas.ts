@@ -1,5 +1,6 @@
 // As a namespace import, so the page's bundler keeps only the parts used (`{ z }` would bring every locale).
 import * as z from 'zod';
+import { TIME_OF_DAY, isTimeZone } from './scheduleTime';
 
 /**
  * What the tab's API accepts, field by field: the server validates every request with these, and
@@ -17,12 +18,16 @@ const domain = z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/
 export const connectorPatch = z
   .object({
     /** The daily run's time of day in UTC; the page converts from the admin's time zone. */
-    scheduleUtc: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'is not a time of day as HH:MM (UTC)'),
+    scheduleUtc: z.string().regex(TIME_OF_DAY, 'is not a time of day as HH:MM (UTC)'),
+    /** The IANA time zone the admin chose the time in; saving it completes the schedule step. */
+    scheduleTimeZone: z.string().max(64).refine(isTimeZone, 'is not an IANA time zone such as Europe/Paris'),
     automaticMapping: z.boolean(),
     defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'is not a two-letter country code such as US'),
     tenantDomains: z.array(domain).max(50),
     admins: z.array(z.guid('is not an Entra object id')).min(1, 'must keep at least one admin').max(100),
     termsAccepted: z.literal(true),
+    /** The user mapping step was saved (automatic mapping on or off, a custom mapping or none). */
+    mappingConfirmed: z.literal(true),
     consented: z.literal(true),
     setupCompleted: z.literal(true),
   })

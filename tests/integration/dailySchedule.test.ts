@@ -19,6 +19,16 @@ describe('daily schedule', () => {
     expect(lastDueAt('23:30', new Date('2026-11-24T12:00:00Z')).toISOString()).toBe('2026-11-23T23:30:00.000Z');
   });
 
+  it('starts nothing until the setup is finished, even with the TeleMessage sign-in stored', async () => {
+    const { value, etag } = await importer.settings();
+    expect(value.telemessageUsername).toBeDefined();
+    await importer.updateSettings({ setupCompletedAt: undefined }, 'oid-admin', etag);
+    const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
+    expect(await scheduler.check()).toBeUndefined();
+    expect(await importer.listRuns(5)).toEqual([]);
+    await importer.updateSettings({ setupCompletedAt: value.setupCompletedAt }, 'oid-admin', (await importer.settings()).etag);
+  });
+
   it('runs once when due, ends the run with its verification, and not again the same day', async () => {
     const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
     const run = await scheduler.check();

@@ -185,6 +185,51 @@ describe('the tab API', () => {
       expect(await auditText()).toContain('"actor":"' + ADMIN + '","action":"settings.changed"');
     });
 
+    it('PATCH /api/tab/connector saves the schedule with its time zone and the mapping step, validating both', async () => {
+      const before = await settings();
+      for (const body of [{ scheduleTimeZone: 'Mars/Olympus_Mons' }, { scheduleTimeZone: 'x'.repeat(65) }, { mappingConfirmed: false }, { scheduleUtc: '7:30', scheduleTimeZone: 'Asia/Tokyo' }]) {
+        const res = await api('PATCH', '/api/tab/connector', { body, headers: { 'if-match': await etag() } });
+        expect(`${JSON.stringify(body)} ${res.status}`).toBe(`${JSON.stringify(body)} 400`);
+        expect(res.json.error.code).toBe('InvalidRequest');
+      }
+      expect((await api('PATCH', '/api/tab/connector', { body: { scheduleTimeZone: 'Mars/Olympus_Mons' }, headers: { 'if-match': await etag() } })).json.error.message).toContain('IANA time zone');
+      expect(await settings()).toEqual(before);
+
+      const ok = await api('PATCH', '/api/tab/connector', { body: { scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', automaticMapping: false, mappingConfirmed: true }, headers: { 'if-match': await etag() } });
+      expect(ok.status).toBe(200);
+      expect(ok.json.settings).toMatchObject({ scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', automaticMapping: false, mappingConfirmedAt: expect.any(String) });
+      expect(await settings()).toMatchObject({ scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', mappingConfirmedAt: ok.json.settings.mappingConfirmedAt });
+      const restored = await api('PATCH', '/api/tab/connector', { body: { scheduleUtc: before.scheduleUtc, scheduleTimeZone: before.scheduleTimeZone, automaticMapping: before.automaticMapping }, headers: { 'if-match': await etag() } });
+      expect(restored.status).toBe(200);
+    });
+
+    it('PATCH /api/tab/connector finishes the setup only once every step is saved, and refuses untrusted callers first', async () => {
+      // A connector whose consent step is not done (as the store would hold it mid-setup).
+      const current = await h.stores.connectors.getOrDefault(CONNECTOR);
+      const { consentedAt: _c, setupCompletedAt: _f, ...unfinished } = current.value;
+      await h.stores.connectors.save(unfinished, current.etag);
+      const before = await settings();
+      const auditBefore = await auditText();
+
+      const untrusted = [];
+      for (const token of [await forged(), await mint({ oid: OTHER_USER })]) {
+        untrusted.push((await api('PATCH', '/api/tab/connector', { token, body: { consented: true, setupCompleted: true }, headers: { 'if-match': await etag() } })).status);
+      }
+      expect(untrusted).toEqual([401, 403]);
+      const refused = await api('PATCH', '/api/tab/connector', { body: { setupCompleted: true }, headers: { 'if-match': await etag() } });
+      expect(refused.status).toBe(409);
+      expect(refused.json.error).toMatchObject({ code: 'SetupIncomplete', missing: ['consent'] });
+      expect(refused.json.error.message).toContain('Admin consent');
+      expect(await settings()).toEqual(before);
+      expect(await auditText()).toBe(auditBefore);
+
+      // The request's own step counts: consent and finish together.
+      const ok = await api('PATCH', '/api/tab/connector', { body: { consented: true, setupCompleted: true }, headers: { 'if-match': await etag() } });
+      expect(ok.status).toBe(200);
+      expect(await settings()).toMatchObject({ consentedAt: expect.any(String), setupCompletedAt: expect.any(String) });
+      expect(ok.json.settings.setupCompletedAt).toBe((await settings()).setupCompletedAt);
+    });
+
     it('POST /api/tab/runs starts a run for the caller and answers once it is recorded', async () => {
       const res = await api('POST', '/api/tab/runs', { body: {} });
       expect(res.status).toBe(202);

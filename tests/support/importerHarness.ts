@@ -38,7 +38,15 @@ export interface HarnessOptions {
   bigMailboxes?: (staff: Employee[]) => Employee[];
   /** Employees who are Microsoft 365 users without an Exchange Online mailbox. Default: none. */
   noMailbox?: (staff: Employee[]) => Employee[];
+  /**
+   * false: a connector as the tab's setup finds it the first time: no TeleMessage sign-in (and no
+   * password in the secret store), no custom mapping, no step of the setup done. Default: set up.
+   */
+  setUp?: boolean;
 }
+
+/** What the tab's setup records, as a finished setup leaves it. */
+export const SETUP_DONE = { termsAcceptedAt: '2026-11-01T09:00:00.000Z', mappingConfirmedAt: '2026-11-01T09:05:00.000Z', consentedAt: '2026-11-01T09:10:00.000Z', scheduleTimeZone: 'UTC', setupCompletedAt: '2026-11-01T09:15:00.000Z' };
 
 export interface Harness {
   azurite: RunningAzurite;
@@ -94,13 +102,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const stores = await openStores(storage, { tmpDir });
   const keyFile = path.join(tmpDir, 'secret.key');
   const secrets = new LocalSecretStore(keyFile);
-  await secrets.set('telemessage-password', TM_PASSWORD);
+  const setUp = options.setUp ?? true;
 
-  const mappedStaff = (options.mapped ?? ((s) => s.slice(0, Math.ceil(s.length * 0.7))))(staff);
-  const { entries } = await readMappingCsv(renderMappingCsv(mappedStaff));
+  const mappedStaff = setUp ? (options.mapped ?? ((s) => s.slice(0, Math.ceil(s.length * 0.7))))(staff) : [];
+  const { entries } = setUp ? await readMappingCsv(renderMappingCsv(mappedStaff)) : { entries: [] };
   const current = await stores.connectors.getOrDefault(CONNECTOR);
-  const etag = await stores.connectors.save({ ...current.value, automaticMapping: options.automaticMapping ?? true, telemessageUsername: TM_USER, telemessageSecretName: 'telemessage-password' }, current.etag);
-  await stores.mappings.replace(CONNECTOR, entries, etag);
+  const automaticMapping = options.automaticMapping ?? true;
+  if (setUp) {
+    await secrets.set('telemessage-password', TM_PASSWORD);
+    const etag = await stores.connectors.save({ ...current.value, ...SETUP_DONE, automaticMapping, telemessageUsername: TM_USER, telemessageSecretName: 'telemessage-password' }, current.etag);
+    await stores.mappings.replace(CONNECTOR, entries, etag);
+  } else {
+    await stores.connectors.save({ ...current.value, automaticMapping }, current.etag);
+  }
 
   const env = {
     STORAGE_CONNECTION_STRING: azurite.connectionString,

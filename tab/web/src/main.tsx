@@ -6,6 +6,8 @@ import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient, TabApiError } from './tabApiClient';
+import { SetupWizard } from './wizard/SetupWizard';
+import { useLanding } from './wizard/landing';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -37,6 +39,7 @@ function useRoute(): Route {
 /** The page's sections, in the order the navigation lists them. */
 const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
+  { id: 'setup', label: 'Setup', render: (api) => <SetupWizard api={api} onFinished={() => go('#/imports')} /> },
 ];
 
 function Themed({ signIn, children }: { signIn: SignIn; children: React.ReactNode }) {
@@ -51,11 +54,12 @@ function Themed({ signIn, children }: { signIn: SignIn; children: React.ReactNod
 
 function App({ api }: { api: TabApiClient }) {
   const route = useRoute();
+  const landed = useLanding(api);
   const current = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   return (
     <>
       <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
-      {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      {!landed ? <Spinner label="Opening the tab" /> : route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
     </>
   );
 }

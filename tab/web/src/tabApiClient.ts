@@ -1,3 +1,4 @@
+import type { ConnectorPatch } from '../../shared/apiSchemas';
 import type { SignIn } from './signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
@@ -54,7 +55,18 @@ export interface RunLogRow {
 }
 export interface ConnectorView {
   etag?: string;
-  settings: { scheduleUtc: string; folderName: string; automaticMapping: boolean; admins: string[]; mappingVersion?: string; setupCompletedAt?: string };
+  settings: {
+    scheduleUtc: string;
+    scheduleTimeZone?: string;
+    folderName: string;
+    automaticMapping: boolean;
+    admins: string[];
+    mappingVersion?: string;
+    termsAcceptedAt?: string;
+    mappingConfirmedAt?: string;
+    consentedAt?: string;
+    setupCompletedAt?: string;
+  };
   telemessage: { configured: boolean; username?: string; description: string };
   status: { lastRun?: Run; running: boolean; nextRunAt: string };
 }
@@ -74,19 +86,71 @@ export interface UnmappedReport {
   outsideParties: { numbers: number; items: number };
 }
 export interface MappingChange {
+  version?: { version: string; rows: number };
   newlyMapped: string[];
   replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
 }
+export interface MappingProblem {
+  line: number;
+  code: string;
+  value: string;
+  message: string;
+}
+export interface MappingChangeExample {
+  number: string;
+  from?: string;
+  to?: string;
+}
+export interface MappingPreview {
+  check: { ok: boolean; rows: number; entries: number; repeated: number; problems: MappingProblem[]; mailboxes: { checked: number; unknown: number } };
+  diff: {
+    activeRows: number;
+    added: number;
+    changed: number;
+    removed: number;
+    unchanged: number;
+    examples: { added: MappingChangeExample[]; changed: MappingChangeExample[]; removed: MappingChangeExample[] };
+    confirmationRequired: boolean;
+  };
+  /** The row report, when a row has a problem. */
+  reportCsv?: string;
+}
+export interface MappingVersionListing {
+  version: string;
+  rows: number;
+  active: boolean;
+}
+export interface TeleMessageStatus {
+  configured: boolean;
+  username?: string;
+  description: string;
+}
+export interface PreflightCheck {
+  name: string;
+  title: string;
+  status: 'passed' | 'failed' | 'skipped';
+  detail: string;
+  error?: { status: number; code: string; message: string };
+  warning?: string;
+}
+export interface PreflightReport {
+  mailbox: string;
+  ok: boolean;
+  checks: PreflightCheck[];
+}
+
+type Body = { json: unknown } | { csv: Blob };
 
 export class TabApiClient {
   constructor(private readonly signIn: SignIn) {}
 
-  private async request(method: string, path: string, body?: unknown, etag?: string): Promise<Response> {
+  private async request(method: string, path: string, body?: Body, etag?: string): Promise<Response> {
     const token = await this.signIn.token();
+    const type = body && ('csv' in body ? 'text/csv' : 'application/json');
     const res = await fetch(path, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(type ? { 'content-type': type } : {}), ...(etag ? { 'if-match': etag } : {}) },
+      body: body && ('csv' in body ? body.csv : JSON.stringify(body.json)),
     });
     if (!res.ok) {
       const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined;
@@ -97,7 +161,7 @@ export class TabApiClient {
   }
 
   private async json<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
-    return (await (await this.request(method, path, body, etag)).json()) as T;
+    return (await (await this.request(method, path, body === undefined ? undefined : { json: body }, etag)).json()) as T;
   }
 
   me = () => this.json<Caller & { admin: boolean }>('GET', '/api/tab/me');
@@ -106,6 +170,15 @@ export class TabApiClient {
   mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);
 
   connector = () => this.json<ConnectorView>('GET', '/api/tab/connector');
+  /** Changes the connector's settings; `etag` is the one its view was read with. */
+  patchConnector = (patch: ConnectorPatch, etag: string | undefined) => this.json<ConnectorView>('PATCH', '/api/tab/connector', patch, etag);
+  /** Checked with TeleMessage before anything is stored; the answer never holds the password. */
+  setTeleMessage = (username: string, password: string) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password });
+  previewMapping = async (file: Blob) => (await (await this.request('POST', '/api/tab/mapping/preview', { csv: file })).json()) as MappingPreview;
+  applyMapping = async (file: Blob, etag: string | undefined, confirmRemovals: boolean) =>
+    (await (await this.request('PUT', `/api/tab/mapping?confirmRemovals=${confirmRemovals}`, { csv: file }, etag)).json()) as MappingChange;
+  mappingVersions = () => this.json<{ versions: MappingVersionListing[] }>('GET', '/api/tab/mapping/versions');
+  preflight = (mailbox: string) => this.json<PreflightReport>('POST', '/api/tab/preflight', { mailbox });
   runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
   run = (runId: string) => this.json<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
   startRun = () => this.json<{ run: Run }>('POST', '/api/tab/runs', {});
@@ -113,11 +186,15 @@ export class TabApiClient {
 
   /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */
   async downloadRunLog(runId: string): Promise<void> {
-    const blob = await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob();
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = `run-${runId}.csv`;
-    link.click();
-    URL.revokeObjectURL(link.href);
+    saveFile(await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob(), `run-${runId}.csv`);
   }
+}
+
+/** Saves what the page holds as a download. */
+export function saveFile(blob: Blob, filename: string): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  link.click();
+  URL.revokeObjectURL(link.href);
 }

@@ -1,0 +1,94 @@
+import { useState } from 'react';
+import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
+import { credentialsBody } from '../../../shared/apiSchemas';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
+
+/** Step 1: the terms of use, accepted once (the time is recorded). */
+export function TermsStep({ view, save, open }: StepProps) {
+  const styles = useStepStyles();
+  const { busy, error, run } = useStepAction();
+  const accepted = view.settings.termsAcceptedAt;
+  return (
+    <section className={styles.section} aria-labelledby="step-heading">
+      <StepHeading step="terms">
+        Enterprise Number Archiver imports the items your TeleMessage account archives into your Microsoft 365 mailboxes. Read the{' '}
+        <Link href="/tab/terms.html" target="_blank" rel="noopener">
+          terms of use
+        </Link>{' '}
+        (they open in a new tab) before you accept them.
+      </StepHeading>
+      {accepted && <Notice>Accepted on {when(accepted)}.</Notice>}
+      {error !== undefined && <ErrorBar error={error} />}
+      <div className={styles.actions}>
+        {accepted ? (
+          <Button appearance="primary" onClick={() => open('telemessage')}>
+            Next
+          </Button>
+        ) : (
+          <Button appearance="primary" disabled={busy} onClick={() => run(() => save({ termsAccepted: true }))}>
+            Accept the terms
+          </Button>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/**
+ * Step 2: the TeleMessage sign-in. The server tries it with TeleMessage before it stores anything;
+ * the page only ever learns "configured, as <username>", and the password field starts empty.
+ */
+export function TeleMessageStep({ api, view, advance, open }: StepProps) {
+  const styles = useStepStyles();
+  const [username, setUsername] = useState(view.telemessage.username ?? '');
+  const [password, setPassword] = useState('');
+  const [problems, setProblems] = useState<{ username?: string; password?: string }>({});
+  const { busy, error: refusal, run } = useStepAction();
+
+  const signIn = async () => {
+    const checked = credentialsBody.safeParse({ username, password });
+    if (!checked.success) {
+      const fields = checked.error.issues.map((i) => i.path[0]);
+      return setProblems({ username: fields.includes('username') ? 'Enter your TeleMessage username.' : undefined, password: fields.includes('password') ? 'Enter your TeleMessage password.' : undefined });
+    }
+    setProblems({});
+    await run(async () => {
+      await api.setTeleMessage(checked.data.username, checked.data.password);
+      setPassword('');
+      await advance();
+    });
+  };
+
+  return (
+    <section className={styles.section} aria-labelledby="step-heading">
+      <StepHeading step="telemessage">
+        The archiver signs in to TeleMessage with your TeleMessage account to read the archived traffic. The sign-in is tried with TeleMessage before it is saved; the password is kept
+        encrypted in your Key Vault and is never shown again.
+      </StepHeading>
+      <Text>
+        TeleMessage: <strong>{view.telemessage.description}</strong>
+      </Text>
+      {refusal !== undefined && <ErrorBar title="Not saved." error={refusal} />}
+      <form
+        className={styles.section}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void signIn();
+        }}
+      >
+        <Field className={styles.field} label="TeleMessage username" required validationMessage={problems.username} validationState={problems.username ? 'error' : 'none'}>
+          <Input value={username} onChange={(_e, d) => setUsername(d.value)} autoComplete="username" />
+        </Field>
+        <Field className={styles.field} label="TeleMessage password" required validationMessage={problems.password} validationState={problems.password ? 'error' : 'none'}>
+          <Input type="password" value={password} onChange={(_e, d) => setPassword(d.value)} autoComplete="new-password" />
+        </Field>
+        <div className={styles.actions}>
+          <Button appearance="primary" type="submit" disabled={busy}>
+            {view.telemessage.configured ? 'Change the TeleMessage sign-in' : 'Sign in to TeleMessage'}
+          </Button>
+          {view.telemessage.configured && <Button onClick={() => open('mapping')}>Next</Button>}
+        </div>
+      </form>
+    </section>
+  );
+}
