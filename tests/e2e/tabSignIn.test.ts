@@ -80,7 +80,8 @@ describe('signing in to the tab outside Teams', () => {
 
       await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
       await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
-      expect(page.url()).toBe(`${origin}/tab/index.html`);
+      // Back on the tab, which opens on the imports: this connector is set up.
+      expect(page.url()).toBe(`${origin}/tab/index.html#/imports`);
       await page.getByRole('table', { name: 'Imports' }).waitFor();
 
       expect(traffic.api.length).toBeGreaterThan(0);
