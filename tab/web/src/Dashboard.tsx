@@ -21,6 +21,8 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { mapNumberBody } from '../../shared/apiSchemas';
+import { BackfillForm } from './BackfillForm';
+import { DailyChart } from './chart/DailyChart';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 
 const useStyles = makeStyles({
@@ -55,9 +57,9 @@ const COUNT_LABELS: Record<string, string> = {
   notImported: 'Not imported',
 };
 
-const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
+export const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 
-function Problem({ error }: { error: unknown }) {
+export function Problem({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);
   return (
     <MessageBar intent="error">
@@ -337,6 +339,7 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     <main className={styles.page}>
       {error !== undefined && <Problem error={error} />}
       {!view ? <Spinner label="Loading the connector" /> : <ConnectorStatus view={view} />}
+      <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
       <div className={styles.actions}>
         <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(load, setError)}>
           Import now
@@ -345,6 +348,7 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
       <Title3 as="h2">Imports</Title3>
       <RunsTable runs={runs} onOpen={onOpenRun} />
       {next && <Button onClick={more}>Show older imports</Button>}
+      <BackfillForm api={api} onStarted={() => void load()} />
       <UnmappedNumbers api={api} onChanged={() => void load()} />
     </main>
   );

@@ -1,10 +1,13 @@
 import { StrictMode, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
+import { AuditPage } from './audit/AuditPage';
 import { Dashboard, RunDetail } from './Dashboard';
+import { MappingPage } from './mapping/MappingPage';
 import { Navigation, type PageLink } from './Navigation';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient } from './tabApiClient';
+import { ThemeName } from './themeName';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -36,6 +39,8 @@ function useRoute(): Route {
 /** The page's sections, in the order the navigation lists them. */
 const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
+  { id: 'mapping', label: 'Mapping', render: (api) => <MappingPage api={api} /> },
+  { id: 'audit', label: 'Audit trail', render: (api) => <AuditPage api={api} /> },
 ];
 
 function App({ signIn }: { signIn: SignIn }) {
@@ -46,8 +51,10 @@ function App({ signIn }: { signIn: SignIn }) {
   const current = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   return (
     <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
-      <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
-      {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      <ThemeName.Provider value={theme}>
+        <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
+        {route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      </ThemeName.Provider>
     </FluentProvider>
   );
 }

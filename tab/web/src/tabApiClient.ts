@@ -6,6 +6,8 @@ export class TabApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The API's whole error object (a mapping file's row problems and report, say). */
+    readonly error: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -67,21 +69,77 @@ export interface UnmappedReport {
 export interface MappingChange {
   newlyMapped: string[];
   replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
+  version?: MappingVersion;
+  diff?: MappingDiff;
+}
+
+export interface MappingProblem {
+  line: number;
+  code: string;
+  value: string;
+  message: string;
+}
+export interface MappingChangeExample {
+  number: string;
+  from?: string;
+  to?: string;
+}
+export interface MappingDiff {
+  activeVersion?: string;
+  activeRows: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  examples: { added: MappingChangeExample[]; changed: MappingChangeExample[]; removed: MappingChangeExample[] };
+  confirmationRequired: boolean;
+}
+export interface MappingPreview {
+  check: { ok: boolean; rows: number; entries: number; repeated: number; problems: MappingProblem[]; mailboxes: { checked: number; unknown: number } };
+  diff: MappingDiff;
+  /** The row report as CSV, when the file has problems. */
+  reportCsv?: string;
+}
+export interface MappingVersion {
+  version: string;
+  createdAt: string;
+  createdBy: string;
+  origin: 'upload' | 'mapNumber' | 'unmapNumber' | 'restore';
+  rows: number;
+  restoredFrom?: string;
+  note?: string;
+  active?: boolean;
+}
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  before?: unknown;
+  after?: unknown;
+  detail?: Record<string, unknown>;
+}
+export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
+/** One UTC archive day: items by kind (sms, mms, chat, voiceRecording, voiceCallLog, unknown) and outcome. */
+export interface DailyCounts {
+  day: string;
+  kinds: Record<string, Record<ItemOutcome, number>>;
 }
 
 export class TabApiClient {
   constructor(private readonly signIn: SignIn) {}
 
+  /** A Blob body (a CSV file) goes as it is; anything else as JSON. */
   private async request(method: string, path: string, body?: unknown, etag?: string): Promise<Response> {
     const token = await this.signIn.token();
+    const file = body instanceof Blob;
     const res = await fetch(path, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': file ? 'text/csv' : 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
+      body: body === undefined ? undefined : file ? body : JSON.stringify(body),
     });
     if (!res.ok) {
       const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-      throw new TabApiError(res.status, answer?.error?.code ?? 'HttpError', answer?.error?.message ?? `The server answered ${res.status}.`);
+      throw new TabApiError(res.status, answer?.error?.code ?? 'HttpError', answer?.error?.message ?? `The server answered ${res.status}.`, answer?.error);
     }
     return res;
   }
@@ -102,11 +160,30 @@ export class TabApiClient {
 
   /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */
   async downloadRunLog(runId: string): Promise<void> {
-    const blob = await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob();
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = `run-${runId}.csv`;
-    link.click();
-    URL.revokeObjectURL(link.href);
+    saveFile(await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob(), `run-${runId}.csv`);
   }
+
+  // The mapping screens, the backfill form, the audit trail and the 30-day chart.
+  previewMapping = (file: Blob) => this.json<MappingPreview>('POST', '/api/tab/mapping/preview', file);
+  /** Applies a file as the active mapping; ConfirmationRequired (409) when it removes more than half, until confirmed. */
+  applyMapping = async (file: Blob, confirmRemovals = false) => this.json<MappingChange>('PUT', `/api/tab/mapping${confirmRemovals ? '?confirmRemovals=true' : ''}`, file, (await this.connector()).etag);
+  mappingVersions = () => this.json<{ versions: MappingVersion[] }>('GET', '/api/tab/mapping/versions');
+  restoreMapping = async (version: string, confirmRemovals = false) => this.json<MappingChange>('POST', '/api/tab/mapping/restore', { version, confirmRemovals }, (await this.connector()).etag);
+  /** The active mapping, or one version, as TeleMessage's CSV. */
+  async downloadMapping(version?: string): Promise<void> {
+    const name = version ? `mapping-${version}.csv` : 'mapping.csv';
+    saveFile(await (await this.request('GET', `/api/tab/mapping.csv${version ? `?version=${encodeURIComponent(version)}` : ''}`)).blob(), name);
+  }
+  backfill = (window: { from: string; to: string }) => this.json<{ run: Run }>('POST', '/api/tab/backfill', window);
+  audit = (from: string, to: string) => this.json<{ entries: AuditEntry[] }>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  dailyStats = (days = 30) => this.json<{ days: DailyCounts[] }>('GET', `/api/tab/stats/daily?days=${days}`);
+}
+
+/** Saves what the page holds (a download fetched with the token, a report it was sent) as a file. */
+export function saveFile(blob: Blob, filename: string): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  link.click();
+  URL.revokeObjectURL(link.href);
 }
