@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { CONNECTOR, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
@@ -31,14 +31,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
   const active = async () => h.stores.mappings.load((await settings()).mappingVersion);
 
-  async function idle(): Promise<void> {
-    for (let i = 0; i < 900; i++) {
-      const runs = await h.stores.runs.list(CONNECTOR, 5);
-      if (runs.length && runs.every((r) => r.status !== 'running')) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('runs did not finish');
-  }
+  const idle = () => runsEnded(h);
 
   /** What the chart's table must say, worked out from the stored daily counts: archived per kind, failed and not imported. */
   async function expectedChartRows(): Promise<string[][]> {

@@ -1,6 +1,6 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, startHarness, type Harness } from '../support/importerHarness';
+import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 
 // The tab's API with authentication on, in the server as its own process: every token below is
@@ -51,14 +51,7 @@ describe('the tab API', () => {
   const auditText = async () => JSON.stringify(await h.stores.audit.list(CONNECTOR, new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000)));
   const runCount = async () => (await h.stores.runs.list(CONNECTOR, 1000)).length;
 
-  async function idle(): Promise<void> {
-    for (let i = 0; i < 600; i++) {
-      const runs = await h.stores.runs.list(CONNECTOR, 20);
-      if (runs.length && runs.every((r) => r.status !== 'running')) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('runs did not finish');
-  }
+  const idle = () => runsEnded(h, 60_000);
 
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, telemessage: { traffic: { itemsPerDay: 30, hugeAttachments: [] } } });

@@ -17,19 +17,12 @@ import {
   TableRow,
   Text,
   Title3,
-  makeStyles,
-  tokens,
 } from '@fluentui/react-components';
 import { mapNumberBody } from '../../shared/apiSchemas';
 import { BackfillForm } from './BackfillForm';
 import { DailyChart } from './chart/DailyChart';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
-
-const useStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
-  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
-});
+import { usePageStyles } from './pageStyles';
 
 // While a run is going, the page asks again this often: progress without a reload.
 const POLL_MS = 3_000;
@@ -77,7 +70,7 @@ function RunStatus({ run }: { run: Run }) {
 }
 
 function ConnectorStatus({ view }: { view: ConnectorView }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const last = view.status.lastRun;
   return (
     <Card>
@@ -228,7 +221,7 @@ function UnmappedNumbers({ api, onChanged }: { api: TabApiClient; onChanged: () 
 }
 
 export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: string; onBack: () => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const [detail, setDetail] = useState<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>();
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
@@ -304,7 +297,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
 }
 
 export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (runId: string) => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const [view, setView] = useState<ConnectorView>();
   const [runs, setRuns] = useState<Run[]>([]);
   const [next, setNext] = useState<string>();

@@ -15,23 +15,17 @@ import {
   TableRow,
   Text,
   Title3,
-  makeStyles,
-  tokens,
 } from '@fluentui/react-components';
 import { useConfirm } from '../ConfirmDialog';
 import { Problem, when } from '../Dashboard';
 import { TabApiError, type MappingChange, type MappingVersion, type TabApiClient } from '../tabApiClient';
 import { MappingUpload } from './MappingUpload';
 import { originText, replayText } from './mappingText';
+import { usePageStyles } from '../pageStyles';
 
-const useStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
-  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
-});
 
 function ActiveMapping({ api, active, createdAtOf, onError }: { api: TabApiClient; active?: MappingVersion; createdAtOf: (v: string) => string | undefined; onError: (err: unknown) => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   return (
     <Card>
       <CardHeader header={<Title3 as="h2">Active mapping</Title3>} />
@@ -61,7 +55,7 @@ function ActiveMapping({ api, active, createdAtOf, onError }: { api: TabApiClien
 }
 
 function VersionsTable({ versions, createdAtOf, onDownload, onRestore }: { versions: MappingVersion[]; createdAtOf: (v: string) => string | undefined; onDownload: (v: MappingVersion) => void; onRestore: (v: MappingVersion) => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   return (
     <Table aria-label="Mapping versions" size="small">
       <TableHeader>
@@ -103,7 +97,7 @@ function VersionsTable({ versions, createdAtOf, onDownload, onRestore }: { versi
 
 /** The custom mapping: the active one, a file's upload with its report and preview, every version with download and restore. */
 export function MappingPage({ api }: { api: TabApiClient }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const [versions, setVersions] = useState<MappingVersion[]>();
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();

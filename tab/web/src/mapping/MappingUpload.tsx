@@ -15,26 +15,20 @@ import {
   TableRow,
   Text,
   Title3,
-  makeStyles,
-  tokens,
 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { useConfirm } from '../ConfirmDialog';
 import { Problem, when } from '../Dashboard';
 import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../tabApiClient';
 import { formatSize, replayText } from './mappingText';
+import { usePageStyles } from '../pageStyles';
 
-const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
-  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
-});
 
 // The report's rows shown in the page; the downloadable report has them all.
 const PROBLEMS_SHOWN = 200;
 
 function ProblemsTable({ preview, fileName }: { preview: MappingPreview; fileName: string }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const { problems } = preview.check;
   const report = () => saveFile(new Blob([preview.reportCsv ?? ''], { type: 'text/csv' }), `${fileName.replace(/\.csv$/i, '')}-report.csv`);
   return (
@@ -71,7 +65,7 @@ function ProblemsTable({ preview, fileName }: { preview: MappingPreview; fileNam
 }
 
 function DiffView({ preview }: { preview: MappingPreview }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const { diff } = preview;
   const examples: (MappingChangeExample & { change: string })[] = [
     ...diff.examples.added.map((e) => ({ ...e, change: 'added' })),
@@ -122,7 +116,7 @@ function removalText(preview: MappingPreview): string {
 
 /** Choose a CSV, read its row report and its comparison with the active mapping, then apply it. */
 export function MappingUpload({ api, onApplied }: { api: TabApiClient; onApplied: () => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const inputId = useId();
   const [file, setFile] = useState<File>();
   const [inputKey, setInputKey] = useState(0);
