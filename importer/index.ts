@@ -22,12 +22,15 @@ import { runLogCsv } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
 import { StorageAccount, type StorageTarget } from './state/storageAccount';
 import type { UnmappedNumber } from './state/unmappedStore';
+import type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts } from './state/dailyCountsStore';
 import { verifyRun, type VerifyReport } from './run/verifyRun';
 import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
+export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts };
+export { COUNTED_KINDS, ITEM_OUTCOMES } from './state/dailyCountsStore';
 export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, UnmappedReport };
 export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
 export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
@@ -116,6 +119,11 @@ export interface Importer {
   /** What the bot alerts on: archived lines and employees without a mailbox, never outside parties. */
   unmappedAlerts(): Promise<UnmappedNumber[]>;
   audit(from: Date, to: Date): Promise<AuditEntry[]>;
+  /**
+   * Items per UTC archive day, kind and outcome for the `days` days (1-366) that end today, oldest
+   * first; each day as the ledger holds it after the last run that touched it.
+   */
+  dailyCounts(days: number): Promise<DailyCounts[]>;
   /** Where the TeleMessage password is kept, for display; never the password. */
   describeSecret(): Promise<string | undefined>;
   /**
@@ -322,6 +330,13 @@ class ConnectorImporter implements Importer {
 
   audit(from: Date, to: Date): Promise<AuditEntry[]> {
     return this.stores.audit.list(this.connectorId, from, to);
+  }
+
+  dailyCounts(days: number): Promise<DailyCounts[]> {
+    if (!Number.isInteger(days) || days < 1 || days > 366) throw new RangeError('days must be a whole number from 1 to 366');
+    const today = new Date((this.options.now ?? (() => new Date()))());
+    const from = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)));
+    return this.stores.dailyCounts.list(this.connectorId, from.toISOString().slice(0, 10), today.toISOString().slice(0, 10));
   }
 
   async describeSecret(): Promise<string | undefined> {

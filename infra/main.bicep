@@ -95,7 +95,7 @@ var logRetention = int(logRetentionDays)
 var telemessageSecretName = 'telemessage-password'
 var graphSecretName = 'graph-client-secret'
 // Must match importer/state/tableNames.ts (a unit test compares them).
-var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'conversations', 'notifications']
+var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'dailycounts', 'conversations', 'notifications']
 var roleIds = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'

@@ -25,6 +25,11 @@ const KINDS: Record<string, ItemKind> = {
   VOICE_CALL_LOG: 'voiceCallLog',
 };
 
+/** The kind a listing's type names (TeleMessage's `SMS`, or a kind already, as a replay lists it); undefined for a type it does not know. */
+export function kindOfType(type: string): ItemKind | undefined {
+  return KINDS[type] ?? (Object.values(KINDS) as string[]).find((k) => k === type) as ItemKind | undefined;
+}
+
 /**
  * Reads a raw TeleMessage item (RFC 822, docs/telemessage-api.md §2) into an ArchiveItem.
  * Attachments stream through SHA-256 and a byte counter and are discarded, so memory stays flat

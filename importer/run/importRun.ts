@@ -3,12 +3,12 @@ import { Readable } from 'node:stream';
 import { ImporterError } from '../errors';
 import type { ArchiveItem, RunCounts, RunTrigger, SourceItemRef, TimeWindow } from '../model';
 import type { ArchiveSource } from '../source/archiveSource';
-import { parseRawItem } from '../parse/itemParser';
+import { kindOfType, parseRawItem } from '../parse/itemParser';
 import { fanOut, type MappingRules } from '../mapping/participantMapper';
 import { classifyUnmapped, tenantDomainsOf } from '../mapping/unmappedKind';
 import { archiveKeyOf, type DeliveryResult, type MailboxSink } from '../sink/mailboxSink';
 import type { StageResult } from '../stage/rawStore';
-import { daysOf, isFinal, type DeliveryRecord, type ItemRecord, type UnmappedRow } from '../state/deliveryLedger';
+import { daysOf, isFinal, outcomeOfDeliveries, type DeliveryRecord, type ItemRecord, type UnmappedRow } from '../state/deliveryLedger';
 import { EMPTY_COUNTS, type RunRecord } from '../state/runsStore';
 import type { RunLogRow } from '../state/runLogStore';
 import { acquireRunLease } from '../state/runLease';
@@ -81,7 +81,7 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
   const { stores } = ctx;
   const lease = await acquireRunLease(stores.locks, ctx.connectorId, { durationSeconds: ctx.leaseSeconds });
   try {
-    await markInterrupted(ctx);
+    const interrupted = await markInterrupted(ctx);
     const settings = (await stores.connectors.getOrDefault(ctx.connectorId)).value;
     const window = await resolveWindow(ctx, request, now());
     const run = await stores.runs.create({
@@ -99,6 +99,8 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     // Every concurrent request of the run listens on this one signal: that many listeners is intended.
     setMaxListeners(0, signal);
     const execution = new RunExecution(ctx, settings, run, signal);
+    // A run that died left its days' counts behind its ledger: this run counts them again.
+    for (const stale of interrupted) for (const day of daysOf(stale.window.from, stale.window.to)) execution.touchedDays.add(day);
     try {
       const { nonFinal } = await execution.execute();
       run.status = nonFinal > 0 ? 'failed' : run.counts.failed > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
@@ -127,13 +129,16 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
 }
 
 /** Runs left "running" by a process that died: the lease is ours now, so they are over. */
-async function markInterrupted(ctx: ImportContext): Promise<void> {
+async function markInterrupted(ctx: ImportContext): Promise<RunRecord[]> {
+  const marked: RunRecord[] = [];
   for (const run of await ctx.stores.runs.list(ctx.connectorId, 10)) {
     if (run.status !== 'running') continue;
     run.status = 'interrupted';
     run.error = 'The process running it stopped before the end; the next run picks up where it left off.';
     await ctx.stores.runs.update(run);
+    marked.push(run);
   }
+  return marked;
 }
 
 async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date): Promise<TimeWindow> {
@@ -175,6 +180,8 @@ class RunExecution {
   private readonly inFlightIds = new Set<string>();
   private lastListed: { at: number; id: string } | undefined;
   private readonly freshDays = new Set<string>();
+  /** Archive days whose items this run handled: their daily counts are set again from the ledger at the end. */
+  readonly touchedDays = new Set<string>();
   private nonFinal = 0;
   private itemsDone = 0;
   private immutabilityRecorded = false;
@@ -242,6 +249,7 @@ class RunExecution {
     const last = this.lastListed;
     const inOrder = !last || ref.archivedAt.getTime() > last.at || (ref.archivedAt.getTime() === last.at && ref.id > last.id);
     if (inOrder) this.lastListed = { at: ref.archivedAt.getTime(), id: ref.id };
+    this.touchedDays.add(ref.archivedAt.toISOString().slice(0, 10));
     try {
       if (this.inFlightIds.has(ref.id)) {
         // The source offered the same item again while it is being handled.
@@ -255,6 +263,7 @@ class RunExecution {
       this.nonFinal++;
       this.counts.failed++;
       await this.logRows([{ itemId: ref.id, sourceUserId: '', outcome: 'failed', reason: `Not completed, will be retried: ${describe(err)}`.slice(0, 500), at: new Date() }]).catch(() => undefined);
+      await this.recordUnfinished(ref).catch(() => undefined);
       this.ctx.log.warn({ runId: this.run.runId, itemId: ref.id, err: { message: describe(err), code: (err as { code?: string }).code } }, 'item not completed');
     } finally {
       this.itemsDone++;
@@ -285,7 +294,7 @@ class RunExecution {
       // Kept as raw, recorded, never retried: the bytes will not change.
       this.counts.failed++;
       await this.logRows([{ itemId: ref.id, sourceUserId: '', outcome: 'malformed', reason: err.message, at: new Date() }]);
-      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { reason: `Malformed: ${err.message}` }), []);
+      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: kindOfType(ref.type), reason: `Malformed: ${err.message}`, outcome: 'failed' }), []);
       return;
     }
 
@@ -307,7 +316,9 @@ class RunExecution {
     if (recipients.length === 0) {
       this.counts.notImported++;
       await this.logRows([{ itemId: item.id, sourceUserId: sourceUserOf(item), outcome: 'unmapped', reason: `Not imported: no participant maps to a Microsoft 365 mailbox (${unmapped[0]?.reason ?? 'no participants'})`, at: new Date() }]);
-      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox' }), [], unmappedRows, stale);
+      // Copies made under an earlier mapping stay in their mailboxes: such an item is still archived.
+      const outcome = outcomeOfDeliveries(prior.deliveries);
+      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox', outcome }), [], unmappedRows, stale);
       return;
     }
 
@@ -330,7 +341,7 @@ class RunExecution {
       attempts: (priorByKey.get(key)?.attempts ?? 0) + 1,
       runId: this.run.runId,
     }));
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped }), pending, unmappedRows, stale);
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped, outcome: 'failed' }), pending, unmappedRows, stale);
 
     const reader = attachmentReader(stores.raw, staged.sha256, bytes);
     bytes = undefined;
@@ -364,12 +375,23 @@ class RunExecution {
       }
       return record;
     });
-    const allFinal = finished.every(isFinal) && prior.deliveries.filter((d) => !finished.some((f) => f.archiveKey === d.archiveKey)).every(isFinal);
+    const deliveries = [...finished, ...prior.deliveries.filter((d) => !finished.some((f) => f.archiveKey === d.archiveKey))];
+    const allFinal = deliveries.every(isFinal);
     if (!allFinal) this.nonFinal++;
     // The log lines first: once the item is final, no replay would write them again.
     await this.logRows(rows);
     // The stale unmapped rows went with the pending write; deleting them again would fail the transaction.
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped }), finished, unmappedRows);
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped, outcome: outcomeOfDeliveries(deliveries) }), finished, unmappedRows);
+  }
+
+  /**
+   * An item that failed before the ledger knew it (its download broke off, say) gets a pending
+   * row, so the daily counts show it failed and the next run or a rerun looks it up again.
+   */
+  private async recordUnfinished(ref: SourceItemRef): Promise<void> {
+    const { stores, connectorId } = this.ctx;
+    if ((await stores.ledger.getItem(connectorId, ref.id, ref.archivedAt)).item) return;
+    await stores.ledger.save(connectorId, { itemId: ref.id, archivedAt: ref.archivedAt, status: 'pending', kind: kindOfType(ref.type), outcome: 'failed', runId: this.run.runId }, []);
   }
 
   /** Downloads and keeps the raw item, again if the transfer breaks off. */
@@ -421,6 +443,8 @@ class RunExecution {
       // Recomputed from the ledger for every day of the window: complete even after a crash.
       const days = daysOf(this.run.window.from, this.run.window.to).map((day) => ({ day, rows: this.ctx.stores.ledger.unmappedOn(this.ctx.connectorId, day) }));
       await this.ctx.stores.unmapped.refreshDays(this.ctx.connectorId, days);
+      // Set, not added, from the ledger: a rerun or a replay counts each item once, in its outcome now.
+      for (const day of [...this.touchedDays].sort()) await this.ctx.stores.dailyCounts.refreshDay(this.ctx.connectorId, day, this.ctx.stores.ledger.outcomesOn(this.ctx.connectorId, day), this.run.runId);
     }
     const t = Date.now();
     if (force || t - this.lastProgress >= PROGRESS_EVERY_MS) {

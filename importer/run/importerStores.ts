@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { AuditTrail } from '../audit/auditTrail';
 import { RawStore } from '../stage/rawStore';
 import { ConnectorStore } from '../state/connectorStore';
+import { DailyCountsStore } from '../state/dailyCountsStore';
 import { DeliveryLedger } from '../state/deliveryLedger';
 import { MappingStore } from '../state/mappingStore';
 import { RunLogStore } from '../state/runLogStore';
@@ -18,19 +19,21 @@ export interface ImporterStores {
   ledger: DeliveryLedger;
   runLog: RunLogStore;
   unmapped: UnmappedStore;
+  dailyCounts: DailyCountsStore;
   raw: RawStore;
   audit: AuditTrail;
   locks: ContainerClient;
 }
 
 export async function openStores(storage: StorageAccount, options: { tmpDir?: string } = {}): Promise<ImporterStores> {
-  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, raw, audit, locks, mappingBlobs] = await Promise.all([
+  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, dailyCountsTable, raw, audit, locks, mappingBlobs] = await Promise.all([
     storage.table(TABLES.connector),
     storage.table(TABLES.mappings),
     storage.table(TABLES.runs),
     storage.table(TABLES.deliveries),
     storage.table(TABLES.runLog),
     storage.table(TABLES.unmapped),
+    storage.table(TABLES.dailyCounts),
     storage.container(CONTAINERS.raw),
     storage.container(CONTAINERS.audit),
     storage.container(CONTAINERS.locks),
@@ -44,6 +47,7 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     ledger: new DeliveryLedger(deliveryTable),
     runLog: new RunLogStore(runLogTable),
     unmapped: new UnmappedStore(unmappedTable),
+    dailyCounts: new DailyCountsStore(dailyCountsTable),
     raw: new RawStore(raw, { tmpDir: options.tmpDir }),
     audit: new AuditTrail(audit),
     locks,

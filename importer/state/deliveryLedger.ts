@@ -1,6 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { DeliveryOutcome } from '../model';
 import type { UnmappedKind } from '../mapping/unmappedKind';
+import type { ItemOutcome } from './dailyCountsStore';
 import { keySafe } from './tableNames';
 
 /** An item's state: `final` once every delivery of it is final (or it can never be delivered). */
@@ -12,6 +13,8 @@ export interface ItemRecord {
   kind?: string;
   /** Why nothing was delivered (malformed, no mapped participant), when that is the case. */
   reason?: string;
+  /** What became of the item as a whole, as of this write (derived from status and reason in rows written before it). */
+  outcome?: ItemOutcome;
   /** Mapping version the fan-out was computed with; a new mapping may add deliveries. */
   mappingVersion?: string;
   hadUnmapped?: boolean;
@@ -133,6 +136,15 @@ export class DeliveryLedger {
         reason: String(e.reason ?? ''),
         kind: e.kind as UnmappedKind | undefined,
       };
+    }
+  }
+
+  /** The kind and outcome of every item of a connector archived on `day` (YYYY-MM-DD): what the daily counts are made of. */
+  async *outcomesOn(connectorId: string, day: string): AsyncIterable<{ kind?: string; outcome: ItemOutcome }> {
+    const pk = `${keySafe(connectorId)}|${day}`;
+    const filter = `PartitionKey eq '${pk}' and RowKey ge '${ITEM}' and RowKey lt 'item}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['kind', 'status', 'reason', 'outcome'] } })) {
+      yield { kind: e.kind as string | undefined, outcome: outcomeOf(e) };
     }
   }
 
@@ -278,6 +290,7 @@ function toItemEntity(pk: string, r: ItemRecord) {
     rawSha256: r.rawSha256,
     kind: r.kind,
     reason: r.reason,
+    outcome: r.outcome,
     mappingVersion: r.mappingVersion,
     hadUnmapped: r.hadUnmapped,
     unmappedNumbers: r.unmappedNumbers && r.unmappedNumbers.length ? JSON.stringify(r.unmappedNumbers) : undefined,
@@ -294,6 +307,7 @@ function fromItemEntity(e: Record<string, unknown>): ItemRecord {
     rawSha256: e.rawSha256 as string | undefined,
     kind: e.kind as string | undefined,
     reason: e.reason as string | undefined,
+    outcome: e.outcome ? outcomeOf(e) : undefined,
     mappingVersion: e.mappingVersion as string | undefined,
     hadUnmapped: e.hadUnmapped as boolean | undefined,
     unmappedNumbers: e.unmappedNumbers ? (JSON.parse(String(e.unmappedNumbers)) as string[]) : undefined,
@@ -330,6 +344,25 @@ function fromDeliveryEntity(e: Record<string, unknown>): DeliveryRecord {
     reason: e.reason as string | undefined,
     runId: String(e.runId),
   };
+}
+
+const OUTCOMES: readonly string[] = ['imported', 'partial', 'failed', 'notImported'];
+
+/** An item row's outcome; rows written before outcomes were recorded say it through status and reason. */
+function outcomeOf(e: Record<string, unknown>): ItemOutcome {
+  if (typeof e.outcome === 'string' && OUTCOMES.includes(e.outcome)) return e.outcome as ItemOutcome;
+  if (e.status !== 'final') return 'failed';
+  const reason = String(e.reason ?? '');
+  if (reason.startsWith('Malformed')) return 'failed';
+  if (reason.startsWith('No participant maps')) return 'notImported';
+  return 'imported';
+}
+
+/** What an item's deliveries, all of them, make of it: failed while any is not imported, partial while any lacks an attachment. */
+export function outcomeOfDeliveries(deliveries: readonly DeliveryRecord[]): ItemOutcome {
+  if (!deliveries.length) return 'notImported';
+  if (deliveries.some((d) => !isFinal(d) || d.status === 'failed')) return 'failed';
+  return deliveries.some((d) => d.status === 'partial') ? 'partial' : 'imported';
 }
 
 export function isFinal(d: DeliveryRecord): boolean {

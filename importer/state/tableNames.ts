@@ -6,6 +6,8 @@ export const TABLES = {
   deliveries: 'deliveries',
   runLog: 'runlog',
   unmapped: 'unmapped',
+  /** Items per archive day, kind and outcome, for the tab's 30-day chart. */
+  dailyCounts: 'dailycounts',
   conversations: 'conversations',
   notifications: 'notifications',
 } as const;

@@ -9,6 +9,7 @@ import {
   backfillBody,
   connectorPatch,
   credentialsBody,
+  dailyStatsQuery,
   describeIssues,
   exportMappingQuery,
   mapNumberBody,
@@ -341,6 +342,11 @@ export function createTabApi(options: TabApiOptions): TabApi {
     server.get('/api/tab/audit', route(async (req, res) => {
       const window = parse(auditQuery, query(req), 'query');
       res.json(200, { entries: await importer.audit(window.from, window.to) });
+    }));
+
+    server.get('/api/tab/stats/daily', route(async (req, res) => {
+      const q = parse(dailyStatsQuery, query(req), 'query');
+      res.json(200, { days: await importer.dailyCounts(q.days) });
     }));
   }
 

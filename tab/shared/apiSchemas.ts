@@ -82,6 +82,9 @@ export const auditQuery = z
   .refine((w) => w.from < w.to, { message: 'must start before it ends', path: ['to'] })
   .refine((w) => w.to.getTime() - w.from.getTime() <= MAX_AUDIT_DAYS * DAY_MS, { message: `may span ${MAX_AUDIT_DAYS} days at most`, path: ['to'] });
 
+export const MAX_STATS_DAYS = 90;
+export const dailyStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_STATS_DAYS).default(30) }).strict();
+
 /** "field: problem; field: problem", for the error the admin reads. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')} ${i.message}` : i.message)).join('; ');

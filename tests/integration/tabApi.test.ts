@@ -1,6 +1,6 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, startHarness, type Harness } from '../support/importerHarness';
+import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 
 // The tab's API with authentication on, in the server as its own process: every token below is
@@ -51,14 +51,7 @@ describe('the tab API', () => {
   const auditText = async () => JSON.stringify(await h.stores.audit.list(CONNECTOR, new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000)));
   const runCount = async () => (await h.stores.runs.list(CONNECTOR, 1000)).length;
 
-  async function idle(): Promise<void> {
-    for (let i = 0; i < 600; i++) {
-      const runs = await h.stores.runs.list(CONNECTOR, 20);
-      if (runs.length && runs.every((r) => r.status !== 'running')) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('runs did not finish');
-  }
+  const idle = () => runsEnded(h, 60_000);
 
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, telemessage: { traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
@@ -115,6 +108,7 @@ describe('the tab API', () => {
         ['PUT', '/api/tab/telemessage'],
         ['POST', '/api/tab/preflight'],
         ['GET', '/api/tab/audit'],
+        ['GET', '/api/tab/stats/daily'],
       ];
       for (const [method, path] of routes) {
         const res = await api(method, path, { token: null, body: method === 'GET' || method === 'DELETE' ? undefined : {} });
@@ -432,6 +426,41 @@ describe('the tab API', () => {
       expect(res.text).not.toContain(TM_PASSWORD);
       expect((await api('GET', '/api/tab/audit?from=2020-01-01T00:00:00Z')).status).toBe(400);
       expect((await api('GET', '/api/tab/audit?to=nonsense')).status).toBe(400);
+    });
+
+    it('GET /api/tab/stats/daily gives the items per archive day, kind and outcome the importer recorded; refuses others and bad days unchanged', async () => {
+      const DAY = 86_400_000;
+      const range = async (days: number) => {
+        const today = new Date();
+        return JSON.parse(JSON.stringify(await h.stores.dailyCounts.list(CONNECTOR, new Date(today.getTime() - (days - 1) * DAY).toISOString().slice(0, 10), today.toISOString().slice(0, 10))));
+      };
+      const res = await api('GET', '/api/tab/stats/daily?days=90');
+      expect(res.status).toBe(200);
+      expect(res.json.days).toHaveLength(90);
+      expect(res.json.days).toEqual(await range(90));
+      // The backfill above imported 2026-11-23: its items are counted, while that day is in reach.
+      if (Date.now() - Date.parse('2026-11-23T00:00:00Z') < 89 * DAY) {
+        const day = res.json.days.find((d: { day: string }) => d.day === '2026-11-23');
+        const items = Object.values(day.kinds as Record<string, Record<string, number>>).reduce((n, o) => n + o.imported + o.partial + o.failed + o.notImported, 0);
+        expect(items).toBeGreaterThan(0);
+      }
+      const byDefault = await api('GET', '/api/tab/stats/daily');
+      expect(byDefault.json.days).toHaveLength(30);
+      expect(byDefault.json.days.at(-1).day).toBe(new Date().toISOString().slice(0, 10));
+
+      const before = JSON.stringify(await range(90));
+      const runsBefore = await runCount();
+      expect((await api('GET', '/api/tab/stats/daily', { token: await forged() })).status).toBe(401);
+      const outsider = await api('GET', '/api/tab/stats/daily', { token: await mint({ oid: OTHER_USER }) });
+      expect(outsider.status).toBe(403);
+      expect(outsider.text).not.toContain('"days"');
+      for (const q of ['days=0', 'days=91', 'days=x', 'days=2.5', 'days=30&kind=sms']) {
+        const bad = await api('GET', `/api/tab/stats/daily?${q}`);
+        expect(`${q} ${bad.status} ${bad.json.error.code}`).toBe(`${q} 400 InvalidRequest`);
+      }
+      expect((await api('GET', '/api/tab/stats/daily?days=91')).json.error.message).toContain('days');
+      expect(JSON.stringify(await range(90))).toBe(before);
+      expect(await runCount()).toBe(runsBefore);
     });
   });
 

@@ -165,6 +165,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
+/** Settles once the connector has a run and none is going (a server's own first run, one the test started), or throws after `timeoutMs`. */
+export async function runsEnded(h: Harness, timeoutMs = 90_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const runs = await h.stores.runs.list(CONNECTOR, 20);
+    if (runs.length && runs.every((r) => r.status !== 'running')) return;
+  }
+  throw new Error('runs did not finish');
+}
+
 /** The importer's public API over this harness (its storage, emulators and secret key), with `overrides`. */
 export function harnessImporter(h: Harness, overrides: Partial<ImporterOptions> = {}): Promise<Importer> {
   return createImporter({

@@ -17,17 +17,12 @@ import {
   TableRow,
   Text,
   Title3,
-  makeStyles,
-  tokens,
 } from '@fluentui/react-components';
 import { mapNumberBody } from '../../shared/apiSchemas';
+import { BackfillForm } from './BackfillForm';
+import { DailyChart } from './chart/DailyChart';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
-
-const useStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
-  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
-});
+import { usePageStyles } from './pageStyles';
 
 // While a run is going, the page asks again this often: progress without a reload.
 const POLL_MS = 3_000;
@@ -55,9 +50,9 @@ const COUNT_LABELS: Record<string, string> = {
   notImported: 'Not imported',
 };
 
-const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
+export const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 
-function Problem({ error }: { error: unknown }) {
+export function Problem({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);
   return (
     <MessageBar intent="error">
@@ -75,7 +70,7 @@ function RunStatus({ run }: { run: Run }) {
 }
 
 function ConnectorStatus({ view }: { view: ConnectorView }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const last = view.status.lastRun;
   return (
     <Card>
@@ -226,7 +221,7 @@ function UnmappedNumbers({ api, onChanged }: { api: TabApiClient; onChanged: () 
 }
 
 export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: string; onBack: () => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const [detail, setDetail] = useState<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>();
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
@@ -302,7 +297,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
 }
 
 export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (runId: string) => void }) {
-  const styles = useStyles();
+  const styles = usePageStyles();
   const [view, setView] = useState<ConnectorView>();
   const [runs, setRuns] = useState<Run[]>([]);
   const [next, setNext] = useState<string>();
@@ -337,6 +332,7 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     <main className={styles.page}>
       {error !== undefined && <Problem error={error} />}
       {!view ? <Spinner label="Loading the connector" /> : <ConnectorStatus view={view} />}
+      <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
       <div className={styles.actions}>
         <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(load, setError)}>
           Import now
@@ -345,6 +341,7 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
       <Title3 as="h2">Imports</Title3>
       <RunsTable runs={runs} onOpen={onOpenRun} />
       {next && <Button onClick={more}>Show older imports</Button>}
+      <BackfillForm api={api} onStarted={() => void load()} />
       <UnmappedNumbers api={api} onChanged={() => void load()} />
     </main>
   );

@@ -1,13 +1,16 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
+import { AuditPage } from './audit/AuditPage';
 import { Dashboard, RunDetail } from './Dashboard';
+import { MappingPage } from './mapping/MappingPage';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient, TabApiError } from './tabApiClient';
 import { SetupWizard } from './wizard/SetupWizard';
 import { useLanding } from './wizard/landing';
+import { ThemeName } from './themeName';
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -39,6 +42,8 @@ function useRoute(): Route {
 /** The page's sections, in the order the navigation lists them. */
 const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
+  { id: 'mapping', label: 'Mapping', render: (api) => <MappingPage api={api} /> },
+  { id: 'audit', label: 'Audit trail', render: (api) => <AuditPage api={api} /> },
   { id: 'setup', label: 'Setup', render: (api) => <SetupWizard api={api} onFinished={() => go('#/imports')} /> },
 ];
 
@@ -47,7 +52,7 @@ function Themed({ signIn, children }: { signIn: SignIn; children: React.ReactNod
   useEffect(() => signIn.onThemeChange(setTheme), [signIn]);
   return (
     <FluentProvider theme={THEMES[theme] ?? teamsLightTheme} style={{ minHeight: '100vh' }}>
-      {children}
+      <ThemeName.Provider value={theme}>{children}</ThemeName.Provider>
     </FluentProvider>
   );
 }

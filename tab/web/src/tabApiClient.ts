@@ -86,10 +86,12 @@ export interface UnmappedReport {
   outsideParties: { numbers: number; items: number };
 }
 export interface MappingChange {
-  version?: { version: string; rows: number };
   newlyMapped: string[];
   replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
+  version?: MappingVersion;
+  diff?: MappingDiff;
 }
+
 export interface MappingProblem {
   line: number;
   code: string;
@@ -101,25 +103,48 @@ export interface MappingChangeExample {
   from?: string;
   to?: string;
 }
+export interface MappingDiff {
+  activeVersion?: string;
+  activeRows: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  examples: { added: MappingChangeExample[]; changed: MappingChangeExample[]; removed: MappingChangeExample[] };
+  confirmationRequired: boolean;
+}
 export interface MappingPreview {
   check: { ok: boolean; rows: number; entries: number; repeated: number; problems: MappingProblem[]; mailboxes: { checked: number; unknown: number } };
-  diff: {
-    activeRows: number;
-    added: number;
-    changed: number;
-    removed: number;
-    unchanged: number;
-    examples: { added: MappingChangeExample[]; changed: MappingChangeExample[]; removed: MappingChangeExample[] };
-    confirmationRequired: boolean;
-  };
-  /** The row report, when a row has a problem. */
+  diff: MappingDiff;
+  /** The row report as CSV, when the file has problems. */
   reportCsv?: string;
 }
-export interface MappingVersionListing {
+export interface MappingVersion {
   version: string;
+  createdAt: string;
+  createdBy: string;
+  origin: 'upload' | 'mapNumber' | 'unmapNumber' | 'restore';
   rows: number;
-  active: boolean;
+  restoredFrom?: string;
+  note?: string;
+  active?: boolean;
 }
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  before?: unknown;
+  after?: unknown;
+  detail?: Record<string, unknown>;
+}
+export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
+/** One UTC archive day: items by kind (sms, mms, chat, voiceRecording, voiceCallLog, unknown) and outcome. */
+export interface DailyCounts {
+  day: string;
+  kinds: Record<string, Record<ItemOutcome, number>>;
+}
+/** A version as the versions list shows it: whether it is the active one. */
+export type MappingVersionListing = MappingVersion & { active: boolean };
 export interface TeleMessageStatus {
   configured: boolean;
   username?: string;
@@ -175,8 +200,12 @@ export class TabApiClient {
   /** Checked with TeleMessage before anything is stored; the answer never holds the password. */
   setTeleMessage = (username: string, password: string) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password });
   previewMapping = async (file: Blob) => (await (await this.request('POST', '/api/tab/mapping/preview', { csv: file })).json()) as MappingPreview;
-  applyMapping = async (file: Blob, etag: string | undefined, confirmRemovals: boolean) =>
-    (await (await this.request('PUT', `/api/tab/mapping?confirmRemovals=${confirmRemovals}`, { csv: file }, etag)).json()) as MappingChange;
+  /**
+   * Applies a file as the active mapping, guarded by `etag` (the connector's, as the page read it; read
+   * now if not given). ConfirmationRequired (409) when it removes more than half, until confirmed.
+   */
+  applyMapping = async (file: Blob, confirmRemovals = false, etag?: string) =>
+    (await (await this.request('PUT', `/api/tab/mapping?confirmRemovals=${confirmRemovals}`, { csv: file }, etag ?? (await this.connector()).etag)).json()) as MappingChange;
   mappingVersions = () => this.json<{ versions: MappingVersionListing[] }>('GET', '/api/tab/mapping/versions');
   preflight = (mailbox: string) => this.json<PreflightReport>('POST', '/api/tab/preflight', { mailbox });
   runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
@@ -188,9 +217,20 @@ export class TabApiClient {
   async downloadRunLog(runId: string): Promise<void> {
     saveFile(await (await this.request('GET', `/api/tab/runs/${encodeURIComponent(runId)}/log.csv`)).blob(), `run-${runId}.csv`);
   }
+
+  // The mapping screens, the backfill form, the audit trail and the 30-day chart.
+  restoreMapping = async (version: string, confirmRemovals = false) => this.json<MappingChange>('POST', '/api/tab/mapping/restore', { version, confirmRemovals }, (await this.connector()).etag);
+  /** The active mapping, or one version, as TeleMessage's CSV. */
+  async downloadMapping(version?: string): Promise<void> {
+    const name = version ? `mapping-${version}.csv` : 'mapping.csv';
+    saveFile(await (await this.request('GET', `/api/tab/mapping.csv${version ? `?version=${encodeURIComponent(version)}` : ''}`)).blob(), name);
+  }
+  backfill = (window: { from: string; to: string }) => this.json<{ run: Run }>('POST', '/api/tab/backfill', window);
+  audit = (from: string, to: string) => this.json<{ entries: AuditEntry[] }>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  dailyStats = (days = 30) => this.json<{ days: DailyCounts[] }>('GET', `/api/tab/stats/daily?days=${days}`);
 }
 
-/** Saves what the page holds as a download. */
+/** Saves what the page holds (a download fetched with the token, a report it was sent) as a file. */
 export function saveFile(blob: Blob, filename: string): void {
   const link = document.createElement('a');
   link.href = URL.createObjectURL(blob);

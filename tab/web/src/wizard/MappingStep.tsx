@@ -137,7 +137,7 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
     if (!file || !preview) return;
     setBusy(true);
     try {
-      setApplied(await api.applyMapping(file, view.etag, confirmRemovals));
+      setApplied(await api.applyMapping(file, confirmRemovals, view.etag));
       setPreview(undefined);
       await Promise.all([reload(), loadActive()]);
     } catch (err) {

@@ -1,0 +1,129 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Button, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
+import { MAX_AUDIT_DAYS, auditQuery } from '../../../shared/apiSchemas';
+import { Problem, when } from '../Dashboard';
+import type { AuditEntry, TabApiClient } from '../tabApiClient';
+
+const useStyles = makeStyles({
+  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
+  row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },
+  details: { wordBreak: 'break-word' },
+});
+
+const ACTIONS: Record<string, string> = {
+  'settings.changed': 'Settings changed',
+  'telemessage.credentials.changed': 'TeleMessage sign-in changed',
+  'mapping.applied': 'Mapping file applied',
+  'mapping.restored': 'Mapping version restored',
+  'mapping.numberMapped': 'Number mapped',
+  'mapping.numberUnmapped': 'Number removed from the mapping',
+  'run.started': 'Run started',
+  'run.ended': 'Run ended',
+  'run.rerun.requested': 'Rerun asked for',
+  'run.backfill.requested': 'Backfill asked for',
+  'tenant.preflight': 'Tenant preflight',
+};
+
+const MAX_DETAILS = 400;
+
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** An entry's details in one line: what changed (before → after), then the entry's own details. */
+export function detailsText(entry: AuditEntry): string {
+  const before = (entry.before ?? {}) as Record<string, unknown>;
+  const after = (entry.after ?? {}) as Record<string, unknown>;
+  const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((k) => show(before[k]) !== show(after[k]))
+    .map((k) => `${k}: ${show(before[k]) ?? '—'} → ${show(after[k]) ?? '—'}`);
+  const detail = Object.entries(entry.detail ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${show(v)}`);
+  const text = [...changed, ...detail].join('; ');
+  return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text || '—';
+}
+
+const dayInput = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+
+/** The window as the API takes it: from the first day's midnight on the admin's clock to the end of the last day (or now). */
+function windowOf(fromDay: string, toDay: string): { from: string; to: string } {
+  const from = new Date(`${fromDay}T00:00`);
+  const end = new Date(`${toDay}T00:00`);
+  end.setDate(end.getDate() + 1);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(end.getTime())) return { from: fromDay, to: toDay };
+  return { from: from.toISOString(), to: new Date(Math.min(end.getTime(), Date.now())).toISOString() };
+}
+
+/** Who did what to the connector, newest first, over a window of up to 93 days. */
+export function AuditPage({ api }: { api: TabApiClient }) {
+  const styles = useStyles();
+  const [fromDay, setFromDay] = useState(() => dayInput(daysAgo(6)));
+  const [toDay, setToDay] = useState(() => dayInput(new Date()));
+  const [problem, setProblem] = useState<string>();
+  const [entries, setEntries] = useState<AuditEntry[]>();
+  const [error, setError] = useState<unknown>();
+
+  const load = useCallback(
+    async (from: string, to: string) => {
+      const window = windowOf(from, to);
+      const checked = auditQuery.safeParse(window);
+      if (!checked.success) return setProblem(`The window ${checked.error.issues[0].message} (at most ${MAX_AUDIT_DAYS} days, the first day first).`);
+      setProblem(undefined);
+      setError(undefined);
+      setEntries(undefined);
+      try {
+        setEntries((await api.audit(window.from, window.to)).entries.slice().reverse());
+      } catch (err) {
+        setError(err);
+      }
+    },
+    [api],
+  );
+  useEffect(() => void load(fromDay, toDay), [load]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <main className={styles.page}>
+      <Title3 as="h2">Audit trail</Title3>
+      <div className={styles.row}>
+        <Field label="From" validationMessage={problem} validationState={problem ? 'error' : 'none'}>
+          <Input type="date" value={fromDay} onChange={(_e, d) => setFromDay(d.value)} />
+        </Field>
+        <Field label="To">
+          <Input type="date" value={toDay} onChange={(_e, d) => setToDay(d.value)} />
+        </Field>
+        <Button appearance="primary" onClick={() => void load(fromDay, toDay)}>
+          Show
+        </Button>
+      </div>
+      {error !== undefined && <Problem error={error} />}
+      {!entries && !problem && error === undefined && <Spinner label="Loading the audit trail" />}
+      {entries && (
+        <>
+          <Text>
+            {entries.length} entr{entries.length === 1 ? 'y' : 'ies'}, newest first.
+          </Text>
+          <Table aria-label="Audit trail" size="small">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>When</TableHeaderCell>
+                <TableHeaderCell>Who</TableHeaderCell>
+                <TableHeaderCell>What</TableHeaderCell>
+                <TableHeaderCell>Details</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {entries.map((e, i) => (
+                <TableRow key={`${e.at}-${i}`}>
+                  <TableCell>{when(e.at)}</TableCell>
+                  <TableCell>{e.actor}</TableCell>
+                  <TableCell>{ACTIONS[e.action] ?? e.action}</TableCell>
+                  <TableCell className={styles.details}>{detailsText(e)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </>
+      )}
+    </main>
+  );
+}
