@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
 import {
   Badge,
   Button,
@@ -20,9 +20,11 @@ import {
 } from '@fluentui/react-components';
 import { mapNumberBody } from '../../shared/apiSchemas';
 import { BackfillForm } from './BackfillForm';
-import { DailyChart } from './chart/DailyChart';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 import { usePageStyles } from './pageStyles';
+
+// The chart library is a third of the page's code: loaded beside the dashboard, not before it.
+const DailyChart = lazy(() => import('./chart/DailyChart').then((m) => ({ default: m.DailyChart })));
 
 // While a run is going, the page asks again this often: progress without a reload.
 const POLL_MS = 3_000;
@@ -332,7 +334,9 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     <main className={styles.page}>
       {error !== undefined && <Problem error={error} />}
       {!view ? <Spinner label="Loading the connector" /> : <ConnectorStatus view={view} />}
-      <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
+      <Suspense fallback={<Spinner label="Loading the chart of the last 30 days" />}>
+        <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
+      </Suspense>
       <div className={styles.actions}>
         <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(load, setError)}>
           Import now

@@ -1,16 +1,18 @@
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
-import { AuditPage } from './audit/AuditPage';
 import { Dashboard, RunDetail } from './Dashboard';
-import { MappingPage } from './mapping/MappingPage';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TabApiClient, TabApiError } from './tabApiClient';
-import { SetupWizard } from './wizard/SetupWizard';
 import { useLanding } from './wizard/landing';
 import { ThemeName } from './themeName';
+
+// The pages other than the imports are loaded when first opened: the dashboard comes up sooner.
+const MappingPage = lazy(() => import('./mapping/MappingPage').then((m) => ({ default: m.MappingPage })));
+const AuditPage = lazy(() => import('./audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const SetupWizard = lazy(() => import('./wizard/SetupWizard').then((m) => ({ default: m.SetupWizard })));
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 
@@ -64,7 +66,9 @@ function App({ api }: { api: TabApiClient }) {
   return (
     <>
       <Navigation pages={PAGES} current={current.id} onSelect={(id) => go(`#/${id}`)} />
-      {!landed ? <Spinner label="Opening the tab" /> : route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      <Suspense fallback={<Spinner label="Opening the page" />}>
+        {!landed ? <Spinner label="Opening the tab" /> : route.runId ? <RunDetail api={api} runId={route.runId} onBack={() => go('#/imports')} /> : current.render(api)}
+      </Suspense>
     </>
   );
 }
