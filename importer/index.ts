@@ -307,7 +307,8 @@ class ConnectorImporter implements Importer {
           action: 'telemessage.credentials.changed',
           connectorId: this.connectorId,
           before: { username: current.value.telemessageUsername },
-          after: { username: username.trim(), password },
+          // The password itself never reaches the trail, not even to be scrubbed there.
+          after: { username: username.trim(), password: '[set]' },
         });
         return;
       } catch (err) {
