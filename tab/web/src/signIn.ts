@@ -1,4 +1,3 @@
-import { app, authentication } from '@microsoft/teams-js';
 
 /** What the server publishes at /tab/config.json for the page to sign in. */
 export interface TabConfig {
@@ -22,15 +21,22 @@ export interface SignIn {
 
 const TEAMS_INIT_TIMEOUT_MS = 5_000;
 
-async function inTeams(): Promise<boolean> {
-  // Teams always frames the tab; a top-level page is a plain browser.
-  if (window.parent === window) return false;
+type TeamsJs = typeof import('@microsoft/teams-js');
+
+/** teams-js once Teams has answered its handshake; undefined in a plain browser. */
+async function inTeams(): Promise<TeamsJs | undefined> {
+  // Teams always frames the tab; a top-level page is a plain browser, which needs no teams-js at all.
+  if (window.parent === window) return undefined;
+  const teams = await import('@microsoft/teams-js');
   const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), TEAMS_INIT_TIMEOUT_MS));
-  return Promise.race([app.initialize().then(() => true), timeout]).catch(() => false);
+  const ready = await Promise.race([teams.app.initialize().then(() => true), timeout]).catch(() => false);
+  return ready ? teams : undefined;
 }
 
 export async function startSignIn(config: TabConfig): Promise<SignIn> {
-  if (await inTeams()) {
+  const teams = await inTeams();
+  if (teams) {
+    const { app, authentication } = teams;
     const context = await app.getContext();
     return {
       host: 'teams',
