@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CONNECTOR, TM_USER, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
@@ -28,11 +28,7 @@ describe('the tab dashboard in a browser', () => {
     h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 24, hugeAttachments: [] } } });
     server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN });
     url = await server.listening;
-    for (let i = 0; i < 600; i++) {
-      const runs = await h.stores.runs.list(CONNECTOR, 5);
-      if (runs.length && runs.every((r) => r.status !== 'running')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await runsEnded(h);
     browser = await launchChromium();
     context = await tabContext(browser);
     page = await context.newPage();

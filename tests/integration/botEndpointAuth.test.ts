@@ -1,5 +1,5 @@
 import { SignJWT, generateKeyPair } from 'jose';
-import { startHarness, TENANT, type Harness } from '../support/importerHarness';
+import { runsEnded, startHarness, TENANT, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 
 // /api/messages with authentication on: the channel's OpenID metadata and token issuer are the
@@ -28,11 +28,7 @@ describe('the bot endpoint, authenticated', () => {
     });
     url = await server.listening;
     // The server's scheduled run at start ends before anything is counted.
-    for (let i = 0; i < 300; i++) {
-      const runs = await h.stores.runs.list('default');
-      if (runs.length && runs.every((r) => r.status !== 'running')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await runsEnded(h, 50_000);
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
