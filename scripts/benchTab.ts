@@ -1,7 +1,7 @@
 // `npm run bench -- --tab`: the tab's two figures.
 // - The dashboard's load time with 1,000 runs stored: from navigation to the connector and the
-//   first page of imports on screen, in headless Chromium (Debian's), cold (a new browser context)
-//   and warm; first with no import running, then again while one runs.
+//   first page of imports on screen, in headless Chromium (Debian's), cold (three new browser
+//   contexts, the first also the server's first page) and warm; idle, then again while an import runs.
 // - The tab API's response time while an import runs (a backfill of two generated days): the
 //   dashboard's own calls (connector, a page of runs, a run's detail), one after another, each
 //   with a v2 user token the production validation checks (issuer, audience, scope, tenant, admin).
@@ -10,24 +10,28 @@
 // the emulator's token to each API call, so what is timed is the page, its bundle and the API.
 import { startHarness, APP, CONNECTOR, TENANT, type Harness } from '../tests/support/importerHarness';
 import { freePort, startServer } from '../tests/support/serverProcess';
-import type { Browser } from 'playwright-core';
-import { launchChromium, tabContext } from '../tests/support/chromium';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../tests/support/chromium';
 import { EMPTY_COUNTS } from '../importer/state/runsStore';
 
 const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const STORED_RUNS = 1000;
-const PAGE_LOADS = 6;
+const COLD_LOADS = 3;
+const WARM_LOADS = 5;
 const MIN_CALLS = 300;
 
 interface PageLoads {
-  cold: number;
+  /** The first load of all: nothing in the browser's cache, and the server's first page. */
+  coldFirst: number;
+  coldMedian: number;
+  coldMax: number;
   warmMedian: number;
   warmMax: number;
 }
 
 export interface TabBenchResult {
   storedRuns: number;
-  /** First load (nothing cached), then the median and slowest of the warm ones: idle, and while an import runs. */
+  /** Cold loads (nothing cached) and warm ones: idle, and while an import runs. */
   loadMs: PageLoads;
   loadUnderImportMs: PageLoads;
   api: { calls: number; p50Ms: number; p99Ms: number; maxMs: number; importProgress: { first: number; last: number } };
@@ -53,31 +57,52 @@ async function storeRuns(h: Harness, count: number): Promise<void> {
   await h.stores.runs.update({ ...today, status: 'succeeded', endedAt: new Date(now), counts: { ...EMPTY_COUNTS } });
 }
 
-/** Loads the dashboard `times` times in a new browser context: the first is cold, the rest warm. */
-async function loadDashboard(browser: Browser, url: string, bearer: string, times: number): Promise<PageLoads> {
-  const context = await tabContext(browser);
-  // The page's token the way the tab has it outside Teams, without MSAL's redirect: added to each API call.
-  await context.route('**/tab/config.json', async (route) => {
-    const config = await (await route.fetch()).json();
-    await route.fulfill({ json: { ...config, localDevUnauthenticated: true } });
+/** A browser context as an admin's browser the first time: nothing cached. */
+async function freshContext(browser: Browser, bearer: string): Promise<BrowserContext> {
+  // Not the tests' tabContext: it routes teams-js's CDN call, and any routing turns the browser's
+  // cache off. Outside Teams the page makes no such call.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The page's token the way the tab has it outside Teams, without MSAL's redirect: sent with each
+  // request, and the page told it needs no sign-in of its own.
+  await context.setExtraHTTPHeaders({ authorization: `Bearer ${bearer}` });
+  await context.addInitScript(() => {
+    const fetchOnce = window.fetch.bind(window);
+    window.fetch = async (input, init) => {
+      const res = await fetchOnce(input, init);
+      if (!String(input).endsWith('/tab/config.json')) return res;
+      return Response.json({ ...(await res.json()), localDevUnauthenticated: true });
+    };
   });
-  await context.route('**/api/tab/**', (route) => route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${bearer}` } }));
-  const page = await context.newPage();
-  const loads: number[] = [];
-  for (let i = 0; i < times; i++) {
-    // From a blank page each time: going to the same address with a hash would not load it again.
-    await page.goto('about:blank');
-    await page.goto(`${url}/tab/index.html#/imports`);
-    await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Imports"] tbody tr').length >= 25 && document.body.textContent?.includes('Next run'), undefined, { timeout: 30_000 });
-    loads.push(await page.evaluate(() => performance.now()));
-    // BENCH_TAB_TIMINGS=1 prints when each request of the page started and ended, from navigation.
-    if (process.env.BENCH_TAB_TIMINGS) console.log(JSON.stringify(await page.evaluate(() => [Math.round((performance.getEntriesByType("navigation")[0] as unknown as { responseEnd: number }).responseEnd), ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)])])));
-    const shown = await page.locator('table[aria-label="Imports"] tbody tr').count();
-    if (shown !== 25) throw new Error(`the dashboard showed ${shown} runs, not a page of 25`);
+  return context;
+}
+
+/** One load of the dashboard, from navigation until the connector and a page of 25 runs are on screen, in ms. */
+async function loadOnce(page: Page, url: string): Promise<number> {
+  // From a blank page each time: going to the same address with a hash would not load it again.
+  await page.goto('about:blank');
+  await page.goto(`${url}/tab/index.html#/imports`);
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Imports"] tbody tr').length >= 25 && document.body.textContent?.includes('Next run'), undefined, { timeout: 30_000 });
+  const loaded = await page.evaluate(() => performance.now());
+  // BENCH_TAB_TIMINGS=1 prints when each request of the page started and ended, from navigation.
+  if (process.env.BENCH_TAB_TIMINGS) console.log(JSON.stringify(await page.evaluate(() => [Math.round((performance.getEntriesByType("navigation")[0] as unknown as { responseEnd: number }).responseEnd), ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)])])));
+  const shown = await page.locator('table[aria-label="Imports"] tbody tr').count();
+  if (shown !== 25) throw new Error(`the dashboard showed ${shown} runs, not a page of 25`);
+  return loaded;
+}
+
+/** Cold loads, each in a new browser context (the first is the server's first too), then warm ones in the last. */
+async function loadDashboard(browser: Browser, url: string, bearer: string): Promise<PageLoads> {
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < COLD_LOADS; i++) {
+    const context = await freshContext(browser, bearer);
+    const page = await context.newPage();
+    cold.push(await loadOnce(page, url));
+    for (let k = 0; i === COLD_LOADS - 1 && k < WARM_LOADS; k++) warm.push(await loadOnce(page, url));
+    await context.close();
   }
-  await context.close();
-  const warm = loads.slice(1).sort((a, b) => a - b);
-  return { cold: loads[0], warmMedian: quantile(warm, 0.5), warmMax: warm[warm.length - 1] };
+  const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+  return { coldFirst: cold[0], coldMedian: median(cold), coldMax: Math.max(...cold), warmMedian: median(warm), warmMax: Math.max(...warm) };
 }
 
 export async function runTabBench(log: (line: string) => void): Promise<TabBenchResult> {
@@ -94,7 +119,7 @@ export async function runTabBench(log: (line: string) => void): Promise<TabBench
     const token = () => h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example', scopes: ['access_as_user'], lifetimeSeconds: 3600 });
     const bearer = await token();
     const newest = async () => (await h.stores.runs.list(CONNECTOR, 1))[0];
-    const loadMs = await loadDashboard(browser, url, bearer, PAGE_LOADS);
+    const loadMs = await loadDashboard(browser, url, bearer);
 
     log(`server at ${url}; dashboard loaded with no import running; a backfill of two days starts...`);
     const started = await fetch(`${url}/api/tab/backfill`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify({ from: `${day(-1)}T00:00:00Z`, to: now.toISOString() }) });
@@ -123,7 +148,7 @@ export async function runTabBench(log: (line: string) => void): Promise<TabBench
     if (times.length < MIN_CALLS) throw new Error(`the import ended after ${times.length} calls; make the day bigger`);
     times.sort((a, b) => a - b);
     const api = { calls: times.length, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1], importProgress: { first: progress[0] ?? 0, last: progress[progress.length - 1] ?? 0 } };
-    const loadUnderImportMs = await loadDashboard(browser, url, bearer, PAGE_LOADS);
+    const loadUnderImportMs = await loadDashboard(browser, url, bearer);
     if ((await newest()).status !== 'running') log('the import ended before the last dashboard load: make the day bigger');
     return { storedRuns: (await h.stores.runs.list(CONNECTOR, STORED_RUNS + 10)).length, loadMs, loadUnderImportMs, api };
   } finally {
@@ -141,8 +166,8 @@ export function formatTabBench(r: TabBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   return [
     `tab (authentication on, ${r.storedRuns.toLocaleString('en-US')} runs stored)`,
-    `  dashboard load     cold ${ms(r.loadMs.cold)} (target < 1 s: ${r.loadMs.cold < 1000 ? 'ok' : 'MISSED'}), warm median ${ms(r.loadMs.warmMedian)}, max ${ms(r.loadMs.warmMax)}`,
-    `  … import running   cold ${ms(r.loadUnderImportMs.cold)}, warm median ${ms(r.loadUnderImportMs.warmMedian)}, max ${ms(r.loadUnderImportMs.warmMax)}`,
+    `  dashboard load     cold median ${ms(r.loadMs.coldMedian)}, max ${ms(r.loadMs.coldMax)} (target < 1 s: ${r.loadMs.coldMax < 1000 ? 'ok' : 'MISSED'}), the server's first ${ms(r.loadMs.coldFirst)}; warm median ${ms(r.loadMs.warmMedian)}, max ${ms(r.loadMs.warmMax)}`,
+    `  … import running   cold median ${ms(r.loadUnderImportMs.coldMedian)}, max ${ms(r.loadUnderImportMs.coldMax)}; warm median ${ms(r.loadUnderImportMs.warmMedian)}, max ${ms(r.loadUnderImportMs.warmMax)}`,
     `  API under import   ${r.api.calls} calls (connector, runs pages, a run's detail): p50 ${ms(r.api.p50Ms)}, p99 ${ms(r.api.p99Ms)} (target < 300 ms: ${r.api.p99Ms < 300 ? 'ok' : 'MISSED'}), max ${ms(r.api.maxMs)}`,
     `  import meanwhile   ${r.api.importProgress.first.toLocaleString('en-US')} → ${r.api.importProgress.last.toLocaleString('en-US')} deliveries imported`,
   ].join('\n');

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'restify';
+import zlib from 'node:zlib';
+import type { Request, Response, Server } from 'restify';
 import { tabSignsIn, type Config } from './config';
 
 /**
@@ -20,6 +22,20 @@ const FRAME_ANCESTORS = [
 
 const PAGES = ['index.html', 'privacy.html', 'terms.html'];
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+
+// esbuild names the chunks by their content's hash: a name never changes content, so browsers keep
+// them a year without asking again. The rest (the pages, app.js) is checked each time by its ETag.
+const HASHED_CHUNK = /^chunk-[A-Z0-9]+\.js$/;
+const YEAR_SECONDS = 365 * 86_400;
+
+/** A file as it is sent: read, hashed and compressed once, again only when it changes on disk. */
+interface SentFile {
+  stamp: string;
+  body: Buffer;
+  /** Absent for a source map. */
+  gzipped?: Buffer;
+  etag: string;
+}
 
 /** The first folder that exists: beside the compiled server in Azure (dist/), or the repository's dist/ in development. */
 function firstExisting(candidates: string[]): string | undefined {
@@ -50,24 +66,59 @@ export function mountTabPages(server: Server, config: Config): void {
   const bundleDir = () => firstExisting([path.resolve(__dirname, '..', 'tab-web'), path.resolve(__dirname, '..', 'dist', 'tab-web')]);
   const csp = contentSecurityPolicy(config);
 
-  const send = (res: import('restify').Response, file: string) => {
+  const files = new Map<string, SentFile>();
+  const read = (file: string): SentFile => {
+    const stat = fs.statSync(file);
+    const stamp = `${stat.mtimeMs}:${stat.size}`;
+    const known = files.get(file);
+    if (known?.stamp === stamp) return known;
     const body = fs.readFileSync(file);
-    res.writeHead(200, {
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+    // Source maps are for debugging, big and seldom asked for: read each time, sent as they are, not kept.
+    if (file.endsWith('.map')) return { stamp, body, etag };
+    const sent = { stamp, body, etag, gzipped: zlib.gzipSync(body) };
+    files.set(file, sent);
+    return sent;
+  };
+
+  // Read and compressed as the server starts, not while the first admin waits for the tab.
+  setImmediate(() => {
+    const dir = bundleDir();
+    const names = [...(dir ? fs.readdirSync(dir).filter((n) => /\.(js|css)$/.test(n)).map((n) => path.join(dir, n)) : []), ...(publicDir ? PAGES.map((p) => path.join(publicDir, p)) : [])];
+    for (const file of names) {
+      try {
+        read(file);
+      } catch {
+        // Gone meanwhile (a rebuild): read when asked for.
+      }
+    }
+  });
+
+  const send = (req: Request, res: Response, file: string) => {
+    const { body, gzipped, etag } = read(file);
+    const headers: Record<string, string | number> = {
       'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'content-length': body.length,
       'content-security-policy': csp,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
-      'cache-control': 'no-cache',
-    });
-    res.end(body);
+      'cache-control': HASHED_CHUNK.test(path.basename(file)) ? `public, max-age=${YEAR_SECONDS}, immutable` : 'no-cache',
+      etag,
+      vary: 'Accept-Encoding',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    const sent = gzipped && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? gzipped : body;
+    res.writeHead(200, { ...headers, 'content-length': sent.length, ...(sent === gzipped ? { 'content-encoding': 'gzip' } : {}) });
+    res.end(sent);
   };
 
   for (const page of PAGES) {
-    server.get(`/tab/${page}`, (_req, res, next) => {
+    server.get(`/tab/${page}`, (req, res, next) => {
       const file = publicDir && path.join(publicDir, page);
       if (!file || !fs.existsSync(file)) return next(new Error(`tab page ${page} missing from the deployment`));
-      send(res, file);
+      send(req, res, file);
       next(false);
     });
   }
@@ -87,7 +138,7 @@ export function mountTabPages(server: Server, config: Config): void {
       res.json(404, { error: { code: 'NotFound', message: 'No such file in the tab.' } });
       return next(false);
     }
-    send(res, path.join(dir, name));
+    send(req, res, path.join(dir, name));
     next(false);
   });
 }

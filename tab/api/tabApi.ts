@@ -72,6 +72,7 @@ const IMPORTER_STATUS: Partial<Record<ImporterError['code'], number>> = {
 export function createTabApi(options: TabApiOptions): TabApi {
   const { importer, log } = options;
   const validator = options.auth.mode === 'authenticated' ? new UserTokenValidator(options.auth) : undefined;
+  void validator?.warm();
   const stopping = new AbortController();
   const started = new Set<Promise<unknown>>();
 

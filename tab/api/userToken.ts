@@ -31,6 +31,10 @@ export interface UserTokenOptions {
 const SCOPE = 'access_as_user';
 // Entra's clock and ours may differ a little; more would keep expired tokens alive.
 const CLOCK_TOLERANCE_SECONDS = 60;
+// How long the signing keys are used before they are fetched again, as Microsoft's own token
+// libraries do (Microsoft.IdentityModel refreshes every 12 hours); a token signed by a key not in
+// the set fetches it at once (at most every 30 s), so a rollover never waits for this.
+const KEYS_MAX_AGE_MS = 12 * 3_600_000;
 
 /**
  * Validates the tab's bearer tokens as Entra issues them for Teams SSO and MSAL: a v2 access token
@@ -43,7 +47,12 @@ export class UserTokenValidator {
   constructor(private readonly options: UserTokenOptions) {
     const host = options.authorityHost.replace(/\/+$/, '');
     this.issuer = `${host}/${options.tenantId}/v2.0`;
-    this.jwks = createRemoteJWKSet(new URL(`${host}/${options.tenantId}/discovery/v2.0/keys`), { cooldownDuration: 30_000, timeoutDuration: 10_000 });
+    this.jwks = createRemoteJWKSet(new URL(`${host}/${options.tenantId}/discovery/v2.0/keys`), { cooldownDuration: 30_000, timeoutDuration: 10_000, cacheMaxAge: KEYS_MAX_AGE_MS });
+  }
+
+  /** Fetches the signing keys now, so that the first call does not wait for them; if the authority is unreachable, that call fetches them. */
+  async warm(): Promise<void> {
+    await this.jwks.reload().catch(() => undefined);
   }
 
   async validate(authorization: string | undefined): Promise<TabCaller> {

@@ -1,16 +1,14 @@
 // As a namespace import, so the page's bundler keeps only the parts used (`{ z }` would bring every locale).
 import * as z from 'zod';
+import { MAX_AUDIT_DAYS, MAX_BACKFILL_DAYS, MAX_STATS_DAYS } from './limits';
 import { TIME_OF_DAY, isTimeZone } from './scheduleTime';
+
+export * from './limits';
 
 /**
  * What the tab's API accepts, field by field: the server validates every request with these, and
  * the page checks its forms with the same schemas before it sends them.
  */
-
-/** Bodies of JSON requests; nothing the page sends comes near it. */
-export const MAX_JSON_BYTES = 64 * 1024;
-/** A mapping CSV, as the importer caps it (8 MiB). */
-export const MAX_MAPPING_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 export const runId = z.string().regex(/^\d{13}-[0-9a-f]{8}$/, 'is not a run id');
 const domain = z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i, 'is not a mail domain such as contoso.com');
@@ -45,7 +43,6 @@ export const runsQuery = z
   .strict();
 
 const DAY_MS = 86_400_000;
-export const MAX_BACKFILL_DAYS = 31;
 export const backfillBody = z
   .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
   .strict()
@@ -71,7 +68,6 @@ export const credentialsBody = z
 
 export const preflightBody = z.object({ mailbox: z.email('is not an email address').max(254) }).strict();
 
-export const MAX_AUDIT_DAYS = 93;
 export const auditQuery = z
   .object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() })
   .strict()
@@ -82,7 +78,6 @@ export const auditQuery = z
   .refine((w) => w.from < w.to, { message: 'must start before it ends', path: ['to'] })
   .refine((w) => w.to.getTime() - w.from.getTime() <= MAX_AUDIT_DAYS * DAY_MS, { message: `may span ${MAX_AUDIT_DAYS} days at most`, path: ['to'] });
 
-export const MAX_STATS_DAYS = 90;
 export const dailyStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_STATS_DAYS).default(30) }).strict();
 
 /** "field: problem; field: problem", for the error the admin reads. */

@@ -476,6 +476,31 @@ describe('the tab API', () => {
       expect(csp).toContain("script-src 'self'");
     });
 
+    it('sends the bundle compressed, its hashed chunks kept a year, the rest checked again by ETag', async () => {
+      const page = await (await fetch(`${url}/tab/index.html`)).text();
+      const entry = /src="(\/tab\/assets\/app\.js)"/.exec(page)?.[1];
+      expect(entry).toBeDefined();
+      const app = await fetch(`${url}${entry}`, { headers: { 'accept-encoding': 'gzip' } });
+      const code = await app.text(); // fetch inflates it
+      expect(app.headers.get('content-encoding')).toBe('gzip');
+      expect(Number(app.headers.get('content-length'))).toBeLessThan(code.length / 2);
+      expect(app.headers.get('cache-control')).toBe('no-cache');
+      // Unchanged, the entry is not sent again.
+      const again = await fetch(`${url}${entry}`, { headers: { 'if-none-match': app.headers.get('etag')! } });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+
+      const chunk = /from"\.\/(chunk-[A-Z0-9]+\.js)"/.exec(code)?.[1];
+      expect(chunk).toBeDefined();
+      const shared = await fetch(`${url}/tab/assets/${chunk}`);
+      expect(shared.status).toBe(200);
+      expect(shared.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // A client that takes no gzip gets the file as it is.
+      const plain = await fetch(`${url}/tab/assets/${chunk}`, { headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      expect(await plain.text()).toBe(await shared.text());
+    });
+
     it('publishes what the page needs to sign in, and nothing secret', async () => {
       const res = await fetch(`${url}/tab/config.json`);
       const text = await res.text();

@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { Button, Card, CardHeader, Field, Input, MessageBar, MessageBarBody, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
-import { MAX_BACKFILL_DAYS, backfillBody } from '../../shared/apiSchemas';
-import { Problem, when } from './Dashboard';
+import { MAX_BACKFILL_DAYS } from '../../shared/limits';
+import { loadSchemas } from './loadSchemas';
+import { Problem } from './Dashboard';
+import { when } from './when';
 import type { Run, TabApiClient } from './tabApiClient';
 
 const useStyles = makeStyles({
@@ -44,7 +46,7 @@ export function BackfillForm({ api, onStarted }: { api: TabApiClient; onStarted:
   const start = async () => {
     setStarted(undefined);
     setError(undefined);
-    const checked = backfillBody.safeParse({ from: localToIso(from), to: localToIso(to) });
+    const checked = (await loadSchemas()).backfillBody.safeParse({ from: localToIso(from), to: localToIso(to) });
     if (!checked.success) {
       const found: { from?: string; to?: string } = {};
       for (const issue of checked.error.issues) {

@@ -18,12 +18,13 @@ import {
   Text,
   Title3,
 } from '@fluentui/react-components';
-import { mapNumberBody } from '../../shared/apiSchemas';
 import { BackfillForm } from './BackfillForm';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
+import { loadSchemas } from './loadSchemas';
+import { when } from './when';
 import { usePageStyles } from './pageStyles';
 
-// The chart library is a third of the page's code: loaded beside the dashboard, not before it.
+// The chart library is a third of the page's code: loaded after the dashboard, not before it.
 const DailyChart = lazy(() => import('./chart/DailyChart').then((m) => ({ default: m.DailyChart })));
 
 // While a run is going, the page asks again this often: progress without a reload.
@@ -51,8 +52,6 @@ const COUNT_LABELS: Record<string, string> = {
   unmappedOutsideParties: '… outside parties',
   notImported: 'Not imported',
 };
-
-export const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 
 export function Problem({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);
@@ -136,7 +135,7 @@ function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: Unmap
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
   const map = async () => {
-    const checked = mapNumberBody.safeParse({ number: entry.number, mailbox: mailbox.trim() });
+    const checked = (await loadSchemas()).mapNumberBody.safeParse({ number: entry.number, mailbox: mailbox.trim() });
     if (!checked.success) return setProblem('Enter the Microsoft 365 mailbox (an email address).');
     setBusy(true);
     try {
@@ -298,6 +297,14 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
   );
 }
 
+/** The reads the imports page makes as it opens (the boot starts them beside the sign-in check). */
+export function dashboardReads(api: TabApiClient): void {
+  void api.connector();
+  void api.runs();
+  void api.unmapped();
+  void api.dailyStats(30); // the chart's
+}
+
 export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (runId: string) => void }) {
   const styles = usePageStyles();
   const [view, setView] = useState<ConnectorView>();
@@ -334,9 +341,12 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     <main className={styles.page}>
       {error !== undefined && <Problem error={error} />}
       {!view ? <Spinner label="Loading the connector" /> : <ConnectorStatus view={view} />}
-      <Suspense fallback={<Spinner label="Loading the chart of the last 30 days" />}>
-        <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
-      </Suspense>
+      {/* The chart's code is asked for once the connector and the runs are on screen: they come first. */}
+      {view && (
+        <Suspense fallback={<Spinner label="Loading the chart of the last 30 days" />}>
+          <DailyChart api={api} refresh={running ? 'running' : runs[0]?.runId} />
+        </Suspense>
+      )}
       <div className={styles.actions}>
         <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(load, setError)}>
           Import now

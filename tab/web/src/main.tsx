@@ -1,7 +1,7 @@
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
-import { Dashboard, RunDetail } from './Dashboard';
+import { Dashboard, RunDetail, dashboardReads } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
 import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
@@ -79,6 +79,9 @@ async function boot(): Promise<void> {
   const config = (await (await fetch('/tab/config.json')).json()) as TabConfig;
   const signIn = await startSignIn(config);
   const api = new TabApiClient(signIn);
+  // Opening on the imports (or, set up, landing there): its reads go out now, beside the admin check.
+  const route = readRoute();
+  if (route.page === 'imports' && !route.runId) api.prefetch(dashboardReads);
   // Signed in but not an admin: the page that says who can grant access, not a dashboard of errors.
   const refusal = await api.me().then(
     () => undefined,

@@ -166,7 +166,14 @@ export interface PreflightReport {
 
 type Body = { json: unknown } | { csv: Blob };
 
+// A prefetched answer not taken by then is dropped: the page reads afresh.
+const EARLY_ANSWER_MS = 10_000;
+
 export class TabApiClient {
+  // GETs made ahead of the page that reads them, by path: each answer is taken once, by that page.
+  private readonly early = new Map<string, Promise<unknown>>();
+  private prefetching = false;
+
   constructor(private readonly signIn: SignIn) {}
 
   private async request(method: string, path: string, body?: Body, etag?: string): Promise<Response> {
@@ -185,8 +192,32 @@ export class TabApiClient {
     return res;
   }
 
-  private async json<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
-    return (await (await this.request(method, path, body === undefined ? undefined : { json: body }, etag)).json()) as T;
+  private json<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
+    const early = method === 'GET' && !this.prefetching ? this.early.get(path) : undefined;
+    if (early) {
+      this.early.delete(path);
+      return early as Promise<T>;
+    }
+    const answer = this.request(method, path, body === undefined ? undefined : { json: body }, etag).then((res) => res.json() as Promise<T>);
+    if (this.prefetching && method === 'GET') {
+      this.early.set(path, answer);
+      answer.catch(() => undefined); // the page that takes it sees the refusal; untaken, it is no error
+      setTimeout(() => this.early.delete(path), EARLY_ANSWER_MS);
+    }
+    return answer;
+  }
+
+  /**
+   * Makes the reads `calls` makes now, before the page that makes them again is on screen (the boot
+   * starts the first page's reads beside the sign-in check): that page then takes these answers.
+   */
+  prefetch(calls: (api: TabApiClient) => unknown): void {
+    this.prefetching = true;
+    try {
+      calls(this);
+    } finally {
+      this.prefetching = false;
+    }
   }
 
   me = () => this.json<Caller & { admin: boolean }>('GET', '/api/tab/me');

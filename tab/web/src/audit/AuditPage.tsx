@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { MAX_AUDIT_DAYS, auditQuery } from '../../../shared/apiSchemas';
-import { Problem, when } from '../Dashboard';
+import { Problem } from '../Dashboard';
+import { when } from '../when';
 import type { AuditEntry, TabApiClient } from '../tabApiClient';
 
 const useStyles = makeStyles({

@@ -17,7 +17,8 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { useConfirm } from '../ConfirmDialog';
-import { Problem, when } from '../Dashboard';
+import { Problem } from '../Dashboard';
+import { when } from '../when';
 import { TabApiError, type MappingChange, type MappingVersion, type TabApiClient } from '../tabApiClient';
 import { MappingUpload } from './MappingUpload';
 import { originText, replayText } from './mappingText';

@@ -18,7 +18,8 @@ import {
 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { useConfirm } from '../ConfirmDialog';
-import { Problem, when } from '../Dashboard';
+import { Problem } from '../Dashboard';
+import { when } from '../when';
 import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../tabApiClient';
 import { formatSize, replayText } from './mappingText';
 import { usePageStyles } from '../pageStyles';

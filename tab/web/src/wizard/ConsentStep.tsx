@@ -3,7 +3,8 @@ import { Badge, Button, Field, Input, Link, Text, Title3, makeStyles, tokens } f
 import { preflightBody } from '../../../shared/apiSchemas';
 import type { TabConfig } from '../signIn';
 import type { PreflightCheck, PreflightReport } from '../tabApiClient';
-import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { when } from '../when';
 
 const useStyles = makeStyles({
   checks: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },

@@ -3,7 +3,8 @@ import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, Tabl
 import { stepLabel, unfinishedSteps, type SetupStepId } from '../../../shared/setupProgress';
 import type { MappingVersionListing } from '../tabApiClient';
 import { describeSchedule } from './ScheduleStep';
-import { ErrorBar, Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { when } from '../when';
 
 /** Step 6: everything chosen, each with the way back to its step. */
 export function ReviewStep({ api, view, open }: StepProps) {

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
-import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, when, type StepProps } from './stepParts';
+import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { when } from '../when';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */
 export function TermsStep({ view, save, open }: StepProps) {

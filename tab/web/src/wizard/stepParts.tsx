@@ -87,4 +87,3 @@ export function useStepAction(): { busy: boolean; error: unknown; run(work: () =
 
 export const setupStateOf = (view: ConnectorView): SetupState => ({ ...view.settings, telemessageConfigured: view.telemessage.configured });
 
-export const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
