@@ -32,7 +32,13 @@ export async function walkMime(raw: Readable, visit: AttachmentVisitor, probe?: 
   let visitError: unknown;
   let stopped = false;
   let text = '';
-  raw.once('error', (error) => (rawError ??= error));
+  // The attachment being read when `raw` fails: the parser leaves its content open, neither ended nor
+  // failed, and the visitor reading it would wait for ever (seen when a run was stopped mid-item).
+  let reading: AttachmentStream | undefined;
+  raw.once('error', (error) => {
+    rawError ??= error;
+    (reading?.content as Readable | undefined)?.destroy(error);
+  });
 
   const consume = async (parts: AsyncIterable<AttachmentStream | MessageText>) => {
     let index = 0;
@@ -43,10 +49,13 @@ export async function walkMime(raw: Readable, visit: AttachmentVisitor, probe?: 
       }
       let verdict: 'next' | 'stop';
       try {
+        reading = part;
         verdict = await visit(part, index++);
       } catch (error) {
         visitError = error;
         throw error;
+      } finally {
+        reading = undefined;
       }
       part.release?.();
       if (verdict === 'stop') {

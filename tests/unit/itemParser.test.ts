@@ -156,6 +156,33 @@ describe('parseRawItem', () => {
     await expect(parseRawItem(failing, { sha256: 'x', size: bytes.length })).rejects.toMatchObject({ message: 'blob read failed', statusCode: 503 });
   });
 
+  test('a stream that fails in the middle of an attachment (a run stopped mid-item) fails the parse, which does not wait for ever', async () => {
+    // Big enough that the parser holds the attachment's content back while it is read.
+    const whole = Buffer.from(mms([mediaPart('VID_1.mp4', 'video/mp4', Buffer.alloc(2_000_000, 5))]));
+    for (const failing of ['as it reads', 'from outside'] as const) {
+      let sent = 0;
+      const raw = new Readable({
+        highWaterMark: 65_536,
+        read() {
+          if (sent < whole.length / 2) this.push(whole.subarray(sent, (sent += 65_536)));
+          else if (failing === 'as it reads') this.destroy(new Error('The operation was aborted.'));
+        },
+      });
+      // What a shutdown does to a download of the raw copy: its abort signal ends the stream.
+      if (failing === 'from outside') setTimeout(() => raw.destroy(new Error('The operation was aborted.')), 30);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        parseRawItem(raw, { sha256: 'x', size: whole.length }).then(
+          () => 'parsed',
+          (err: Error) => err.message,
+        ),
+        new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'still waiting after 5 s'))),
+      ]);
+      clearTimeout(timer);
+      expect([failing, outcome]).toEqual([failing, 'The operation was aborted.']);
+    }
+  });
+
   test('line ends of bare LF are accepted', async () => {
     const item = await parse(sms('Hello\n').replace(/\r\n/g, '\n'));
     expect(item.text).toBe('Hello');
