@@ -302,7 +302,7 @@ export function dashboardReads(api: TabApiClient): void {
   void api.connector();
   void api.runs();
   void api.unmapped();
-  void api.dailyStats(30); // the chart's
+  void api.dailyStats(); // the chart's, of the client's default 30 days
 }
 
 export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (runId: string) => void }) {

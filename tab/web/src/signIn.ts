@@ -1,4 +1,3 @@
-
 /** What the server publishes at /tab/config.json for the page to sign in. */
 export interface TabConfig {
   clientId?: string;

@@ -50,7 +50,7 @@ export function DailyChart({ api, refresh }: { api: TabApiClient; refresh?: unkn
   const tableId = useId();
   const [days, setDays] = useState<DayRow[]>();
   const [error, setError] = useState<unknown>();
-  useEffect(() => void api.dailyStats(30).then((r) => setDays(dayRows(r.days)), setError), [api, refresh]);
+  useEffect(() => void api.dailyStats().then((r) => setDays(dayRows(r.days)), setError), [api, refresh]);
 
   const color = (token: string) => getColorFromToken(token, dark);
   const data: VerticalStackedChartProps[] = (days ?? []).map((d) => ({

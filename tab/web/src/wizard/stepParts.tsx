@@ -86,4 +86,3 @@ export function useStepAction(): { busy: boolean; error: unknown; run(work: () =
 }
 
 export const setupStateOf = (view: ConnectorView): SetupState => ({ ...view.settings, telemessageConfigured: view.telemessage.configured });
-
