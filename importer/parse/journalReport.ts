@@ -157,8 +157,10 @@ class ChunkReader {
             return;
           }
           if (reader.ended) throw malformed('The journal report ends before the message it carries does: it was cut short.');
-          // Keep enough to see a delimiter that straddles two reads (and the CR before it).
-          const safe = reader.buffer.length - delimiter.length - 1;
+          // Keep enough to see a delimiter that straddles two reads (and the CR before it), and
+          // one already seen whose line has not ended yet.
+          const seen = reader.buffer.lastIndexOf(delimiter);
+          const safe = Math.min(reader.buffer.length - delimiter.length - 1, seen === -1 ? Infinity : seen - 1);
           if (safe > start) {
             yield reader.buffer.subarray(start, safe);
             reader.drop(safe);
