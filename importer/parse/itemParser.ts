@@ -69,6 +69,8 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
   if (!id) throw malformed('The item has no X-TELEMESSAGE-ArchiveMessageID header, so it cannot be identified.');
   if (info.ref && info.ref.id !== id) throw malformed(`The item says it is ${id}, but it was listed as ${info.ref.id}.`);
 
+  // Smarsh's bring-your-own-key pipeline replaces every part with ciphertext and says so here: never file ciphertext as a message.
+  if (text(headers, 'x-telemessage-enc-datakey')) throw malformed('The item is encrypted with the company\'s own key (X-TELEMESSAGE-ENC-DATAKEY); it cannot be read without that key.');
   const kind = kindOf(headers, attachments, info.ref?.type);
   // mailparser turns an unreadable Date into "now"; the raw line tells the truth.
   const dateLine = rawHeader(headerLines, 'date');

@@ -87,6 +87,12 @@ describe('participants from the display formats, without X-TELEMESSAGE-Participa
     expect(item.participants[0]).toEqual({ role: 'from', number: '+79161234567', email: 'ivan@contoso.example', name });
   });
 
+  test('an EML encrypted with the company\'s own key is held with the reason, not filed as ciphertext', async () => {
+    expect(await refusal(eml(['From: 972531234567 <noa@contoso.example>', 'To: 14155550123', 'X-TELEMESSAGE-ENC-DATAKEY: v2:AAAA', 'X-TELEMESSAGE-ENC-KEY-ID: k1']))).toMatch(
+      /encrypted with the company's own key/,
+    );
+  });
+
   test('an item still needs a sender and a recipient it can name', async () => {
     expect(await refusal(eml(['To: 14155550123']))).toMatch(/no From address/);
     expect(await refusal(eml(['From: Noa Levi +972531234567 <noa@contoso.example>']))).toMatch(/no To or Cc address/);
