@@ -68,7 +68,8 @@ function toParticipant(rawEntry: string, role: ParticipantRole): Participant | u
   const localNumber = /^\+?\d{6,17}$/.test(local) ? toE164(local) : undefined;
   number ??= localNumber;
   const standIn = domain.toLowerCase().endsWith('.invalid') || (localNumber !== undefined && localNumber === number);
-  const name = display.replace(/\(\s*\)|\[\s*\]/g, '').replace(/\s+/g, ' ').replace(/^[\s,;:-]+|[\s,;:-]+$/g, '');
+  // Should `Mobile` in format #1 be the word itself rather than the number, it is no part of the name.
+  const name = display.replace(/\(\s*\)|\[\s*\]/g, '').replace(/\sMobile\s*$/, '').replace(/\s+/g, ' ').replace(/^[\s,;:-]+|[\s,;:-]+$/g, '');
 
   const participant: Participant = { role };
   if (number) participant.number = number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createPopulation } from '../../emulators/telemessage/population';
 import { renderRawMessage } from '../../emulators/telemessage/rfc822';
-import { renderThreadedDay, threadDayId, threadDays } from '../../emulators/telemessage/smtpFormats';
+import { renderThreadedDay, threadDayId, threadDays, threadedSendTime } from '../../emulators/telemessage/smtpFormats';
 import { TrafficModel, type ItemSpec } from '../../emulators/telemessage/traffic';
 import { ImporterError } from '../../importer/errors';
 import type { ArchiveItem, ItemKind, SourceItemRef } from '../../importer/model';
@@ -55,7 +55,7 @@ describe('participants from the display formats, without X-TELEMESSAGE-Participa
       eml([
         'From: Noa Levi +972531234567 <Noa.Levi@Contoso.Example>',
         'To: +14155550123 <14155550123@telemessage.invalid>, 447700900123, Dana Cohen 447700900456 <447700900456@relay.telemessage.example>',
-        'Cc: "Pat O\'Brien, Sales" +1 (415) 555-0199 <pat@fabrikam.example>, Ann Lee (+44 7700 900789) <ann@fabrikam.example>',
+        'Cc: "Pat O\'Brien, Sales" +1 (415) 555-0199 <pat@fabrikam.example>, Ann Lee (+44 7700 900789) <ann@fabrikam.example>, Sam Roe Mobile <sam@fabrikam.example>',
         'X-TELEMESSAGE-MessageType: SMS',
       ]),
     );
@@ -66,6 +66,7 @@ describe('participants from the display formats, without X-TELEMESSAGE-Participa
       { role: 'to', number: '+447700900456', name: 'Dana Cohen' },
       { role: 'cc', number: '+14155550199', email: 'pat@fabrikam.example', name: "Pat O'Brien, Sales" },
       { role: 'cc', number: '+447700900789', email: 'ann@fabrikam.example', name: 'Ann Lee' },
+      { role: 'cc', email: 'sam@fabrikam.example', name: 'Sam Roe' },
     ]);
     expect(item).toMatchObject({ id: 'TM-1', kind: 'sms', at: new Date('2025-03-02T09:13:22Z'), archivedAt: LISTED.archivedAt, text: 'hi' });
   });
@@ -188,5 +189,6 @@ describe("the emulator's SMTP and SFTP EML", () => {
     expect(item.text.split('\n')).toHaveLength(thread.items.length);
     expect(item.at).toEqual(new Date(thread.items[0].sentAt));
     expect(item.threadId).toBe(thread.threadId);
+    expect(threadedSendTime(thread.day)).toEqual(new Date(Date.parse(`${thread.day}T01:00:00Z`) + 86_400_000));
   });
 });
