@@ -101,7 +101,7 @@ export function participantHeaders(participants: readonly Participant[]): string
 /**
  * The X-TELEMESSAGE headers public code reads TeleMessage's EMLs by (names as spelled there,
  * `OriginalMesageIntegrity` included); their values are our assumptions, listed in
- * docs/telemessage-formats.md §4.
+ * docs/telemessage-formats.md §4.2.
  */
 function documentedHeaders(item: ItemSpec): string {
   let out = header('X-TELEMESSAGE-ArchiveMessageID', [item.id]);

@@ -96,7 +96,7 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
 
   const direction = text(headers, 'x-telemessage-direction')?.toLowerCase();
   const callStatus = text(headers, 'x-telemessage-callstatus')?.toLowerCase();
-  // Our own headers first; else what public code reads TeleMessage's chats by (§4 of the formats document).
+  // Our own headers first; else what public code reads TeleMessage's chats by (docs/telemessage-formats.md §4.2).
   const chatApp = text(headers, 'x-telemessage-chatapp') ?? (kind === 'chat' ? text(headers, 'x-telemessage-archivesource') : undefined);
   const chatGroup = text(headers, 'x-telemessage-chatgroup') ?? text(headers, 'x-telemessage-group_name');
   const item: ArchiveItem = {
