@@ -35,7 +35,7 @@ const UNSUPPORTED = ['$filter', '$orderby', '$top', '$skip', '$expand', '$search
 export function deltaMessages(request: DeltaRequest): GraphResponse {
   const { mailbox, params, tokens } = request;
   const folder = mailbox.folder(request.folderId);
-  const path = `${request.apiBase}/users/${encodeURIComponent(request.userId)}/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`;
+  const path = `${request.apiBase}/users/${segment(request.userId)}/mailFolders/${segment(folder.id)}/messages/delta`;
   const restartUrl = (state: DeltaState) => {
     const options = new URLSearchParams();
     if (state.select) options.set('$select', state.select.join(','));
@@ -82,6 +82,9 @@ export function deltaMessages(request: DeltaRequest): GraphResponse {
     pageSize === undefined ? {} : { 'Preference-Applied': `odata.maxpagesize=${pageSize}` },
   );
 }
+
+/** Exchange ids end in '=' and Graph writes them so in its links. */
+const segment = (id: string) => encodeURIComponent(id).replace(/%3D/g, '=');
 
 function param(params: URLSearchParams, name: string): string | undefined {
   for (const [key, value] of params) if (key.toLowerCase() === name) return value;
