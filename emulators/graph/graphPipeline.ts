@@ -174,6 +174,14 @@ export class GraphPipeline {
       const result = await work();
       const loseResponse = result.status < 300 && faults.loseResponse(operation);
       if (loseResponse) stats.lostResponse();
+      if (result.stream && !loseResponse && release && wholeHttpRequest) {
+        // A download holds its concurrency slot until its last byte is sent (or the client leaves).
+        const done = release;
+        release = undefined;
+        const open = result.stream;
+        const stream = () => open().once('close', done);
+        return { kind: 'response', response: { ...result, stream }, loseResponse };
+      }
       return { kind: 'response', response: result, loseResponse };
     } catch (error) {
       return response(errorResponse(asGraphError(error), ids));

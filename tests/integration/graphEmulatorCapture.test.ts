@@ -331,6 +331,23 @@ it('applies injected faults and Outlook throttling to delta and $value like any 
     expect((await throttled[0].json()).error.code).toBe('ApplicationThrottled');
     expect(throttled[0].headers.get('retry-after')).toEqual(expect.any(String));
     expect(narrow.stats().refused.concurrency).toBe(throttled.length);
+
+    // A $value download holds its slot until its last byte: meanwhile the mailbox is at its limit.
+    const big = await narrow.deliverMime(CAPTURE.id, { size: 64 * MB, stream: () => patternStream('slot', 64 * MB) });
+    const download = await fetch(`${narrow.url}/v1.0/users/${CAPTURE.id}/messages/${big.id}/$value`, { headers: { Authorization: 'Bearer local' } });
+    const reader = (download.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const during = await fetch(`${narrow.url}/v1.0${DELTA}`, { headers: { Authorization: 'Bearer local' } });
+    expect(during.status).toBe(429);
+    await during.arrayBuffer();
+    await reader.cancel();
+    let status = 429;
+    for (let tries = 0; status === 429 && tries < 200; tries++) {
+      const again = await fetch(`${narrow.url}/v1.0${DELTA}`, { headers: { Authorization: 'Bearer local' } });
+      status = again.status;
+      await again.arrayBuffer();
+    }
+    expect(status).toBe(200);
   } finally {
     await narrow.close();
   }
