@@ -100,7 +100,7 @@ function initialOptions(params: URLSearchParams): Pick<DeltaState, 'select' | 'c
   const select = selectText?.split(',').map((s) => s.trim()).filter(Boolean);
   // Unknown property names are refused now, as Graph refuses them, not on a later page.
   if (select) renderer(MESSAGE, select);
-  const changeType = param(params, 'changeType');
+  const changeType = param(params, 'changetype');
   if (changeType !== undefined && !CHANGE_TYPES.includes(changeType as ChangeType)) {
     throw badRequest(`Invalid value '${changeType}' for changeType: use created, updated or deleted.`, 'ErrorInvalidUrlQuery');
   }

@@ -180,6 +180,20 @@ it('follows the delta over three rounds of TeleMessage deliveries and sees each 
   expect(after.messages).toEqual([{ '@odata.type': '#microsoft.graph.message', id: victim.id, '@removed': { reason: 'deleted' } }]);
 });
 
+it('returns only the kind of change asked for with changeType, carried in the delta link', async () => {
+  for (let n = 0; n < 3; n++) await graph.deliverMime(CAPTURE.id, plainMail(n));
+  const created = await followDelta(`${DELTA}?changeType=created`, 2, ['subject']);
+  const updated = await followDelta(`${DELTA}?changeType=updated`, 2, ['subject']);
+  expect(created.messages).toHaveLength(3);
+  const first = created.messages[0].id as string;
+  await client.api(`/users/${CAPTURE.id}/messages/${first}`).patch({ isRead: true });
+  await graph.deliverMime(CAPTURE.id, plainMail(3));
+  expect((await followDelta(created.deltaLink)).messages.map((m) => m.subject)).toEqual(['SMS 3 — שלום']);
+  expect((await followDelta(updated.deltaLink)).messages.map((m) => m.id)).toEqual([first]);
+  const unknown = await failure(client.api(`${DELTA}?changeType=moved`).get());
+  expect(unknown.statusCode).toBe(400);
+});
+
 it('answers an expired delta token with 410 SyncStateNotFound and a Location to start again; a fresh round sees everything', async () => {
   for (let n = 0; n < 5; n++) await graph.deliverMime(CAPTURE.id, plainMail(n));
   const { deltaLink } = await followDelta(DELTA, 2, ['subject']);
