@@ -81,6 +81,68 @@ export async function deliverTrafficByEmail(traffic: ArchivedTraffic, drop: Mail
   return report;
 }
 
+/**
+ * Real-time delivery, as TeleMessage's SMTP destination runs: each `catchUp()` sends what was
+ * archived since the last one, up to the archive's "now"; `start()` does so on a timer (for
+ * `npm start`). Windows meet end to start, so nothing is sent twice or skipped.
+ */
+export class RealTimeSmtpDelivery {
+  private cursor: Date;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private readonly totals: SmtpDeliveryReport = { delivered: 0, bytes: 0, refused: [], messageIds: new Map() };
+
+  constructor(
+    private readonly traffic: ArchivedTraffic & { now(): Date },
+    private readonly drop: MailDrop,
+    private readonly options: Omit<SmtpDeliveryOptions, 'from' | 'to' | 'receivedAt' | 'signal'> & { since: Date | string },
+  ) {
+    this.cursor = new Date(options.since);
+    if (Number.isNaN(this.cursor.getTime())) throw new RangeError('since must be a date');
+  }
+
+  /** Sends everything archived in [last catch-up, now); the report covers this call only. */
+  catchUp(): Promise<SmtpDeliveryReport> {
+    const next = this.running.then(async () => {
+      const to = this.traffic.now();
+      if (to <= this.cursor) return { delivered: 0, bytes: 0, refused: [], messageIds: new Map() };
+      const report = await deliverTrafficByEmail(this.traffic, this.drop, { ...this.options, from: this.cursor, to });
+      this.cursor = to;
+      this.totals.delivered += report.delivered;
+      this.totals.bytes += report.bytes;
+      this.totals.refused.push(...report.refused);
+      for (const [item, message] of report.messageIds) this.totals.messageIds.set(item, message);
+      return report;
+    });
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Catches up every `everyMs`; a failed round is reported to `onError` and retried next time. */
+  start(everyMs: number, onError: (error: unknown) => void = () => undefined): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.catchUp()
+        .catch(onError)
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, everyMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Everything delivered since construction. */
+  report(): SmtpDeliveryReport {
+    return this.totals;
+  }
+}
+
 export interface JournalOptions {
   /** The journaling mailbox the report is addressed to. */
   journalRecipient: string;

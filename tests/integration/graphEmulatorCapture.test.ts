@@ -4,7 +4,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { Client, GraphError, ResponseType, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import { startGraphEmulator, GraphEmulator, MailDeliveryError, type RawMime } from '../../emulators/graph/server';
 import { startSigninEmulator } from '../../emulators/signin/server';
-import { deliverTrafficByEmail, journalReport } from '../../emulators/telemessage/smtpDelivery';
+import { deliverTrafficByEmail, journalReport, RealTimeSmtpDelivery } from '../../emulators/telemessage/smtpDelivery';
 import { startTeleMessageEmulator, TeleMessageEmulator } from '../../emulators/telemessage/server';
 import { patternStream } from '../support/patternBytes';
 
@@ -321,6 +321,24 @@ it('delivers journal-wrapped items: an Exchange journal report carrying the orig
   const at = journal.indexOf(original);
   expect(at).toBeGreaterThan(0);
   expect(journal.length).toBe((await journalReport(raw, { journalRecipient: CAPTURE.userPrincipalName, at: item.archivedAt, key: item.id })).size);
+});
+
+it('delivers in real time: each catch-up sends what was archived since the last, nothing twice', async () => {
+  const live = new RealTimeSmtpDelivery(telemessage, graph, { mailbox: CAPTURE.userPrincipalName, since: '2025-01-15T00:00:00Z' });
+  try {
+    for (const now of ['2025-01-15T09:30:00Z', '2025-01-15T09:30:00Z', '2025-01-15T17:45:10Z', '2025-01-16T00:00:00Z']) {
+      telemessage.setNow(new Date(now));
+      const report = await live.catchUp();
+      expect(report.refused).toEqual([]);
+    }
+  } finally {
+    telemessage.setNow(new Date('2025-01-16T00:00:00Z'));
+    await live.stop();
+  }
+  const expected = telemessage.listExpected('2025-01-15T00:00:00Z', '2025-01-16T00:00:00Z');
+  expect(live.report().delivered).toBe(expected.length);
+  const { messages } = await followDelta(DELTA, 100, ['internetMessageId']);
+  expect(messages.map((m) => m.internetMessageId)).toEqual(expected.map((item) => `<${item.id}@archive.telemessage.example>`));
 });
 
 it('applies injected faults and Outlook throttling to delta and $value like any other request', async () => {
