@@ -222,6 +222,17 @@ const messageRoutes: Route[] = [
   },
   {
     scope: 'user',
+    method: 'GET',
+    pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', ':message'],
+    operation: 'getMessage',
+    permission: 'mailRead',
+    handle(context) {
+      context.mailbox.folder(context.segments.folder);
+      return ok(withContext(context, `users('${context.user.id}')/messages/$entity`, renderMessage(context)(context.mailbox.message(context.segments.message))));
+    },
+  },
+  {
+    scope: 'user',
     method: 'PATCH',
     pattern: ['users', ':user', 'messages', ':message'],
     operation: 'updateMessage',

@@ -147,6 +147,8 @@ it('pages a delta round with Prefer odata.maxpagesize and opaque tokens, and lis
   const inbox = graph.mailbox(CAPTURE.id).folders.find((f) => f.wellKnownName === 'inbox');
   expect(round.messages[0]).toMatchObject({ hasAttachments: false, parentFolderId: inbox?.id });
   expect(round.messages[0].internetMessageHeaders).toContainEqual({ name: 'X-TELEMESSAGE-MessageType', value: 'SMS' });
+  const one = await client.api(`/users/${CAPTURE.userPrincipalName}/mailFolders/inbox/messages/${round.messages[6].id}`).select('subject,isRead,isDraft').get();
+  expect(one).toMatchObject({ subject: 'SMS 6 — שלום', isRead: false, isDraft: false });
 
   // Headers only when selected; without Prefer, Graph's page size of 10.
   const plain = await client.api(DELTA).get();
