@@ -6,7 +6,7 @@ import { Authenticator, createAuthenticator, GraphAuthOptions } from './accessTo
 import { runBatch } from './batch';
 import { FaultPlan, FaultRule } from './faults';
 import { GraphError, RequestIds } from './graphError';
-import { GraphPipeline, Outcome } from './graphPipeline';
+import { GraphPipeline, MailboxGrant, Outcome } from './graphPipeline';
 import { asGraphError, errorResponse, MAX_REQUEST_BYTES, parseJsonBody, readBody, requestIds, send, unreadableJson } from './httpIo';
 import { EmulatorControls, handleInspection, mailboxSnapshot, mailboxSummaries } from './inspection';
 import { GraphUserSeed, MailboxStore } from './mailboxStore';
@@ -14,14 +14,20 @@ import { StatsRecorder } from './stats';
 import { MailboxThrottle, OUTLOOK_LIMITS, ThrottleLimits } from './throttle';
 import { handleUploadUrl } from './uploadEndpoint';
 import { UploadSessions } from './uploadSessions';
+import { DeltaTokens } from './deltaTokens';
+import { deliverMime } from './mailDelivery';
+import { MimeSpool } from './mimeSpool';
 
 export type { GraphAuthOptions } from './accessTokens';
 export type { FaultRule } from './faults';
+export type { MailboxGrant } from './graphPipeline';
 export type { GraphUserSeed } from './mailboxStore';
 export type { ThrottleLimits } from './throttle';
 export type { GraphEmulatorStats } from './stats';
 export type { GraphOperation } from './operations';
 export type { MailboxSnapshot, MailboxSummary, MessageSnapshot, FolderSnapshot, AttachmentSnapshot } from './inspection';
+export type { RawMime } from './mailboxStore';
+export { MailDeliveryError, type DeliveredMail, type DeliverOptions, type DeliveryRefusal } from './mailDelivery';
 
 export interface GraphEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -42,6 +48,14 @@ export interface GraphEmulatorOptions {
   uploadSessionLifetimeSeconds?: number;
   /** Refuse createUploadSession on non-draft messages, as a tenant might; the preflight must notice. */
   refuseUploadSessionsOnSentItems?: boolean;
+  /**
+   * How long a message delta token (and a round's skip token) stays usable; 7 days unless set.
+   * Outlook's lifetime is not fixed (its token cache drops the oldest), so clients must handle
+   * expiry at any time: `expireDeltaTokens()` expires every token at once.
+   */
+  deltaTokenLifetimeSeconds?: number;
+  /** Exchange Online RBAC for Applications: mail roles an app holds only for the mailboxes named. */
+  mailboxGrants?: MailboxGrant[];
 }
 
 export interface GraphEmulator extends EmulatorControls {
@@ -78,15 +92,19 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     lifetimeMs: (options.uploadSessionLifetimeSeconds ?? 7200) * 1000,
     refuseOnSentItems: options.refuseUploadSessionsOnSentItems ?? false,
   });
+  const deltaTokens = new DeltaTokens((options.deltaTokenLifetimeSeconds ?? 7 * 24 * 3600) * 1000);
+  const spool = new MimeSpool();
   const pipeline = new GraphPipeline({
     store,
     uploads,
+    deltaTokens,
     throttle,
     faults,
     stats,
     apiBase: `${url}/v1.0`,
     latencyMs: options.latencyMs ?? 0,
     fractionalRetryAfter: timeScale < 1,
+    mailboxGrants: options.mailboxGrants ?? [],
   });
 
   const controls: EmulatorControls = {
@@ -98,8 +116,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     clearFaults: () => faults.clear(),
     startThrottleStorm: (seconds) => faults.startStorm(seconds),
     reseedFaults: (value) => faults.reseed(value),
+    deliverMime: (mailbox, raw, deliverOptions) => deliverMime(store, mailbox, raw, deliverOptions),
+    expireDeltaTokens: () => deltaTokens.expireAll(),
     reset() {
       store.reset();
+      // Change numbers start again with the mailboxes, so no earlier token can be honoured.
+      deltaTokens.expireAll();
+      spool.clear();
       uploads.clear();
       throttle.reset();
       stats.reset();
@@ -129,7 +152,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     const ids = requestIds(req);
     const requestUrl = new URL(req.url ?? '/', url);
     if (requestUrl.pathname.startsWith('/_emulator/')) {
-      void handleInspection(req, res, requestUrl, controls);
+      void handleInspection(req, res, requestUrl, controls, spool);
       return;
     }
     const work = uploads.isSessionPath(requestUrl.pathname)
@@ -149,6 +172,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
           socket.destroy();
         }
         heldSockets.clear();
+        spool.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
@@ -187,7 +211,8 @@ async function handleGraphRequest(req: IncomingMessage, url: URL, ids: RequestId
       });
       return outcome.kind === 'response' ? { ...outcome, loseResponse: outcome.loseResponse || batchLost } : outcome;
     }
-    const request = { method: req.method ?? 'GET', path, params: url.searchParams, body, bodyBytes: bytes.length };
+    const prefer = req.headers.prefer;
+    const request = { method: req.method ?? 'GET', path, params: url.searchParams, body, bodyBytes: bytes.length, prefer: Array.isArray(prefer) ? prefer.join(',') : prefer };
     return await deps.pipeline.dispatch(request, identity, ids, true);
   } catch (error) {
     return { kind: 'response', response: errorResponse(asGraphError(error), ids), loseResponse: false };
