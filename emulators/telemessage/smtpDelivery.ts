@@ -1,8 +1,6 @@
-import { Readable } from 'node:stream';
 import { parseHeaderBlock, readHeaderBlock } from '../graph/mimeHeaderBlock';
-import { header, textTokens } from './mimeEncoding';
 import type { RawMessage } from './rfc822';
-import { stableHash } from './seededRandom';
+import { wrapJournalReport } from './smtpFormats';
 import type { ItemSpec } from './traffic';
 
 /**
@@ -10,9 +8,6 @@ import type { ItemSpec } from './traffic';
  * order, as an email of its own ("non-threaded", TeleMessage's default) into a capture mailbox,
  * optionally wrapped as an Exchange journal report. The bytes are never held: each message is
  * handed over as a size and a stream, rendered again whenever it is read.
- *
- * The journal wrapper here is a stand-in until the one in smtpFormats.ts (threaded emails and
- * journal reports) lands; the two should become one.
  */
 
 /** Where the mail goes: the Graph emulator (its `deliverMime`) satisfies this. */
@@ -56,8 +51,6 @@ export interface SmtpDeliveryReport {
   /** Graph message ids by archive item id, in delivery order. */
   messageIds: Map<string, string>;
 }
-
-const CRLF = '\r\n';
 
 export async function deliverTrafficByEmail(traffic: ArchivedTraffic, drop: MailDrop, options: SmtpDeliveryOptions): Promise<SmtpDeliveryReport> {
   const report: SmtpDeliveryReport = { delivered: 0, bytes: 0, refused: [], messageIds: new Map() };
@@ -153,52 +146,18 @@ export interface JournalOptions {
 }
 
 /**
- * An Exchange journal report around one message: the `X-MS-Journal-Report` header, a text/plain
- * envelope (`Sender:`, `Subject:`, `Message-Id:`, one `Recipient:` per recipient) and the
- * original, byte for byte, as a message/rfc822 attachment. The envelope comes from the
- * original's header block; the original is streamed, never held.
+ * An Exchange journal report around one message (smtpFormats.ts writes it), its envelope
+ * (`Sender:`, `Subject:`, `Message-Id:`, one `Recipient:` per recipient) read from the original's
+ * header block; the original is streamed, never held.
  */
 export async function journalReport(original: RawMessage, options: JournalOptions): Promise<RawMessage> {
   const fields = parseHeaderBlock(await readHeaderBlock(original.stream()));
-  const hash = stableHash(['journal', options.key]);
-  const boundary = `----=_Journal_${hash.slice(0, 24)}`;
-  const domain = options.journalRecipient.includes('@') ? options.journalRecipient.split('@')[1] : 'contoso.example';
-  const sender = fields.from?.emailAddress.address ?? '';
-  const recipients = [...fields.toRecipients, ...fields.ccRecipients].map((r) => r.emailAddress.address ?? '');
-  const envelope = [`Sender: ${sender}`, `Subject: ${fields.subject}`, `Message-Id: ${fields.internetMessageId ?? ''}`, ...recipients.map((r) => `Recipient: ${r}`)];
-  const prefix =
-    header('From', ['Microsoft', 'Exchange', `<MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}>`]) +
-    header('To', [`<${options.journalRecipient}>`]) +
-    header('Date', [new Date(options.at).toUTCString().replace('GMT', '+0000')]) +
-    header('Subject', textTokens(fields.subject || 'Journal report')) +
-    header('Message-ID', [`<journal-${hash.slice(0, 32)}@${domain}>`]) +
-    header('MIME-Version', ['1.0']) +
-    'X-MS-Journal-Report:' + CRLF +
-    header('Content-Type', ['multipart/mixed;', `boundary="${boundary}"`]) +
-    CRLF +
-    `--${boundary}${CRLF}` +
-    header('Content-Type', ['text/plain;', 'charset="utf-8"']) +
-    header('Content-Transfer-Encoding', ['8bit']) +
-    CRLF +
-    envelope.join(CRLF) +
-    CRLF +
-    `--${boundary}${CRLF}` +
-    header('Content-Type', ['message/rfc822']) +
-    header('Content-Disposition', ['attachment']) +
-    CRLF;
-  const suffix = `${CRLF}--${boundary}--${CRLF}`;
-  const head = Buffer.from(prefix, 'utf8');
-  const tail = Buffer.from(suffix, 'utf8');
-  return {
-    size: head.length + original.size + tail.length,
-    stream: () =>
-      Readable.from(
-        (async function* () {
-          yield head;
-          yield* original.stream();
-          yield tail;
-        })(),
-        { objectMode: false },
-      ),
-  };
+  return wrapJournalReport(original, {
+    sender: fields.from?.emailAddress.address ?? '',
+    recipients: [...fields.toRecipients, ...fields.ccRecipients].map((r) => r.emailAddress.address ?? ''),
+    subject: fields.subject,
+    messageId: fields.internetMessageId ?? `<${options.key}@journal.invalid>`,
+    journalMailbox: options.journalRecipient,
+    date: new Date(options.at),
+  });
 }

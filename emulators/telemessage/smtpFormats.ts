@@ -163,7 +163,8 @@ export function wrapJournalReport(original: RawMessage, envelope: JournalEnvelop
   const lines = [`Sender: ${envelope.sender}`, `Subject: ${envelope.subject}`, `Message-Id: ${envelope.messageId}`, ...envelope.recipients.map((r) => `Recipient: ${r}`)];
   const ascii = lines.every((line) => /^[\x20-\x7e]*$/.test(line));
 
-  let head = header('From', ['Microsoft', 'Exchange', `<MicrosoftExchange@${domain}>`]);
+  // The address Exchange Online journal reports come from.
+  let head = header('From', ['Microsoft', 'Exchange', `<MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}>`]);
   head += header('To', [`<${envelope.journalMailbox}>`]);
   head += header('Date', [envelope.date.toUTCString().replace('GMT', '+0000')]);
   head += header('Subject', /^[\x20-\x7e]*$/.test(envelope.subject) ? envelope.subject.split(' ').filter(Boolean) : encodedWords(envelope.subject));
