@@ -46,7 +46,7 @@ const state = {
   subPageId: params.get('subPageId') ?? undefined,
   sessionId: crypto.randomUUID(),
 };
-let token: { value: string; expiresAt: number } | undefined;
+let token: Promise<{ value: string; expiresAt: number } | undefined> | undefined;
 let frame: HTMLIFrameElement | undefined;
 /** How many times the tab was opened: each frame carries its number (data-opened), for whoever waits for the next. */
 let opens = 0;
@@ -104,12 +104,18 @@ function context(): Record<string, unknown> {
 /** authentication.getAuthToken: a v2 token for the app (the sign-in emulator's), or Teams's failure. */
 async function authToken(): Promise<[boolean, string]> {
   if (state.ssoError) return [false, state.ssoError];
-  if (token && token.expiresAt - TOKEN_MARGIN_MS > Date.now()) return [true, token.value];
+  // The tab asks for each of its calls, several at once as it opens: one token serves them all.
+  const cached = await token;
+  if (!cached || cached.expiresAt - TOKEN_MARGIN_MS <= Date.now()) token = fetchToken();
+  const current = await token;
+  return current ? [true, current.value] : [false, 'tokenmissing'];
+}
+
+async function fetchToken(): Promise<{ value: string; expiresAt: number } | undefined> {
   const res = await fetch('/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ oid: state.user.oid }) });
-  if (!res.ok) return [false, 'tokenmissing'];
+  if (!res.ok) return undefined;
   const answer = (await res.json()) as { token: string; expiresIn: number };
-  token = { value: answer.token, expiresAt: Date.now() + answer.expiresIn * 1000 };
-  return [true, token.value];
+  return { value: answer.token, expiresAt: Date.now() + answer.expiresIn * 1000 };
 }
 
 /** A Teams deep link to this app's tab opens the tab again with the link's sub-page id; another app's is refused; any other https link opens in a new window. */
@@ -189,8 +195,10 @@ function setTheme(theme: HostTheme): void {
 /** A change of who is signed in, or of whether SSO works, restarts the app, as signing in again to Teams does. */
 function restart(change: Record<string, string | undefined>): void {
   const next = new URLSearchParams(location.search);
-  for (const [key, value] of Object.entries(change)) if (value) next.set(key, value);
-  else next.delete(key);
+  for (const [key, value] of Object.entries(change)) {
+    if (value) next.set(key, value);
+    else next.delete(key);
+  }
   next.set('theme', state.theme);
   next.delete('link');
   location.search = next.toString();

@@ -36,11 +36,14 @@ const TEAMS_INIT_TIMEOUT_MS = 5_000;
 
 type TeamsJs = typeof import('@microsoft/teams-js');
 
+// Teams always frames the tab; a top-level page is a plain browser, which needs no teams-js at all.
+// Framed, teams-js starts loading with the page, beside the config the handshake needs.
+const teamsJs: Promise<TeamsJs> | undefined = window.parent === window ? undefined : import('@microsoft/teams-js');
+
 /** teams-js once Teams has answered its handshake; undefined in a plain browser. */
 async function inTeams(config: TabConfig): Promise<TeamsJs | undefined> {
-  // Teams always frames the tab; a top-level page is a plain browser, which needs no teams-js at all.
-  if (window.parent === window) return undefined;
-  const teams = await import('@microsoft/teams-js');
+  if (!teamsJs) return undefined;
+  const teams = await teamsJs;
   const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), TEAMS_INIT_TIMEOUT_MS));
   const ready = await Promise.race([teams.app.initialize(config.teamsHostOrigins?.length ? config.teamsHostOrigins : undefined).then(() => true), timeout]).catch(() => false);
   return ready ? teams : undefined;
