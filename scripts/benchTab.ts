@@ -38,8 +38,8 @@ export interface TabBenchResult {
   /** Cold loads (nothing cached) and warm ones: idle, and while an import runs. */
   loadMs: PageLoads;
   loadUnderImportMs: PageLoads;
-  /** Cold loads inside the Teams host page, idle. */
-  loadInTeamsMs: Pick<PageLoads, 'coldMedian' | 'coldMax'>;
+  /** Cold loads inside the Teams host page, idle: from the tab frame's navigation (Teams opening the tab), and from the host page's. */
+  loadInTeamsMs: { coldMedian: number; coldMax: number; fromHostMedian: number };
   api: { calls: number; p50Ms: number; p99Ms: number; maxMs: number; importProgress: { first: number; last: number } };
 }
 
@@ -97,22 +97,30 @@ async function loadOnce(page: Page, url: string): Promise<number> {
 }
 
 /**
- * Cold loads inside Teams, each in a new browser context: from the host page's navigation until the
- * tab's frame shows the connector and a page of 25 runs, in ms. The context answers teams-js's
- * call to Microsoft's CDN (its list of Teams origins), as the CDN would, at once.
+ * Cold loads inside Teams, each in a new browser context: until the tab's frame shows the connector
+ * and a page of 25 runs, in ms, from the frame's navigation (as Teams opens the tab: the figure
+ * the 1 s target is for) and from the host page's. The context answers teams-js's call to
+ * Microsoft's CDN (its list of Teams origins), as the CDN would, at once.
  */
 async function loadInTeams(browser: Browser, hostUrl: string): Promise<TabBenchResult['loadInTeamsMs']> {
-  const cold: number[] = [];
+  const fromFrame: number[] = [];
+  const fromHost: number[] = [];
   for (let i = 0; i < COLD_LOADS; i++) {
     const context = await tabContext(browser);
     const page = await context.newPage();
     await page.goto(hostUrl);
     const tab = (await (await page.waitForSelector('iframe[title="Enterprise Number Archiver tab"]')).contentFrame())!;
     await tab.waitForFunction(() => document.querySelectorAll('table[aria-label="Imports"] tbody tr').length >= 25 && document.body.textContent?.includes('Next run'), undefined, { timeout: 30_000 });
-    cold.push(await page.evaluate(() => performance.now()));
+    const frame = await tab.evaluate(() => ({ now: performance.now(), origin: performance.timeOrigin }));
+    const hostOrigin = await page.evaluate(() => performance.timeOrigin);
+    fromFrame.push(frame.now);
+    fromHost.push(frame.origin + frame.now - hostOrigin);
+    // BENCH_TAB_TIMINGS=1: when the frame started after the host page, and each of its requests, from the frame's navigation.
+    if (process.env.BENCH_TAB_TIMINGS) console.log(JSON.stringify([Math.round(frame.origin - hostOrigin), ...(await tab.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)])))]));
     await context.close();
   }
-  return { coldMedian: quantile([...cold].sort((a, b) => a - b), 0.5), coldMax: Math.max(...cold) };
+  const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+  return { coldMedian: median(fromFrame), coldMax: Math.max(...fromFrame), fromHostMedian: median(fromHost) };
 }
 
 /** Cold loads, each in a new browser context (the first is the server's first too), then warm ones in the last. */
@@ -197,7 +205,7 @@ export function formatTabBench(r: TabBenchResult): string {
   return [
     `tab (authentication on, ${r.storedRuns.toLocaleString('en-US')} runs stored)`,
     `  dashboard load     cold median ${ms(r.loadMs.coldMedian)}, max ${ms(r.loadMs.coldMax)} (target < 1 s: ${r.loadMs.coldMax < 1000 ? 'ok' : 'MISSED'}), the server's first ${ms(r.loadMs.coldFirst)}; warm median ${ms(r.loadMs.warmMedian)}, max ${ms(r.loadMs.warmMax)}`,
-    `  … inside Teams     cold median ${ms(r.loadInTeamsMs.coldMedian)}, max ${ms(r.loadInTeamsMs.coldMax)} (target < 1 s: ${r.loadInTeamsMs.coldMax < 1000 ? 'ok' : 'MISSED'}), from the Teams host page's navigation: its frame, teams-js's handshake, the context, getAuthToken`,
+    `  … inside Teams     cold median ${ms(r.loadInTeamsMs.coldMedian)}, max ${ms(r.loadInTeamsMs.coldMax)} (target < 1 s: ${r.loadInTeamsMs.coldMax < 1000 ? 'ok' : 'MISSED'}; the plain page's cold median ${r.loadInTeamsMs.coldMedian >= r.loadMs.coldMedian ? '+' : '-'}${ms(Math.abs(r.loadInTeamsMs.coldMedian - r.loadMs.coldMedian))}): the Teams host emulator opening the tab, teams-js's handshake, the context, getAuthToken; from the host page's own navigation, median ${ms(r.loadInTeamsMs.fromHostMedian)}`,
     `  … import running   cold median ${ms(r.loadUnderImportMs.coldMedian)}, max ${ms(r.loadUnderImportMs.coldMax)}; warm median ${ms(r.loadUnderImportMs.warmMedian)}, max ${ms(r.loadUnderImportMs.warmMax)}`,
     `  API under import   ${r.api.calls} calls (connector, runs pages, a run's detail): p50 ${ms(r.api.p50Ms)}, p99 ${ms(r.api.p99Ms)} (target < 300 ms: ${r.api.p99Ms < 300 ? 'ok' : 'MISSED'}), max ${ms(r.api.maxMs)}`,
     `  import meanwhile   ${r.api.importProgress.first.toLocaleString('en-US')} → ${r.api.importProgress.last.toLocaleString('en-US')} deliveries imported`,

@@ -1,10 +1,11 @@
+// First: in Teams it starts loading teams-js as soon as the page's code runs.
+import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
 import { Dashboard, RunDetail, dashboardReads } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
-import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { TeamsSignInFailed } from './TeamsSignInFailed';
 import { TabApiClient, TabApiError } from './tabApiClient';
 import { useLanding } from './wizard/landing';
