@@ -133,7 +133,7 @@ export function mountTabPages(server: Server, config: Config): void {
   // is public (the ids are in every token's claims, the origin in the CSP).
   server.get('/tab/config.json', (_req, res, next) => {
     res.header('cache-control', 'no-cache');
-    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config), teamsHostOrigins: teamsHostOrigins(config) });
+    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config), ...(config.localDevTeamsHostOrigin && { teamsHostOrigins: teamsHostOrigins(config) }) });
     next(false);
   });
 
