@@ -7,10 +7,11 @@ import path from 'node:path';
 import { startSigninEmulator, type SigninEmulator, type TestUser } from './signin/server';
 import { startGraphEmulator, type GraphEmulator } from './graph/server';
 import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
+import { startTeamsHost, type TeamsHost } from './teamsHost/server';
 import { renderMappingCsv } from './telemessage/population';
 
 export interface LocalStackOptions {
-  ports?: { telemessage?: number; graph?: number; signin?: number };
+  ports?: { telemessage?: number; graph?: number; signin?: number; teamsHost?: number };
   /** Where the local identity (client secret, TeleMessage password) and mapping CSV are kept. */
   stateDir?: string;
   seed?: string;
@@ -18,7 +19,7 @@ export interface LocalStackOptions {
   itemsPerDay?: number;
   /** Graph throttling time scale (1 = Outlook's real limits). */
   timeScale?: number;
-  /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does. */
+  /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does; the Teams host frames its tab. */
   publicUrl?: string;
 }
 
@@ -35,6 +36,8 @@ export interface LocalStackInfo {
   summary: string;
   /** The people of the sign-in page: the connector's admin (also the Agents Playground's user) and someone who is not. */
   people: { admin: TestUser; member: TestUser };
+  /** The Teams host page that frames the tab (with publicUrl only), its origin (the tab's server must allow it) and the local Teams app's id. */
+  teamsHost?: { url: string; origin: string; appId: string };
 }
 
 export interface LocalStack {
@@ -43,12 +46,15 @@ export interface LocalStack {
   signin: SigninEmulator;
   graph: GraphEmulator;
   telemessage: TeleMessageEmulator;
+  teamsHost?: TeamsHost;
   close(): Promise<void>;
 }
 
 const TENANT_ID = '8c6b2a5e-0d1f-4c3a-9b7e-1a2b3c4d5e6f';
 const CLIENT_ID = '3f1e9d2c-7b6a-4e5d-8c9b-0a1b2c3d4e5f';
 const TELEMESSAGE_USERNAME = 'archiver@contoso.example';
+/** The local Teams app's id (manifest id), as deep links to its tab name it. */
+const TEAMS_APP_ID = '2b7e4c1a-6d3f-4e8b-9a5c-0f1e2d3c4b5a';
 const PEOPLE = {
   admin: { tenantId: TENANT_ID, oid: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a', name: 'Alex Wilber', preferredUsername: 'alexw@contoso.example', note: "an admin of the local connector (ADMIN_OBJECT_IDS)" },
   member: { tenantId: TENANT_ID, oid: '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', name: 'Megan Bowen', preferredUsername: 'meganb@contoso.example', note: 'not an admin: the tab shows her who can grant access' },
@@ -106,6 +112,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     timeScale: options.timeScale,
   });
 
+  // Teams as the tab's host: signed in as the directory's people, SSO tokens from the sign-in emulator.
+  const teamsHost = tab
+    ? await startTeamsHost({ port: options.ports?.teamsHost, tabUrl: `${tab.origin}/tab/index.html`, appId: TEAMS_APP_ID, tenantId: TENANT_ID, clientId: CLIENT_ID, users: Object.values(PEOPLE), signin })
+    : undefined;
+
   // The custom mapping covers most employees; the rest rely on automatic mapping, or stay unmapped.
   const mappingCsvPath = path.join(stateDir, 'seed', 'mapping.csv');
   fs.mkdirSync(path.dirname(mappingCsvPath), { recursive: true });
@@ -122,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mappingCsvPath,
     mailboxCount: users.length,
     people: PEOPLE,
+    teamsHost: teamsHost && { url: teamsHost.url, origin: teamsHost.origin, appId: TEAMS_APP_ID },
     summary: `${staff.length} employees, about ${itemsPerDay} items a day; password in ${path.relative(process.cwd(), path.join(stateDir, 'dev-identity.json'))}`,
   };
   return {
@@ -130,8 +142,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signin,
     graph,
     telemessage,
+    teamsHost,
     close: async () => {
-      await Promise.all([graph.close(), telemessage.close(), signin.close()]);
+      await Promise.all([graph.close(), telemessage.close(), signin.close(), teamsHost?.close()]);
     },
   };
 }

@@ -15,7 +15,7 @@ import { startAgentsPlayground } from './agentsPlayground';
 import { buildTab } from './buildTab';
 
 const ROOT = path.resolve(__dirname, '..');
-const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
+const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, teamsHost: 7104, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
 const SIGN_IN = process.argv.includes('--sign-in');
 const children: ChildProcess[] = [];
 /** The server gets time to end a run it is in; the others stop at once. */
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: false, location: azuriteDir, blobPort: PORTS.blob, queuePort: PORTS.queue, tablePort: PORTS.table, ownProcessGroup: true });
   children.push(azurite.process);
 
-  step('emulators (TeleMessage, Microsoft Graph, sign-in) with a generated day of traffic');
+  step('emulators (TeleMessage, Microsoft Graph, sign-in, Teams host) with a generated day of traffic');
   const stackChild = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulators', 'localStack.ts')], {
     detached: true,
     cwd: ROOT,
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     PUBLIC_URL: `http://localhost:${PORTS.server}`,
     LOCAL_DEV_UNAUTHENTICATED: 'true',
     ...(SIGN_IN && { LOCAL_DEV_TAB_SIGN_IN: 'true' }),
+    // The Teams host emulator may frame the tab, and the page trusts it as Teams.
+    ...(stack.teamsHost && { LOCAL_DEV_TEAMS_HOST_ORIGIN: stack.teamsHost.origin }),
     STORAGE_CONNECTION_STRING: azurite.connectionString,
     TENANT_ID: stack.tenantId,
     CLIENT_ID: stack.clientId,
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
 Enterprise Number Archiver is running locally (development mode, loopback only; ${SIGN_IN ? 'the tab signs in, the bot endpoint is unauthenticated' : 'unauthenticated'}).
 
   Tab               ${server}/tab/index.html  ${tabLine}
+  Tab in Teams      ${stack.teamsHost?.url ?? '(no Teams host)'}  (the tab as Teams frames it, by the Teams host emulator: switch theme, user and SSO outcome there; ?subPageId=run:<run id> opens a run; the browser must trust .local/tls/ca.pem)
   Bot in Teams      ${playground.url}  (Agents Playground, signed in as ${admin.name}, a connector admin: open the chat to install the bot and see the latest import's card)
   Bot endpoint      ${server}/api/messages
   Server health     ${server}/healthz

@@ -2,6 +2,7 @@ import { StorageAccount, type Importer, type RunLogger } from '../importer';
 import { createBot, type BotAuthentication, type BotEndpoint } from '../bot';
 import type { Config } from './config';
 import { configuredStorage } from './importerFactory';
+import { teamsRunLink } from './teamsLinks';
 
 /** The bot as configured; none when neither local development nor a bot id says how to authenticate. */
 export async function createConfiguredBot(config: Config, importer: Importer, log: RunLogger): Promise<BotEndpoint | undefined> {
@@ -23,9 +24,7 @@ export async function createConfiguredBot(config: Config, importer: Importer, lo
 
 /** A Teams deep link to the tab for a run, or the tab's page when there is no Teams app id. */
 function tabLink(config: Config): ((runId: string) => string | undefined) | undefined {
-  if (config.teamsAppId) {
-    return (runId) => `https://teams.microsoft.com/l/entity/${encodeURIComponent(config.teamsAppId!)}/archiver?context=${encodeURIComponent(JSON.stringify({ subEntityId: `run:${runId}` }))}`;
-  }
+  if (config.teamsAppId) return (runId) => teamsRunLink(config.teamsAppId!, runId);
   if (config.publicUrl) return (runId) => `${config.publicUrl!.replace(/\/$/, '')}/tab/index.html#/runs/${encodeURIComponent(runId)}`;
   return undefined;
 }

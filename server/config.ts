@@ -30,6 +30,11 @@ export const SETTINGS = {
       'With LOCAL_DEV_UNAUTHENTICATED=true only (npm start -- --sign-in): the tab still signs in (MSAL against AUTHORITY_HOST, the sign-in emulator) and its API validates the tokens as in production; the bot endpoint stays unauthenticated for the Agents Playground.',
     default: 'false',
   },
+  localDevTeamsHostOrigin: {
+    env: 'LOCAL_DEV_TEAMS_HOST_ORIGIN',
+    description:
+      'Local runs and tests only (refused when NODE_ENV=production): one more https origin that may frame the tab (its frame-ancestors) and that the page trusts as a Teams host (teams-js), e.g. the Teams host emulator that npm start runs.',
+  },
   storageConnectionString: {
     env: 'STORAGE_CONNECTION_STRING',
     description: 'Azure Storage connection string (Tables and Blobs); Azurite locally. Use this or STORAGE_ACCOUNT_NAME.',
@@ -120,6 +125,12 @@ const schema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     localDevUnauthenticated: bool,
     localDevTabSignIn: bool,
+    // An origin only (scheme, host, port): it goes into a CSP and teams-js's list as it is.
+    localDevTeamsHostOrigin: z
+      .url({ protocol: /^https$/ })
+      .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'must be an https origin: https://host[:port], no path')
+      .transform((v) => new URL(v).origin)
+      .optional(),
     storageConnectionString: z.string().min(1).optional(),
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
     storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
@@ -200,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (spec.requiredInProduction && !env[spec.env]) problems.push(`${spec.env}: required when NODE_ENV=production`);
     }
     if (raw.localDevUnauthenticated === 'true') problems.push('LOCAL_DEV_UNAUTHENTICATED: cannot be true when NODE_ENV=production');
+    // Only Teams and Microsoft 365 frame the tab in production.
+    if (raw.localDevTeamsHostOrigin) problems.push('LOCAL_DEV_TEAMS_HOST_ORIGIN: cannot be set when NODE_ENV=production');
     // A single-tenant bot signs its Bot Framework tokens with a secret; a managed identity needs none.
     if (raw.botAppType === 'SingleTenant' && !raw.botPassword) problems.push('BOT_PASSWORD: required when BOT_APP_TYPE=SingleTenant');
   }

@@ -42,6 +42,11 @@ function firstExisting(candidates: string[]): string | undefined {
   return candidates.find((dir) => fs.existsSync(dir));
 }
 
+/** The hosts besides Teams and Microsoft 365 that may frame the page and that it trusts as Teams: the configured local one. */
+function teamsHostOrigins(config: Config): string[] {
+  return config.localDevTeamsHostOrigin ? [config.localDevTeamsHostOrigin] : [];
+}
+
 export function contentSecurityPolicy(config: Config): string {
   return [
     "default-src 'self'",
@@ -57,7 +62,8 @@ export function contentSecurityPolicy(config: Config): string {
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
-    `frame-ancestors ${FRAME_ANCESTORS.join(' ')}`,
+    // Locally, also the Teams host emulator's origin, when configured (never in production).
+    `frame-ancestors ${[...FRAME_ANCESTORS, ...teamsHostOrigins(config)].join(' ')}`,
   ].join('; ');
 }
 
@@ -123,10 +129,11 @@ export function mountTabPages(server: Server, config: Config): void {
     });
   }
 
-  // What the page needs to sign in outside Teams; all of it is public (it is in every token's claims).
+  // What the page needs to sign in outside Teams, and the extra host it may trust as Teams; all of it
+  // is public (the ids are in every token's claims, the origin in the CSP).
   server.get('/tab/config.json', (_req, res, next) => {
     res.header('cache-control', 'no-cache');
-    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config) });
+    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config), ...(config.localDevTeamsHostOrigin && { teamsHostOrigins: teamsHostOrigins(config) }) });
     next(false);
   });
 

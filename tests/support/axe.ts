@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -17,8 +17,8 @@ interface AxeViolation {
  */
 const tabsterSentinel = (v: AxeViolation, node: AxeViolation['nodes'][number]) => v.id === 'aria-hidden-focus' && /^<i [^>]*data-tabster-dummy/.test(node.html);
 
-/** axe-core's scan of the page as it is now: the serious and critical violations, by rule and element. */
-export async function accessibilityProblems(page: Page): Promise<string[]> {
+/** axe-core's scan of the page (or of a framed page, such as the tab in Teams) as it is now: the serious and critical violations, by rule and element. */
+export async function accessibilityProblems(page: Page | Frame): Promise<string[]> {
   // What is still fading in (a dialog opening) would be judged on its colours half-way.
   // (A spinner turns for ever: only the animations that end are waited for.)
   await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));

@@ -22,6 +22,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...local, LOCAL_DEV_TAB_SIGN_IN: 'true' })).toThrow(/LOCAL_DEV_TAB_SIGN_IN: only with LOCAL_DEV_UNAUTHENTICATED=true/);
   });
 
+  it('takes one local Teams host origin as an https origin, and refuses it in production', () => {
+    expect(loadConfig({ ...local, LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104/' }).localDevTeamsHostOrigin).toBe('https://localhost:7104');
+    expect(loadConfig(local).localDevTeamsHostOrigin).toBeUndefined();
+    expect(() => loadConfig({ ...local, LOCAL_DEV_TEAMS_HOST_ORIGIN: 'http://localhost:7104' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN/);
+    expect(() => loadConfig({ ...local, LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104/host' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN: must be an https origin/);
+    expect(() => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN: cannot be set when NODE_ENV=production/);
+  });
+
   it('refuses unauthenticated mode and missing settings in production, naming each variable', () => {
     const run = () => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_UNAUTHENTICATED: 'true' });
     expect(run).toThrow(ConfigError);

@@ -1,10 +1,12 @@
+// First: in Teams it starts loading teams-js as soon as the page's code runs.
+import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
 import { Dashboard, RunDetail, dashboardReads } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
-import { startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
+import { TeamsSignInFailed } from './TeamsSignInFailed';
 import { TabApiClient, TabApiError } from './tabApiClient';
 import { useLanding } from './wizard/landing';
 import { ThemeName } from './themeName';
@@ -78,18 +80,31 @@ async function boot(): Promise<void> {
   root.render(<Spinner label="Signing in" />);
   const config = (await (await fetch('/tab/config.json')).json()) as TabConfig;
   const signIn = await startSignIn(config);
+  if (signIn.locale) document.documentElement.lang = signIn.locale;
+  // Teams opened the tab at a run (the bot's "Open in the tab" deep link): that run's page.
+  const linkedRun = /^run:(.+)$/.exec(signIn.subPageId ?? '')?.[1];
+  if (linkedRun) history.replaceState(null, '', `#/runs/${encodeURIComponent(linkedRun)}`);
   const api = new TabApiClient(signIn);
   // Opening on the imports (or, set up, landing there): its reads go out now, beside the admin check.
   const route = readRoute();
   if (route.page === 'imports' && !route.runId) api.prefetch(dashboardReads);
   // Signed in but not an admin: the page that says who can grant access, not a dashboard of errors.
+  // No token from Teams: the page that says what to do about it.
   const refusal = await api.me().then(
     () => undefined,
-    (err: unknown) => (err instanceof TabApiError && err.code === 'NotAnAdmin' ? err : Promise.reject(err)),
+    (err: unknown) => ((err instanceof TabApiError && err.code === 'NotAnAdmin') || err instanceof TeamsSignInError ? err : Promise.reject(err)),
   );
+  const page =
+    refusal instanceof TeamsSignInError ? (
+      <TeamsSignInFailed failure={refusal} />
+    ) : refusal ? (
+      <NotAnAdmin refusal={refusal} onSwitchAccount={signIn.switchAccount && (() => void signIn.switchAccount!())} />
+    ) : (
+      <App api={api} />
+    );
   root.render(
     <StrictMode>
-      <Themed signIn={signIn}>{refusal ? <NotAnAdmin refusal={refusal} onSwitchAccount={signIn.switchAccount && (() => void signIn.switchAccount!())} /> : <App api={api} />}</Themed>
+      <Themed signIn={signIn}>{page}</Themed>
     </StrictMode>,
   );
 }

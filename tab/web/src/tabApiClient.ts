@@ -226,6 +226,8 @@ export class TabApiClient {
   mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);
 
   connector = () => this.json<ConnectorView>('GET', '/api/tab/connector');
+  /** The connector for a look as the tab opens: the prefetched answer, left for the page that takes it, else a read. */
+  peekConnector = () => (this.early.get('/api/tab/connector') as Promise<ConnectorView> | undefined) ?? this.connector();
   /** Changes the connector's settings; `etag` is the one its view was read with. */
   patchConnector = (patch: ConnectorPatch, etag: string | undefined) => this.json<ConnectorView>('PATCH', '/api/tab/connector', patch, etag);
   /** Checked with TeleMessage before anything is stored; the answer never holds the password. */

@@ -9,7 +9,8 @@ export function useLanding(api: TabApiClient): boolean {
   const [landed, setLanded] = useState(() => /^#\/./.test(location.hash));
   useEffect(() => {
     if (landed) return;
-    api.connector().then(
+    // Teams opens the tab at its address, with no page named: the imports' prefetched read decides.
+    api.peekConnector().then(
       (view) => location.replace(view.settings.setupCompletedAt ? '#/imports' : '#/setup'),
       () => location.replace('#/imports'), // the imports page shows why (a 403 names who can grant access)
     ).finally(() => setLanded(true));
