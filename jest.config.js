@@ -3,7 +3,6 @@ const shared = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testTimeout: 60000,
 };
 
 // Three projects: `npm run test:unit` is the fast loop (no servers, no browser); `npm test` runs all.
@@ -16,6 +15,8 @@ module.exports = {
     // The Agents Playground and the tab's pages in Debian's Chromium.
     { ...shared, displayName: 'e2e', roots: ['<rootDir>/tests/e2e'] },
   ],
+  // A global option: jest reads it from here, not from a project.
+  testTimeout: 60000,
   // Integration tests start Azurite and the emulators per file; two workers fit a 2-core machine.
   maxWorkers: 2,
 };
