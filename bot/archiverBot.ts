@@ -5,7 +5,7 @@ import {
   type AdaptiveCardInvokeValue,
   type ChannelAccount,
 } from 'botbuilder';
-import { ImporterError, type Importer, type RunLogger, type RunRecord } from '../importer';
+import { ImporterError, isAdmin, type Importer, type RunLogger, type RunRecord } from '../importer';
 import { cardActivity, type CardChannel } from './botFrameworkAdapter';
 import { helpCard, messageCard, runsCard, unmappedCard, windowText, type AdaptiveCard } from './cards';
 import { parseCommand, type BotCommand } from './commands';
@@ -76,7 +76,7 @@ export class ArchiverBot extends TeamsActivityHandler {
     const oid = context.activity.from?.aadObjectId;
     if (!oid) return false;
     const { value } = await this.deps.importer.settings();
-    return (value.admins ?? []).some((a) => a.toLowerCase() === oid.toLowerCase());
+    return isAdmin(value, oid);
   }
 
   private async installed(context: TurnContext): Promise<void> {

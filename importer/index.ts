@@ -36,6 +36,7 @@ export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mapping
 export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
 export type { UnmappedKind } from './mapping/unmappedKind';
 export { ImporterError } from './errors';
+export { isAdmin, normalObjectId } from './admins';
 export { MappingFileError, MAX_MAPPING_BYTES } from './mapping/csvMapping';
 export { mappingReportCsv } from './mapping/mappingService';
 // Building blocks for the bot's own tables (conversation references, posted cards).
@@ -112,7 +113,7 @@ export interface Importer {
   /** Signs in to TeleMessage with these credentials and stores nothing: SourceAuthFailed when TeleMessage refuses them. */
   checkTeleMessageCredentials(username: string, password: string, options?: { abortSignal?: AbortSignal }): Promise<void>;
   /** Stores the TeleMessage password in the secret store; the connector keeps only its name. */
-  setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void>;
+  setTeleMessageCredentials(username: string, password: string, requestedBy: string, options?: { etag?: string }): Promise<void>;
   unmapped(): Promise<UnmappedNumber[]>;
   /** Unmapped numbers by kind: archived lines and employees to fix, outside parties only counted. */
   unmappedReport(): Promise<UnmappedReport<UnmappedNumber>>;
@@ -294,14 +295,16 @@ class ConnectorImporter implements Importer {
     await session.token(options.abortSignal);
   }
 
-  async setTeleMessageCredentials(username: string, password: string, requestedBy: string): Promise<void> {
+  async setTeleMessageCredentials(username: string, password: string, requestedBy: string, options: { etag?: string } = {}): Promise<void> {
     if (!username.trim() || !password) throw new ImporterError('SourceAuthFailed', 'Both the TeleMessage username and password are needed.');
     const name = this.options.telemessageSecretName ?? DEFAULT_SECRET_NAME;
+    if (options.etag && (await this.settings()).etag !== options.etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
     await this.secrets.set(name, password);
     for (let attempt = 0; ; attempt++) {
       const current = await this.settings();
       try {
-        await this.stores.connectors.save({ ...current.value, telemessageUsername: username.trim(), telemessageSecretName: name }, current.etag);
+        // With the caller's ETag, a change made in between is a Conflict for them, not retried.
+        await this.stores.connectors.save({ ...current.value, telemessageUsername: username.trim(), telemessageSecretName: name }, options.etag ?? current.etag);
         await this.stores.audit.append({
           actor: requestedBy,
           action: 'telemessage.credentials.changed',
@@ -312,7 +315,7 @@ class ConnectorImporter implements Importer {
         });
         return;
       } catch (err) {
-        if (!(err instanceof ImporterError && err.code === 'Conflict') || attempt >= 3) throw err;
+        if (!(err instanceof ImporterError && err.code === 'Conflict') || options.etag || attempt >= 3) throw err;
       }
     }
   }

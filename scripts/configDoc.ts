@@ -1,13 +1,13 @@
-// `npm run docs:config`: writes the README's configuration table from SETTINGS in server/config.ts,
-// between the markers below, so the documentation cannot drift from the schema. The rest of the
-// README is left as it is.
+// `npm run docs:config`: writes the configuration table of docs/configuration.md from SETTINGS in
+// server/config.ts, between the markers below, so the documentation cannot drift from the schema.
+// The rest of the file is left as it is.
 import fs from 'node:fs';
 import path from 'node:path';
 import { SETTINGS, type SettingSpec } from '../server/config';
 
 export const START_MARKER = '<!-- config:start -->';
 export const END_MARKER = '<!-- config:end -->';
-const README_PATH = path.resolve(__dirname, '..', 'README.md');
+const DOC_PATH = path.resolve(__dirname, '..', 'docs', 'configuration.md');
 
 /** Table cells: a pipe would end the cell, and <name> would be read as an HTML tag. */
 function cell(text: string): string {
@@ -38,7 +38,7 @@ export function renderConfigSection(): string {
   ].join('\n');
 }
 
-/** The README with its configuration section regenerated, or added under "## Configuration" at the end. */
+/** The document with its configuration section regenerated, or added under "## Configuration" at the end. */
 export function withConfigSection(readme: string): string {
   const start = readme.indexOf(START_MARKER);
   const end = readme.indexOf(END_MARKER);
@@ -49,14 +49,14 @@ export function withConfigSection(readme: string): string {
 }
 
 function main(): void {
-  const readme = fs.existsSync(README_PATH) ? fs.readFileSync(README_PATH, 'utf8') : '';
+  const readme = fs.existsSync(DOC_PATH) ? fs.readFileSync(DOC_PATH, 'utf8') : '';
   const updated = withConfigSection(readme);
   if (updated === readme) {
-    process.stdout.write('README.md configuration section is up to date\n');
+    process.stdout.write('docs/configuration.md is up to date\n');
     return;
   }
-  fs.writeFileSync(README_PATH, updated);
-  process.stdout.write('README.md configuration section regenerated\n');
+  fs.writeFileSync(DOC_PATH, updated);
+  process.stdout.write('docs/configuration.md regenerated\n');
 }
 
 if (require.main === module) main();

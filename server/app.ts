@@ -26,6 +26,11 @@ function storageProbe(config: Config): TableServiceClient {
 /** The one process: restify, with the bot, tab API and scheduler mounted as they land. */
 export function createApp(config: Config, log: Logger, parts: { bot?: BotEndpoint; tab?: TabApi } = {}): Server {
   const server = restify.createServer({ name: 'enterprise-number-archiver' });
+  // Every answer, errors and 404s included, is read as the type it declares and never sniffed.
+  server.pre((_req, res, next) => {
+    res.header('x-content-type-options', 'nosniff');
+    return next();
+  });
   server.use(restify.plugins.queryParser({ mapParams: false }));
 
   // The route is always there; without a bot (no importer or no bot id configured) it says so.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The server's whole configuration, read from environment variables through one schema. Each
  * setting says whether it is a secret (never logged or echoed) and whether production needs it,
- * so the README and the Bicep app settings can be checked against this list.
+ * so docs/configuration.md and the Bicep app settings can be checked against this list.
  */
 export interface SettingSpec {
   env: string;

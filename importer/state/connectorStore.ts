@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import { normalObjectId } from '../admins';
 import { ImporterError } from '../errors';
 
 /** A connector's settings, as the setup steps of the tab leave them; imports start once `setupCompletedAt` is set. */
@@ -68,7 +69,9 @@ export class ConnectorStore {
 
   /** Writes settings; `etag` undefined means "create, and fail if someone already did". */
   async save(settings: ConnectorSettings, etag: string | undefined): Promise<string> {
-    const entity = { partitionKey: CONFIG, rowKey: settings.connectorId, settings: JSON.stringify(settings) };
+    // Admins' ids in their one form, once each, whoever wrote them (the tab, ADMIN_OBJECT_IDS).
+    const admins = settings.admins && [...new Set(settings.admins.map(normalObjectId))];
+    const entity = { partitionKey: CONFIG, rowKey: settings.connectorId, settings: JSON.stringify(admins ? { ...settings, admins } : settings) };
     return this.write(entity, etag);
   }
 

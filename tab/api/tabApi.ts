@@ -1,6 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
-import { ImporterError, MappingFileError, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
+import { ImporterError, MappingFileError, isAdmin, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
 import {
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
@@ -80,8 +80,9 @@ export function createTabApi(options: TabApiOptions): TabApi {
   async function admin(req: Request): Promise<TabCaller> {
     if (!validator) return LOCAL_CALLER;
     const caller = await validator.validate(req.headers.authorization);
-    const admins = (await importer.settings()).value.admins ?? [];
-    if (!admins.includes(caller.oid)) {
+    const settings = (await importer.settings()).value;
+    const admins = settings.admins ?? [];
+    if (!isAdmin(settings, caller.oid)) {
       throw new ApiError(
         403,
         'NotAnAdmin',
@@ -328,10 +329,13 @@ export function createTabApi(options: TabApiOptions): TabApi {
     server.get('/api/tab/telemessage', route(async (_req, res) => void res.json(200, await telemessageStatus())));
 
     server.put('/api/tab/telemessage', route(async (req, res, caller) => {
+      const etag = ifMatch(req);
       const body = await jsonBody(req, credentialsBody);
+      // A stale page is refused before TeleMessage is asked; the importer checks the ETag again as it stores.
+      if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
       // TeleMessage answers first: a wrong password is refused and nothing is stored.
       await importer.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
-      await importer.setTeleMessageCredentials(body.username, body.password, caller.oid);
+      await importer.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
       res.json(200, await telemessageStatus());
     }));
 

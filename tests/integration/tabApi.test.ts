@@ -134,6 +134,18 @@ describe('the tab API', () => {
     });
   });
 
+  it('marks every answer nosniff: data, refusals, files and unknown routes', async () => {
+    const answers = [
+      await api('GET', '/api/tab/me'),
+      await api('GET', '/api/tab/me', { token: null }),
+      await api('GET', '/api/tab/runs?pageSize=nonsense'),
+      await api('GET', '/api/tab/mapping.csv'),
+      await api('GET', '/api/tab/no-such-route'),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 400, 200, 404]);
+    for (const answer of answers) expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   describe('for an admin', () => {
     it('GET /api/tab/me names the caller', async () => {
       const res = await api('GET', '/api/tab/me');
@@ -389,17 +401,32 @@ describe('the tab API', () => {
       expect(lines).toHaveLength(active.size + 1);
     });
 
+    it('PUT /api/tab/telemessage needs If-Match like every write: without it 428, stale 412, and nothing changes', async () => {
+      const before = await settings();
+      const auditBefore = await auditText();
+      const change = { username: 'someone.else@contoso.example', password: 'another-password-456' };
+      const missing = await api('PUT', '/api/tab/telemessage', { body: change });
+      expect(missing.status).toBe(428);
+      expect(missing.json.error.code).toBe('PreconditionRequired');
+      const stale = await api('PUT', '/api/tab/telemessage', { body: change, headers: { 'if-match': 'W/"datetime\'2020-01-01T00%3A00%3A00Z\'"' } });
+      expect(stale.status).toBe(412);
+      expect(await settings()).toEqual(before);
+      expect(await h.secrets.get('telemessage-password')).toBe(TM_PASSWORD);
+      expect(await auditText()).toBe(auditBefore);
+      expect((await api('GET', '/api/tab/telemessage')).json.description).toBe(`configured, as ${TM_USER}`);
+    });
+
     it('PUT /api/tab/telemessage checks the sign-in with TeleMessage first: a wrong password stores nothing', async () => {
       const before = await settings();
-      const wrong = await api('PUT', '/api/tab/telemessage', { body: { username: 'someone.else@contoso.example', password: 'wrong-password-123' } });
+      const wrong = await api('PUT', '/api/tab/telemessage', { body: { username: 'someone.else@contoso.example', password: 'wrong-password-123' }, headers: { 'if-match': await etag() } });
       expect(wrong.status).toBe(422);
       expect(wrong.json.error.code).toBe('SourceAuthFailed');
       expect(wrong.text).not.toContain('wrong-password-123');
       expect(await settings()).toEqual(before);
       expect(await h.secrets.get('telemessage-password')).toBe(TM_PASSWORD);
-      expect((await api('PUT', '/api/tab/telemessage', { body: { username: TM_USER } })).status).toBe(400);
+      expect((await api('PUT', '/api/tab/telemessage', { body: { username: TM_USER }, headers: { 'if-match': await etag() } })).status).toBe(400);
 
-      const ok = await api('PUT', '/api/tab/telemessage', { body: { username: TM_USER, password: TM_PASSWORD } });
+      const ok = await api('PUT', '/api/tab/telemessage', { body: { username: TM_USER, password: TM_PASSWORD }, headers: { 'if-match': await etag() } });
       expect(ok.status).toBe(200);
       expect(ok.json).toEqual({ configured: true, username: TM_USER, description: `configured, as ${TM_USER}` });
       expect(ok.text).not.toContain(TM_PASSWORD);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ImporterError, type Importer, type PreflightReport } from '../../importer';
 import { APP, startHarness, type Harness, type HarnessOptions, harnessImporter } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';

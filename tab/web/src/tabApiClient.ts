@@ -231,7 +231,8 @@ export class TabApiClient {
   /** Changes the connector's settings; `etag` is the one its view was read with. */
   patchConnector = (patch: ConnectorPatch, etag: string | undefined) => this.json<ConnectorView>('PATCH', '/api/tab/connector', patch, etag);
   /** Checked with TeleMessage before anything is stored; the answer never holds the password. */
-  setTeleMessage = (username: string, password: string) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password });
+  /** Stores the TeleMessage sign-in, guarded by `etag` (the connector's, as the page read it). */
+  setTeleMessage = (username: string, password: string, etag: string | undefined) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password }, etag);
   previewMapping = async (file: Blob) => (await (await this.request('POST', '/api/tab/mapping/preview', { csv: file })).json()) as MappingPreview;
   /**
    * Applies a file as the active mapping, guarded by `etag` (the connector's, as the page read it; read

@@ -54,7 +54,7 @@ export function TeleMessageStep({ api, view, advance, open }: StepProps) {
     }
     setProblems({});
     await run(async () => {
-      await api.setTeleMessage(checked.data.username, checked.data.password);
+      await api.setTeleMessage(checked.data.username, checked.data.password, view.etag);
       setPassword('');
       await advance();
     });
