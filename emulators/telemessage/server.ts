@@ -11,6 +11,8 @@ import { createPopulation, renderMappingCsv, type Population, type PopulationOpt
 import { renderRawMessage } from './rfc822';
 import { TokenStore } from './tokenStore';
 import { TrafficModel, type ItemSpec, type TrafficOptions } from './traffic';
+import type { ContainerClient } from '@azure/storage-blob';
+import { dropZips, type DroppedZip, type ZipDropOptions } from './zipDrop';
 
 export interface TeleMessageEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -57,6 +59,8 @@ export interface TeleMessageEmulator {
   close(): Promise<void>;
   /** Every item the listing returns for [from, to) at the emulator's current time, in order. */
   listExpected(from: Date | string, to: Date | string): ExpectedItem[];
+  /** The same items delivered as SFTP would: ZIPs of EMLs with a manifest, written into `container`. */
+  deliverZips(container: ContainerClient, from: Date | string, to: Date | string, options?: ZipDropOptions): Promise<DroppedZip[]>;
   faults(): FaultSettings;
   /** Merges knob changes; throws RangeError on a bad value. */
   setFaults(changes: Partial<FaultSettings>): FaultSettings;
@@ -289,6 +293,10 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
       const toMs = new Date(to).getTime();
       if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from and to must be dates');
       return [...catalog.positions(fromMs, toMs, now())].map(expected);
+    },
+    deliverZips(container, from, to, zipOptions) {
+      const items = this.listExpected(from, to).map((item) => ({ id: item.id, raw: renderRawMessage(item, seed) }));
+      return dropZips(container, items, zipOptions);
     },
     faults: () => faults.current(),
     setFaults: (changes) => faults.update(changes),

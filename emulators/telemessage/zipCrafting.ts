@@ -36,8 +36,7 @@ export function zeroBombEntry(name: string, mebibytes: number, declaredBytes = m
   const zeros = Buffer.alloc(MIB);
   const block = zlib.deflateRawSync(zeros, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   const finalBlock = Buffer.from([0x03, 0x00]);
-  let crc = 0;
-  for (let i = 0; i < mebibytes; i++) crc = zlib.crc32(zeros, crc);
+  const crc = zeroCrc(mebibytes);
   return {
     name,
     method: 8,
@@ -49,6 +48,20 @@ export function zeroBombEntry(name: string, mebibytes: number, declaredBytes = m
     uncompressedSize: declaredBytes,
     crc32: crc,
   };
+}
+
+const zeroCrcs = new Map<number, number>();
+
+/** The CRC-32 of that many MiB of zeros (2 GiB takes seconds, so each is worked out once). */
+function zeroCrc(mebibytes: number): number {
+  let crc = zeroCrcs.get(mebibytes);
+  if (crc === undefined) {
+    const zeros = Buffer.alloc(MIB);
+    crc = 0;
+    for (let i = 0; i < mebibytes; i++) crc = zlib.crc32(zeros, crc);
+    zeroCrcs.set(mebibytes, crc);
+  }
+  return crc;
 }
 
 /** The ZIP's bytes, in order, as a stream. */

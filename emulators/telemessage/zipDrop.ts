@@ -85,7 +85,7 @@ export async function writeZip(container: ContainerClient, name: string, entries
   const zip = new ZipFile();
   const mtime = new Date();
   for (const entry of entries) {
-    zip.addReadStreamLazy(entry.name, { size: entry.size, mtime, compress: options.compress ?? true }, (cb) => cb(null, entry.open()));
+    zip.addReadStreamLazy(entry.name, { size: entry.size, mtime, compress: options.compress ?? true, compressionLevel: options.compress === false ? 0 : 1 }, (cb) => cb(null, entry.open()));
   }
   if (manifest !== undefined) zip.addBuffer(Buffer.from(manifest, 'utf8'), `${name.replace(/\.zip$/i, '')}.mf`, { mtime });
   zip.end();

@@ -37,11 +37,20 @@ function sortKey(name: string): string {
 }
 
 export class LandingContainer {
+  private readonly pause: (abortSignal?: AbortSignal) => Promise<void>;
+
   constructor(
     readonly container: ContainerClient,
-    /** How long a ZIP must stay unchanged to count as written (15 s unless set). */
-    private readonly settleMs = 15_000,
-  ) {}
+    options: {
+      /** How long a ZIP must stay unchanged to count as written (15 s unless set). */
+      settleMs?: number;
+      /** What happens between the two listings; sleeping settleMs unless set (tests write there). */
+      pause?: (abortSignal?: AbortSignal) => Promise<void>;
+    } = {},
+  ) {
+    const settleMs = options.settleMs ?? 15_000;
+    this.pause = options.pause ?? ((signal) => sleep(settleMs, undefined, { signal }));
+  }
 
   /**
    * A ZIP TeleMessage is still writing must never be read half-written. Over SFTP into a
@@ -55,7 +64,7 @@ export class LandingContainer {
   async settled(options: { abortSignal?: AbortSignal } = {}): Promise<SettledListing> {
     const first = await this.list(options);
     if (first.length === 0) return { ready: [], stillWriting: [] };
-    await sleep(this.settleMs, undefined, { signal: options.abortSignal });
+    await this.pause(options.abortSignal);
     const before = new Map(first.map((z) => [z.name, z]));
     const ready: LandingZip[] = [];
     const stillWriting: LandingZip[] = [];

@@ -1,6 +1,6 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import type { BlobClient } from '@azure/storage-blob';
 import type { RawStore } from '../../stage/rawStore';
+import { HeaderBlockTap } from '../deliveredItemId';
 import { ZipArchive, type ZipBlob, type ZipEntryHeader } from './zipArchive';
 import type { ZipLimits } from './zipLimits';
 import { checkAgainstManifest, findManifest, parseManifest } from './zipManifest';
@@ -12,8 +12,8 @@ export interface StagedEntry {
   entryName: string;
   sha256: string;
   size: number;
-  /** The EML's first bytes (its header block, up to 64 KiB): enough to name the item. */
-  head: Buffer;
+  /** The EML's header block: what names the item (deliveredItemId). */
+  headerBlock: Buffer;
 }
 
 export interface ZipIntake {
@@ -22,7 +22,6 @@ export interface ZipIntake {
   staged: StagedEntry[];
 }
 
-const HEAD_BYTES = 64 * 1024;
 /** EMLs streamed at once: bounded so a ZIP of big items stays within the memory target. */
 const ENTRIES_AT_ONCE = 4;
 
@@ -67,33 +66,14 @@ export async function takeZip(blob: BlobClient, at: ZipBlob, raw: RawStore, opti
 }
 
 async function stageEntry(zip: ZipArchive, entry: ZipEntryHeader, raw: RawStore, abortSignal?: AbortSignal): Promise<StagedEntry> {
-  const tap = new HeadTap();
+  const tap = new HeaderBlockTap();
   const body = (await zip.openEntry(entry)).on('error', (err) => tap.destroy(err));
   const kept = await raw.stage(body.pipe(tap), { expectedSize: entry.uncompressedSize, abortSignal });
-  return { entryName: entry.name, sha256: kept.sha256, size: kept.size, head: tap.head() };
+  return { entryName: entry.name, sha256: kept.sha256, size: kept.size, headerBlock: tap.headerBlock };
 }
 
 async function readWhole(zip: ZipArchive, entry: ZipEntryHeader): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of await zip.openEntry(entry)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** Passes the bytes on and keeps the first 64 KiB. */
-class HeadTap extends Transform {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.kept < HEAD_BYTES) {
-      const part = chunk.subarray(0, HEAD_BYTES - this.kept);
-      this.chunks.push(Buffer.from(part));
-      this.kept += part.length;
-    }
-    done(null, chunk);
-  }
-
-  head(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
 }
