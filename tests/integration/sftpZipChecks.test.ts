@@ -121,6 +121,35 @@ describe('the SFTP collector checks each ZIP before taking anything from it', ()
     for (const id of ids) expect(await inboxHas('writing', id)).toBe(true);
   });
 
+  it('leaves a ZIP rewritten while it is read for the next collection, refusing nothing', async () => {
+    const container = await h.storage.container('landing-rewritten');
+    const { files, ids } = await emls(3);
+    const name = await goodZip(container, 1, files);
+    const whole = await container.getBlobClient(name).downloadToBuffer();
+    let reads = 0;
+    // The collector's view of the container: after the first read (the central directory),
+    // TeleMessage uploads the ZIP again, same bytes, a new version.
+    const watched = Object.create(container) as ContainerClient;
+    watched.getBlobClient = (blobName: string) => {
+      const blob = container.getBlobClient(blobName);
+      const download = blob.download.bind(blob);
+      blob.download = async (...args) => {
+        const first = ++reads === 1;
+        const res = await download(...args);
+        if (first) await container.getBlockBlobClient(name).upload(whole, whole.length);
+        return res;
+      };
+      return blob;
+    };
+    const first = await collector('rewritten', watched).collect({ now: NOW });
+    expect(reads).toBeGreaterThan(1);
+    expect(first).toMatchObject({ collected: 0, rejected: [] });
+    expect(await blobNames(container)).toEqual([name]);
+    const second = await collector('rewritten', container).collect({ now: NOW });
+    expect(second).toMatchObject({ collected: 3, rejected: [] });
+    for (const id of ids) expect(await inboxHas('rewritten', id)).toBe(true);
+  });
+
   it('takes a ZIP again after a crash part way through it, recording each item once', async () => {
     const container = await h.storage.container('landing-crash');
     const { files, ids } = await emls(6);

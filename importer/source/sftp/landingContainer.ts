@@ -1,5 +1,6 @@
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ContainerClient } from '@azure/storage-blob';
+import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import type { ZipBlob } from './zipArchive';
 
 /** A ZIP in the landing container as a listing shows it. */
@@ -95,8 +96,7 @@ export class LandingContainer {
   async setAside(zip: ZipBlob, reason: string, at: Date, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
     const source = this.container.getBlobClient(zip.name);
     const target = this.container.getBlobClient(`${REJECTED_FOLDER}${zip.name}`);
-    const copy = await target.beginCopyFromURL(source.url, { abortSignal: options.abortSignal, sourceConditions: { ifMatch: zip.etag } });
-    await copy.pollUntilDone();
+    await copyWithin(source, target, zip.etag, options.abortSignal);
     const text = `${reason}\r\n\r\nSet aside ${at.toISOString()} by the archiver; nothing from this ZIP was imported.\r\nSize ${zip.size} bytes, ETag ${zip.etag}.\r\n`;
     await this.container
       .getBlockBlobClient(`${REJECTED_FOLDER}${zip.name}.reason.txt`)
@@ -109,4 +109,22 @@ export class LandingContainer {
       if (status !== 404 && status !== 412) throw err;
     }
   }
+}
+
+/**
+ * A server-side copy when the storage lets the caller's credential name its own blob as the
+ * source; otherwise (a managed identity's token is not accepted for the source of an async copy
+ * everywhere) the bytes stream through this process, pinned to the same ETag.
+ */
+async function copyWithin(source: BlobClient, target: BlobClient, etag: string, abortSignal?: AbortSignal): Promise<void> {
+  try {
+    const copy = await target.beginCopyFromURL(source.url, { abortSignal, sourceConditions: { ifMatch: etag } });
+    await copy.pollUntilDone();
+    return;
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== 401 && status !== 403) throw err;
+  }
+  const body = await source.download(0, undefined, { abortSignal, conditions: { ifMatch: etag } });
+  await target.getBlockBlobClient().uploadStream(body.readableStreamBody as Readable, 4 * 1024 * 1024, 2, { abortSignal });
 }

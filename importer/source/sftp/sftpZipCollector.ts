@@ -4,7 +4,6 @@ import type { InboxStore } from '../../state/inboxStore';
 import type { LandingZipStore } from '../../state/landingZipStore';
 import type { RunLogger } from '../../run/importRun';
 import { CollectionFailedError, type CollectOptions, type CollectReport, type Collector } from '../collector';
-import { deliveredItemId } from '../deliveredItemId';
 import { BlobReadError } from './blobRangeReader';
 import { LandingContainer, type LandingZip } from './landingContainer';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zipLimits';
@@ -91,7 +90,7 @@ export class SftpZipCollector implements Collector {
     const worker = async () => {
       while (next < staged.length) {
         const item = staged[next++];
-        const { id, type } = deliveredItemId(item.headerBlock, item.sha256);
+        const { id, type } = item;
         const origin = `zip:${zip.name}/${item.entryName}`;
         const { created } = await this.options.inbox.record(
           connectorId,

@@ -65,7 +65,8 @@ export function checkAgainstManifest(manifestEntry: ZipEntryHeader, manifest: Ma
   const listed = new Set<string>();
   const ordered: ZipEntryHeader[] = [];
   for (const name of manifest.names) {
-    const full = inFolder(name);
+    // The line as written; else, since the layout is undocumented, without a "File:" label or a "1." number.
+    const full = [name, name.replace(/^[^:]{1,40}:\s*/, ''), name.replace(/^\d{1,9}[.)]\s+/, '')].map(inFolder).find((n) => emls.has(n)) ?? inFolder(name);
     if (listed.has(full)) throw new ZipRejection('CountMismatch', `The manifest lists ${quoteName(name)} twice.`);
     listed.add(full);
     const entry = emls.get(full);
