@@ -1,75 +1,11 @@
-import { Readable } from 'node:stream';
-import { renderRawMessage, type RawMessage } from '../../emulators/telemessage/rfc822';
 import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
-import { MailDeliveryError } from '../../emulators/graph/server';
+import { CAPTURE, deliver } from '../support/captureDelivery';
 import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
 import type { Importer } from '../../importer';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
-const CAPTURE = 'telemessage-capture@contoso.example';
 const KEY = ARCHIVE_KEY_PROPERTY.toLowerCase();
-
-/** An Exchange journal report carrying `original` whole as message/rfc822 (the layout Exchange documents), streamed. */
-function journalWrapped(original: RawMessage, id: string): RawMessage {
-  const boundary = `----=_JR_${id}`;
-  const head = Buffer.from(
-    [
-      'From: Microsoft Exchange <MicrosoftExchange@contoso.example>',
-      `To: <${CAPTURE}>`,
-      'Date: Tue, 24 Nov 2026 10:00:00 +0000',
-      `Subject: journal ${id}`,
-      `Message-ID: <JR-${id}@contoso.example>`,
-      'X-MS-Journal-Report:',
-      'MIME-Version: 1.0',
-      `Content-Type: multipart/mixed; boundary="${boundary}"`,
-      '',
-      `--${boundary}`,
-      'Content-Type: text/plain; charset="us-ascii"',
-      'Content-Transfer-Encoding: 7bit',
-      '',
-      'Sender: +15550001111@telemessage.invalid',
-      `Message-Id: <${id}@archive.telemessage.example>`,
-      `Recipient: ${CAPTURE}`,
-      '',
-      `--${boundary}`,
-      'Content-Type: message/rfc822',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return {
-    size: head.length + original.size + tail.length,
-    stream: () =>
-      Readable.from(
-        (async function* () {
-          yield head;
-          yield* original.stream();
-          yield tail;
-        })(),
-        { objectMode: false },
-      ),
-  };
-}
-
-/**
- * TeleMessage's SMTP delivery of `items` into the capture mailbox: one email each, journal-wrapped
- * when asked. Returns those delivered: transport bounces what is not mail at all (garbage bytes).
- */
-async function deliver(h: Harness, items: ExpectedItem[], options: { journal?: (item: ExpectedItem) => boolean } = {}): Promise<ExpectedItem[]> {
-  const delivered: ExpectedItem[] = [];
-  for (const [i, item] of items.entries()) {
-    const raw = renderRawMessage(item, 'harness');
-    try {
-      await h.graph.deliverMime(CAPTURE, options.journal?.(item) ? journalWrapped(raw, `${item.id}-${i}`) : raw, { receivedDateTime: item.archivedAt });
-      delivered.push(item);
-    } catch (err) {
-      if (!(err instanceof MailDeliveryError)) throw err;
-    }
-  }
-  return delivered;
-}
 
 /** Every well-formed item is once in each of its mapped participants' mailboxes; returns the fan-out. */
 function expectEachOnce(h: Harness, items: ExpectedItem[]): number {
