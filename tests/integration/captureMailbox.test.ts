@@ -75,7 +75,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
       const report = await importer.verify(run.runId);
       expect({ run: run.runId, missing: report.missing, duplicated: report.duplicated, ok: report.ok }).toEqual({ run: run.runId, missing: [], duplicated: [], ok: true });
     }
-  });
+  }, 300_000);
 
   it('recovers from an expired delta token by reading the folder again, importing nothing twice', async () => {
     const before = archived(h);
@@ -89,7 +89,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(run.collection?.cursorAfter).toMatch(/resynced from the start/);
     expect(run.counts.availableFromSource).toBe(0);
     expect(archived(h)).toBe(before);
-  });
+  }, 300_000);
 
   it('never changes the capture mailbox: every email is still there, unread, where it arrived', async () => {
     const view = captureView(h);
