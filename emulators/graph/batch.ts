@@ -86,6 +86,7 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
   let loseResponse = false;
 
   const record = (id: string, result: GraphResponse): number => {
+    if (result.stream) return record(id, errorResponse(new GraphError(501, 'NotImplemented', 'The emulator does not return streamed content ($value) inside $batch.'), ids));
     responses.push({ id, status: result.status, headers: result.headers, ...(result.body !== undefined && { body: result.body }) });
     return result.status;
   };
@@ -112,6 +113,7 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
       path: url.pathname,
       params: url.searchParams,
       body: item.body,
+      prefer: item.headers.prefer,
       bodyBytes: item.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(item.body)),
     };
     const gate = gateFor(url.pathname);

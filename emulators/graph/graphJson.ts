@@ -110,7 +110,7 @@ export const MESSAGE: EntityShape<StoredMessage> = {
     categories: (m) => m.categories,
     receivedDateTime: (m) => m.receivedDateTime,
     sentDateTime: (m) => m.sentDateTime,
-    hasAttachments: (m) => m.attachments.some((a) => !a.isInline),
+    hasAttachments: (m) => m.hasAttachments ?? m.attachments.some((a) => !a.isInline),
     internetMessageId: (m) => m.internetMessageId,
     subject: (m) => m.subject,
     bodyPreview,

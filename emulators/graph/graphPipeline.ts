@@ -10,6 +10,7 @@ import { FaultPlan } from './faults';
 import { StatsRecorder } from './stats';
 import { MailboxThrottle, retryAfterHeader, ThrottleReason } from './throttle';
 import { UploadSessions } from './uploadSessions';
+import { DeltaTokens } from './deltaTokens';
 
 /**
  * What every Graph operation goes through, whether it arrived alone, inside a $batch or on an
@@ -22,6 +23,7 @@ export type Outcome =
 export interface PipelineDeps {
   store: MailboxStore;
   uploads: UploadSessions;
+  deltaTokens: DeltaTokens;
   throttle: MailboxThrottle;
   faults: FaultPlan;
   stats: StatsRecorder;
@@ -66,10 +68,11 @@ export class GraphPipeline {
       }
       const base: BaseContext = {
         request,
-        query: parseODataQuery(request.params),
+        query: parseODataQuery(request.params, { stateTokens: route.stateTokens }),
         identity,
         store: this.deps.store,
         uploads: this.deps.uploads,
+        deltaTokens: this.deps.deltaTokens,
         apiBase: this.deps.apiBase,
       };
       const uploadBytes = request.method === 'GET' || request.method === 'DELETE' ? 0 : request.bodyBytes;

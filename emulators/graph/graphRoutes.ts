@@ -8,6 +8,8 @@ import { evaluateFilter, type FilterExpr } from './odataFilter';
 import { nextLink, ODataQuery, pageOf } from './odataQuery';
 import { GraphOperation } from './operations';
 import { UploadSessions } from './uploadSessions';
+import { DeltaTokens } from './deltaTokens';
+import { deltaMessages } from './messageDelta';
 import type { Identity } from './accessTokens';
 
 /** Graph v1.0 resources the emulator serves, each one operation with the permission it needs. */
@@ -20,6 +22,8 @@ export interface GraphRequest {
   params: URLSearchParams;
   body: unknown;
   bodyBytes: number;
+  /** The Prefer header (e.g. odata.maxpagesize=50). */
+  prefer?: string;
 }
 
 export interface BaseContext {
@@ -28,6 +32,7 @@ export interface BaseContext {
   identity: Identity;
   store: MailboxStore;
   uploads: UploadSessions;
+  deltaTokens: DeltaTokens;
   /** https://localhost:port/v1.0 */
   apiBase: string;
 }
@@ -44,6 +49,8 @@ interface RouteShape {
   pattern: string[];
   operation: GraphOperation;
   permission: Permission;
+  /** Takes $skiptoken / $deltatoken (a delta query); other routes refuse them. */
+  stateTokens?: boolean;
 }
 
 export type Route =
@@ -313,7 +320,48 @@ const attachmentRoutes: Route[] = [
   ),
 ];
 
-const ROUTES: Route[] = [...userRoutes, ...folderRoutes, ...messageRoutes, ...attachmentRoutes];
+/** The message's MIME as delivered, streamed with the content type Graph's documentation shows. */
+function messageContent(context: RouteContext): GraphResponse {
+  if (context.segments.folder) context.mailbox.folder(context.segments.folder);
+  const message = context.mailbox.message(context.segments.message);
+  const mime = message.mime;
+  if (!mime) throw new GraphError(501, 'NotImplemented', 'The emulator serves $value only for messages delivered as MIME (deliverMime), not for messages created through Graph.');
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, stream: () => mime.stream() };
+}
+
+const captureRoutes: Route[] = [
+  ...['delta', 'microsoft.graph.delta'].map(
+    (fn): Route => ({
+      scope: 'user',
+      method: 'GET',
+      pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', fn],
+      operation: 'deltaMessages',
+      permission: 'mailRead',
+      stateTokens: true,
+      handle: (context) =>
+        deltaMessages({
+          mailbox: context.mailbox,
+          userId: context.user.id,
+          folderId: context.segments.folder,
+          params: context.request.params,
+          prefer: context.request.prefer,
+          apiBase: context.apiBase,
+          tokens: context.deltaTokens,
+        }),
+    }),
+  ),
+  { scope: 'user', method: 'GET', pattern: ['users', ':user', 'messages', ':message', '$value'], operation: 'getMessageContent', permission: 'mailRead', handle: messageContent },
+  {
+    scope: 'user',
+    method: 'GET',
+    pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', ':message', '$value'],
+    operation: 'getMessageContent',
+    permission: 'mailRead',
+    handle: messageContent,
+  },
+];
+
+const ROUTES: Route[] = [...userRoutes, ...folderRoutes, ...captureRoutes, ...messageRoutes, ...attachmentRoutes];
 
 export interface RouteMatch {
   route: Route;

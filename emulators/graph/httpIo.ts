@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { GraphError, graphErrorBody, RequestIds } from './graphError';
 
 /** Reading requests and writing responses the way Graph frames them. */
@@ -12,6 +14,8 @@ export interface GraphResponse {
   status: number;
   headers: Record<string, string>;
   body?: unknown;
+  /** A body streamed as it is read (a message's MIME), sent chunked; instead of `body`. */
+  stream?: () => Readable;
 }
 
 export function requestIds(req: IncomingMessage): RequestIds {
@@ -66,6 +70,12 @@ export function send(res: ServerResponse, response: GraphResponse, ids: RequestI
     'client-request-id': ids.clientRequestId,
     ...response.headers,
   };
+  if (response.stream) {
+    // No Content-Length: Graph sends $value chunked. A client that goes away ends the stream.
+    res.writeHead(response.status, headers);
+    pipeline(response.stream(), res).catch(() => res.destroy());
+    return;
+  }
   if (response.body === undefined) {
     // 204 carries no Content-Length at all; other empty answers (the upload's 201) say 0.
     res.writeHead(response.status, response.status === 204 ? headers : { ...headers, 'Content-Length': '0' });

@@ -4,7 +4,9 @@ import { extendedPropertiesOf } from './graphJson';
 import { FaultRule, validateFaultRule } from './faults';
 import { parseJsonBody, readBody } from './httpIo';
 import { InternetMessageHeader, Recipient } from './messageInput';
-import { MailboxStore } from './mailboxStore';
+import { MAX_MESSAGE_SIZE_LIMIT, MailboxStore, RawMime } from './mailboxStore';
+import { DeliveredMail, DeliverOptions, MailDeliveryError } from './mailDelivery';
+import { MimeSpool, SpoolLimitError } from './mimeSpool';
 import { GraphEmulatorStats } from './stats';
 
 /**
@@ -127,6 +129,14 @@ export interface EmulatorControls {
   clearFaults(): void;
   startThrottleStorm(seconds: number): void;
   reseedFaults(seed: number): void;
+  /**
+   * Delivers raw RFC 822 into a mailbox folder, as SMTP delivery would; the bytes stay with the
+   * producer (read for the header block now, and again for each `$value`). Throws
+   * MailDeliveryError (unknown mailbox, too large for it, unreadable header block).
+   */
+  deliverMime(mailboxIdOrUpn: string, raw: RawMime, options?: DeliverOptions): Promise<DeliveredMail>;
+  /** Every delta and skip token issued so far expires now: the next use answers 410 SyncStateNotFound. */
+  expireDeltaTokens(): void;
   reset(): void;
 }
 
@@ -147,10 +157,34 @@ interface FaultsRequest {
   stormSeconds?: number;
 }
 
-export async function handleInspection(req: IncomingMessage, res: ServerResponse, url: URL, controls: EmulatorControls): Promise<void> {
+const DELIVERY_STATUS: Record<MailDeliveryError['code'], number> = {
+  UnknownMailbox: 404,
+  NoMailbox: 404,
+  UnknownFolder: 404,
+  MessageTooLarge: 413,
+  UnreadableMessage: 400,
+};
+
+/** POST /_emulator/mailboxes/{id|upn}/deliveries?folder=&receivedDateTime=, body the raw message. */
+async function deliverPosted(req: IncomingMessage, url: URL, mailbox: string, controls: EmulatorControls, spool: MimeSpool) {
+  const receivedDateTime = url.searchParams.get('receivedDateTime') ?? undefined;
+  const folder = url.searchParams.get('folder') ?? undefined;
+  // Anything over Exchange's ceiling would be refused anyway; the margin lets the refusal say so.
+  const raw = await spool.take(req, MAX_MESSAGE_SIZE_LIMIT + 1024 * 1024);
+  return controls.deliverMime(mailbox, raw, { ...(folder && { folder }), ...(receivedDateTime && { receivedDateTime }) });
+}
+
+export async function handleInspection(req: IncomingMessage, res: ServerResponse, url: URL, controls: EmulatorControls, spool: MimeSpool): Promise<void> {
   const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
   const route = `${req.method} ${parts[0] ?? ''}${parts.length > 1 ? '/*' : ''}`;
   try {
+    if (req.method === 'POST' && parts[0] === 'mailboxes' && parts[2] === 'deliveries' && parts.length === 3) {
+      return reply(res, 201, await deliverPosted(req, url, parts[1], controls, spool));
+    }
+    if (req.method === 'POST' && parts.join('/') === 'delta-tokens/expire') {
+      controls.expireDeltaTokens();
+      return reply(res, 204);
+    }
     switch (route) {
       case 'GET mailboxes':
         return reply(res, 200, controls.mailboxes());
@@ -182,6 +216,8 @@ export async function handleInspection(req: IncomingMessage, res: ServerResponse
         return reply(res, 404, problem('NotFound', `No emulator endpoint ${req.method} ${url.pathname}`));
     }
   } catch (error) {
+    if (error instanceof MailDeliveryError) return reply(res, DELIVERY_STATUS[error.code], problem(error.code, error.message));
+    if (error instanceof SpoolLimitError) return reply(res, 413, problem('MessageTooLarge', error.message));
     const status = error instanceof UnknownMailboxError ? 404 : 400;
     return reply(res, status, problem(status === 404 ? 'NotFound' : 'BadRequest', (error as Error).message));
   }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { GraphError, itemNotFound, messageSizeExceeded } from './graphError';
 import {
   CLIENT_SUBMIT_TIME,
@@ -60,10 +61,24 @@ export interface AttachmentContent {
   bytes?: Buffer;
 }
 
+/** A message's MIME as delivered: its exact size, and its bytes on demand (never held in memory). */
+export interface RawMime {
+  size: number;
+  stream(): Readable;
+}
+
 export interface StoredMessage {
   id: string;
   /** Creation order, to keep listings stable when times are equal. */
   sequence: number;
+  /** The mailbox's change counter when the message last changed or arrived in its folder: what delta queries follow. */
+  changeSequence: number;
+  /** When the message arrived in the folder it is in (created, delivered or moved there). */
+  arrival?: { folderId: string; sequence: number };
+  /** Set for messages delivered as MIME (as SMTP delivers); `$value` streams it. */
+  mime?: RawMime;
+  /** For MIME-delivered messages, whose attachments are not itemised: what the header block says. */
+  hasAttachments?: boolean;
   changeKey: string;
   parentFolderId: string;
   createdDateTime: string;
@@ -102,6 +117,28 @@ export interface StoredFolder {
   isHidden: boolean;
   childFolderIds: string[];
   messageIds: Set<string>;
+  /** Arrivals, changes and departures in change order, for delta queries; superseded entries stay and are skipped. */
+  changeLog: FolderChange[];
+}
+
+export interface FolderChange {
+  sequence: number;
+  messageId: string;
+  removed: boolean;
+}
+
+/** A message as SMTP delivery files it: the listing fields come from the MIME header block. */
+export interface DeliveredMessage {
+  mime: RawMime;
+  subject: string;
+  from?: Recipient;
+  toRecipients: Recipient[];
+  ccRecipients: Recipient[];
+  internetMessageId: string;
+  internetMessageHeaders: InternetMessageHeader[];
+  sentDateTime: string;
+  receivedDateTime: string;
+  hasAttachments: boolean;
 }
 
 const WELL_KNOWN_FOLDERS: Array<[string, string]> = [
@@ -133,6 +170,7 @@ export class Mailbox {
    */
   private readonly propertyIndex = new Map<string, Map<string, string | Set<string>>>();
   private sequence = 0;
+  private changes = 0;
 
   constructor(
     readonly user: StoredUser,
@@ -186,6 +224,7 @@ export class Mailbox {
       isHidden,
       childFolderIds: [],
       messageIds: new Set(),
+      changeLog: [],
     };
     this.folders.set(folder.id, folder);
     if (wellKnownName) this.wellKnown.set(wellKnownName, folder.id);
@@ -225,6 +264,7 @@ export class Mailbox {
     const message: StoredMessage = {
       id: exchangeId('AAMkADMs'),
       sequence: this.sequence++,
+      changeSequence: 0,
       changeKey: changeKey(),
       parentFolderId: folder.id,
       createdDateTime: now,
@@ -257,8 +297,75 @@ export class Mailbox {
     if (messageSize(message) > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
     this.messages.set(message.id, message);
     folder.messageIds.add(message.id);
+    this.recordChange(folder, message);
     for (const property of properties) this.index(message.id, property);
     return message;
+  }
+
+  /** Files a message delivered as MIME (by SMTP, not by Graph): not a draft, unread, as transport delivers it. */
+  deliverMessage(folderId: string, delivered: DeliveredMessage): StoredMessage {
+    const folder = this.folder(folderId);
+    if (delivered.mime.size > this.user.maxMessageSizeBytes) throw messageSizeExceeded();
+    const now = nowText();
+    const message: StoredMessage = {
+      id: exchangeId('AAMkADMs'),
+      sequence: this.sequence++,
+      changeSequence: 0,
+      changeKey: changeKey(),
+      parentFolderId: folder.id,
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      receivedDateTime: delivered.receivedDateTime,
+      sentDateTime: delivered.sentDateTime,
+      isDraft: false,
+      isRead: false,
+      subject: delivered.subject,
+      // The body lives in the MIME; listings do not parse it (bodyPreview is empty).
+      body: { contentType: 'text', content: '' },
+      from: delivered.from,
+      sender: delivered.from,
+      toRecipients: delivered.toRecipients,
+      ccRecipients: delivered.ccRecipients,
+      bccRecipients: [],
+      replyTo: [],
+      internetMessageHeaders: delivered.internetMessageHeaders,
+      internetMessageId: delivered.internetMessageId,
+      importance: 'normal',
+      categories: [],
+      isDeliveryReceiptRequested: false,
+      isReadReceiptRequested: false,
+      flag: { flagStatus: 'notFlagged' },
+      inferenceClassification: 'focused',
+      conversationId: exchangeId('AAQkADCv'),
+      extendedProperties: [],
+      attachments: [],
+      mime: delivered.mime,
+      hasAttachments: delivered.hasAttachments,
+    };
+    this.messages.set(message.id, message);
+    folder.messageIds.add(message.id);
+    this.recordChange(folder, message);
+    return message;
+  }
+
+  /** The message if it exists, without the not-found error (delta queries skip what has gone). */
+  peekMessage(id: string): StoredMessage | undefined {
+    return this.messages.get(id);
+  }
+
+  /** The last change made in this mailbox; every arrival, change and departure takes the next number. */
+  changeWatermark(): number {
+    return this.changes;
+  }
+
+  private recordChange(folder: StoredFolder, message: StoredMessage): void {
+    message.changeSequence = ++this.changes;
+    if (message.arrival?.folderId !== folder.id) message.arrival = { folderId: folder.id, sequence: message.changeSequence };
+    folder.changeLog.push({ sequence: message.changeSequence, messageId: message.id, removed: false });
+  }
+
+  private recordRemoval(folder: StoredFolder | undefined, messageId: string): void {
+    folder?.changeLog.push({ sequence: ++this.changes, messageId, removed: true });
   }
 
   updateMessage(id: string, patch: MessageFields): StoredMessage {
@@ -289,13 +396,16 @@ export class Mailbox {
   deleteMessage(id: string): void {
     const message = this.message(id);
     const deletedItems = this.folder('deleteditems');
-    this.folder(message.parentFolderId).messageIds.delete(id);
+    const from = this.folder(message.parentFolderId);
+    from.messageIds.delete(id);
     if (message.parentFolderId !== deletedItems.id) {
+      this.recordRemoval(from, id);
       message.parentFolderId = deletedItems.id;
       deletedItems.messageIds.add(id);
       this.touch(message);
       return;
     }
+    this.recordRemoval(from, id);
     for (const property of message.extendedProperties) this.unindex(id, property);
     this.messages.delete(id);
   }
@@ -328,7 +438,9 @@ export class Mailbox {
   /** permanentDelete of a message: removed at once, wherever it is, without passing through Deleted Items. */
   purgeMessage(id: string): void {
     const message = this.message(id);
-    this.folders.get(message.parentFolderId)?.messageIds.delete(id);
+    const folder = this.folders.get(message.parentFolderId);
+    folder?.messageIds.delete(id);
+    this.recordRemoval(folder, id);
     for (const property of message.extendedProperties) this.unindex(id, property);
     this.messages.delete(id);
   }
@@ -354,6 +466,8 @@ export class Mailbox {
   private touch(message: StoredMessage): void {
     message.changeKey = changeKey();
     message.lastModifiedDateTime = nowText();
+    const folder = this.folders.get(message.parentFolderId);
+    if (folder) this.recordChange(folder, message);
   }
 
   private index(messageId: string, property: ExtendedProperty): void {

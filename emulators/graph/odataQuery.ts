@@ -63,11 +63,15 @@ function parseExpand(text: string): ExpandItem[] {
   });
 }
 
-export function parseODataQuery(params: URLSearchParams): ODataQuery {
+/** The state tokens of a delta query: read by the delta route itself, refused elsewhere as before. */
+const STATE_TOKENS = new Set(['$skiptoken', '$deltatoken']);
+
+export function parseODataQuery(params: URLSearchParams, options: { stateTokens?: boolean } = {}): ODataQuery {
   const query: ODataQuery = { skip: 0, expand: [] };
   for (const [rawName, value] of params) {
     const name = rawName.toLowerCase();
     if (!name.startsWith('$')) continue;
+    if (options.stateTokens && STATE_TOKENS.has(name)) continue;
     if (NOT_IMPLEMENTED.has(name)) {
       throw new GraphError(501, 'NotImplemented', `The Graph emulator does not implement '${rawName}'.`);
     }

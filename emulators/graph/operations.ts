@@ -8,6 +8,8 @@ export const GRAPH_OPERATIONS = [
   'deleteFolder',
   'listMessages',
   'getMessage',
+  'getMessageContent',
+  'deltaMessages',
   'createMessage',
   'updateMessage',
   'deleteMessage',

@@ -14,6 +14,9 @@ import { StatsRecorder } from './stats';
 import { MailboxThrottle, OUTLOOK_LIMITS, ThrottleLimits } from './throttle';
 import { handleUploadUrl } from './uploadEndpoint';
 import { UploadSessions } from './uploadSessions';
+import { DeltaTokens } from './deltaTokens';
+import { deliverMime } from './mailDelivery';
+import { MimeSpool } from './mimeSpool';
 
 export type { GraphAuthOptions } from './accessTokens';
 export type { FaultRule } from './faults';
@@ -22,6 +25,8 @@ export type { ThrottleLimits } from './throttle';
 export type { GraphEmulatorStats } from './stats';
 export type { GraphOperation } from './operations';
 export type { MailboxSnapshot, MailboxSummary, MessageSnapshot, FolderSnapshot, AttachmentSnapshot } from './inspection';
+export type { RawMime } from './mailboxStore';
+export { MailDeliveryError, type DeliveredMail, type DeliverOptions, type DeliveryRefusal } from './mailDelivery';
 
 export interface GraphEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -42,6 +47,12 @@ export interface GraphEmulatorOptions {
   uploadSessionLifetimeSeconds?: number;
   /** Refuse createUploadSession on non-draft messages, as a tenant might; the preflight must notice. */
   refuseUploadSessionsOnSentItems?: boolean;
+  /**
+   * How long a message delta token (and a round's skip token) stays usable; 7 days unless set.
+   * Outlook's lifetime is not fixed (its token cache drops the oldest), so clients must handle
+   * expiry at any time: `expireDeltaTokens()` expires every token at once.
+   */
+  deltaTokenLifetimeSeconds?: number;
 }
 
 export interface GraphEmulator extends EmulatorControls {
@@ -78,9 +89,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     lifetimeMs: (options.uploadSessionLifetimeSeconds ?? 7200) * 1000,
     refuseOnSentItems: options.refuseUploadSessionsOnSentItems ?? false,
   });
+  const deltaTokens = new DeltaTokens((options.deltaTokenLifetimeSeconds ?? 7 * 24 * 3600) * 1000);
+  const spool = new MimeSpool();
   const pipeline = new GraphPipeline({
     store,
     uploads,
+    deltaTokens,
     throttle,
     faults,
     stats,
@@ -98,8 +112,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     clearFaults: () => faults.clear(),
     startThrottleStorm: (seconds) => faults.startStorm(seconds),
     reseedFaults: (value) => faults.reseed(value),
+    deliverMime: (mailbox, raw, deliverOptions) => deliverMime(store, mailbox, raw, deliverOptions),
+    expireDeltaTokens: () => deltaTokens.expireAll(),
     reset() {
       store.reset();
+      // Change numbers start again with the mailboxes, so no earlier token can be honoured.
+      deltaTokens.expireAll();
+      spool.clear();
       uploads.clear();
       throttle.reset();
       stats.reset();
@@ -129,7 +148,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     const ids = requestIds(req);
     const requestUrl = new URL(req.url ?? '/', url);
     if (requestUrl.pathname.startsWith('/_emulator/')) {
-      void handleInspection(req, res, requestUrl, controls);
+      void handleInspection(req, res, requestUrl, controls, spool);
       return;
     }
     const work = uploads.isSessionPath(requestUrl.pathname)
@@ -149,6 +168,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
           socket.destroy();
         }
         heldSockets.clear();
+        spool.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
@@ -187,7 +207,8 @@ async function handleGraphRequest(req: IncomingMessage, url: URL, ids: RequestId
       });
       return outcome.kind === 'response' ? { ...outcome, loseResponse: outcome.loseResponse || batchLost } : outcome;
     }
-    const request = { method: req.method ?? 'GET', path, params: url.searchParams, body, bodyBytes: bytes.length };
+    const prefer = req.headers.prefer;
+    const request = { method: req.method ?? 'GET', path, params: url.searchParams, body, bodyBytes: bytes.length, prefer: Array.isArray(prefer) ? prefer.join(',') : prefer };
     return await deps.pipeline.dispatch(request, identity, ids, true);
   } catch (error) {
     return { kind: 'response', response: errorResponse(asGraphError(error), ids), loseResponse: false };

@@ -32,11 +32,13 @@ export function collectsFirst(request: { trigger: string; window?: TimeWindow; r
 export async function collectDelivered(ctx: CollectContext, options: { now: () => Date; abortSignal: AbortSignal; requestedBy: string }): Promise<Collected> {
   const { collector } = ctx;
   if (!collector) return {};
-  const checkpoint = (await ctx.stores.connectors.getCheckpoint(ctx.connectorId))?.value;
+  // The first collection fixes where the import starts: a run that dies after collecting, retried
+  // days later, must still find what it collected inside its window.
+  const checkpoint = (await ctx.stores.connectors.getCheckpoint(ctx.connectorId))?.value ?? (await ctx.stores.connectors.advanceCheckpoint(ctx.connectorId, firstStart(options.now())));
   let latest: Date | undefined;
   const now = () => {
     const t = options.now();
-    const at = checkpoint && checkpoint > t ? new Date(checkpoint) : t;
+    const at = checkpoint > t ? new Date(checkpoint) : t;
     if (!latest || at > latest) latest = at;
     return at;
   };
@@ -50,6 +52,11 @@ export async function collectDelivered(ctx: CollectContext, options: { now: () =
     const report: CollectReport = err instanceof CollectionFailedError ? err.report : { kind: collector.kind, collected: 0, alreadyCollected: 0, rejected: [] };
     return { report, through: latest && ceilToSecond(new Date(latest.getTime() + 1)), error: err };
   }
+}
+
+/** Where a connector's first run starts: a day back, as resolveWindow has it. */
+function firstStart(now: Date): Date {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000 - 86_400_000);
 }
 
 function ceilToSecond(at: Date): Date {

@@ -5,6 +5,7 @@ import type { RunLogger } from '../run/importRun';
 import type { ImporterStores } from '../run/importerStores';
 import type { ConnectorSettings } from '../state/connectorStore';
 import type { StorageTarget } from '../state/storageAccount';
+import { CaptureMailboxCollector } from './captureMailboxCollector';
 import type { Collector, DeliveryKind } from './collector';
 import { createSftpCollector } from './sftp/sftpCollectorFactory';
 
@@ -35,8 +36,10 @@ export type DeliveredKind = Exclude<DeliveryKind, 'api'>;
 
 /** The collector of each delivered kind; ImporterOptions.collectors can stand in for one (tests). */
 export const COLLECTOR_FACTORIES: Record<DeliveredKind, CollectorFactory> = {
-  smtp: () => {
-    throw new ImporterError('CollectionFailed', 'Reading a capture mailbox is not available in this build yet.');
+  smtp: (ctx) => {
+    const mailbox = ctx.settings.captureMailbox;
+    if (!mailbox) throw new ImporterError('CollectionFailed', 'The connector delivers by SMTP but names no capture mailbox yet: finish the setup first.');
+    return new CaptureMailboxCollector({ connectorId: ctx.connectorId, mailbox, client: ctx.graph(), stores: ctx.stores, retry: ctx.retry, log: ctx.log });
   },
   sftp: (ctx) => createSftpCollector(ctx),
 };

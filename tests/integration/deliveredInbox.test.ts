@@ -170,7 +170,7 @@ describe('a run of a delivered source', () => {
     expect(report.missing).toEqual([]);
     expect(report.duplicated).toEqual([]);
     expect(report.ok).toBe(true);
-  });
+  }, 300_000);
 
   it('fails the run with the collector’s reason, and a rerun never collects', async () => {
     const broken: Collector = { kind: 'smtp', collect: () => Promise.reject(new Error('The capture mailbox could not be read: 403 ErrorAccessDenied')) };
@@ -185,5 +185,5 @@ describe('a run of a delivered source', () => {
     expect(rerun.status).toBe('succeeded');
     expect(rerun.collection).toBeUndefined();
     expect(rerun.counts.imported).toBe(0);
-  });
+  }, 300_000);
 });
