@@ -8,7 +8,7 @@ import { ArchiveCatalog, lastWeekAndToday, type ArchivedDays, type Position } fr
 import { FaultInjector, parseFaultSettings, type FaultSettings, type InjectedFaults } from './faultInjector';
 import { decodeCursor, encodeCursor } from './listingCursor';
 import { createPopulation, renderMappingCsv, type Population, type PopulationOptions } from './population';
-import { renderRawMessage } from './rfc822';
+import { renderRawMessage, type RawMessage } from './rfc822';
 import { TokenStore } from './tokenStore';
 import { TrafficModel, type ItemSpec, type TrafficOptions } from './traffic';
 
@@ -57,6 +57,11 @@ export interface TeleMessageEmulator {
   close(): Promise<void>;
   /** Every item the listing returns for [from, to) at the emulator's current time, in order. */
   listExpected(from: Date | string, to: Date | string): ExpectedItem[];
+  /**
+   * The same items one at a time, each with its raw RFC 822 rendered on demand: what the other
+   * deliveries (SMTP, SFTP) send, without holding a window's items or bytes.
+   */
+  archivedItems(from: Date | string, to: Date | string): Generator<{ item: ItemSpec; raw: RawMessage }>;
   faults(): FaultSettings;
   /** Merges knob changes; throws RangeError on a bad value. */
   setFaults(changes: Partial<FaultSettings>): FaultSettings;
@@ -285,10 +290,15 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     listExpected(from, to) {
-      const fromMs = new Date(from).getTime();
-      const toMs = new Date(to).getTime();
-      if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from and to must be dates');
+      const { fromMs, toMs } = windowOf(from, to);
       return [...catalog.positions(fromMs, toMs, now())].map(expected);
+    },
+    *archivedItems(from, to) {
+      const { fromMs, toMs } = windowOf(from, to);
+      for (const { day, index } of catalog.positions(fromMs, toMs, now())) {
+        const item = model.item(day, index);
+        yield { item, raw: renderRawMessage(item, seed) };
+      }
     },
     faults: () => faults.current(),
     setFaults: (changes) => faults.update(changes),
@@ -305,6 +315,13 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
     },
   };
   return emulator;
+}
+
+function windowOf(from: Date | string, to: Date | string): { fromMs: number; toMs: number } {
+  const fromMs = new Date(from).getTime();
+  const toMs = new Date(to).getTime();
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from and to must be dates');
+  return { fromMs, toMs };
 }
 
 function emptyStats(): Omit<TeleMessageStats, 'faultsInjected'> {
