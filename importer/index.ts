@@ -30,9 +30,8 @@ import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
 export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
-export type { LandingTarget } from './source/collectors';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
-export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
+export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget, LandingTarget };
 export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts };
 export { COUNTED_KINDS, ITEM_OUTCOMES } from './state/dailyCountsStore';
 export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, UnmappedReport };

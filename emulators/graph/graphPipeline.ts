@@ -3,7 +3,7 @@ import type { Identity } from './accessTokens';
 import { GraphError, RequestIds } from './graphError';
 import { BaseContext, GraphRequest, matchRoute, Permission } from './graphRoutes';
 import { asGraphError, errorResponse, GraphResponse } from './httpIo';
-import { MailboxStore } from './mailboxStore';
+import { MailboxStore, StoredUser } from './mailboxStore';
 import { parseODataQuery } from './odataQuery';
 import { GraphOperation } from './operations';
 import { FaultPlan } from './faults';
@@ -31,12 +31,27 @@ export interface PipelineDeps {
   latencyMs: number;
   /** Retry-After may carry fractions of a second (only when time is scaled down). */
   fractionalRetryAfter: boolean;
+  /** Exchange Online RBAC for Applications: mail roles an app holds for some mailboxes only. */
+  mailboxGrants: MailboxGrant[];
+}
+
+/**
+ * A management role assignment of RBAC for Applications in Exchange Online: the app holds these
+ * mail roles (e.g. Mail.Read) for these mailboxes only (ids or user principal names), whatever
+ * its token says. Token roles granted in Entra ID still apply to every mailbox.
+ */
+export interface MailboxGrant {
+  appId: string;
+  roles: string[];
+  mailboxes: string[];
 }
 
 const ROLES: Record<Permission, string[]> = {
   directory: ['User.Read.All', 'User.ReadWrite.All', 'User.ReadBasic.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   mailRead: ['Mail.Read', 'Mail.ReadWrite', 'Mail.ReadBasic', 'Mail.ReadBasic.All'],
   mailWrite: ['Mail.ReadWrite'],
+  // Mail.ReadBasic leaves out bodies and MIME.
+  mailContent: ['Mail.Read', 'Mail.ReadWrite'],
 };
 
 const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
@@ -60,12 +75,16 @@ export class GraphPipeline {
   dispatch(request: GraphRequest, identity: Identity, ids: RequestIds, wholeHttpRequest: boolean): Promise<Outcome> {
     try {
       const { route, segments } = matchRoute(request.method, request.path);
-      if (!ROLES[route.permission].some((role) => identity.roles.has(role))) {
+      const granted = (roles: Iterable<string>) => ROLES[route.permission].some((role) => new Set(roles).has(role));
+      const forbidden = () => {
         this.deps.stats.refused('forbidden');
-        throw route.permission === 'directory'
+        return route.permission === 'directory'
           ? new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
           : new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-      }
+      };
+      const tokenGrants = granted(identity.roles);
+      const mayHoldMailboxGrant = route.permission !== 'directory' && this.deps.mailboxGrants.some((g) => g.appId === identity.appId && granted(g.roles));
+      if (!tokenGrants && !mayHoldMailboxGrant) throw forbidden();
       const base: BaseContext = {
         request,
         query: parseODataQuery(request.params, { stateTokens: route.stateTokens }),
@@ -88,6 +107,7 @@ export class GraphPipeline {
       if (route.permission !== 'directory' && user.hasMailbox === false) {
         throw new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
       }
+      if (!tokenGrants && !this.grantedFor(identity.appId, user, granted)) throw forbidden();
       const context = { ...base, segments, user, mailbox: this.deps.store.mailbox(user.id) };
       // Outlook's limits apply to mailbox resources, not to directory reads.
       const mailboxId = route.permission === 'directory' ? undefined : user.id;
@@ -95,6 +115,11 @@ export class GraphPipeline {
     } catch (error) {
       return Promise.resolve(response(errorResponse(asGraphError(error), ids)));
     }
+  }
+
+  private grantedFor(appId: string, user: StoredUser, granted: (roles: Iterable<string>) => boolean): boolean {
+    const names = new Set([user.id.toLowerCase(), user.userPrincipalName.toLowerCase(), user.mail.toLowerCase()]);
+    return this.deps.mailboxGrants.some((g) => g.appId === appId && granted(g.roles) && g.mailboxes.some((m) => names.has(m.toLowerCase())));
   }
 
   /** The mailbox an Outlook request (a mail resource under /users/{id}) addresses; undefined for directory reads. */
@@ -149,6 +174,14 @@ export class GraphPipeline {
       const result = await work();
       const loseResponse = result.status < 300 && faults.loseResponse(operation);
       if (loseResponse) stats.lostResponse();
+      if (result.stream && !loseResponse && release && wholeHttpRequest) {
+        // A download holds its concurrency slot until its last byte is sent (or the client leaves).
+        const done = release;
+        release = undefined;
+        const open = result.stream;
+        const stream = () => open().once('close', done);
+        return { kind: 'response', response: { ...result, stream }, loseResponse };
+      }
       return { kind: 'response', response: result, loseResponse };
     } catch (error) {
       return response(errorResponse(asGraphError(error), ids));

@@ -13,7 +13,7 @@ import { deltaMessages } from './messageDelta';
 import type { Identity } from './accessTokens';
 
 /** Graph v1.0 resources the emulator serves, each one operation with the permission it needs. */
-export type Permission = 'directory' | 'mailRead' | 'mailWrite';
+export type Permission = 'directory' | 'mailRead' | 'mailWrite' | 'mailContent';
 
 export interface GraphRequest {
   method: string;
@@ -222,6 +222,17 @@ const messageRoutes: Route[] = [
   },
   {
     scope: 'user',
+    method: 'GET',
+    pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', ':message'],
+    operation: 'getMessage',
+    permission: 'mailRead',
+    handle(context) {
+      context.mailbox.folder(context.segments.folder);
+      return ok(withContext(context, `users('${context.user.id}')/messages/$entity`, renderMessage(context)(context.mailbox.message(context.segments.message))));
+    },
+  },
+  {
+    scope: 'user',
     method: 'PATCH',
     pattern: ['users', ':user', 'messages', ':message'],
     operation: 'updateMessage',
@@ -350,13 +361,13 @@ const captureRoutes: Route[] = [
         }),
     }),
   ),
-  { scope: 'user', method: 'GET', pattern: ['users', ':user', 'messages', ':message', '$value'], operation: 'getMessageContent', permission: 'mailRead', handle: messageContent },
+  { scope: 'user', method: 'GET', pattern: ['users', ':user', 'messages', ':message', '$value'], operation: 'getMessageContent', permission: 'mailContent', handle: messageContent },
   {
     scope: 'user',
     method: 'GET',
     pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', ':message', '$value'],
     operation: 'getMessageContent',
-    permission: 'mailRead',
+    permission: 'mailContent',
     handle: messageContent,
   },
 ];

@@ -54,6 +54,9 @@ export interface MessageSnapshot {
   ccRecipients: Recipient[];
   body: { contentType: string; content: string };
   internetMessageHeaders: InternetMessageHeader[];
+  internetMessageId: string;
+  /** Size of the MIME, for messages delivered as MIME (deliverMime). */
+  mimeSize?: number;
   extendedProperties: ExtendedProperty[];
   attachments: AttachmentSnapshot[];
 }
@@ -108,6 +111,8 @@ export function mailboxSnapshot(store: MailboxStore, idOrUpn: string): MailboxSn
       ccRecipients: m.ccRecipients,
       body: m.body,
       internetMessageHeaders: m.internetMessageHeaders,
+      internetMessageId: m.internetMessageId,
+      ...(m.mime && { mimeSize: m.mime.size }),
       extendedProperties: extendedPropertiesOf(m),
       attachments: m.attachments.map(({ id, name, contentType, size, sha256, isInline }) => ({ id, name, contentType, size, sha256, isInline })),
     })),

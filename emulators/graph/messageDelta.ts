@@ -35,7 +35,7 @@ const UNSUPPORTED = ['$filter', '$orderby', '$top', '$skip', '$expand', '$search
 export function deltaMessages(request: DeltaRequest): GraphResponse {
   const { mailbox, params, tokens } = request;
   const folder = mailbox.folder(request.folderId);
-  const path = `${request.apiBase}/users/${encodeURIComponent(request.userId)}/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`;
+  const path = `${request.apiBase}/users/${segment(request.userId)}/mailFolders/${segment(folder.id)}/messages/delta`;
   const restartUrl = (state: DeltaState) => {
     const options = new URLSearchParams();
     if (state.select) options.set('$select', state.select.join(','));
@@ -83,6 +83,9 @@ export function deltaMessages(request: DeltaRequest): GraphResponse {
   );
 }
 
+/** Exchange ids end in '=' and Graph writes them so in its links. */
+const segment = (id: string) => encodeURIComponent(id).replace(/%3D/g, '=');
+
 function param(params: URLSearchParams, name: string): string | undefined {
   for (const [key, value] of params) if (key.toLowerCase() === name) return value;
   return undefined;
@@ -97,7 +100,7 @@ function initialOptions(params: URLSearchParams): Pick<DeltaState, 'select' | 'c
   const select = selectText?.split(',').map((s) => s.trim()).filter(Boolean);
   // Unknown property names are refused now, as Graph refuses them, not on a later page.
   if (select) renderer(MESSAGE, select);
-  const changeType = param(params, 'changeType');
+  const changeType = param(params, 'changetype');
   if (changeType !== undefined && !CHANGE_TYPES.includes(changeType as ChangeType)) {
     throw badRequest(`Invalid value '${changeType}' for changeType: use created, updated or deleted.`, 'ErrorInvalidUrlQuery');
   }

@@ -6,7 +6,7 @@ import { Authenticator, createAuthenticator, GraphAuthOptions } from './accessTo
 import { runBatch } from './batch';
 import { FaultPlan, FaultRule } from './faults';
 import { GraphError, RequestIds } from './graphError';
-import { GraphPipeline, Outcome } from './graphPipeline';
+import { GraphPipeline, MailboxGrant, Outcome } from './graphPipeline';
 import { asGraphError, errorResponse, MAX_REQUEST_BYTES, parseJsonBody, readBody, requestIds, send, unreadableJson } from './httpIo';
 import { EmulatorControls, handleInspection, mailboxSnapshot, mailboxSummaries } from './inspection';
 import { GraphUserSeed, MailboxStore } from './mailboxStore';
@@ -20,6 +20,7 @@ import { MimeSpool } from './mimeSpool';
 
 export type { GraphAuthOptions } from './accessTokens';
 export type { FaultRule } from './faults';
+export type { MailboxGrant } from './graphPipeline';
 export type { GraphUserSeed } from './mailboxStore';
 export type { ThrottleLimits } from './throttle';
 export type { GraphEmulatorStats } from './stats';
@@ -53,6 +54,8 @@ export interface GraphEmulatorOptions {
    * expiry at any time: `expireDeltaTokens()` expires every token at once.
    */
   deltaTokenLifetimeSeconds?: number;
+  /** Exchange Online RBAC for Applications: mail roles an app holds only for the mailboxes named. */
+  mailboxGrants?: MailboxGrant[];
 }
 
 export interface GraphEmulator extends EmulatorControls {
@@ -101,6 +104,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     apiBase: `${url}/v1.0`,
     latencyMs: options.latencyMs ?? 0,
     fractionalRetryAfter: timeScale < 1,
+    mailboxGrants: options.mailboxGrants ?? [],
   });
 
   const controls: EmulatorControls = {

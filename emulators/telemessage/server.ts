@@ -8,7 +8,7 @@ import { ArchiveCatalog, lastWeekAndToday, type ArchivedDays, type Position } fr
 import { FaultInjector, parseFaultSettings, type FaultSettings, type InjectedFaults } from './faultInjector';
 import { decodeCursor, encodeCursor } from './listingCursor';
 import { createPopulation, renderMappingCsv, type Population, type PopulationOptions } from './population';
-import { renderRawMessage } from './rfc822';
+import { renderRawMessage, type RawMessage } from './rfc822';
 import { TokenStore } from './tokenStore';
 import { TrafficModel, type ItemSpec, type TrafficOptions } from './traffic';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -59,6 +59,11 @@ export interface TeleMessageEmulator {
   close(): Promise<void>;
   /** Every item the listing returns for [from, to) at the emulator's current time, in order. */
   listExpected(from: Date | string, to: Date | string): ExpectedItem[];
+  /**
+   * The same items one at a time, each with its raw RFC 822 rendered on demand: what the other
+   * deliveries (SMTP, SFTP) send, without holding a window's items or bytes.
+   */
+  archivedItems(from: Date | string, to: Date | string): Generator<{ item: ItemSpec; raw: RawMessage }>;
   /** The same items delivered as SFTP would: ZIPs of EMLs with a manifest, written into `container`. */
   deliverZips(container: ContainerClient, from: Date | string, to: Date | string, options?: ZipDropOptions): Promise<DroppedZip[]>;
   faults(): FaultSettings;
@@ -289,14 +294,21 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     listExpected(from, to) {
-      const fromMs = new Date(from).getTime();
-      const toMs = new Date(to).getTime();
-      if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from and to must be dates');
+      const { fromMs, toMs } = windowOf(from, to);
       return [...catalog.positions(fromMs, toMs, now())].map(expected);
     },
+    *archivedItems(from, to) {
+      const { fromMs, toMs } = windowOf(from, to);
+      for (const { day, index } of catalog.positions(fromMs, toMs, now())) {
+        const item = model.item(day, index);
+        yield { item, raw: renderRawMessage(item, seed) };
+      }
+    },
     deliverZips(container, from, to, zipOptions) {
-      const items = this.listExpected(from, to).map((item) => ({ id: item.id, raw: renderRawMessage(item, seed) }));
-      return dropZips(container, items, zipOptions);
+      const items = function* (all: Generator<{ item: ItemSpec; raw: RawMessage }>) {
+        for (const { item, raw } of all) yield { id: item.id, raw };
+      };
+      return dropZips(container, items(this.archivedItems(from, to)), zipOptions);
     },
     faults: () => faults.current(),
     setFaults: (changes) => faults.update(changes),
@@ -313,6 +325,13 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
     },
   };
   return emulator;
+}
+
+function windowOf(from: Date | string, to: Date | string): { fromMs: number; toMs: number } {
+  const fromMs = new Date(from).getTime();
+  const toMs = new Date(to).getTime();
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from and to must be dates');
+  return { fromMs, toMs };
 }
 
 function emptyStats(): Omit<TeleMessageStats, 'faultsInjected'> {
