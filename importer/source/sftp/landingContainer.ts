@@ -60,9 +60,10 @@ export class LandingContainer {
    * hierarchical-namespace account the file exists (at 0 bytes, then growing as the client flushes)
    * before the upload ends, and TeleMessage documents no "done" marker, no temporary name and no
    * rename. So a ZIP is taken only when two listings `settleMs` apart show it non-empty with the
-   * same size and ETag (the wait only when a ZIP not yet taken is there), and every read of it is pinned to that ETag (a change fails the read and
-   * the ZIP waits for the next collection). The manifest's presence is no rule: it sits inside the
-   * ZIP, readable only through the central directory at the ZIP's very end.
+   * same size and ETag (the wait only when a ZIP not yet taken is there), and every read of it is
+   * pinned to that ETag (a change fails the read and the ZIP waits for the next collection). The
+   * manifest's presence is no rule: it sits inside the ZIP, readable only through the central
+   * directory at the ZIP's very end.
    */
   async settled(options: { abortSignal?: AbortSignal; taken: (zip: LandingZip) => Promise<boolean> }): Promise<SettledListing> {
     const taken: LandingZip[] = [];
