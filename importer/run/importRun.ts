@@ -16,6 +16,9 @@ import type { ConnectorSettings } from '../state/connectorStore';
 import type { ImporterStores } from './importerStores';
 import { attachmentReader } from './itemAttachments';
 import { withoutMailboxless, type MailboxlessParticipant } from './mailboxlessRecipients';
+import type { Collector } from '../source/collector';
+import { collectDelivered, collectsFirst } from './collectStep';
+import { advanceCheckpoint, markInterrupted, resolveWindow } from './runWindow';
 
 /** The log lines a run writes; pino's logger fits. */
 export interface RunLogger {
@@ -37,6 +40,8 @@ export interface ImportContext {
   connectorId: string;
   stores: ImporterStores;
   source: ArchiveSource;
+  /** For a delivered source (capture mailbox, SFTP): takes what TeleMessage delivered into the inbox before a run of everything since the checkpoint. */
+  collector?: Collector;
   /** A fresh sink per run: it caches users and folders for the run only. */
   createSink(folderName: string): MailboxSink;
   log: RunLogger;
@@ -67,7 +72,6 @@ export interface RunRequest {
   abortSignal?: AbortSignal;
 }
 
-const DAY_MS = 86_400_000;
 const PROGRESS_EVERY_MS = 2_000;
 
 /**
@@ -81,27 +85,30 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
   const { stores } = ctx;
   const lease = await acquireRunLease(stores.locks, ctx.connectorId, { durationSeconds: ctx.leaseSeconds });
   try {
+    const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
+    // Every concurrent request of the run listens on this one signal: that many listeners is intended.
+    setMaxListeners(0, signal);
     const interrupted = await markInterrupted(ctx);
     const settings = (await stores.connectors.getOrDefault(ctx.connectorId)).value;
-    const window = await resolveWindow(ctx, request, now());
+    const collected = collectsFirst(request) ? await collectDelivered(ctx, { now, abortSignal: signal, requestedBy: request.requestedBy }) : {};
+    const window = await resolveWindow(ctx, request, now(), collected.through);
     const run = await stores.runs.create({
       connectorId: ctx.connectorId,
       trigger: request.trigger,
       window,
       requestedBy: request.requestedBy,
       rerunOf: request.rerunOf,
+      collection: collected.report,
     });
     await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
     ctx.onStarted?.({ ...run });
 
-    const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
-    // Every concurrent request of the run listens on this one signal: that many listeners is intended.
-    setMaxListeners(0, signal);
     const execution = new RunExecution(ctx, settings, run, signal);
     // A run that died left its days' counts behind its ledger: this run counts them again.
     for (const stale of interrupted) for (const day of daysOf(stale.window.from, stale.window.to)) execution.touchedDays.add(day);
     try {
+      if (collected.error) throw collected.error;
       const { nonFinal } = await execution.execute();
       run.status = nonFinal > 0 ? 'failed' : run.counts.failed > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
       if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
@@ -126,44 +133,6 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
   } finally {
     await lease.release();
   }
-}
-
-/** Runs left "running" by a process that died: the lease is ours now, so they are over. */
-async function markInterrupted(ctx: ImportContext): Promise<RunRecord[]> {
-  const marked: RunRecord[] = [];
-  for (const run of await ctx.stores.runs.list(ctx.connectorId, 10)) {
-    if (run.status !== 'running') continue;
-    run.status = 'interrupted';
-    run.error = 'The process running it stopped before the end; the next run picks up where it left off.';
-    await ctx.stores.runs.update(run);
-    marked.push(run);
-  }
-  return marked;
-}
-
-async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date): Promise<TimeWindow> {
-  if (request.trigger === 'rerun') {
-    if (!request.rerunOf) throw new ImporterError('NotFound', 'A rerun names the run it repeats.');
-    return (await ctx.stores.runs.get(ctx.connectorId, request.rerunOf)).window;
-  }
-  if (request.window) {
-    if (!(request.window.from < request.window.to)) throw new ImporterError('Conflict', 'The window must end after it starts.');
-    return request.window;
-  }
-  // Everything since the checkpoint: a day the service was down is caught up, not skipped.
-  const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
-  const to = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  return { from: checkpoint?.value ?? new Date(to.getTime() - DAY_MS), to };
-}
-
-async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: RunRecord): Promise<void> {
-  const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
-  // A replay of held items covers items already behind the checkpoint: it never moves it.
-  if (run.trigger === 'remap') return;
-  // Only a window that starts at or before the checkpoint extends it without leaving a gap.
-  if (checkpoint && window.from > checkpoint.value) return;
-  if (!checkpoint && run.trigger === 'backfill') return;
-  await ctx.stores.connectors.advanceCheckpoint(ctx.connectorId, window.to);
 }
 
 /** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */

@@ -8,6 +8,10 @@ export const TABLES = {
   unmapped: 'unmapped',
   /** Items per archive day, kind and outcome, for the tab's 30-day chart. */
   dailyCounts: 'dailycounts',
+  /** Items TeleMessage delivered (capture mailbox, SFTP ZIPs), recorded once each with when we collected them. */
+  inbox: 'inbox',
+  /** ZIPs from the SFTP landing container, taken or set aside, with their counts and reasons. */
+  landingZips: 'landingzips',
   conversations: 'conversations',
   notifications: 'notifications',
 } as const;
