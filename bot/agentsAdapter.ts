@@ -82,14 +82,22 @@ export class AdapterCardChannel implements CardChannel {
   }
 
   private async continue(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-    try {
-      // An identity, not the bare app id: without an app id (local development) the SDK sends without a token.
-      await this.adapter.continueConversation({ aud: this.appId }, upgradedReference(reference), logic);
-    } catch (err) {
+    // The adapter hands a turn's error to onTurnError (which answers in the chat) and returns; a post
+    // outside any chat turn must fail to its caller instead, who drops a conversation answering 403/404.
+    let failure: unknown;
+    // An identity, not the bare app id: without an app id (local development) the SDK sends without a token.
+    await this.adapter.continueConversation({ aud: this.appId }, upgradedReference(reference), async (context) => {
+      try {
+        await logic(context);
+      } catch (err) {
+        failure = err ?? new Error('the post failed');
+      }
+    });
+    if (failure !== undefined) {
       // The SDK's HTTP errors carry `status`; the notifier reads `statusCode`, whatever the SDK.
-      const status = (err as { status?: unknown }).status;
-      if (typeof status === 'number') Object.assign(err as object, { statusCode: status });
-      throw err;
+      const status = (failure as { status?: unknown }).status;
+      if (typeof status === 'number') Object.assign(failure as object, { statusCode: status });
+      throw failure;
     }
   }
 }
