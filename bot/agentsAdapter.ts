@@ -103,7 +103,7 @@ export class AdapterCardChannel implements CardChannel {
 }
 
 /** A reference stored by botbuilder named the bot `bot`; the Agents SDK names it `agent`. */
-export function upgradedReference(reference: Partial<ConversationReference> & { bot?: ConversationReference['agent'] }): ConversationReference {
+function upgradedReference(reference: Partial<ConversationReference> & { bot?: ConversationReference['agent'] }): ConversationReference {
   const { bot, ...rest } = reference;
   return { ...rest, agent: rest.agent ?? bot } as ConversationReference;
 }

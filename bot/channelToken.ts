@@ -57,8 +57,11 @@ export class ChannelTokenValidator {
       ({ payload, protectedHeader: { kid } } = await jwtVerify(match[1], jwks, { algorithms: ['RS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ChannelTokenRefusal('ExpiredToken', 'the token has expired');
-      if (err instanceof errors.JOSEError) throw new ChannelTokenRefusal('InvalidToken', `the token is not valid: ${err.code}`);
-      throw new ChannelTokenRefusal('KeysUnavailable', "the channel's signing keys could not be fetched");
+      // The key set itself could not be read (timeout, network, not a key set): nobody's token can be checked.
+      if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
+        throw new ChannelTokenRefusal('KeysUnavailable', "the channel's signing keys could not be fetched");
+      }
+      throw new ChannelTokenRefusal('InvalidToken', `the token is not valid: ${err.code}`);
     }
     if (payload.iss !== this.options.issuer) throw new ChannelTokenRefusal('WrongIssuer', 'the token was not issued by the Bot Framework channel');
     if (!([] as string[]).concat(payload.aud ?? []).includes(this.options.appId)) throw new ChannelTokenRefusal('WrongAudience', 'the token is for another bot');
