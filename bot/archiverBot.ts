@@ -1,12 +1,7 @@
-import {
-  TeamsActivityHandler,
-  TurnContext,
-  type AdaptiveCardInvokeResponse,
-  type AdaptiveCardInvokeValue,
-  type ChannelAccount,
-} from 'botbuilder';
+import type { ChannelAccount } from '@microsoft/agents-activity';
+import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from '@microsoft/agents-hosting';
 import { ImporterError, isAdmin, type Importer, type RunLogger, type RunRecord } from '../importer';
-import { cardActivity, type CardChannel } from './botFrameworkAdapter';
+import { cardActivity, type CardChannel } from './agentsAdapter';
 import { helpCard, messageCard, runsCard, unmappedCard, windowText, type AdaptiveCard } from './cards';
 import { parseCommand, type BotCommand } from './commands';
 import type { ConversationStore } from './conversationStore';
@@ -36,7 +31,7 @@ const REFUSAL =
  * The Teams bot: stores where to post (install, message, uninstall), answers the commands,
  * and handles the cards' buttons by verb. Only the connector's admins get anything done.
  */
-export class ArchiverBot extends TeamsActivityHandler {
+export class ArchiverBot extends ActivityHandler {
   private readonly reruns: RerunFlow;
   private readonly maps: MapFlow;
 
@@ -50,19 +45,20 @@ export class ArchiverBot extends TeamsActivityHandler {
       await next();
     });
     this.onMembersAdded(async (context, next) => {
-      if (context.activity.membersAdded?.some((m: ChannelAccount) => m.id === context.activity.recipient.id)) await this.installed(context);
+      if (context.activity.membersAdded?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) await this.installed(context);
       await next();
     });
     this.onInstallationUpdateRemove(async (context, next) => {
-      await deps.conversations.remove(context.activity.conversation.id);
+      await deps.conversations.remove(conversationIdOf(context));
       await next();
     });
     this.onMembersRemoved(async (context, next) => {
-      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient.id)) await deps.conversations.remove(context.activity.conversation.id);
+      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) await deps.conversations.remove(conversationIdOf(context));
       await next();
     });
-    this.onTeamsTeamDeletedEvent(async (_team, context, next) => {
-      await deps.conversations.remove(context.activity.conversation.id);
+    this.onConversationUpdate(async (context, next) => {
+      // Teams says a team was deleted in the conversationUpdate's channel data.
+      if ((context.activity.channelData as { eventType?: string } | undefined)?.eventType === 'teamDeleted') await deps.conversations.remove(conversationIdOf(context));
       await next();
     });
     this.onMessage(async (context, next) => {
@@ -85,19 +81,19 @@ export class ArchiverBot extends TeamsActivityHandler {
       await context.sendActivity(REFUSAL);
       return;
     }
-    const reference = TurnContext.getConversationReference(context.activity);
+    const reference = context.activity.getConversationReference();
     const isNew = await conversations.save({
-      conversationId: context.activity.conversation.id,
+      conversationId: conversationIdOf(context),
       reference,
       scope: scopeOf(context),
-      lastUserId: context.activity.from.aadObjectId,
+      lastUserId: context.activity.from?.aadObjectId,
     });
     if (!isNew) return;
-    log.info({ conversationId: context.activity.conversation.id, scope: scopeOf(context) }, 'bot installed; conversation stored for run cards');
+    log.info({ conversationId: conversationIdOf(context), scope: scopeOf(context) }, 'bot installed; conversation stored for run cards');
     await context.sendActivity(cardActivity(messageCard('Enterprise Number Archiver', 'I will post a summary here after every import, and tell you about archived lines and employees without a mailbox. Type "help" to see what I can do.')));
     // The newest finished run, so a new admin sees where things stand (and it is not posted here twice).
     const latest = (await importer.listRuns(5)).find((r) => r.status !== 'running');
-    const stored = await conversations.get(context.activity.conversation.id);
+    const stored = await conversations.get(conversationIdOf(context));
     if (latest && stored) {
       const cards = await notifier.cardsFor(latest);
       for (const { kind } of cards) await notifications.claim(latest.runId, kind, stored.conversationId);
@@ -116,15 +112,15 @@ export class ArchiverBot extends TeamsActivityHandler {
     }
     // Refreshed on each message: the service URL of a conversation can change.
     await this.deps.conversations.save({
-      conversationId: context.activity.conversation.id,
-      reference: TurnContext.getConversationReference(context.activity),
+      conversationId: conversationIdOf(context),
+      reference: context.activity.getConversationReference(),
       scope: scopeOf(context),
-      lastUserId: context.activity.from.aadObjectId,
+      lastUserId: context.activity.from?.aadObjectId,
     });
     const command = parseCommand(context.activity.text, this.now());
     if (command.name === 'rerun') {
-      const reference = TurnContext.getConversationReference(context.activity);
-      await this.reruns.start(command.target, context.activity.from.aadObjectId!, async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '', reference);
+      const reference = context.activity.getConversationReference();
+      await this.reruns.start(command.target, context.activity.from!.aadObjectId!, async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '', reference);
       return;
     }
     await context.sendActivity(cardActivity(await this.answer(command)));
@@ -162,10 +158,10 @@ export class ArchiverBot extends TeamsActivityHandler {
       case 'runLog':
         return card(await this.runLogCard(String(data.runId ?? '')));
       case 'rerun': {
-        const reference = TurnContext.getConversationReference(context.activity);
+        const reference = context.activity.getConversationReference();
         const activityId = context.activity.replyToId;
         let first: AdaptiveCard | undefined;
-        await this.reruns.start({ runId: String(data.runId ?? '') }, context.activity.from.aadObjectId!, async (c) => {
+        await this.reruns.start({ runId: String(data.runId ?? '') }, context.activity.from!.aadObjectId!, async (c) => {
           first = c;
           return activityId ?? '';
         }, reference);
@@ -174,7 +170,7 @@ export class ArchiverBot extends TeamsActivityHandler {
       case 'map': {
         const number = String(data.number ?? '');
         const mailbox = String(data[`mailbox-${String(data.inputKey ?? '')}`] ?? '');
-        return card(await this.maps.map(number, mailbox, context.activity.from.aadObjectId!, TurnContext.getConversationReference(context.activity), context.activity.replyToId));
+        return card(await this.maps.map(number, mailbox, context.activity.from!.aadObjectId!, context.activity.getConversationReference(), context.activity.replyToId));
       }
       default:
         return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: `Unknown action "${verb ?? ''}".` } };
@@ -204,7 +200,12 @@ export class ArchiverBot extends TeamsActivityHandler {
   }
 }
 
+/** The SDK refuses an activity without a conversation id before any turn runs. */
+function conversationIdOf(context: TurnContext): string {
+  return context.activity.conversation?.id ?? '';
+}
+
 function scopeOf(context: TurnContext): 'personal' | 'channel' | 'groupChat' {
-  const type = context.activity.conversation.conversationType;
+  const type = context.activity.conversation?.conversationType;
   return type === 'channel' ? 'channel' : type === 'groupChat' ? 'groupChat' : 'personal';
 }

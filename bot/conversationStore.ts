@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import type { ConversationReference } from 'botbuilder';
+import type { ConversationReference } from '@microsoft/agents-activity';
 import { keySafe } from '../importer';
 
 export interface StoredConversation {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConversationReference } from 'botbuilder';
+import type { ConversationReference } from '@microsoft/agents-activity';
 import { ImporterError, type Importer, type RunLogger, type UnmappedNumber } from '../importer';
-import type { CardChannel } from './botFrameworkAdapter';
+import type { CardChannel } from './agentsAdapter';
 import { formatNumber, unmappedCard, type AdaptiveCard } from './cards';
 
 export interface MapFlowDeps {

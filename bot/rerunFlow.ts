@@ -1,6 +1,6 @@
-import type { ConversationReference } from 'botbuilder';
+import type { ConversationReference } from '@microsoft/agents-activity';
 import { ImporterError, type Importer, type RunLogger, type RunRecord, type TimeWindow } from '../importer';
-import type { CardChannel } from './botFrameworkAdapter';
+import type { CardChannel } from './agentsAdapter';
 import { messageCard, rerunProgressCard, summaryCard, windowText, type AdaptiveCard } from './cards';
 import type { NotificationStore } from './notificationStore';
 import type { RunNotifier } from './runNotifier';

@@ -1,5 +1,5 @@
 import type { Importer, RunLogger, RunRecord, RunLogRow } from '../importer';
-import type { CardChannel } from './botFrameworkAdapter';
+import type { CardChannel } from './agentsAdapter';
 import { summaryCard, unmappedCard, type AdaptiveCard } from './cards';
 import type { ConversationStore, StoredConversation } from './conversationStore';
 import type { CardKind, NotificationStore } from './notificationStore';

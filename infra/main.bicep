@@ -587,6 +587,8 @@ var appSettings = [
   { name: 'CLIENT_ID', value: clientId }
   { name: 'GRAPH_CREDENTIAL', value: graphCredential }
   { name: 'BOT_ID', value: identity.properties.clientId }
+  // The bot (Microsoft 365 Agents SDK, auth type UserManagedIdentity) gets its Bot Connector tokens as
+  // the identity from App Service's identity endpoint: no bot secret, no other setting.
   { name: 'BOT_APP_TYPE', value: 'UserAssignedMSI' }
   { name: 'MANAGED_IDENTITY_CLIENT_ID', value: identity.properties.clientId }
   { name: 'STORAGE_ACCOUNT_NAME', value: storage.name }

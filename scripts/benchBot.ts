@@ -24,16 +24,17 @@ export async function runBotBench(log: (line: string) => void): Promise<BotBench
   const now = new Date();
   const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
   const h = await startHarness({ telemessage: { days: [day(-1), day(0)], now, population: { employees: 60 }, traffic: { itemsPerDay: 6000, hugeAttachments: [] } } });
-  h.signin.registerApp({ tenantId: TENANT, clientId: BOT_ID, clientSecret: 'bench-bot-password', roles: [] });
+  // As in Azure: the bot is a user-assigned managed identity, its tokens from App Service's identity endpoint.
+  h.signin.registerManagedIdentity({ tenantId: TENANT, clientId: BOT_ID, principalId: 'a3d2c1b0-9f8e-4d7c-8b6a-5f4e3d2c1b0a' });
   const port = await freePort();
   const server = startServer({
     ...h.env,
+    ...h.signin.managedIdentityEnvironment,
     PORT: String(port),
     HOST: '127.0.0.1',
     RUN_LEASE_SECONDS: '60',
     BOT_ID,
-    BOT_APP_TYPE: 'SingleTenant',
-    BOT_PASSWORD: 'bench-bot-password',
+    BOT_APP_TYPE: 'UserAssignedMSI',
     BOT_OPENID_METADATA_URL: h.signin.botFrameworkMetadataUrl,
     ADMIN_OBJECT_IDS: ADMIN,
   });

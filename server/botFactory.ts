@@ -17,6 +17,7 @@ export async function createConfiguredBot(config: Config, importer: Importer, lo
       password: config.botPassword,
       openIdMetadataUrl: config.botOpenIdMetadataUrl,
       tokenIssuer: config.botTokenIssuer,
+      authorityHost: config.authorityHost,
     };
   } else return undefined;
   return createBot({ importer, storage: new StorageAccount(configuredStorage(config)), auth, log, tabUrl: tabLink(config), scanEveryMs: config.botCardCheckSeconds * 1000 });

@@ -70,6 +70,8 @@ export interface ChannelTokenClaims {
   serviceUrl: string;
   issuer?: string;
   lifetimeSeconds?: number;
+  /** Seconds from now before which the token is not valid (nbf); now unless set. */
+  notBeforeSeconds?: number;
 }
 
 export interface SigninEmulatorOptions {
@@ -91,6 +93,8 @@ export interface SigninEmulator {
   issuer(tenantId: string): string;
   jwksUri(tenantId: string): string;
   registerApp(app: RegisteredApp): void;
+  /** Assigns another user-assigned managed identity to the app (its tokens come from managedIdentityEnvironment). */
+  registerManagedIdentity(identity: ManagedIdentity): void;
   /** Adds a user to the sign-in page's choices. */
   registerUser(user: TestUser): void;
   /** IDENTITY_ENDPOINT and IDENTITY_HEADER for a process that should act as the managed identities. */
@@ -266,6 +270,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     issuer,
     jwksUri: (tenantId) => `${url}/${tenantId}/discovery/v2.0/keys`,
     registerApp: (app) => void apps.set(appKey(app.tenantId, app.clientId), app),
+    registerManagedIdentity: (mi) => void identities.set(mi.clientId.toLowerCase(), mi),
     registerUser: (user) => void users.push(user),
     managedIdentityEnvironment: { IDENTITY_ENDPOINT: `${url}${MANAGED_IDENTITY_PATH}`, IDENTITY_HEADER: identityHeader },
     mintUserToken: (c) =>
@@ -292,7 +297,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
         .setIssuer(c.issuer ?? 'https://api.botframework.com')
         .setAudience(c.audience)
         .setIssuedAt()
-        .setNotBefore('0s')
+        .setNotBefore(`${c.notBeforeSeconds ?? 0}s`)
         .setExpirationTime(Math.floor(Date.now() / 1000) + (c.lifetimeSeconds ?? lifetime))
         .sign(channelKeys.privateKey),
     stats: () => ({ ...counters }),

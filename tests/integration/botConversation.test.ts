@@ -1,4 +1,4 @@
-import type { Activity } from 'botbuilder';
+import type { Activity } from '@microsoft/agents-activity';
 import { loadConfig } from '../../server/config';
 import { createConfiguredImporter } from '../../server/importerFactory';
 import type { Importer } from '../../importer';
@@ -6,7 +6,7 @@ import { startHarness, quietLog, type Harness } from '../support/importerHarness
 import { botUnderTest, cardOf, textsOf, type BotUnderTest } from '../support/botTestAdapter';
 import { BACKFILL_DAY, DAY } from '../support/mixedDay';
 
-// The bot on botbuilder's TestAdapter, against a real importer: Azurite, the TeleMessage, Graph
+// The bot on an in-process adapter of the Agents SDK, against a real importer: Azurite, the TeleMessage, Graph
 // and sign-in emulators. Every answer is read as the admin would read the card.
 const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const STRANGER = '9b2c6a1e-0d4f-4e8a-b7c3-5f1e2d3c4b5a';

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startHarness, type Harness } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
+import { startConnector, type ConnectorStandIn } from '../support/connectorStandIn';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 import { BACKFILL_DAY } from '../support/mixedDay';
 
@@ -10,34 +9,9 @@ import { BACKFILL_DAY } from '../support/mixedDay';
 // connector does the same in the end-to-end test, but cannot be read back).
 const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 
-interface Posted {
-  conversationId: string;
-  texts: string[];
-}
-
-async function startConnector(): Promise<{ url: string; posted: Posted[]; close(): Promise<void> }> {
-  const posted: Posted[] = [];
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const m = /^\/v3\/conversations\/([^/]+)\/activities/.exec(req.url ?? '');
-      if (m && req.method === 'POST') {
-        const activity = JSON.parse(body) as { text?: string; attachments?: { content: unknown }[] };
-        posted.push({ conversationId: decodeURIComponent(m[1]), texts: [activity.text ?? '', JSON.stringify(activity.attachments ?? [])] });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `activity-${++n}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posted, close: () => new Promise((r) => server.close(() => r())) };
-}
-
 describe('run cards across a restart', () => {
   let h: Harness;
-  let connector: Awaited<ReturnType<typeof startConnector>>;
+  let connector: ConnectorStandIn;
   let server: ServerProcess | undefined;
 
   beforeAll(async () => {

@@ -1,8 +1,10 @@
-// The bot on botbuilder's TestAdapter, wired to a real importer (Azurite and the emulators):
-// what the bot sends lands in the adapter's queue, proactive posts included.
-import { TestAdapter, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+// The bot on a small in-process adapter of the Agents SDK (the SDK ships no test adapter), wired to
+// a real importer (Azurite and the emulators): what the bot sends in a turn lands in the adapter's
+// queue, invoke answers included; proactive posts go through the card channel below.
+import { Activity, type ConversationReference } from '@microsoft/agents-activity';
+import { BaseAdapter, TurnContext, type AttachmentData, type AttachmentInfo, type ResourceResponse } from '@microsoft/agents-hosting';
 import { ArchiverBot } from '../../bot/archiverBot';
-import type { CardChannel } from '../../bot/botFrameworkAdapter';
+import type { CardChannel } from '../../bot/agentsAdapter';
 import type { AdaptiveCard } from '../../bot/cards';
 import { ConversationStore } from '../../bot/conversationStore';
 import { NotificationStore } from '../../bot/notificationStore';
@@ -10,8 +12,53 @@ import { RunNotifier } from '../../bot/runNotifier';
 import { TABLES, type Importer, type StorageAccount } from '../../importer';
 import { quietLog } from './importerHarness';
 
+/** Runs turns in process and keeps what the bot sends, in order, as botbuilder's TestAdapter did. */
+export class InProcessAdapter extends BaseAdapter {
+  readonly activeQueue: Partial<Activity>[] = [];
+  private next = 0;
+
+  constructor(private readonly logic: (context: TurnContext) => Promise<void>) {
+    super();
+  }
+
+  async processActivity(activity: Partial<Activity>): Promise<void> {
+    const incoming = Activity.fromObject({ channelId: 'msteams', serviceUrl: 'https://smba.test.example/', id: `incoming-${++this.next}`, timestamp: new Date(), ...activity });
+    await this.runMiddleware(new TurnContext(this, incoming), this.logic);
+  }
+
+  async sendActivities(_context: TurnContext, activities: Activity[]): Promise<ResourceResponse[]> {
+    return activities.map((a) => {
+      const id = `sent-${++this.next}`;
+      this.activeQueue.push({ ...a, id } as Partial<Activity>);
+      return { id };
+    });
+  }
+
+  async updateActivity(_context: TurnContext, activity: Activity): Promise<ResourceResponse> {
+    return { id: activity.id ?? '' };
+  }
+
+  async deleteActivity(): Promise<void> {}
+
+  async continueConversation(_identity: unknown, reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    await this.runMiddleware(new TurnContext(this, Activity.getContinuationActivity(reference as ConversationReference)), logic);
+  }
+
+  uploadAttachment(_c: TurnContext, _id: string, _d: AttachmentData): Promise<ResourceResponse> {
+    throw new Error('not used by the bot');
+  }
+
+  getAttachmentInfo(_c: TurnContext, _id: string): Promise<AttachmentInfo> {
+    throw new Error('not used by the bot');
+  }
+
+  getAttachment(_c: TurnContext, _id: string, _v: string): Promise<NodeJS.ReadableStream> {
+    throw new Error('not used by the bot');
+  }
+}
+
 export interface BotUnderTest {
-  adapter: TestAdapter;
+  adapter: InProcessAdapter;
   bot: ArchiverBot;
   notifier: RunNotifier;
   conversations: ConversationStore;
@@ -29,16 +76,15 @@ export async function botUnderTest(importer: Importer, storage: StorageAccount, 
   const notifications = new NotificationStore(await storage.table(TABLES.notifications));
   const proactive: BotUnderTest['proactive'] = [];
   const refuse = new Map<string, number>();
-  let adapter: TestAdapter;
+  let adapter: InProcessAdapter;
   const channel: CardChannel = {
     async post(reference: Partial<ConversationReference>, card: AdaptiveCard) {
       const conversationId = reference.conversation!.id;
       const status = refuse.get(conversationId);
       if (status) throw Object.assign(new Error(`the connector answered ${status}`), { statusCode: status });
-      const context = new TurnContext(adapter, { type: 'event', conversation: reference.conversation, channelId: 'msteams' } as Activity);
-      const sent = await context.sendActivity({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
-      proactive.push({ op: 'post', conversationId, activityId: sent!.id, card });
-      return sent!.id;
+      const id = `proactive-${proactive.length + 1}`;
+      proactive.push({ op: 'post', conversationId, activityId: id, card });
+      return id;
     },
     async update(reference: Partial<ConversationReference>, activityId: string, card: AdaptiveCard) {
       proactive.push({ op: 'update', conversationId: reference.conversation!.id, activityId, card });
@@ -46,7 +92,7 @@ export async function botUnderTest(importer: Importer, storage: StorageAccount, 
   };
   const notifier = new RunNotifier({ importer, conversations, notifications, channel, log: quietLog });
   const bot = new ArchiverBot({ importer, conversations, notifications, notifier, channel, log: quietLog, progressEveryMs: options.progressEveryMs ?? 0 });
-  adapter = new TestAdapter((context) => bot.run(context));
+  adapter = new InProcessAdapter((context) => bot.run(context));
   return {
     adapter,
     bot,
