@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import restify, { type Server } from 'restify';
-import type { Activity } from 'botbuilder';
+import type { Activity } from '@microsoft/agents-activity';
 import { TABLES, type Importer } from '../../importer';
 import { createTabApi, type TabApi } from '../../tab/api/tabApi';
 import { botUnderTest, cardOf, textsOf, type BotUnderTest } from '../support/botTestAdapter';
