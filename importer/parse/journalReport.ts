@@ -143,6 +143,8 @@ class ChunkReader {
   /** The current part's content (the buffer starts at the '\n' ending its headers), up to the next delimiter, streamed. */
   partStream(delimiter: Buffer, base64: boolean): Readable {
     const finder = delimiterIn(delimiter);
+    // The generator below is a function of its own, with no `this` of the reader's.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const reader = this;
     // The '\n' ending the part's headers is not content, but a delimiter right after it ends an empty part.
     let from = 0;

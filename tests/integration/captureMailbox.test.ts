@@ -3,7 +3,7 @@ import type { MessageSnapshot } from '../../emulators/graph/inspection';
 import { CAPTURE, deliver } from '../support/captureDelivery';
 import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
 import type { Importer } from '../../importer';
-import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
+import { expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
 const KEY = ARCHIVE_KEY_PROPERTY.toLowerCase();
 

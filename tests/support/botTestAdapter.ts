@@ -76,7 +76,6 @@ export async function botUnderTest(importer: Importer, storage: StorageAccount, 
   const notifications = new NotificationStore(await storage.table(TABLES.notifications));
   const proactive: BotUnderTest['proactive'] = [];
   const refuse = new Map<string, number>();
-  let adapter: InProcessAdapter;
   const channel: CardChannel = {
     async post(reference: Partial<ConversationReference>, card: AdaptiveCard) {
       const conversationId = reference.conversation!.id;
@@ -92,7 +91,7 @@ export async function botUnderTest(importer: Importer, storage: StorageAccount, 
   };
   const notifier = new RunNotifier({ importer, conversations, notifications, channel, log: quietLog });
   const bot = new ArchiverBot({ importer, conversations, notifications, notifier, channel, log: quietLog, progressEveryMs: options.progressEveryMs ?? 0 });
-  adapter = new InProcessAdapter((context) => bot.run(context));
+  const adapter = new InProcessAdapter((context) => bot.run(context));
   return {
     adapter,
     bot,

@@ -5,6 +5,8 @@ import { ZipRejection } from './zipRejection';
 /** Why an entry name could escape or confuse whoever unpacks it; undefined when it is safe. */
 export function unsafeNameReason(name: string): string | undefined {
   if (name === '') return 'is empty';
+  // Control characters are what this looks for.
+  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(name)) return 'holds a control character';
   if (name.includes('\\')) return 'holds a backslash';
   if (name.startsWith('/')) return 'is an absolute path';
