@@ -1,74 +1,34 @@
-import { Readable } from 'node:stream';
-import { mediaChunks, type MediaFormat } from './mediaBytes';
-import {
-  base64Lines,
-  base64Size,
-  extendedValue,
-  header,
-  phraseTokens,
-  quotedPrintable,
-  textTokens,
-} from './mimeEncoding';
-import { SeededRandom, stableHash, type SeedParts } from './seededRandom';
+import { createHash } from 'node:crypto';
+import { header, phraseTokens, quotedPrintable, textTokens, extendedValue } from './mimeEncoding';
+import { rawMessageOf, segmentSize, type RawMessage, type Segment } from './rawSegments';
+import { SeededRandom, stableHash } from './seededRandom';
 import type { ItemSpec, Participant } from './traffic';
 
-/** One archived item as TeleMessage hands it over: exact size up front, bytes on demand. */
-export interface RawMessage {
-  size: number;
-  stream(): Readable;
-}
+export type { RawMessage } from './rawSegments';
 
-/** Generated file bytes, written base64 (attachments) or as they are (garbage items). */
-interface FileSegment {
-  format: MediaFormat | 'garbage';
-  size: number;
-  key: SeedParts;
-  encoding: 'base64' | 'binary';
+export interface RenderOptions {
+  /**
+   * Also write the headers only this emulator invents (X-TELEMESSAGE-Participant, -Subscriber,
+   * -ArchivedAt, -Direction, -ChatApp, -ChatGroup, -Call*). Default true, as the archive API
+   * contract (docs/telemessage-api.md) has them; false gives only what docs/telemessage-formats.md
+   * documents, as an SMTP or SFTP delivery carries it.
+   */
+  emulatorHeaders?: boolean;
 }
-type Segment = string | FileSegment;
 
 const CRLF = '\r\n';
 /** Number-only participants need an address in From/To/Cc; this one can never be a mailbox. */
-const PLACEHOLDER_DOMAIN = 'telemessage.invalid';
+export const PLACEHOLDER_DOMAIN = 'telemessage.invalid';
 
-/** The RFC 822 bytes of an item: identical on every call for the same seed and item. */
-export function renderRawMessage(item: ItemSpec, seed: string): RawMessage {
-  const segments = item.malformation === 'garbage-bytes' ? garbage(item, seed) : mimeSegments(item, seed);
+/** The RFC 822 bytes of an item: identical on every call for the same seed, item and options. */
+export function renderRawMessage(item: ItemSpec, seed: string, options: RenderOptions = {}): RawMessage {
+  const segments = item.malformation === 'garbage-bytes' ? garbage(item, seed) : mimeSegments(item, seed, options);
+  if (item.malformation !== 'truncated-body') return rawMessageOf(segments);
+  // Cut somewhere in the body (segment 0 is the header block), as an interrupted transfer would.
   const fullSize = segments.reduce((sum, segment) => sum + segmentSize(segment), 0);
-  let size = fullSize;
-  if (item.malformation === 'truncated-body') {
-    // Cut somewhere in the body (segment 0 is the header block), as an interrupted transfer would.
-    const headerSize = segmentSize(segments[0]);
-    const fraction = new SeededRandom([seed, 'truncate', item.id]).next();
-    size = headerSize + Math.floor((fullSize - headerSize) * (0.3 + 0.5 * fraction));
-  }
-  return { size, stream: () => Readable.from(bytes(segments, size), { objectMode: false }) };
-}
-
-function* bytes(segments: Segment[], limit: number): Generator<Buffer> {
-  let sent = 0;
-  for (const segment of segments) {
-    const chunks = typeof segment === 'string' ? [Buffer.from(segment, 'utf8')] : fileChunks(segment);
-    for (const chunk of chunks) {
-      if (sent + chunk.length >= limit) {
-        yield chunk.subarray(0, limit - sent);
-        return;
-      }
-      sent += chunk.length;
-      yield chunk;
-    }
-  }
-}
-
-function* fileChunks(segment: FileSegment): Generator<Buffer> {
-  for (const chunk of mediaChunks(segment.format, segment.size, segment.key)) {
-    yield segment.encoding === 'base64' ? base64Lines(chunk) : chunk;
-  }
-}
-
-function segmentSize(segment: Segment): number {
-  if (typeof segment === 'string') return Buffer.byteLength(segment, 'utf8');
-  return segment.encoding === 'base64' ? base64Size(segment.size) : segment.size;
+  const headerSize = segmentSize(segments[0]);
+  const fraction = new SeededRandom([seed, 'truncate', item.id]).next();
+  return rawMessageOf(segments, headerSize + Math.floor((fullSize - headerSize) * (0.3 + 0.5 * fraction)));
 }
 
 function garbage(item: ItemSpec, seed: string): Segment[] {
@@ -76,8 +36,8 @@ function garbage(item: ItemSpec, seed: string): Segment[] {
   return [{ format: 'garbage', size, key: [seed, 'garbage', item.id], encoding: 'binary' }];
 }
 
-function mimeSegments(item: ItemSpec, seed: string): Segment[] {
-  const head = messageHeaders(item);
+function mimeSegments(item: ItemSpec, seed: string, options: RenderOptions): Segment[] {
+  const head = messageHeaders(item, options.emulatorHeaders ?? true);
   const multipart = item.attachments.length > 0 || item.malformation === 'broken-boundary';
   if (!multipart) {
     return [
@@ -117,21 +77,50 @@ function mimeSegments(item: ItemSpec, seed: string): Segment[] {
   return segments;
 }
 
-function messageHeaders(item: ItemSpec): string {
-  const byRole = (role: Participant['role']) => item.participants.filter((p) => p.role === role);
+function messageHeaders(item: ItemSpec, emulatorHeaders: boolean): string {
   let out = header('Message-ID', [`<${item.id}@archive.telemessage.example>`]);
   out += header('Date', [item.malformation === 'invalid-date' ? '31/02/2025 25:61 local time' : rfc5322Date(item.sentAt)]);
-  for (const [name, role] of [['From', 'from'], ['To', 'to'], ['Cc', 'cc']] as const) {
-    const list = byRole(role);
-    if (list.length > 0) out += header(name, addressList(list));
-  }
+  out += participantHeaders(item.participants);
   out += header('Subject', textTokens(item.subject));
   out += header('MIME-Version', ['1.0']);
-  out += header('X-TELEMESSAGE-ArchiveMessageID', [item.id]);
+  out += documentedHeaders(item);
+  if (emulatorHeaders) out += emulatorOnlyHeaders(item);
+  return out;
+}
+
+/** From, To and Cc in TeleMessage's default display format (docs/telemessage-formats.md §2.3). */
+export function participantHeaders(participants: readonly Participant[]): string {
+  let out = '';
+  for (const [name, role] of [['From', 'from'], ['To', 'to'], ['Cc', 'cc']] as const) {
+    const list = participants.filter((p) => p.role === role);
+    if (list.length > 0) out += header(name, addressList(list));
+  }
+  return out;
+}
+
+/**
+ * The X-TELEMESSAGE headers public code reads TeleMessage's EMLs by (names as spelled there,
+ * `OriginalMesageIntegrity` included); their values are our assumptions, listed in
+ * docs/telemessage-formats.md §4.2.
+ */
+function documentedHeaders(item: ItemSpec): string {
+  let out = header('X-TELEMESSAGE-ArchiveMessageID', [item.id]);
   out += header('X-TELEMESSAGE-MessageType', [item.type]);
   out += header('X-TELEMESSAGE-THREAD_ID', [item.threadId]);
   out += header('X-TELEMESSAGE-Network', textTokens(item.network));
-  out += header('X-TELEMESSAGE-Direction', [item.direction]);
+  out += header('X-TELEMESSAGE-ArchiveSource', textTokens(item.chat?.app ?? 'Mobile Network'));
+  out += header('X-TELEMESSAGE-ArchiveInitiator', [item.subscriber.number]);
+  if (item.chat?.group) {
+    out += header('X-TELEMESSAGE-ThreadName', textTokens(item.chat.group));
+    out += header('X-TELEMESSAGE-GroupID', [`GR-${item.threadId.slice(3)}`]);
+    out += header('X-TELEMESSAGE-GROUP_NAME', textTokens(item.chat.group));
+  }
+  out += header('X-TELEMESSAGE-OriginalMesageIntegrity', [createHash('sha256').update(item.text, 'utf8').digest('base64')]);
+  return out;
+}
+
+function emulatorOnlyHeaders(item: ItemSpec): string {
+  let out = header('X-TELEMESSAGE-Direction', [item.direction]);
   out += header('X-TELEMESSAGE-Subscriber', [item.subscriber.number]);
   out += header('X-TELEMESSAGE-ArchivedAt', [item.archivedAt]);
   if (item.chat) {
@@ -147,19 +136,22 @@ function messageHeaders(item: ItemSpec): string {
   return out;
 }
 
-/** `Noa Levi Mobile <noa.levi@contoso.example>`; number-only parties get a placeholder address. */
-function addressList(participants: Participant[]): string[] {
+/**
+ * Display format #1, `First Last Mobile <email>`: the name, then the mobile number (E.164, an
+ * atom after the name's own words), then the address. A party TeleMessage has no email for gets
+ * a placeholder address whose local part is the number.
+ */
+function addressList(participants: readonly Participant[]): string[] {
   return participants.flatMap((participant, i) => {
-    const display = participant.name ? `${participant.name} Mobile` : participant.number;
     const address = participant.email ?? `${participant.number.slice(1)}@${PLACEHOLDER_DOMAIN}`;
-    const tokens = [...phraseTokens(display), `<${address}>`];
+    const tokens = [...(participant.name ? phraseTokens(participant.name) : []), participant.number, `<${address}>`];
     if (i < participants.length - 1) tokens[tokens.length - 1] += ',';
     return tokens;
   });
 }
 
 /** `role=from; number=+1...; email=...; name*=utf-8''...`: no value can hold a space or ';'. */
-function participantParams(participant: Participant): string[] {
+export function participantParams(participant: Participant): string[] {
   const params = [`role=${participant.role}`, `number=${participant.number}`];
   if (participant.email) params.push(`email=${participant.email}`);
   if (participant.name) params.push(`name*=${extendedValue(participant.name)}`);

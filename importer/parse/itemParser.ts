@@ -2,12 +2,17 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { HeaderLines, Headers, StructuredHeader } from 'mailparser';
 import { ImporterError } from '../errors';
+import { toE164 } from '../mapping/phoneNumber';
 import type { ArchiveItem, AttachmentInfo, ItemKind, Participant, SourceItemRef } from '../model';
+import { addressParticipants } from './addressParticipants';
 import { decodeEncodedWords } from './encodedWords';
 import { parseIsoDateTime, parseMailDate } from './mailDate';
 import { FramingProbe } from './mimeFraming';
 import { attachmentName, walkMime, type WalkedMessage } from './mimeWalk';
+import { inferKind, KNOWN_TYPES, kindOfType } from './messageKind';
 import { parseParticipantHeader } from './participantHeader';
+
+export { kindOfType } from './messageKind';
 
 export interface RawItemInfo {
   /** SHA-256 of the raw bytes (the name they are kept under). */
@@ -17,21 +22,11 @@ export interface RawItemInfo {
   ref?: SourceItemRef;
 }
 
-const KINDS: Record<string, ItemKind> = {
-  SMS: 'sms',
-  MMS: 'mms',
-  CHAT: 'chat',
-  VOICE_RECORDING: 'voiceRecording',
-  VOICE_CALL_LOG: 'voiceCallLog',
-};
-
-/** The kind a listing's type names (TeleMessage's `SMS`, or a kind already, as a replay lists it); undefined for a type it does not know. */
-export function kindOfType(type: string): ItemKind | undefined {
-  return KINDS[type] ?? (Object.values(KINDS) as string[]).find((k) => k === type) as ItemKind | undefined;
-}
-
 /**
- * Reads a raw TeleMessage item (RFC 822, docs/telemessage-api.md §2) into an ArchiveItem.
+ * Reads a raw TeleMessage item into an ArchiveItem: the archive API's (RFC 822,
+ * docs/telemessage-api.md §2) and the EML an SMTP or SFTP delivery carries
+ * (docs/telemessage-formats.md), whose participants are read from From, To and Cc when it has no
+ * X-TELEMESSAGE-Participant headers. A threaded day's email is one item, as delivered.
  * Attachments stream through SHA-256 and a byte counter and are discarded, so memory stays flat
  * whatever their size; openAttachment() streams them again when the sink needs the bytes.
  * A broken item throws ImporterError('MalformedItem') with a reason an admin can act on.
@@ -74,11 +69,9 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
   if (!id) throw malformed('The item has no X-TELEMESSAGE-ArchiveMessageID header, so it cannot be identified.');
   if (info.ref && info.ref.id !== id) throw malformed(`The item says it is ${id}, but it was listed as ${info.ref.id}.`);
 
-  const type = text(headers, 'x-telemessage-messagetype') ?? info.ref?.type;
-  if (!type) throw malformed('The item has no X-TELEMESSAGE-MessageType header, so its kind is unknown.');
-  const kind = KINDS[type.toUpperCase()];
-  if (!kind) throw malformed(`The item's type "${type}" is not one of ${Object.keys(KINDS).join(', ')}.`);
-
+  // Smarsh's bring-your-own-key pipeline replaces every part with ciphertext and says so here: never file ciphertext as a message.
+  if (text(headers, 'x-telemessage-enc-datakey')) throw malformed('The item is encrypted with the company\'s own key (X-TELEMESSAGE-ENC-DATAKEY); it cannot be read without that key.');
+  const kind = kindOf(headers, attachments, info.ref?.type);
   // mailparser turns an unreadable Date into "now"; the raw line tells the truth.
   const dateLine = rawHeader(headerLines, 'date');
   if (dateLine === undefined) throw malformed('The item has no Date header, so when it happened is unknown.');
@@ -96,13 +89,16 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
   const archivedAt = (archivedAtLine === undefined ? undefined : parseIsoDateTime(archivedAtLine)) ?? info.ref?.archivedAt;
   if (!archivedAt) throw malformed('The item has no readable X-TELEMESSAGE-ArchivedAt header, so its archive time is unknown.');
 
-  const participants = texts(headers, 'x-telemessage-participant').map(parseParticipantHeader);
-  checkParticipants(participants);
+  const declared = texts(headers, 'x-telemessage-participant');
+  const participants = declared.length > 0 ? declared.map(parseParticipantHeader) : addressParticipants(headerLines);
+  if (declared.length > 0) checkParticipants(participants);
+  else checkAddressParticipants(participants);
 
   const direction = text(headers, 'x-telemessage-direction')?.toLowerCase();
   const callStatus = text(headers, 'x-telemessage-callstatus')?.toLowerCase();
-  const chatApp = text(headers, 'x-telemessage-chatapp');
-  const chatGroup = text(headers, 'x-telemessage-chatgroup');
+  // Our own headers first; else what public code reads TeleMessage's chats by (docs/telemessage-formats.md §4.2).
+  const chatApp = text(headers, 'x-telemessage-chatapp') ?? (kind === 'chat' ? text(headers, 'x-telemessage-archivesource') : undefined);
+  const chatGroup = text(headers, 'x-telemessage-chatgroup') ?? text(headers, 'x-telemessage-group_name');
   const item: ArchiveItem = {
     id,
     kind,
@@ -117,7 +113,8 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
   };
   const threadId = text(headers, 'x-telemessage-thread_id');
   const network = text(headers, 'x-telemessage-network');
-  const subscriber = text(headers, 'x-telemessage-subscriber');
+  const initiator = text(headers, 'x-telemessage-archiveinitiator');
+  const subscriber = text(headers, 'x-telemessage-subscriber') ?? (initiator ? toE164(initiator) : undefined);
   if (threadId) item.threadId = threadId;
   if (network) item.network = network;
   if (direction === 'inbound' || direction === 'outbound') item.direction = direction;
@@ -132,6 +129,32 @@ function checkParticipants(participants: Participant[]): void {
   if (participants.length === 0) throw malformed('The item names no participants: it has no X-TELEMESSAGE-Participant headers, so it cannot be filed to anyone.');
   if (!participants.some((p) => p.role === 'from')) throw malformed('No participant of the item has role=from, so its sender is unknown.');
   if (!participants.some((p) => p.role === 'to')) throw malformed('No participant of the item has role=to, so its recipient is unknown.');
+}
+
+function checkAddressParticipants(participants: Participant[]): void {
+  if (participants.length === 0) {
+    throw malformed('The item names no participants: it has neither X-TELEMESSAGE-Participant headers nor a From, To or Cc address with a number or an email, so it cannot be filed to anyone.');
+  }
+  if (!participants.some((p) => p.role === 'from')) throw malformed('The item has no From address with a number or an email, so its sender is unknown.');
+  if (!participants.some((p) => p.role === 'to' || p.role === 'cc')) throw malformed('The item has no To or Cc address with a number or an email, so its recipient is unknown.');
+}
+
+/** The kind its type names (the header, else the listing's); an item that names none is judged by its headers and media. */
+function kindOf(headers: Headers, attachments: AttachmentInfo[], listedType: string | undefined): ItemKind {
+  const attachmentTypes = attachments.map((a) => a.contentType);
+  const type = text(headers, 'x-telemessage-messagetype') ?? (listedType || undefined);
+  if (type !== undefined) {
+    const kind = kindOfType(type, attachmentTypes.some((t) => t.toLowerCase().startsWith('audio/')));
+    if (!kind) throw malformed(`The item's type "${type.slice(0, 60)}" is not one of ${KNOWN_TYPES}, nor a name for one.`);
+    return kind;
+  }
+  const has = (name: string) => text(headers, name) !== undefined;
+  return inferKind({
+    attachmentTypes,
+    callHeaders: has('x-telemessage-callstart') || has('x-telemessage-callduration'),
+    chatHints: [text(headers, 'x-telemessage-archivesource'), text(headers, 'x-telemessage-network')],
+    chatHeaders: ['x-telemessage-chatapp', 'x-telemessage-chatgroup', 'x-telemessage-groupid', 'x-telemessage-group_name'].some(has),
+  });
 }
 
 function malformed(reason: string): ImporterError {

@@ -339,7 +339,7 @@ describe('TeleMessage emulator', () => {
       expect(mail.text).toContain(`Direction: ${item.direction}`);
     });
 
-    test('participants parse to number, email, name and role; From/To show the registered email', async () => {
+    test('participants parse to number, email, name and role; From/To show name and number in the default display format, with the registered email', async () => {
       const sample = wellFormed().filter((item) => item.sizeBytes < 3 * MIB).slice(0, 60);
       let withoutEmail = 0;
       for (const item of sample) {
@@ -348,7 +348,7 @@ describe('TeleMessage emulator', () => {
         const from = (mail.from as AddressObject).value[0];
         const sender = item.participants[0];
         expect(from.address).toBe(sender.email ?? `${sender.number.slice(1)}@telemessage.invalid`);
-        expect(from.name).toBe(sender.name ? `${sender.name} Mobile` : sender.number);
+        expect(from.name).toBe(sender.name ? `${sender.name} ${sender.number}` : sender.number);
         withoutEmail += item.participants.filter((p) => p.email === undefined).length;
       }
       expect(withoutEmail).toBeGreaterThan(0);
@@ -376,7 +376,7 @@ describe('TeleMessage emulator', () => {
         (i) => /[\u0590-\u06ff]/.test(i.participants[0]?.name ?? '') && i.sizeBytes < 3 * MIB,
       ) as ExpectedItem;
       const mail = await parsedOf(rtlName);
-      expect((mail.from as AddressObject).value[0].name).toBe(`${rtlName.participants[0].name} Mobile`);
+      expect((mail.from as AddressObject).value[0].name).toBe(`${rtlName.participants[0].name} ${rtlName.participants[0].number}`);
       expect(mail.subject).toBe(rtlName.subject);
       expect(participantsOf(mail)[0].name).toBe(rtlName.participants[0].name);
     });
