@@ -1,6 +1,7 @@
 import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
 import { CAPTURE, deliverWindow } from '../support/captureDelivery';
+import { renderThreadedDay, threadDayId, threadDays, threadedSendTime } from '../../emulators/telemessage/smtpFormats';
 import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
 import type { Importer } from '../../importer';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
@@ -96,6 +97,28 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(run.collection?.cursorAfter).toMatch(/resynced from the start/);
     expect(run.counts.availableFromSource).toBe(0);
     expect(archived(h)).toBe(before);
+  }, 300_000);
+
+  it('takes a threaded day email (a whole conversation of a day) as one item, filed once to each of its participants', async () => {
+    // A day's conversation of three messages of one archived line (few generated threads repeat in a day, so one is put together).
+    const day = h.telemessage.listExpected('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z').filter((e) => !e.malformation && e.sentAt.startsWith('2026-11-24'));
+    const line = day[0].subscriber.number;
+    const [base] = threadDays(day.filter((e) => e.subscriber.number === line).slice(0, 1));
+    const thread = { ...base, items: [...base.items, ...day.filter((e) => e !== base.items[0]).slice(0, 2).map((e) => ({ ...e, threadId: base.threadId }))] };
+    expect(thread.items).toHaveLength(3);
+    await h.graph.deliverMime(CAPTURE, renderThreadedDay(thread, 'harness'), { receivedDateTime: threadedSendTime(thread.day) });
+    const before = archived(h);
+    const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(run.collection).toMatchObject({ collected: 1 });
+    expect(run.counts.availableFromSource).toBe(1);
+    const id = threadDayId(thread);
+    const mailboxes = expectedMailboxes(h, { participants: thread.items.flatMap((i) => i.participants) });
+    expect(mailboxes.length).toBeGreaterThan(0);
+    for (const mailbox of mailboxes) {
+      const copies = h.graph.mailbox(mailbox).messages.filter((m) => m.extendedProperties.some((p) => p.id.toLowerCase() === KEY && p.value === archiveKeyOf(id, mailbox)));
+      expect({ mailbox, copies: copies.length }).toEqual({ mailbox, copies: 1 });
+    }
+    expect(archived(h)).toBe(before + mailboxes.length);
   }, 300_000);
 
   it('never changes the capture mailbox: every email is still there, unread, where it arrived', async () => {
