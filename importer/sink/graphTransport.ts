@@ -1,0 +1,101 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+
+export interface GraphTransportOptions {
+  /** Connections kept open to one host; more requests at once wait for one. */
+  maxSockets?: number;
+  /** A request with no bytes moving for this long fails (as fetch's own timeouts would). */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * The Graph client's last middleware: sends each request over node:https on kept-alive, bounded
+ * connections instead of fetch. On the bench day fetch cost about 1.2–1.7 ms of CPU a request and
+ * opened a TLS connection every four requests (its idle sockets close after 3 s under Graph's
+ * 5 s keep-alive); this costs about 0.2–0.3 ms and reuses the busiest connections first.
+ * A failure without an answer rejects with the socket's error, which the sink treats as an unknown
+ * outcome, as it did fetch's.
+ */
+export class GraphTransport implements Middleware {
+  private readonly agents: { 'https:': https.Agent; 'http:': http.Agent };
+  private readonly idleTimeoutMs: number;
+
+  constructor(options: GraphTransportOptions = {}) {
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, scheduling: 'lifo' as const };
+    this.agents = { 'https:': new https.Agent(agentOptions), 'http:': new http.Agent(agentOptions) };
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+  }
+
+  async execute(context: Context): Promise<void> {
+    if (typeof context.request !== 'string') {
+      // The SDK passes URLs; a Request object (none of our calls makes one) goes the standard way.
+      context.response = await fetch(context.request, context.options as RequestInit);
+      return;
+    }
+    const options = context.options ?? {};
+    context.response = await this.send(context.request, options.method ?? 'GET', headersOf(options.headers), options.body ?? undefined, options.signal ?? undefined);
+  }
+
+  private send(url: string, method: string, headers: Record<string, string>, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
+    const target = new URL(url);
+    const agent = target.protocol === 'http:' ? this.agents['http:'] : this.agents['https:'];
+    const transport = target.protocol === 'http:' ? http : https;
+    const payload = bodyOf(body);
+    if (payload) headers['content-length'] = String(payload.length);
+    return new Promise<Response>((resolve, reject) => {
+      const req = transport.request(target, { method, headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const empty = status === 204 || status === 304 || method === 'HEAD';
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage, headers: responseHeaders(res.rawHeaders) }));
+        });
+      });
+      req.setTimeout(this.idleTimeoutMs, () => req.destroy(new Error(`No answer from ${target.host} for ${Math.round(this.idleTimeoutMs / 1000)} s`)));
+      req.on('error', reject);
+      if (!payload) req.end();
+      else if (payload.blob) void writeBlob(req, payload.blob).catch((error: unknown) => req.destroy(error as Error));
+      else req.end(payload.bytes);
+    });
+  }
+}
+
+type Payload = { length: number; bytes: Buffer | string; blob?: undefined } | { length: number; blob: Blob; bytes?: undefined };
+
+function bodyOf(body: unknown): Payload | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return { length: Buffer.byteLength(body), bytes: body };
+  if (body instanceof Blob) return { length: body.size, blob: body };
+  if (body instanceof Uint8Array) return { length: body.byteLength, bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+  if (body instanceof ArrayBuffer) return { length: body.byteLength, bytes: Buffer.from(body) };
+  throw new TypeError('The Graph transport sends strings, bytes and Blobs only.');
+}
+
+/**
+ * Streams a Blob into the request a part at a time: the sink's bodies splice one shared base64
+ * encoding into every delivery of an item, and reading them whole would copy it per request.
+ */
+async function writeBlob(req: http.ClientRequest, blob: Blob): Promise<void> {
+  for await (const chunk of blob.stream() as unknown as AsyncIterable<Uint8Array>) {
+    if (req.destroyed) return;
+    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve).once('close', resolve));
+  }
+  req.end();
+}
+
+function headersOf(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  if (headers instanceof Headers) headers.forEach((value, name) => (out[name] = value));
+  else for (const [name, value] of Array.isArray(headers) ? (headers as [string, string][]) : Object.entries(headers as Record<string, string>)) out[name.toLowerCase()] = String(value);
+  return out;
+}
+
+function responseHeaders(raw: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  return pairs;
+}
