@@ -81,9 +81,21 @@ function bodyOf(body: unknown): Payload | undefined {
 async function writeBlob(req: http.ClientRequest, blob: Blob): Promise<void> {
   for await (const chunk of blob.stream() as unknown as AsyncIterable<Uint8Array>) {
     if (req.destroyed) return;
-    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve).once('close', resolve));
+    if (!req.write(chunk)) await drained(req);
   }
   req.end();
+}
+
+/** Resolves when the request can take more, or is closed. */
+function drained(req: http.ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done).on('close', done);
+  });
 }
 
 function headersOf(headers: unknown): Record<string, string> {
