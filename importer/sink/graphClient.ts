@@ -1,5 +1,6 @@
 import { AuthenticationHandler, Client, type AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from '@azure/identity';
+import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { tokenCache } from '../tokenCache';
 import { GraphTransport } from './graphTransport';
 
 /**
@@ -51,29 +52,4 @@ export function createGraphClient(c: GraphConnection, credential: TokenCredentia
     // The SDK attaches tokens only to Graph's own hosts unless told otherwise.
     customHosts: new Set([base.hostname]),
   });
-}
-
-/** A token is renewed this long before it expires, so none expires in flight. */
-const RENEW_BEFORE_MS = 5 * 60_000;
-
-/**
- * The credential's token, asked for again only when it nears its end (or its refreshAfter).
- * Asking per request went through MSAL's cache lookups every time: some 5 % of the importer's CPU.
- */
-export function tokenCache(credential: TokenCredential, scope: string, now: () => number = Date.now): () => Promise<string> {
-  let current: AccessToken | undefined;
-  let renewing: Promise<AccessToken> | undefined;
-  const fresh = (t: AccessToken | undefined): t is AccessToken => !!t && now() < Math.min(t.expiresOnTimestamp - RENEW_BEFORE_MS, t.refreshAfterTimestamp ?? Infinity);
-  return async () => {
-    if (fresh(current)) return current.token;
-    renewing ??= credential
-      .getToken(scope)
-      .then((token) => {
-        if (!token) throw new Error('no token for Microsoft Graph');
-        current = token;
-        return token;
-      })
-      .finally(() => (renewing = undefined));
-    return (await renewing).token;
-  };
 }
