@@ -74,11 +74,15 @@ function bodyOf(body: unknown): Payload | undefined {
   throw new TypeError('The Graph transport sends strings, bytes and Blobs only.');
 }
 
+const WHOLE_BLOB_BYTES = 256 * 1024;
+
 /**
- * Streams a Blob into the request a part at a time: the sink's bodies splice one shared base64
- * encoding into every delivery of an item, and reading them whole would copy it per request.
+ * Writes a Blob body: a small one copied in one piece (cheaper than a web stream), a larger one
+ * streamed a part at a time, since the sink's bodies splice one shared base64 encoding into every
+ * delivery of an item and reading them whole would copy it per request.
  */
 async function writeBlob(req: http.ClientRequest, blob: Blob): Promise<void> {
+  if (blob.size <= WHOLE_BLOB_BYTES) return void req.end(Buffer.from(await blob.arrayBuffer()));
   for await (const chunk of blob.stream() as unknown as AsyncIterable<Uint8Array>) {
     if (req.destroyed) return;
     if (!req.write(chunk)) await drained(req);
