@@ -87,12 +87,15 @@ async function main(): Promise<void> {
 
 const MEMORY_SAMPLE_MS = 100;
 
-/** Samples process.memoryUsage() and keeps the sample with the highest RSS. */
+/**
+ * Samples the RSS and keeps process.memoryUsage() at the highest one. Only the RSS is read each
+ * time: the whole of memoryUsage() walks the heap's spaces, which cost the importer about 1 % of
+ * its CPU at ten samples a second.
+ */
 function sampleMemory(): { stop(): NodeJS.MemoryUsage } {
   let peak = process.memoryUsage();
   const timer = setInterval(() => {
-    const now = process.memoryUsage();
-    if (now.rss > peak.rss) peak = now;
+    if (process.memoryUsage.rss() > peak.rss) peak = process.memoryUsage();
   }, MEMORY_SAMPLE_MS);
   timer.unref();
   return {

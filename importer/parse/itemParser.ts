@@ -20,6 +20,8 @@ export interface RawItemInfo {
   size: number;
   /** The listing entry, when the item came from a source listing. */
   ref?: SourceItemRef;
+  /** Receives each attachment's decoded bytes, by index, so they need not be parsed out again (an item held in memory). */
+  keepAttachments?: Map<number, Buffer>;
 }
 
 /**
@@ -40,10 +42,13 @@ export async function parseRawItem(raw: Readable, info: RawItemInfo): Promise<Ar
     async (attachment, index) => {
       const hash = createHash('sha256');
       let size = 0;
+      const kept: Buffer[] | undefined = info.keepAttachments && [];
       for await (const chunk of attachment.content as AsyncIterable<Buffer>) {
         hash.update(chunk);
         size += chunk.length;
+        kept?.push(chunk);
       }
+      if (kept) info.keepAttachments!.set(index, kept.length === 1 ? kept[0] : Buffer.concat(kept, size));
       attachments.push({ index, name: attachmentName(attachment, index), contentType: attachment.contentType, size, sha256: hash.digest('hex') });
       return 'next';
     },

@@ -251,13 +251,15 @@ class RunExecution {
     }
 
     const staged = await this.stage(ref);
-    // The bytes of a small item are held only as long as its attachments may still be read.
+    // The bytes of a small item are held only until it is parsed (its attachments kept decoded).
     let bytes = staged.bytes;
     staged.bytes = undefined;
     let item: ArchiveItem;
+    // An item held in memory keeps its attachments as they are parsed: never parsed out again.
+    const decoded = bytes ? new Map<number, Buffer>() : undefined;
     try {
       const raw = bytes ? Readable.from([bytes]) : await stores.raw.open(staged.sha256, { abortSignal: this.signal });
-      item = await parseRawItem(raw, { sha256: staged.sha256, size: staged.size, ref });
+      item = await parseRawItem(raw, { sha256: staged.sha256, size: staged.size, ref, keepAttachments: decoded });
     } catch (err) {
       if (!(err instanceof ImporterError && err.code === 'MalformedItem')) throw err;
       // Kept as raw, recorded, never retried: the bytes will not change.
@@ -267,7 +269,7 @@ class RunExecution {
       return;
     }
 
-    if (!item.attachments.length) bytes = undefined;
+    bytes = undefined;
     const { recipients, unmapped, mailboxless } = await withoutMailboxless(await fanOut(item, this.rules), this.sink, this.signal);
     await this.logMailboxless(item, mailboxless);
     this.counts.unmapped += unmapped.length;
@@ -312,8 +314,7 @@ class RunExecution {
     }));
     await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped, outcome: 'failed' }), pending, unmappedRows, stale);
 
-    const reader = attachmentReader(stores.raw, staged.sha256, bytes);
-    bytes = undefined;
+    const reader = attachmentReader(stores.raw, staged.sha256, decoded);
     const results = await Promise.all(
       todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
         try {

@@ -7,13 +7,13 @@ import type { AttachmentReader } from '../sink/mailboxSink';
 import { base64Blob } from '../sink/base64Blob';
 
 /**
- * An item's attachment bytes, read from its raw copy: from memory when staging kept a small item
- * there, else streamed from Blob Storage. Small ones are read in one pass over the item, encoded
- * once and shared by all its deliveries; large ones stream afresh for each upload.
+ * An item's attachment bytes. An item small enough to be held in memory had its attachments kept
+ * as it was parsed (`decoded`), so they are never parsed out of it again; a larger one's are
+ * read from its raw copy in Blob Storage. Small ones are encoded once and shared by all the
+ * item's deliveries; large ones stream afresh for each upload.
  */
-export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer): AttachmentReader {
-  let held = bytes;
-  const reopen = async (signal?: AbortSignal): Promise<Readable> => (held ? Readable.from([held]) : raw.open(sha256, { abortSignal: signal }));
+export function attachmentReader(raw: RawStore, sha256: string, decoded?: ReadonlyMap<number, Buffer>): AttachmentReader {
+  const reopen = async (signal?: AbortSignal): Promise<Readable> => raw.open(sha256, { abortSignal: signal });
   const small = new Map<number, Promise<Blob>>();
 
   /** One walk over the item collects every attachment asked for. */
@@ -27,17 +27,17 @@ export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer):
     });
     const missing = indexes.find((i) => !found.has(i));
     if (missing !== undefined) throw new ImporterError('NotFound', `The item has no attachment ${missing}.`);
-    // Every delivery of the item asks for the same ones: the raw bytes have served their purpose.
-    held = undefined;
     return found;
   };
 
   return {
     encoded: async (indexes, signal) => {
       const toRead = indexes.filter((i) => !small.has(i));
-      if (toRead.length) {
-        const pass = readSome(toRead, signal);
-        for (const i of toRead) {
+      for (const i of toRead.filter((i) => decoded?.has(i))) small.set(i, base64Blob(decoded!.get(i)!));
+      const toWalk = toRead.filter((i) => !small.has(i));
+      if (toWalk.length) {
+        const pass = readSome(toWalk, signal);
+        for (const i of toWalk) {
           const one = pass.then((m) => m.get(i)!);
           small.set(i, one);
           one.catch(() => small.delete(i));
@@ -45,6 +45,9 @@ export function attachmentReader(raw: RawStore, sha256: string, bytes?: Buffer):
       }
       return new Map(await Promise.all(indexes.map(async (i) => [i, await small.get(i)!] as const)));
     },
-    open: async (index, signal): Promise<Readable> => (await openAttachment(await reopen(signal), index)).stream,
+    open: async (index, signal): Promise<Readable> => {
+      const kept = decoded?.get(index);
+      return kept ? Readable.from([kept]) : (await openAttachment(await reopen(signal), index)).stream;
+    },
   };
 }

@@ -1,5 +1,7 @@
-import { AuthenticationHandler, Client, HTTPMessageHandler, type AuthenticationProvider } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, type AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { tokenCache } from '../tokenCache';
+import { GraphTransport } from './graphTransport';
 
 /**
  * How the app registration proves who it is to Entra ID: in Azure, a token of the user-assigned
@@ -32,20 +34,17 @@ export function graphCredential(c: GraphConnection): TokenCredential {
   return new ClientAssertionCredential(c.tenantId, c.clientId, async () => (await identity.getToken(TOKEN_EXCHANGE_SCOPE)).token, options);
 }
 
+/** One pool of kept-alive connections for the process, as fetch's global one was. */
+const transport = new GraphTransport();
+
 /**
- * The Graph client as the sink uses it: the SDK's authentication and transport, without its
+ * The Graph client as the sink uses it: the SDK's authentication and our transport, without its
  * retry handler, because retries live in the sink's one policy (which knows what is safe to repeat).
  */
 export function createGraphClient(c: GraphConnection, credential: TokenCredential = graphCredential(c)): Client {
-  const authProvider: AuthenticationProvider = {
-    getAccessToken: async () => {
-      const token = await credential.getToken(GRAPH_SCOPE);
-      if (!token) throw new Error('no token for Microsoft Graph');
-      return token.token;
-    },
-  };
+  const authProvider: AuthenticationProvider = { getAccessToken: tokenCache(credential, GRAPH_SCOPE) };
   const auth = new AuthenticationHandler(authProvider);
-  auth.setNext(new HTTPMessageHandler());
+  auth.setNext(transport);
   const base = new URL(c.graphBaseUrl);
   return Client.initWithMiddleware({
     middleware: auth,

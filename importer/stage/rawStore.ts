@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerClient } from '@azure/storage-blob';
 import { ImporterError } from '../errors';
+import { WriteOnceBlob } from './writeOnceBlob';
 
 export interface StageResult {
   sha256: string;
@@ -24,6 +25,7 @@ export interface RawStoreOptions {
 
 const DEFAULT_MEMORY_LIMIT = 4 * 1024 * 1024;
 const UPLOAD_BLOCK = 8 * 1024 * 1024;
+const RAW_CONTENT_TYPE = 'message/rfc822';
 
 /**
  * Raw items, kept before anything is imported, named by their SHA-256 and written once
@@ -33,6 +35,8 @@ export class RawStore {
   /** Items up to this size are held in memory while staged; larger ones stream through a file. */
   readonly memoryLimit: number;
   private readonly tmpDir: string;
+  /** The write of an item held in memory, without the SDK's pipeline (the SDK's when the container is reached by SAS). */
+  private readonly writer: WriteOnceBlob | undefined;
 
   constructor(
     private readonly container: ContainerClient,
@@ -40,6 +44,7 @@ export class RawStore {
   ) {
     this.memoryLimit = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
     this.tmpDir = options.tmpDir ?? os.tmpdir();
+    this.writer = WriteOnceBlob.for(container);
   }
 
   /**
@@ -58,7 +63,9 @@ export class RawStore {
       const data = Buffer.concat(chunks);
       const sha256 = hash.digest('hex');
       checkSize(data.length, expectedSize);
-      const alreadyStored = await this.writeOnce(sha256, () => this.container.getBlockBlobClient(sha256).upload(data, data.length, this.uploadOptions(abortSignal)));
+      const alreadyStored = this.writer
+        ? await this.writer.put(sha256, data, RAW_CONTENT_TYPE, abortSignal)
+        : await this.writeOnce(sha256, () => this.container.getBlockBlobClient(sha256).upload(data, data.length, this.uploadOptions(abortSignal)));
       return options.keepBytes ? { sha256, size: data.length, alreadyStored, bytes: data } : { sha256, size: data.length, alreadyStored };
     }
     const file = path.join(this.tmpDir, `ena-stage-${randomUUID()}`);
@@ -136,7 +143,7 @@ export class RawStore {
   }
 
   private uploadOptions(abortSignal?: AbortSignal) {
-    return { abortSignal, conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'message/rfc822' } };
+    return { abortSignal, conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: RAW_CONTENT_TYPE } };
   }
 
   private async writeOnce(sha256: string, upload: () => Promise<unknown>): Promise<boolean> {
