@@ -15,8 +15,9 @@ module.exports = {
     // The Agents Playground and the tab's pages in Debian's Chromium.
     { ...shared, displayName: 'e2e', roots: ['<rootDir>/tests/e2e'] },
   ],
-  // A global option: jest reads it from here, not from a project.
-  testTimeout: 60000,
+  // A global option: jest reads it from here, not from a project. Tests wait on conditions; this
+  // only ends a hang, so it is generous enough that a busy machine never trips it.
+  testTimeout: 180000,
   // Integration tests start Azurite and the emulators per file; two workers fit a 2-core machine.
   maxWorkers: 2,
 };
