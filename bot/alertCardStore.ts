@@ -74,6 +74,15 @@ export class AlertCardStore {
     }
   }
 
+  /** The number has its mailbox: should it lose it again, it is announced afresh. */
+  async unannounce(conversationId: string, number: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(keySafe(conversationId), `num|${keySafe(number)}`);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+
   /** The conversation is gone: nothing there can be updated any more. */
   async dropConversation(conversationId: string): Promise<void> {
     const partition = keySafe(conversationId).replace(/'/g, "''");

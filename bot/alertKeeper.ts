@@ -30,6 +30,8 @@ const SHOWN_PER_CARD = 20;
 export class AlertKeeper {
   /** Display names of admins the bot has heard from, by Entra object id. */
   private readonly names = new Map<string, string>();
+  /** Cards whose Map click is being answered: the click's own outcome replaces them, not a refresh. */
+  private readonly answering = new Set<string>();
   private refreshing: Promise<void> | undefined;
   private again = false;
 
@@ -56,6 +58,17 @@ export class AlertKeeper {
     if (activityId) await this.deps.cards.markAnnounced(conversationId, fresh.map((u) => u.number), activityId);
   }
 
+  /** Runs a Map click's work with its card kept out of refreshes, so the click's fuller outcome is not overwritten. */
+  async whileAnswering<T>(conversationId: string, activityId: string | undefined, work: () => Promise<T>): Promise<T> {
+    const key = `${conversationId}|${activityId ?? ''}`;
+    this.answering.add(key);
+    try {
+      return await work();
+    } finally {
+      this.answering.delete(key);
+    }
+  }
+
   /** Records the outcome a card already shows (the Map click's answer), so a later refresh keeps it. */
   async settle(conversationId: string, activityId: string | undefined, number: string, result: ShownResult): Promise<void> {
     if (!activityId) return;
@@ -63,6 +76,12 @@ export class AlertKeeper {
     if (!card || !card.numbers.some((n) => n.number === number)) return;
     card.results[number] = result;
     await this.deps.cards.save(card);
+    if (result.ok) await this.deps.cards.unannounce(conversationId, number);
+  }
+
+  /** The bot left the conversation: its cards cannot be updated any more. */
+  forget(conversationId: string): Promise<void> {
+    return this.deps.cards.dropConversation(conversationId);
   }
 
   /** Draws a tracked card as it stands now (with `showing` over its stored outcomes), or undefined when the card is not tracked. */
@@ -98,6 +117,7 @@ export class AlertKeeper {
     const waiting = new Map((await importer.unmappedAlerts()).map((u) => [u.number, u]));
     let mapping: Promise<{ mailboxes: Map<string, string>; by: string }> | undefined;
     for (const card of open) {
+      if (this.answering.has(`${card.conversationId}|${card.activityId}`)) continue;
       let changed = false;
       for (const shown of card.numbers) {
         if (card.results[shown.number]?.ok) continue;
@@ -113,6 +133,7 @@ export class AlertKeeper {
         const { mailboxes, by } = await mapping;
         const mailbox = mailboxes.get(shown.number);
         card.results[shown.number] = { text: mailbox ? `Mapped to ${mailbox} by ${by}.` : 'Has a mailbox now (found by automatic mapping); its held items are imported.', ok: true };
+        await cards.unannounce(card.conversationId, shown.number);
         changed = true;
       }
       if (!changed) continue;
@@ -142,12 +163,17 @@ export class AlertKeeper {
       if (number && mailbox) mailboxes.set(`+${number.replace(/^\+/, '')}`, mailbox.toLowerCase());
     }
     const active = (await importer.listMappingVersions({ top: 5 })).find((v) => v.active);
-    return { mailboxes, by: active ? this.nameOf(active.createdBy, active.origin) : 'an admin' };
+    return { mailboxes, by: active ? await this.nameOf(active.createdBy, active.origin) : 'an admin' };
   }
 
-  private nameOf(actor: string, origin: string): string {
+  /** An admin's name as Teams gave it to the bot; "an admin" for one who never wrote to it (an Entra id means nothing to a reader). */
+  private async nameOf(actor: string, origin: string): Promise<string> {
     const how = origin === 'upload' ? ' (a mapping file)' : origin === 'restore' ? ' (a restored mapping version)' : '';
-    return `${this.names.get(actor) ?? 'an admin'}${how}`;
+    let name = this.names.get(actor);
+    if (!name) {
+      for await (const c of this.deps.conversations.list()) if (c.lastUserId === actor && c.lastUserName) name = c.lastUserName;
+    }
+    return `${name ?? 'an admin'}${how}`;
   }
 }
 

@@ -53,10 +53,14 @@ export class ArchiverBot extends ActivityHandler {
     });
     this.onInstallationUpdateRemove(async (context, next) => {
       await deps.conversations.remove(conversationIdOf(context));
+      await deps.alerts.forget(conversationIdOf(context));
       await next();
     });
     this.onMembersRemoved(async (context, next) => {
-      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) await deps.conversations.remove(conversationIdOf(context));
+      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) {
+        await deps.conversations.remove(conversationIdOf(context));
+        await deps.alerts.forget(conversationIdOf(context));
+      }
       await next();
     });
     this.onConversationUpdate(async (context, next) => {
@@ -93,6 +97,7 @@ export class ArchiverBot extends ActivityHandler {
       reference,
       scope: scopeOf(context),
       lastUserId: context.activity.from?.aadObjectId,
+      lastUserName: context.activity.from?.name,
     });
     if (!isNew) return;
     log.info({ conversationId: conversationIdOf(context), scope: scopeOf(context) }, 'bot installed; conversation stored for run cards');
@@ -124,6 +129,7 @@ export class ArchiverBot extends ActivityHandler {
       reference: context.activity.getConversationReference(),
       scope: scopeOf(context),
       lastUserId: context.activity.from?.aadObjectId,
+      lastUserName: context.activity.from?.name,
     });
     const command = parseCommand(context.activity.text, this.now());
     if (command.name === 'rerun') {

@@ -51,7 +51,7 @@ export class MapFlow {
     if (!mailbox.trim()) return show({ text: `Type the Microsoft 365 mailbox for ${displayNumber(number)} first.`, ok: false });
     const to = mailbox.trim().toLowerCase();
     const who = by.name?.trim() || 'an admin';
-    const work = (async (): Promise<AdaptiveCard> => {
+    const work = alerts.whileAnswering(conversationId, activityId, async (): Promise<AdaptiveCard> => {
       let result: Result;
       try {
         const { etag } = await importer.settings();
@@ -69,11 +69,10 @@ export class MapFlow {
         if (!(err instanceof ImporterError)) log.warn({ err: { message: (err as Error).message } }, 'mapping from the card failed');
         result = { text, ok: false };
       }
-      const card = await show(result);
-      // Every other card offering the number says it is mapped; this one already does.
-      if (result.ok) void alerts.refresh().catch((err: Error) => log.warn({ err: { message: err.message } }, 'alert cards not updated after a mapping; the next check tries again'));
-      return card;
-    })();
+      return show(result);
+    });
+    // Every other card offering the number says it is mapped; this one already does.
+    void work.then(() => alerts.refresh()).catch((err: Error) => log.warn({ err: { message: err.message } }, 'alert cards not updated after a mapping; the next check tries again'));
     const timeout = sleep(this.deps.answerWithinMs ?? 8000, undefined, { ref: false });
     const done = await Promise.race([work, timeout]);
     if (done) return done;

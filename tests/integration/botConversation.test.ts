@@ -252,6 +252,26 @@ describe('the bot in a chat', () => {
     expect(b.proactive.slice(settledCount).filter((p) => offering(p))).toHaveLength(0);
   });
 
+  it('updates the alert when its number is mapped outside the chat (here a mapping version restored, as from the tab) at the next check', async () => {
+    const number = h.staff.at(-1)!.mobile;
+    const mappedVersion = (await importer.settings()).value.mappingVersion!;
+    // Unmapped again and met again by a run: the number has no mailbox once more, so it is announced afresh.
+    await importer.unmapNumber(number, ADMIN, { etag: (await importer.settings()).etag });
+    await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    const sent = b.proactive.length;
+    await b.notifier.notifyFinishedRuns();
+    const alert = b.proactive.slice(sent).find((p) => p.op === 'post' && p.conversationId === 'chat-admin' && offeredNumbers(p.card).includes(number));
+    expect(alert).toBeDefined();
+
+    await importer.restoreMappingVersion(mappedVersion, ADMIN, { etag: (await importer.settings()).etag });
+    const before = b.proactive.length;
+    await b.notifier.notifyFinishedRuns();
+    const update = b.proactive.slice(before).find((p) => p.op === 'update' && p.activityId === alert!.activityId);
+    expect(update).toBeDefined();
+    expect(textsOf(update!.card)).toContain(`Mapped to ${h.staff[0].mailbox} by Ada Admin (a restored mapping version).`);
+    expect(offeredNumbers(update!.card)).not.toContain(number);
+  });
+
   it('refuses a second rerun while a run is in progress, saying which', async () => {
     const running = await h.stores.runs.create({ connectorId: 'default', trigger: 'schedule', window: { from: new Date(DAY.from), to: new Date(DAY.to) }, requestedBy: 'scheduler' });
     try {
