@@ -4,7 +4,8 @@ import { createConfiguredImporter } from '../../server/importerFactory';
 import type { Importer } from '../../importer';
 import { startHarness, quietLog, type Harness } from '../support/importerHarness';
 import { botUnderTest, cardOf, offeredNumbers, textsOf, textsOfType, type BotUnderTest } from '../support/botTestAdapter';
-import { replayText } from '../../bot/cards';
+import { replayText, summaryCard } from '../../bot/cards';
+import { ERROR_CHARS } from '../../bot/cardText';
 import { BACKFILL_DAY, DAY } from '../support/mixedDay';
 
 // The bot on an in-process adapter of the Agents SDK, against a real importer: Azurite, the TeleMessage, Graph
@@ -161,6 +162,16 @@ describe('the bot in a chat', () => {
     expect(inputs).toHaveLength(Math.min(20, employees.length));
     expect(texts.some((t) => /outside part(y|ies) \(customers/.test(t))).toBe(true);
     for (const u of unmapped.filter((x) => x.kind === 'outsideParty')) expect(JSON.stringify(card)).not.toContain(`"${u.number}"`);
+  });
+
+  it('shows an error from Graph or TeleMessage capped, and as text: no Markdown, no link', async () => {
+    const [latest] = await importer.listRuns(1);
+    const error = `[Sign in again](https://evil.example/reset) **now**: ${'x'.repeat(5000)}`;
+    const card = summaryCard({ run: { ...latest, status: 'failed', error }, logRows: [], unmapped: [] });
+    const shown = textsOf(card).find((t) => t.startsWith('Error: '))!.slice('Error: '.length);
+    expect(shown.replace(/\\/g, '').length).toBeLessThanOrEqual(ERROR_CHARS);
+    expect(shown.endsWith('…')).toBe(true);
+    expect(shown).toContain('\\[Sign in again\\](https://evil.example/reset) \\*\\*now\\*\\*');
   });
 
   it('shows a run\'s log from the card', async () => {
