@@ -2,6 +2,8 @@ import type { ChannelAccount } from '@microsoft/agents-activity';
 import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from '@microsoft/agents-hosting';
 import { ImporterError, isAdmin, type Importer, type RunLogger, type RunRecord } from '../importer';
 import { cardActivity, type CardChannel } from './agentsAdapter';
+import type { AlertKeeper } from './alertKeeper';
+import { cappedError, plainText } from './cardText';
 import { helpCard, messageCard, runsCard, unmappedCard, windowText, type AdaptiveCard } from './cards';
 import { parseCommand, type BotCommand } from './commands';
 import type { ConversationStore } from './conversationStore';
@@ -17,6 +19,7 @@ export interface ArchiverBotDeps {
   notifications: NotificationStore;
   notifier: RunNotifier;
   channel: CardChannel;
+  alerts: AlertKeeper;
   log: RunLogger;
   tabUrl?: (runId: string) => string | undefined;
   now?: () => Date;
@@ -50,10 +53,14 @@ export class ArchiverBot extends ActivityHandler {
     });
     this.onInstallationUpdateRemove(async (context, next) => {
       await deps.conversations.remove(conversationIdOf(context));
+      await deps.alerts.forget(conversationIdOf(context));
       await next();
     });
     this.onMembersRemoved(async (context, next) => {
-      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) await deps.conversations.remove(conversationIdOf(context));
+      if (context.activity.membersRemoved?.some((m: ChannelAccount) => m.id === context.activity.recipient?.id)) {
+        await deps.conversations.remove(conversationIdOf(context));
+        await deps.alerts.forget(conversationIdOf(context));
+      }
       await next();
     });
     this.onConversationUpdate(async (context, next) => {
@@ -72,11 +79,14 @@ export class ArchiverBot extends ActivityHandler {
     const oid = context.activity.from?.aadObjectId;
     if (!oid) return false;
     const { value } = await this.deps.importer.settings();
-    return isAdmin(value, oid);
+    if (!isAdmin(value, oid)) return false;
+    // Cards say who mapped a number by name.
+    this.deps.alerts.learnName(oid, context.activity.from?.name);
+    return true;
   }
 
   private async installed(context: TurnContext): Promise<void> {
-    const { conversations, notifications, notifier, importer, log } = this.deps;
+    const { conversations, notifications, notifier, importer, alerts, log } = this.deps;
     if (!(await this.isAdmin(context))) {
       await context.sendActivity(REFUSAL);
       return;
@@ -87,6 +97,7 @@ export class ArchiverBot extends ActivityHandler {
       reference,
       scope: scopeOf(context),
       lastUserId: context.activity.from?.aadObjectId,
+      lastUserName: context.activity.from?.name,
     });
     if (!isNew) return;
     log.info({ conversationId: conversationIdOf(context), scope: scopeOf(context) }, 'bot installed; conversation stored for run cards');
@@ -101,6 +112,8 @@ export class ArchiverBot extends ActivityHandler {
         const sent = await context.sendActivity(cardActivity(card));
         await notifications.mark(latest.runId, kind, stored.conversationId, 'sent', sent?.id);
       }
+      // Every number without a mailbox, not only the latest run's: where things stand.
+      await alerts.announce(stored.conversationId, await importer.unmappedAlerts(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
     }
   }
 
@@ -116,11 +129,17 @@ export class ArchiverBot extends ActivityHandler {
       reference: context.activity.getConversationReference(),
       scope: scopeOf(context),
       lastUserId: context.activity.from?.aadObjectId,
+      lastUserName: context.activity.from?.name,
     });
     const command = parseCommand(context.activity.text, this.now());
     if (command.name === 'rerun') {
       const reference = context.activity.getConversationReference();
       await this.reruns.start(command.target, context.activity.from!.aadObjectId!, async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '', reference);
+      return;
+    }
+    if (command.name === 'unmapped') {
+      // Tracked, so a mapping made anywhere later updates this card too.
+      await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.unmapped(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
       return;
     }
     await context.sendActivity(cardActivity(await this.answer(command)));
@@ -152,9 +171,16 @@ export class ArchiverBot extends ActivityHandler {
     switch (verb) {
       case 'status':
       case 'runs':
-      case 'unmapped':
       case 'help':
         return card(await this.answer({ name: verb }));
+      case 'unmapped': {
+        let answer: AdaptiveCard | undefined;
+        await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.unmapped(), async (c) => {
+          answer = c;
+          return context.activity.replyToId ?? '';
+        });
+        return card(answer!);
+      }
       case 'runLog':
         return card(await this.runLogCard(String(data.runId ?? '')));
       case 'rerun': {
@@ -170,7 +196,8 @@ export class ArchiverBot extends ActivityHandler {
       case 'map': {
         const number = String(data.number ?? '');
         const mailbox = String(data[`mailbox-${String(data.inputKey ?? '')}`] ?? '');
-        return card(await this.maps.map(number, mailbox, context.activity.from!.aadObjectId!, context.activity.getConversationReference(), context.activity.replyToId));
+        const by = { aadObjectId: context.activity.from!.aadObjectId!, name: context.activity.from?.name };
+        return card(await this.maps.map(number, mailbox, by, context.activity.getConversationReference(), context.activity.replyToId));
       }
       default:
         return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: `Unknown action "${verb ?? ''}".` } };
@@ -189,7 +216,7 @@ export class ArchiverBot extends ActivityHandler {
     let total = 0;
     for await (const row of this.deps.importer.runLog(run.runId)) {
       total++;
-      if (lines.length < 15) lines.push(`${row.outcome}: ${row.itemId}${row.m365UserId ? ` → ${row.m365UserId}` : ''}: ${row.reason}`);
+      if (lines.length < 15) lines.push(plainText(`${row.outcome}: ${row.itemId}${row.m365UserId ? ` → ${row.m365UserId}` : ''}: ${cappedError(row.reason)}`));
     }
     const more = total > lines.length ? [`…and ${total - lines.length} more. The whole log is a CSV in the tab.`] : [];
     return messageCard(`Run log of ${windowText(run)}`, ...(lines.length ? lines : ['Nothing failed, was partial or was left unmapped in this run.']), ...more);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { summarizeRun, type RunRecord, type RunLogRow, type UnmappedNumber } from '../importer';
+import { displayNumber } from '../tab/shared/phoneDisplay';
+import { cappedError, plainText } from './cardText';
 
 /** An Adaptive Card as sent to Teams: the expanded JSON of a template in bot/cards/. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard' };
@@ -89,8 +90,13 @@ export function summaryCard({ run, logRows, unmapped, tabUrl, note }: SummaryInp
   }
   const duration = durationText(run);
   if (duration) facts.push({ label: 'Duration', value: duration });
-  if (run.verification) facts.push({ label: 'Verification', value: run.verification });
-  if (run.error) facts.push({ label: 'Error', value: run.error });
+  // Figures the run record may carry beyond the connector log's (what is still failing in the window, say).
+  for (const [key, label] of EXTRA_FIGURES) {
+    const value = (run.counts as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'number') facts.push({ label, value: count(value) });
+  }
+  if (run.verification) facts.push({ label: 'Verification', value: plainText(cappedError(run.verification)) });
+  if (run.error) facts.push({ label: 'Error', value: plainText(cappedError(run.error)) });
 
   const inWindow = unmapped.filter((u) => u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
   const lines = inWindow.filter((u) => u.kind === 'archivedLine').length;
@@ -106,7 +112,7 @@ export function summaryCard({ run, logRows, unmapped, tabUrl, note }: SummaryInp
     unmapped: unmappedParts,
     unmappedLine: `${unmappedParts.join(' and ')}${outside ? `; ${count(outside)} outside part${outside === 1 ? 'y' : 'ies'} (never mapped, by design)` : ''}. Type "unmapped" to map them.`,
     reasons,
-    note: note ?? '',
+    note: note ?? (run.trigger === 'remap' ? replayText(run) : ''),
     runId: run.runId,
     canRerun: canRerun(run),
     tabUrl: tabUrl ?? '',
@@ -119,7 +125,22 @@ function topReasons(rows: RunLogRow[], top: number): { reason: string; count: st
   return [...byReason.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, top)
-    .map(([reason, n]) => ({ reason, count: count(n) }));
+    .map(([reason, n]) => ({ reason: plainText(cappedError(reason)), count: count(n) }));
+}
+
+/** Optional figures of the run record, shown when present, in this order. */
+const EXTRA_FIGURES: [string, string][] = [
+  ['alreadyArchived', 'Already archived'],
+  ['stillFailing', 'Still failing'],
+  ['acknowledged', 'Acknowledged'],
+];
+
+/** What a replay of held items did, from its run record: "35 held: 35 already archived, 0 new". */
+export function replayText(run: RunRecord): string {
+  const c = run.counts as RunRecord['counts'] & { alreadyArchived?: number };
+  const already = c.alreadyArchived ?? c.skippedDuplicates;
+  const rest = [c.partiallyImported && `${count(c.partiallyImported)} partially imported`, c.failed && `${count(c.failed)} failed`].filter(Boolean);
+  return `${count(c.availableFromSource)} held: ${count(already)} already archived, ${count(c.imported)} new${rest.length ? `, ${rest.join(', ')}` : ''}.`;
 }
 
 /** The card a rerun keeps replacing in place: started, progress, then the result. */
@@ -138,12 +159,14 @@ export function runsCard(runs: RunRecord[]): AdaptiveCard {
   });
 }
 
+/** Every command parseCommand knows, each form with its argument. */
 export const COMMANDS: { command: string; does: string }[] = [
   { command: 'status', does: 'The last import, the next one, and anything failing' },
-  { command: 'runs', does: 'The recent imports with their counts' },
-  { command: 'rerun', does: 'Rerun the latest import: what failed or was left unfinished' },
-  { command: 'rerun yesterday', does: "Rerun yesterday's import (or rerun 2026-11-30)" },
-  { command: 'rerun <run id>', does: 'Rerun that import' },
+  { command: 'runs', does: 'The recent imports with their counts and run ids' },
+  { command: 'rerun', does: 'Rerun the latest import: what failed or was left unfinished (also "rerun latest", "rerun failed")' },
+  { command: 'rerun yesterday', does: "Rerun yesterday's import (UTC); \"rerun today\" for today's" },
+  { command: 'rerun <yyyy-mm-dd>', does: 'Rerun the import that covered that UTC day, e.g. rerun 2026-11-30; a backfill if none did' },
+  { command: 'rerun <run id>', does: 'Rerun that import, e.g. rerun 1764547200000-1a2b3c4d (the ids are in "runs")' },
   { command: 'retry failed', does: 'The same as rerun' },
   { command: 'unmapped', does: 'Archived lines and employees without a mailbox, with a way to map each' },
   { command: 'help', does: 'This list' },
@@ -158,25 +181,37 @@ export interface UnmappedCardRow {
   result?: { text: string; ok: boolean };
 }
 
-/** Archived lines and employees without a mailbox, each with an input to map it; outside parties only counted. */
-export function unmappedCard(unmapped: UnmappedNumber[], results: Map<string, { text: string; ok: boolean }> = new Map(), canMap = true): AdaptiveCard {
+/** An unmapped number as a card shows it (the importer's row, or a card's stored copy of it). */
+export type CardNumber = Omit<UnmappedNumber, 'pendingItemIds'>;
+
+/**
+ * Archived lines and employees without a mailbox, each with an input to map it; outside parties
+ * only counted. A number with a final outcome (mapped) shows it and has no button left. Names
+ * and reasons come from TeleMessage, so they sit in TextRuns, which no renderer reads as Markdown.
+ */
+export function unmappedCard(unmapped: CardNumber[], results: Map<string, { text: string; ok: boolean }> = new Map(), canMap = true): AdaptiveCard {
   const actionable = unmapped.filter((u) => u.kind !== 'outsideParty').sort((a, b) => b.itemCount - a.itemCount);
   const outside = unmapped.length - actionable.length;
   const shown = actionable.slice(0, 20);
+  const waiting = actionable.filter((u) => !results.get(u.number)?.ok).length;
   return expandCard('unmapped', {
-    title: actionable.length ? `${count(actionable.length)} number${actionable.length === 1 ? '' : 's'} without a mailbox` : 'Every archived line and employee has a mailbox',
-    intro: actionable.length
+    title: waiting
+      ? `${count(waiting)} number${waiting === 1 ? '' : 's'} without a mailbox`
+      : actionable.length
+        ? `${actionable.length === 1 ? `${displayNumber(actionable[0].number)} has` : 'Every number here has'} a mailbox now`
+        : 'Every archived line and employee has a mailbox',
+    intro: waiting
       ? `Their items are held, not lost: map a number to its Microsoft 365 mailbox and its held items are imported.${actionable.length > shown.length ? ` The ${shown.length} with the most items are shown; the tab lists all.` : ''}`
       : 'Nothing is waiting for a mapping.',
     numbers: shown.map((u, i) => {
       const result = results.get(u.number);
       return {
         number: u.number,
-        display: formatNumber(u.number),
-        name: u.lastName ?? (u.kind === 'archivedLine' ? 'archived line' : 'employee'),
+        display: displayNumber(u.number),
+        name: u.lastName?.trim() ? u.lastName.replace(/\s+/g, ' ').slice(0, 120) : (u.kind === 'archivedLine' ? 'archived line' : 'employee'),
         waiting: `${count(u.itemCount)} item${u.itemCount === 1 ? '' : 's'} waiting`,
         firstSeen: u.firstSeen.toISOString().slice(0, 10),
-        reasonText: u.reason ? ` · ${u.reason}` : '',
+        reasonText: u.reason ? ` · ${cappedError(u.reason)}` : '',
         inputKey: String(i),
         canMap: canMap && !result?.ok,
         result: result?.text ?? '',
@@ -185,9 +220,4 @@ export function unmappedCard(unmapped: UnmappedNumber[], results: Map<string, { 
     }),
     outsideLine: outside ? `${count(outside)} outside part${outside === 1 ? 'y' : 'ies'} (customers and other non-employees) took part too; they are never mapped, by design.` : '',
   });
-}
-
-/** International format for display (+44 7700 900123); the stored number stays E.164. */
-export function formatNumber(e164: string): string {
-  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }

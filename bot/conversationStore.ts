@@ -11,6 +11,8 @@ export interface StoredConversation {
   installedAt: Date;
   /** Entra object id of whoever installed it or last wrote in it. */
   lastUserId?: string;
+  /** Their Teams name, so a card can say who did something even after a restart. */
+  lastUserName?: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export class ConversationStore {
       reference: JSON.stringify(conversation.reference),
       scope: conversation.scope,
       lastUserId: conversation.lastUserId ?? '',
+      lastUserName: conversation.lastUserName ?? '',
     };
     try {
       await this.table.createEntity({ ...entity, installedAt: new Date().toISOString() });
@@ -76,5 +79,6 @@ function fromEntity(e: Record<string, unknown>): StoredConversation {
     scope: e.scope as StoredConversation['scope'],
     installedAt: new Date(e.installedAt as string),
     lastUserId: (e.lastUserId as string) || undefined,
+    lastUserName: (e.lastUserName as string) || undefined,
   };
 }

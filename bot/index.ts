@@ -5,6 +5,8 @@ import type { TurnContext, WebResponse } from '@microsoft/agents-hosting';
 import { TABLES, type Importer, type RunLogger, type StorageAccount } from '../importer';
 import { ArchiverBot } from './archiverBot';
 import { AdapterCardChannel, createCloudAdapter, type BotAuthentication, type CardChannel } from './agentsAdapter';
+import { AlertCardStore, ALERT_CARDS_TABLE } from './alertCardStore';
+import { AlertKeeper } from './alertKeeper';
 import { ChannelTokenRefusal, ChannelTokenValidator } from './channelToken';
 import { ConversationStore } from './conversationStore';
 import { NotificationStore } from './notificationStore';
@@ -57,8 +59,9 @@ export async function createBot(options: BotOptions, channelOverride?: CardChann
   const channel = channelOverride ?? new AdapterCardChannel(adapter, appId);
   const conversations = new ConversationStore(await options.storage.table(TABLES.conversations), options.importer.connectorId);
   const notifications = new NotificationStore(await options.storage.table(TABLES.notifications));
-  const notifier = new RunNotifier({ importer: options.importer, conversations, notifications, channel, log, tabUrl: options.tabUrl });
-  const bot = new ArchiverBot({ ...options, conversations, notifications, notifier, channel });
+  const alerts = new AlertKeeper({ importer: options.importer, conversations, cards: new AlertCardStore(await options.storage.table(ALERT_CARDS_TABLE)), channel, log });
+  const notifier = new RunNotifier({ importer: options.importer, conversations, notifications, channel, alerts, log, tabUrl: options.tabUrl });
+  const bot = new ArchiverBot({ ...options, conversations, notifications, notifier, channel, alerts });
   adapter.onTurnError = async (context: TurnContext, err: Error) => {
     log.error({ err: { message: err.message }, activityType: context.activity.type }, 'bot turn failed');
     await context.sendActivity('Sorry, something went wrong on my side. Try again in a minute; if it keeps failing, the server log says why.').catch(() => undefined);

@@ -2,6 +2,7 @@ import type { ConversationReference } from '@microsoft/agents-activity';
 import { ImporterError, type Importer, type RunLogger, type RunRecord, type TimeWindow } from '../importer';
 import type { CardChannel } from './agentsAdapter';
 import { messageCard, rerunProgressCard, summaryCard, windowText, type AdaptiveCard } from './cards';
+import { cappedError, plainText } from './cardText';
 import type { NotificationStore } from './notificationStore';
 import type { RunNotifier } from './runNotifier';
 
@@ -84,7 +85,7 @@ export class RerunFlow {
     try {
       result = of ? await importer.rerun(of.runId, requestedBy, { onProgress }) : await importer.backfill(window!, requestedBy, { onProgress });
     } catch (err) {
-      const text = err instanceof ImporterError && err.code === 'RunInProgress' ? inProgressCard((await importer.listRuns(5)).find((r) => r.status === 'running')) : messageCard('Rerun could not start', (err as Error).message);
+      const text = err instanceof ImporterError && err.code === 'RunInProgress' ? inProgressCard((await importer.listRuns(5)).find((r) => r.status === 'running')) : messageCard('Rerun could not start', plainText(cappedError((err as Error).message)));
       if (activityId) await channel.update(reference, activityId, text).catch(() => undefined);
       return;
     }

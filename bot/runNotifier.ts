@@ -1,6 +1,7 @@
-import type { Importer, RunLogger, RunRecord, RunLogRow } from '../importer';
+import type { Importer, RunLogger, RunRecord, RunLogRow, UnmappedNumber } from '../importer';
 import type { CardChannel } from './agentsAdapter';
-import { summaryCard, unmappedCard, type AdaptiveCard } from './cards';
+import type { AlertKeeper } from './alertKeeper';
+import { summaryCard, type AdaptiveCard } from './cards';
 import type { ConversationStore, StoredConversation } from './conversationStore';
 import type { CardKind, NotificationStore } from './notificationStore';
 
@@ -9,6 +10,7 @@ export interface RunNotifierOptions {
   conversations: ConversationStore;
   notifications: NotificationStore;
   channel: CardChannel;
+  alerts: AlertKeeper;
   log: RunLogger;
   tabUrl?: (runId: string) => string | undefined;
   /** How far back finished runs are looked at (7 days unless set). */
@@ -18,8 +20,9 @@ export interface RunNotifierOptions {
 const LOG_ROWS_READ = 500;
 
 /**
- * Posts each finished run's summary card (and its alert when archived lines or employees lack a
- * mailbox) to every stored admin conversation, once. The runs table is the source of truth:
+ * Posts each finished run's summary card to every stored admin conversation, once, and an alert
+ * for the archived lines and employees without a mailbox that conversation has not been told of
+ * (the cards of those it has are kept current instead). The runs table is the source of truth:
  * every finished run is due until each conversation's card is recorded as sent, so a restart,
  * a run started by the CLI or a rerun from the tab are all covered by the same scan.
  */
@@ -57,10 +60,12 @@ export class RunNotifier {
       if (logRows.length >= LOG_ROWS_READ) break;
     }
     const unmapped = await importer.unmapped();
-    const cards: { kind: CardKind; card: AdaptiveCard }[] = [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId) }) }];
-    const waiting = unmapped.filter((u) => u.kind !== 'outsideParty' && u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
-    if (waiting.length) cards.push({ kind: 'alert', card: unmappedCard(waiting) });
-    return cards;
+    return [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId) }) }];
+  }
+
+  /** The archived lines and employees without a mailbox that the run met. */
+  async waitingAfter(run: RunRecord): Promise<UnmappedNumber[]> {
+    return (await this.options.importer.unmappedAlerts()).filter((u) => u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
   }
 
   /** Posts a run's cards to one conversation unless they were posted already; false when the conversation is gone. */
@@ -86,6 +91,15 @@ export class RunNotifier {
         throw err;
       }
     }
+    try {
+      await this.options.alerts.announce(conversation.conversationId, await this.waitingAfter(run), (card) => channel.post(conversation.reference, card));
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 403 && status !== 404) throw err;
+      log.warn({ conversationId: conversation.conversationId, status }, 'conversation no longer reachable; its reference is dropped');
+      await conversations.remove(conversation.conversationId);
+      return false;
+    }
     return true;
   }
 
@@ -93,7 +107,8 @@ export class RunNotifier {
     const { importer, conversations, notifications, log } = this.options;
     const since = Date.now() - (this.options.lookBackMs ?? 7 * 86_400_000);
     const finished = (await importer.listRuns(30)).filter((r) => r.status !== 'running' && r.endedAt && r.endedAt.getTime() >= since).reverse();
-    if (!finished.length) return;
+    // Every check also brings the open alert cards up to date: a mapping made in the tab, by a CSV or a restore shows there.
+    if (!finished.length) return this.options.alerts.refresh();
     const targets: StoredConversation[] = [];
     for await (const c of conversations.list()) targets.push(c);
     for (const run of finished) {
@@ -113,5 +128,6 @@ export class RunNotifier {
       }
       if (complete) await notifications.markDone(run.runId);
     }
+    await this.options.alerts.refresh();
   }
 }

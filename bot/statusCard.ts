@@ -1,5 +1,6 @@
 import { nextRunAt, summarizeRun, type Importer } from '../importer';
 import { messageCard, windowText, type AdaptiveCard } from './cards';
+import { cappedError, plainText } from './cardText';
 
 /** "status": is the connector set up, how did the last run go, when is the next, what is failing. */
 export async function statusCard(importer: Importer, now: Date): Promise<AdaptiveCard> {
@@ -13,7 +14,7 @@ export async function statusCard(importer: Importer, now: Date): Promise<Adaptiv
   lines.push(last ? `Last run (${last.trigger}, ${windowText(last)}): ${last.status}. ${summarizeRun(last)}` : 'No run has finished yet.');
   lines.push(`Next scheduled run: ${nextRunAt(settings.scheduleUtc, now).toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
   const failing: string[] = [];
-  if (last && (last.status === 'failed' || last.status === 'interrupted')) failing.push(`the last run ${last.status}${last.error ? `: ${last.error}` : ''}`);
+  if (last && (last.status === 'failed' || last.status === 'interrupted')) failing.push(`the last run ${last.status}${last.error ? `: ${plainText(cappedError(last.error))}` : ''}`);
   if (last && last.counts.failed > 0) failing.push(`${last.counts.failed.toLocaleString('en-US')} deliveries failed in the last run`);
   const waiting = unmapped.filter((u) => u.kind !== 'outsideParty');
   if (waiting.length) failing.push(`${waiting.length} archived line${waiting.length === 1 ? '' : 's'} or employee${waiting.length === 1 ? '' : 's'} without a mailbox (type "unmapped")`);

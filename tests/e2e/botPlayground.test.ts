@@ -10,6 +10,8 @@ import { artifactDir, launchChromium } from '../support/chromium';
 const ADMIN = { name: 'Alex Wilber', email: 'alexw@contoso.example', aadObjectId: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a' };
 const today = new Date();
 const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+// A name as TeleMessage may hold it: Markdown with a link, which the chat must show as plain characters.
+const MARKDOWN_NAME = '[Reset](https://evil.example) **Boss**';
 
 
 describe('the bot in the Agents Playground', () => {
@@ -24,6 +26,8 @@ describe('the bot in the Agents Playground', () => {
     // Traffic up to now, so the server's first scheduled run (the last 24 hours) has items; and
     // TeleMessage refusing the sign-in, as after a password change, so that run fails.
     h = await startHarness({ telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 24, hugeAttachments: [] }, faults: { rejectLogins: true } } });
+    // The leaver, without a mailbox, so the one the alert is about.
+    h.staff.at(-1)!.displayName = MARKDOWN_NAME;
     const port = await freePort();
     server = startServer({ ...h.env, PORT: String(port), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN.aadObjectId, BOT_CARD_CHECK_SECONDS: '1' });
     const url = await server.listening;
@@ -60,34 +64,55 @@ describe('the bot in the Agents Playground', () => {
     await expect(page.locator('.ac-adaptiveCard', { hasText: 'Daily import failed' }).count()).resolves.toBe(0);
   }, 180_000);
 
-  it('maps an employee\'s number from the alert card and imports the held items', async () => {
+  it('shows a TeleMessage name holding Markdown as plain text, never as a link', async () => {
+    const alert = page.locator('.ac-adaptiveCard', { hasText: 'without a mailbox' }).last();
+    await alert.waitFor({ timeout: 60_000 });
+    await expect(alert.textContent()).resolves.toContain(MARKDOWN_NAME);
+    await expect(alert.locator('a').count()).resolves.toBe(0);
+    await expect(page.locator('.ac-adaptiveCard a[href*="evil.example"]').count()).resolves.toBe(0);
+  }, 90_000);
+
+  it('maps an employee\'s number from the alert card, imports the held items, and every other card offering it says it is mapped', async () => {
     const [waiting] = (await h.stores.unmapped.list('default')).filter((u) => u.kind !== 'outsideParty').sort((a, b) => b.itemCount - a.itemCount);
     expect(waiting).toBeDefined();
     const mailbox = h.staff[0].mailbox;
     const alert = page.locator('.ac-adaptiveCard', { hasText: 'without a mailbox' }).last();
     const display = (await alert.getByRole('button', { name: /^Map / }).first().textContent())!.replace(/^Map /, '').trim();
+    // A second card offering the same number: the answer to "unmapped".
+    await send('unmapped');
+    await waitUntil(async () => (await page.getByRole('button', { name: `Map ${display}` }).count()) === 2, 'the "unmapped" answer offering the number too');
     await alert.getByRole('textbox', { name: `Mailbox for ${display}` }).fill(mailbox);
     await alert.getByRole('button', { name: `Map ${display}` }).click();
-    const done = page.locator('.ac-adaptiveCard', { hasText: `Mapped to ${mailbox}` });
-    await done.waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: path.join(shots, '3-mapped-from-alert.png') });
-    await expect(done.textContent()).resolves.toMatch(/\d+ held items? imported\./);
+    // The clicked card says what the replay did.
+    const mapped = `Mapped to ${mailbox} by ${ADMIN.name}.`;
+    const done = page.locator('.ac-adaptiveCard', { hasText: new RegExp(`${mapped.replace(/[.]/g, '\\.')} \\d+ held: \\d+ already archived, \\d+ new`) });
+    await done.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nThe chat's cards:\n${(await page.locator('.ac-adaptiveCard').allTextContents()).join('\n')}`);
+    });
+    // The other card is replaced in place: it names the mailbox and who mapped it, and offers no Map for the number any more.
+    await waitUntil(async () => (await page.locator('.ac-adaptiveCard', { hasText: mapped }).count()) === 2, 'both cards saying the number is mapped');
+    await waitUntil(async () => (await page.getByRole('button', { name: `Map ${display}` }).count()) === 0, 'no card offering to map the number');
+    await expect(page.getByRole('textbox', { name: `Mailbox for ${display}` }).count()).resolves.toBe(0);
+    await page.screenshot({ path: path.join(shots, '3-mapped-everywhere.png') });
     const [remap] = await h.stores.runs.list('default', 1);
     expect(remap).toMatchObject({ trigger: 'remap', requestedBy: ADMIN.aadObjectId });
     expect(remap.counts.imported).toBeGreaterThan(0);
-  }, 120_000);
+  }, 150_000);
 
   it('answers "status" typed in the chat', async () => {
-    // The message box is a rich-text editor: a textbox role, not an input.
-    const box = page.locator('[contenteditable="true"][role="textbox"]');
-    await box.fill('status');
-    await page.getByRole('button', { name: 'Send Message' }).click();
+    await send('status');
     // The status card itself: the notifier may post the remap run's alert after it.
     const status = page.locator('.ac-adaptiveCard', { hasText: 'Next scheduled run' }).last();
     await status.waitFor({ timeout: 30_000 });
     await expect(status.textContent()).resolves.toMatch(/Last run \((rerun|remap),/);
     await page.screenshot({ path: path.join(shots, '4-status.png') });
   }, 60_000);
+
+  async function send(text: string): Promise<void> {
+    // The message box is a rich-text editor: a textbox role, not an input.
+    await page.locator('[contenteditable="true"][role="textbox"]').fill(text);
+    await page.getByRole('button', { name: 'Send Message' }).click();
+  }
 });
 
 async function waitUntil(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {

@@ -3,7 +3,9 @@ import { loadConfig } from '../../server/config';
 import { createConfiguredImporter } from '../../server/importerFactory';
 import type { Importer } from '../../importer';
 import { startHarness, quietLog, type Harness } from '../support/importerHarness';
-import { botUnderTest, cardOf, textsOf, type BotUnderTest } from '../support/botTestAdapter';
+import { botUnderTest, cardOf, offeredNumbers, textsOf, textsOfType, type BotUnderTest } from '../support/botTestAdapter';
+import { replayText, summaryCard } from '../../bot/cards';
+import { ERROR_CHARS } from '../../bot/cardText';
 import { BACKFILL_DAY, DAY } from '../support/mixedDay';
 
 // The bot on an in-process adapter of the Agents SDK, against a real importer: Azurite, the TeleMessage, Graph
@@ -13,6 +15,10 @@ const STRANGER = '9b2c6a1e-0d4f-4e8a-b7c3-5f1e2d3c4b5a';
 const admin = { id: '29:admin', name: 'Ada Admin', aadObjectId: ADMIN };
 const stranger = { id: '29:stranger', name: 'Sam Stranger', aadObjectId: STRANGER };
 const personal = (id: string) => ({ id, conversationType: 'personal', tenantId: 'tenant' });
+// A name as TeleMessage may hold it: Markdown with a link, which a card must show as plain characters.
+const MARKDOWN_NAME = '[Reset](https://evil.example) **Boss**';
+const runsOf = (card: unknown) => textsOfType(card, 'TextRun');
+const textBlocksOf = (card: unknown) => textsOfType(card, 'TextBlock');
 
 describe('the bot in a chat', () => {
   let h: Harness;
@@ -21,6 +27,8 @@ describe('the bot in a chat', () => {
 
   beforeAll(async () => {
     h = await startHarness({ telemessage: { traffic: { itemsPerDay: 40, hugeAttachments: [] } } });
+    // The leaver (no mailbox, so an alert) registered at TeleMessage under that name.
+    h.staff.at(-1)!.displayName = MARKDOWN_NAME;
     importer = await createConfiguredImporter(loadConfig(h.env), quietLog);
     const current = await importer.settings();
     await importer.updateSettings({ admins: [ADMIN] }, 'test', current.etag);
@@ -80,7 +88,7 @@ describe('the bot in a chat', () => {
     for (const text of ['help', 'what can you do?']) {
       const [reply] = await b.say(message(admin, text));
       const texts = textsOf(cardOf(reply));
-      for (const command of ['status', 'runs', 'rerun', 'rerun yesterday', 'retry failed', 'unmapped']) expect(texts.some((t) => t.startsWith(`${command}:`))).toBe(true);
+      for (const command of ['status', 'runs', 'rerun', 'rerun yesterday', 'rerun <yyyy-mm-dd>', 'rerun <run id>', 'retry failed', 'unmapped', 'help']) expect(texts.some((t) => t.startsWith(`${command}:`))).toBe(true);
     }
   });
 
@@ -104,8 +112,33 @@ describe('the bot in a chat', () => {
     expect(texts).toContain(`Items not imported: ${run.counts.notImported}`);
     expect(texts.some((t) => t.startsWith('Duration:'))).toBe(true);
     expect((await b.notifications.get(run.runId, 'summary', 'chat-admin'))?.state).toBe('sent');
+    // One alert, about the numbers without a mailbox; the TeleMessage name in it is text, not Markdown.
+    const alerts = posted.filter((p) => textsOf(p.card)[0]?.endsWith('without a mailbox'));
+    expect(alerts).toHaveLength(1);
+    const json = JSON.stringify(alerts[0].card);
+    expect(textsOf(alerts[0].card)).toContain(` · ${MARKDOWN_NAME}`);
+    expect(runsOf(alerts[0].card).some((r) => r.includes(MARKDOWN_NAME))).toBe(true);
+    expect(textBlocksOf(alerts[0].card).some((t) => t.includes('](') || t.includes('**Boss'))).toBe(false);
+    expect(json).not.toMatch(/"type":"TextBlock","text":"[^"]*\[Reset\]\(/);
     // The stranger's chat was never stored, so nothing went there.
     expect(b.proactive.some((p) => p.conversationId === 'chat-stranger')).toBe(false);
+  });
+
+  it('does not post a second alert for a number after the next run, but updates the first with its held count', async () => {
+    const first = b.proactive.find((p) => p.op === 'post' && p.conversationId === 'chat-admin' && textsOf(p.card)[0]?.endsWith('without a mailbox'))!;
+    const leaver = (await importer.unmappedAlerts()).find((u) => u.lastName === MARKDOWN_NAME)!;
+    const sent = b.proactive.length;
+    // The day before: the harness's TeleMessage archives it too, with more of the leaver's traffic.
+    const dayBefore = { from: new Date(Date.parse(DAY.from) - 86_400_000), to: new Date(DAY.from) };
+    await importer.backfill(dayBefore, ADMIN);
+    await b.notifier.notifyFinishedRuns();
+    const now = (await importer.unmappedAlerts()).find((u) => u.number === leaver.number)!;
+    expect(now.itemCount).toBeGreaterThan(leaver.itemCount);
+    const after = b.proactive.slice(sent).filter((p) => p.conversationId === 'chat-admin');
+    expect(after.filter((p) => p.op === 'post' && JSON.stringify(p.card).includes(`"${leaver.number}"`))).toHaveLength(0);
+    const update = after.find((p) => p.op === 'update' && p.activityId === first.activityId);
+    expect(update).toBeDefined();
+    expect(textsOf(update!.card).some((t) => t.startsWith(`${now.itemCount} items waiting`))).toBe(true);
   });
 
   it('lists the "runs" with their counts', async () => {
@@ -129,6 +162,16 @@ describe('the bot in a chat', () => {
     expect(inputs).toHaveLength(Math.min(20, employees.length));
     expect(texts.some((t) => /outside part(y|ies) \(customers/.test(t))).toBe(true);
     for (const u of unmapped.filter((x) => x.kind === 'outsideParty')) expect(JSON.stringify(card)).not.toContain(`"${u.number}"`);
+  });
+
+  it('shows an error from Graph or TeleMessage capped, and as text: no Markdown, no link', async () => {
+    const [latest] = await importer.listRuns(1);
+    const error = `[Sign in again](https://evil.example/reset) **now**: ${'x'.repeat(5000)}`;
+    const card = summaryCard({ run: { ...latest, status: 'failed', error }, logRows: [], unmapped: [] });
+    const shown = textsOf(card).find((t) => t.startsWith('Error: '))!.slice('Error: '.length);
+    expect(shown.replace(/\\/g, '').length).toBeLessThanOrEqual(ERROR_CHARS);
+    expect(shown.endsWith('…')).toBe(true);
+    expect(shown).toContain('\\[Sign in again\\](https://evil.example/reset) \\*\\*now\\*\\*');
   });
 
   it('shows a run\'s log from the card', async () => {
@@ -163,24 +206,35 @@ describe('the bot in a chat', () => {
     expect((await importer.listRuns(30)).length).toBe(before);
   });
 
-  it('maps a number from the alert card: a bad mailbox is refused and changes nothing; a good one imports the held items, once', async () => {
+  it('maps a number from one alert card: a bad mailbox changes nothing; a good one imports the held items once, and every other card offering the number says it is mapped', async () => {
     const [waiting] = (await importer.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount);
     const versionBefore = (await importer.settings()).value.mappingVersion;
-    const inputKey = '0';
+    // Cards offering the number elsewhere: this chat's alert after the runs, and its "unmapped" answer.
+    const offering = (c: { card: unknown }) => offeredNumbers(c.card).includes(waiting.number);
+    const elsewhere = b.proactive.filter((p) => p.op === 'post' && p.conversationId === 'chat-admin' && offering(p));
+    const [listed] = await b.say(message(admin, 'unmapped'));
+    expect(offering({ card: cardOf(listed) })).toBe(true);
+    // A second admin chat: installing it posts the latest run's cards there, its alert among them.
+    const installed = await b.say(install(admin, 'chat-admin-2'));
+    const alert = installed.find((a) => a.attachments && offering({ card: cardOf(a) }))!;
+    expect(alert).toBeDefined();
+    const inputKey = String(offeredNumbers(cardOf(alert)).indexOf(waiting.number));
     // The click answers within Teams' invoke time; a slower replay (a busy machine) replaces the card as it ends.
     const settled = async (verb: Partial<Activity>) => {
       const sent = b.proactive.length;
       const card = cardOf((await b.say(verb))[0]);
       if (!textsOf(card).some((t) => /^Mapping .* held items…$/.test(t))) return card;
-      return waitFor(() => b.proactive.slice(sent).find((p) => p.op === 'update' && p.activityId === 'alert-card-1')?.card, 'the card replaced as the replay ended');
+      return waitFor(() => b.proactive.slice(sent).find((p) => p.op === 'update' && p.activityId === alert.id)?.card, 'the card replaced as the replay ended');
     };
-    const refused = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: 'nobody@contoso.example' }, 'alert-card-1'));
+    const refused = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: 'nobody@contoso.example' }, alert.id, 'chat-admin-2'));
     expect(textsOf(refused).join('\n')).toMatch(/nobody@contoso\.example/);
+    expect(offeredNumbers(refused)).toContain(waiting.number);
     expect((await importer.settings()).value.mappingVersion).toBe(versionBefore);
 
     const mailbox = h.staff[0].mailbox;
     const messagesBefore = h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount ?? 0;
-    const answer = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: ` ${mailbox.toUpperCase()} ` }, 'alert-card-1'));
+    const updatesBefore = b.proactive.length;
+    const answer = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: ` ${mailbox.toUpperCase()} ` }, alert.id, 'chat-admin-2'));
     const texts = textsOf(answer).join('\n');
     const [remap] = await importer.listRuns(1);
     expect(remap).toMatchObject({ trigger: 'remap', requestedBy: ADMIN });
@@ -188,9 +242,45 @@ describe('the bot in a chat', () => {
     const imported = remap.counts.imported;
     expect(imported).toBeGreaterThan(0);
     expect(imported).toBeLessThanOrEqual(waiting.itemCount);
-    expect(texts).toContain(`Mapped to ${mailbox}: ${imported} held item${imported === 1 ? '' : 's'} imported.`);
+    expect(texts).toContain(`Mapped to ${mailbox} by Ada Admin. ${replayText(remap)}`);
+    expect(replayText(remap)).toMatch(/^\d+ held: \d+ already archived, \d+ new/);
+    expect(offeredNumbers(answer)).not.toContain(waiting.number);
     expect(h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount).toBe(messagesBefore + imported);
     expect((await importer.unmappedAlerts()).some((u) => u.number === waiting.number)).toBe(false);
+
+    // Every other card that offered the number is replaced in place: mapped, by whom, no button left.
+    for (const activityId of [...elsewhere.map((p) => p.activityId), listed.id!]) {
+      const update = await waitFor(() => b.proactive.slice(updatesBefore).filter((p) => p.op === 'update' && p.activityId === activityId).at(-1), `the card ${activityId} updated`);
+      expect(update.conversationId).toBe('chat-admin');
+      expect(textsOf(update.card)).toContain(`Mapped to ${mailbox} by Ada Admin.`);
+      expect(offeredNumbers(update.card)).not.toContain(waiting.number);
+    }
+    expect(elsewhere.length).toBeGreaterThan(0);
+    // The clicked card is not overwritten by the others' update, and a later check changes nothing more.
+    expect(b.proactive.slice(updatesBefore).some((p) => p.op === 'update' && p.activityId === alert.id && !/held:/.test(textsOf(p.card).join(' ')))).toBe(false);
+    const settledCount = b.proactive.length;
+    await b.notifier.notifyFinishedRuns();
+    expect(b.proactive.slice(settledCount).filter((p) => offering(p))).toHaveLength(0);
+  });
+
+  it('updates the alert when its number is mapped outside the chat (here a mapping version restored, as from the tab) at the next check', async () => {
+    const number = h.staff.at(-1)!.mobile;
+    const mappedVersion = (await importer.settings()).value.mappingVersion!;
+    // Unmapped again and met again by a run: the number has no mailbox once more, so it is announced afresh.
+    await importer.unmapNumber(number, ADMIN, { etag: (await importer.settings()).etag });
+    await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    const sent = b.proactive.length;
+    await b.notifier.notifyFinishedRuns();
+    const alert = b.proactive.slice(sent).find((p) => p.op === 'post' && p.conversationId === 'chat-admin' && offeredNumbers(p.card).includes(number));
+    expect(alert).toBeDefined();
+
+    await importer.restoreMappingVersion(mappedVersion, ADMIN, { etag: (await importer.settings()).etag });
+    const before = b.proactive.length;
+    await b.notifier.notifyFinishedRuns();
+    const update = b.proactive.slice(before).find((p) => p.op === 'update' && p.activityId === alert!.activityId);
+    expect(update).toBeDefined();
+    expect(textsOf(update!.card)).toContain(`Mapped to ${h.staff[0].mailbox} by Ada Admin (a restored mapping version).`);
+    expect(offeredNumbers(update!.card)).not.toContain(number);
   });
 
   it('refuses a second rerun while a run is in progress, saying which', async () => {

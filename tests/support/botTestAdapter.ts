@@ -6,6 +6,8 @@ import { BaseAdapter, TurnContext, type AttachmentData, type AttachmentInfo, typ
 import { ArchiverBot } from '../../bot/archiverBot';
 import type { CardChannel } from '../../bot/agentsAdapter';
 import type { AdaptiveCard } from '../../bot/cards';
+import { AlertCardStore, ALERT_CARDS_TABLE } from '../../bot/alertCardStore';
+import { AlertKeeper } from '../../bot/alertKeeper';
 import { ConversationStore } from '../../bot/conversationStore';
 import { NotificationStore } from '../../bot/notificationStore';
 import { RunNotifier } from '../../bot/runNotifier';
@@ -61,6 +63,7 @@ export interface BotUnderTest {
   adapter: InProcessAdapter;
   bot: ArchiverBot;
   notifier: RunNotifier;
+  alerts: AlertKeeper;
   conversations: ConversationStore;
   notifications: NotificationStore;
   /** Cards posted or replaced outside a turn, in order. */
@@ -89,13 +92,15 @@ export async function botUnderTest(importer: Importer, storage: StorageAccount, 
       proactive.push({ op: 'update', conversationId: reference.conversation!.id, activityId, card });
     },
   };
-  const notifier = new RunNotifier({ importer, conversations, notifications, channel, log: quietLog });
-  const bot = new ArchiverBot({ importer, conversations, notifications, notifier, channel, log: quietLog, progressEveryMs: options.progressEveryMs ?? 0 });
+  const alerts = new AlertKeeper({ importer, conversations, cards: new AlertCardStore(await storage.table(ALERT_CARDS_TABLE)), channel, log: quietLog });
+  const notifier = new RunNotifier({ importer, conversations, notifications, channel, alerts, log: quietLog });
+  const bot = new ArchiverBot({ importer, conversations, notifications, notifier, channel, alerts, log: quietLog, progressEveryMs: options.progressEveryMs ?? 0 });
   const adapter = new InProcessAdapter((context) => bot.run(context));
   return {
     adapter,
     bot,
     notifier,
+    alerts,
     conversations,
     notifications,
     proactive,
@@ -130,4 +135,24 @@ export function textsOf(card: unknown): string[] {
   };
   walk(card);
   return out;
+}
+
+/** The texts of a card's elements of one type: TextBlock (read as Markdown) or TextRun (read as text). */
+export function textsOfType(card: unknown, type: 'TextBlock' | 'TextRun'): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (o.type === type && typeof o.text === 'string') out.push(o.text);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return out;
+}
+
+/** The numbers a card still offers to map (its Map buttons' data). */
+export function offeredNumbers(card: unknown): string[] {
+  return [...JSON.stringify(card).matchAll(/"verb":"map","data":\{"number":"([^"]+)"/g)].map((m) => m[1]);
 }
