@@ -108,7 +108,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const graph = await startGraphEmulator({
     port: options.ports?.graph,
     auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
-    users,
+    // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
+    users: [...users, ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))],
     timeScale: options.timeScale,
   });
 

@@ -19,6 +19,7 @@ const SYSTEM_ACTORS: Record<string, string> = { scheduler: 'The daily schedule',
 
 /** Who did it: the display name where Graph knows the object id, else the id (or the scheduler) as it was recorded. */
 export function actorName(actor: string, names: Names): string {
+  if (actor.startsWith('system:')) return `The deployment's ${actor.slice('system:'.length)}`;
   return names[actor.toLowerCase()] ?? SYSTEM_ACTORS[actor] ?? actor;
 }
 

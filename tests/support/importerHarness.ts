@@ -69,6 +69,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The Graph object id of the harness's (i+1)th Microsoft 365 user. */
+export const harnessUserId = (i: number) => `00000000-0000-4000-b000-${String(i + 1).padStart(12, '0')}`;
+
 export const quietLog: RunLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -91,7 +94,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const graphUsers = staff
     .filter((e) => !leavers.has(e.id))
     .map((e, i) => ({
-      id: `user-${i + 1}`,
+      // Entra object ids are GUIDs: the connector's admins are kept and looked up by them.
+      id: harnessUserId(i),
       userPrincipalName: e.mailbox,
       mail: e.mailbox,
       displayName: `${e.firstName} ${e.lastName}`,
