@@ -45,7 +45,7 @@ function settingChange(key: string, before: unknown, after: unknown, names: Name
       const now = Array.isArray(after) ? after : [];
       const added = now.filter((a) => !was.includes(a)).map((a) => person(a, names));
       const removed = was.filter((a) => !now.includes(a)).map((a) => person(a, names));
-      return [added.length && `added ${added.join(', ')} as admin${added.length > 1 ? 's' : ''}`, removed.length && `removed ${removed.join(', ')} from the admins`].filter(Boolean).join(' and ') || undefined;
+      return [added.length && `added ${added.join(', ')} as ${added.length > 1 ? 'admins' : 'an admin'}`, removed.length && `removed ${removed.join(', ')} from the admins`].filter(Boolean).join(' and ') || undefined;
     }
     case 'termsAcceptedAt':
       return after ? 'accepted the terms' : undefined;
