@@ -277,19 +277,19 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
       <Table aria-label="Failed, partial and not imported items" size="small">
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Item</TableHeaderCell>
-            <TableHeaderCell>Source user</TableHeaderCell>
-            <TableHeaderCell>Microsoft 365 user</TableHeaderCell>
-            <TableHeaderCell>Outcome</TableHeaderCell>
-            <TableHeaderCell>Reason</TableHeaderCell>
+            <TableHeaderCell className={styles.logMedium}>Item</TableHeaderCell>
+            <TableHeaderCell className={styles.logNarrow}>Source user</TableHeaderCell>
+            <TableHeaderCell className={styles.logMedium}>Microsoft 365 user</TableHeaderCell>
+            <TableHeaderCell className={styles.logNarrow}>Outcome</TableHeaderCell>
+            <TableHeaderCell className={styles.logWide}>Reason</TableHeaderCell>
           </TableRow>
         </TableHeader>
         <TableBody>
           {log.map((row, i) => (
             <TableRow key={`${row.itemId}-${i}`}>
-              <TableCell>{row.itemId}</TableCell>
+              <TableCell className={styles.wrapAnywhere}>{row.itemId}</TableCell>
               <TableCell>{row.sourceUserId}</TableCell>
-              <TableCell>{row.m365UserId ?? '—'}</TableCell>
+              <TableCell className={styles.wrapAnywhere}>{row.m365UserId ?? '—'}</TableCell>
               <TableCell>{row.outcome}</TableCell>
               <TableCell>{row.reason}</TableCell>
             </TableRow>
