@@ -118,6 +118,24 @@ describe('the tab settings and audit trail in a browser', () => {
     await narrow.close();
   }, 60_000);
 
+  it('reads the numbers without a mailbox and the chart again when a run ends, without a reload', async () => {
+    await page.goto(`${url}/tab/index.html`);
+    await page.getByRole('table', { name: 'Numbers without a mailbox' }).waitFor({ timeout: 30_000 });
+    let chartReads = 0;
+    const chartTwice = new Promise<void>((resolve) => page.on('request', (r) => new URL(r.url()).pathname === '/api/tab/stats/daily' && ++chartReads === 2 && resolve()));
+    // Nothing but a run's end reads the numbers without a mailbox again on this page.
+    const unmappedAgain = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/tab/unmapped', { timeout: 120_000 });
+    await page.getByRole('button', { name: 'Import now' }).click();
+    await unmappedAgain;
+    const [newest] = await h.stores.runs.list(CONNECTOR, 1);
+    expect(newest.trigger).toBe('manual');
+    expect(newest.status).not.toBe('running');
+    // The chart read once as the run began and again as it ended.
+    await chartTwice;
+    await page.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).getByText(newest.status).waitFor();
+    expect(problems).toEqual([]);
+  }, 150_000);
+
   it('follows a dark colour scheme on the settings and the audit trail, with no accessibility problem', async () => {
     const dark = await context.newPage();
     const darkProblems = watchProblems(dark);
