@@ -36,6 +36,8 @@ export interface HarnessOptions {
   automaticMapping?: boolean;
   /** Mailboxes whose maximum message size is raised to 150 MB. */
   bigMailboxes?: (staff: Employee[]) => Employee[];
+  /** More Microsoft 365 users (the tab's signed-in people), by object id and display name, beside the employees. */
+  people?: { oid: string; name: string; preferredUsername: string }[];
   /** Employees who are Microsoft 365 users without an Exchange Online mailbox. Default: none. */
   noMailbox?: (staff: Employee[]) => Employee[];
   /**
@@ -103,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(mailboxless.has(e.id) && { hasMailbox: false }),
     }));
   const capture = options.captureMailbox ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }] : [];
-  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture], ...options.graph });
+  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture, ...(options.people ?? []).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))], ...options.graph });
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
   const stores = await openStores(storage, { tmpDir });

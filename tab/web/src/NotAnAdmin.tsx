@@ -33,7 +33,7 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
           How to get access
         </Text>
         <Text as="p" className={styles.text}>
-          Ask one of the admins below to add your object id to the connector's admins (in this tab, under the connector's settings). Your object id is{' '}
+          Ask one of the admins below to add you (by your email address or object id) on this tab's Settings page. Your object id is{' '}
           <Text className={styles.id} weight="semibold">
             {caller?.oid ?? 'in your Microsoft Entra profile'}
           </Text>
