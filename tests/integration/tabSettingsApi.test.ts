@@ -53,6 +53,21 @@ describe("the tab API's settings and audit trail", () => {
     await h?.close();
   });
 
+  it('refuses every settings and audit route without a token, changing nothing', async () => {
+    const before = await admins();
+    for (const [method, path] of [
+      ['GET', '/api/tab/admins'],
+      ['POST', '/api/tab/admins'],
+      ['DELETE', `/api/tab/admins/${ADMIN}`],
+      ['GET', '/api/tab/audit'],
+      ['GET', '/api/tab/audit.csv'],
+    ]) {
+      const res = await fetch(`${url}${path}`, { method, headers: { 'if-match': '*' } });
+      expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} 401`);
+    }
+    expect(await admins()).toEqual(before);
+  });
+
   it('lists the admins by their display name from Microsoft 365', async () => {
     const res = await api('GET', '/api/tab/admins');
     expect(res.status).toBe(200);

@@ -10,7 +10,9 @@ const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
   row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },
   details: { wordBreak: 'break-word' },
-  when: { whiteSpace: 'nowrap' },
+  when: { width: '16%' },
+  who: { width: '20%' },
+  what: { width: '64%' },
 });
 
 const dayInput = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -86,15 +88,15 @@ export function AuditPage({ api }: { api: TabApiClient }) {
           <Table aria-label="Audit trail" size="small">
             <TableHeader>
               <TableRow>
-                <TableHeaderCell>When</TableHeaderCell>
-                <TableHeaderCell>Who</TableHeaderCell>
-                <TableHeaderCell>What happened</TableHeaderCell>
+                <TableHeaderCell className={styles.when}>When</TableHeaderCell>
+                <TableHeaderCell className={styles.who}>Who</TableHeaderCell>
+                <TableHeaderCell className={styles.what}>What happened</TableHeaderCell>
               </TableRow>
             </TableHeader>
             <TableBody>
               {entries.map((e, i) => (
                 <TableRow key={`${e.at}-${i}`}>
-                  <TableCell className={styles.when}>{when(e.at)}</TableCell>
+                  <TableCell>{when(e.at)}</TableCell>
                   <TableCell title={e.actor}>{e.who}</TableCell>
                   <TableCell className={styles.details}>{e.text}</TableCell>
                 </TableRow>
