@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { SavedMailbox, MailboxStore, RawMime } from './mailboxStore';
+import type { Mailbox, SavedMailbox, MailboxStore, RawMime } from './mailboxStore';
 
-const SNAPSHOT = 'mailboxes.json';
 const FORMAT = 1;
 /** How often the store is looked at; a changed one is written once it has been quiet for a look, or has waited MAX_UNSAVED_MS. */
 const LOOK_EVERY_MS = 2_000;
 const MAX_UNSAVED_MS = 30_000;
 
-interface StoreSnapshot {
+interface MailboxFile {
   format: number;
   savedAt: string;
-  mailboxes: Record<string, SavedMailbox>;
+  userId: string;
+  mailbox: SavedMailbox;
 }
 
 /**
@@ -32,27 +32,34 @@ export class MailboxPersistence {
   private timer?: NodeJS.Timeout;
   private saving: Promise<void> = Promise.resolve();
   private readonly mimeDir: string;
+  private readonly mailboxDir: string;
+  /** Each mailbox as last written: the object (a reset makes new ones) and its change count then. */
+  private readonly written = new Map<string, { mailbox: Mailbox; changes: number }>();
 
   constructor(
     private readonly store: MailboxStore,
-    private readonly dir: string,
+    dir: string,
   ) {
     this.mimeDir = path.join(dir, 'mime');
+    this.mailboxDir = path.join(dir, 'mailboxes');
     fs.mkdirSync(this.mimeDir, { recursive: true });
+    fs.mkdirSync(this.mailboxDir, { recursive: true });
   }
 
-  /** Takes back the mailboxes saved before, for the users that still exist; false when there was nothing to take. */
-  load(): boolean {
-    const file = path.join(this.dir, SNAPSHOT);
-    if (!fs.existsSync(file)) return false;
-    const snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as StoreSnapshot;
-    if (snapshot.format !== FORMAT) throw new Error(`${file} is in format ${snapshot.format}, not ${FORMAT}: delete it to start with empty mailboxes`);
+  /** Takes back the mailboxes saved before, for the users that still exist; how many it took. */
+  load(): number {
+    let taken = 0;
     for (const [userId, mailbox] of this.store.allMailboxes()) {
-      const kept = snapshot.mailboxes[userId];
-      if (kept) mailbox.restoreSnapshot(kept, (messageId, size) => this.keptMime(messageId, size));
+      const file = this.mailboxFile(userId);
+      if (!fs.existsSync(file)) continue;
+      const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as MailboxFile;
+      if (kept.format !== FORMAT) throw new Error(`${file} is in format ${kept.format}, not ${FORMAT}: delete it to start that mailbox empty`);
+      mailbox.restoreSnapshot(kept.mailbox, (messageId, size) => this.keptMime(messageId, size));
+      this.written.set(userId, { mailbox, changes: mailbox.changeCount() });
+      taken++;
     }
     this.saved = this.store.changeCount();
-    return true;
+    return taken;
   }
 
   /** Saves what changed, without writing the whole store every few seconds while a run is filing messages. */
@@ -80,20 +87,27 @@ export class MailboxPersistence {
     await this.save();
   }
 
+  /** Writes the mailboxes that changed since they were last written, one file each (a big tenant never becomes one huge string). */
   private async write(): Promise<void> {
     const changes = this.store.changeCount();
     if (changes === this.saved) return;
-    const mailboxes: Record<string, SavedMailbox> = {};
     for (const [userId, mailbox] of this.store.allMailboxes()) {
+      const count = mailbox.changeCount();
+      const last = this.written.get(userId);
+      if (last?.mailbox === mailbox && last.changes === count) continue;
       for (const message of mailbox.listMessages()) if (message.mime) await this.keepMime(message.id, message.mime);
-      mailboxes[userId] = mailbox.toSnapshot();
+      const file = this.mailboxFile(userId);
+      // Written beside and renamed over: a crash mid-write leaves the previous file whole.
+      await fs.promises.writeFile(`${file}.tmp`, JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), userId, mailbox: mailbox.toSnapshot() } satisfies MailboxFile));
+      await fs.promises.rename(`${file}.tmp`, file);
+      this.written.set(userId, { mailbox, changes: count });
     }
-    const file = path.join(this.dir, SNAPSHOT);
-    // Written beside and renamed over: a crash mid-write leaves the previous snapshot whole.
-    await fs.promises.writeFile(`${file}.tmp`, JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), mailboxes } satisfies StoreSnapshot));
-    await fs.promises.rename(`${file}.tmp`, file);
     this.saved = changes;
     this.unsavedSince = undefined;
+  }
+
+  private mailboxFile(userId: string): string {
+    return path.join(this.mailboxDir, `${userId.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
   }
 
   private mimeFile(messageId: string): string {

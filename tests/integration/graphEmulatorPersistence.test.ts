@@ -59,6 +59,21 @@ describe('the Graph emulator with a data directory', () => {
     }
   });
 
+  it('keeps a reset too: after it and a restart the mailboxes are empty', async () => {
+    const first = await startGraphEmulator({ auth: { mode: 'none' }, users, dataDir: dir });
+    expect(first.mailboxes().find((m) => m.userPrincipalName === users[0].userPrincipalName)?.messageCount).toBe(1);
+    first.reset();
+    await first.close();
+    const second = await startGraphEmulator({ auth: { mode: 'none' }, users, dataDir: dir });
+    try {
+      expect(second.mailboxes().map((m) => m.messageCount)).toEqual([0, 0]);
+      const folders = await clientOf(second).api(`/users/${users[0].id}/mailFolders`).filter("displayName eq 'Enterprise Number Archiver'").get();
+      expect(folders.value).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps nothing without one: a restart starts with empty mailboxes', async () => {
     const first = await startGraphEmulator({ auth: { mode: 'none' }, users });
     await clientOf(first).api(`/users/${users[0].id}/mailFolders`).post({ displayName: 'Only in memory' });
