@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   itemsPerDay?: number;
   /** Graph throttling time scale (1 = Outlook's real limits). */
   timeScale?: number;
+  /** Keep the Graph emulator's mailboxes in <stateDir>/graph across restarts (`npm start`); in memory when false or unset. */
+  persistMailboxes?: boolean;
   /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does; the Teams host frames its tab. */
   publicUrl?: string;
 }
@@ -108,8 +110,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const graph = await startGraphEmulator({
     port: options.ports?.graph,
     auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
-    users,
+    // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
+    users: [...users, ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))],
     timeScale: options.timeScale,
+    ...(options.persistMailboxes && { dataDir: path.join(stateDir, 'graph') }),
   });
 
   // Teams as the tab's host: signed in as the directory's people, SSO tokens from the sign-in emulator.
@@ -163,7 +167,8 @@ function loadIdentity(file: string): LocalIdentity {
 
 if (require.main === module) {
   const ports = process.env.LOCAL_STACK_PORTS ? (JSON.parse(process.env.LOCAL_STACK_PORTS) as LocalStackOptions['ports']) : undefined;
-  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL })
+  // Run by `npm start`: the mailboxes live under .local like Azurite's data, so a restart keeps them.
+  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL, persistMailboxes: true })
     .then((stack) => {
       process.stdout.write(`READY ${JSON.stringify(stack.info)}\n`);
       const stop = () => stack.close().then(() => process.exit(0));

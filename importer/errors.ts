@@ -28,6 +28,8 @@ export type ImporterErrorCode =
   | 'InvalidSetting'
   /** Taking what TeleMessage delivered (the capture mailbox, the SFTP container) failed; nothing collected is lost. */
   | 'CollectionFailed'
+  /** Removing the connector's only admin, which would leave nobody to reach its settings. */
+  | 'LastAdmin'
   | 'Conflict';
 
 export class ImporterError extends Error {

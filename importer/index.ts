@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { ImporterError } from './errors';
 import type { RunTrigger, TimeWindow } from './model';
 import { MailboxDirectory } from './mapping/mailboxDirectory';
+import { AdminList, type AdminListing, type DirectoryPerson } from './adminList';
 import { MappingService, type ChangeOptions, type MappingChange, type MappingPreview, type MappingVersionListing } from './mapping/mappingService';
 import { groupUnmapped, type UnmappedReport } from './mapping/unmappedKind';
 import { findHeldItems, HeldItemsSource, windowOf } from './run/heldItems';
@@ -19,8 +20,7 @@ import type { AuditEntry } from './audit/auditTrail';
 import { checkSettingsChange, type ConnectorSettings } from './state/connectorStore';
 import { collectorFor, isDelivered, type CollectorFactory, type DeliveredKind, type LandingTarget } from './source/collectors';
 import { InboxSource } from './source/inboxSource';
-import type { RunLogRow } from './state/runLogStore';
-import { runLogCsv } from './state/runLogStore';
+import { runLogCsv, type RunLogRow } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
 import { StorageAccount, type StorageTarget } from './state/storageAccount';
 import type { UnmappedNumber } from './state/unmappedStore';
@@ -32,16 +32,15 @@ import { preflightTenant, type PreflightReport } from './preflight/preflightRequ
 export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget, LandingTarget };
-export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts };
+export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts, AdminList, AdminListing, DirectoryPerson, UnmappedReport };
 export { COUNTED_KINDS, ITEM_OUTCOMES } from './state/dailyCountsStore';
-export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, UnmappedReport };
-export type { MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
-export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/csvMapping';
+export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
 export type { UnmappedKind } from './mapping/unmappedKind';
 export { ImporterError } from './errors';
 export { isAdmin, normalObjectId } from './admins';
-export { MappingFileError, MAX_MAPPING_BYTES } from './mapping/csvMapping';
+export { MappingFileError, MAX_MAPPING_BYTES, type MappingProblem, type MappingProblemCode, type MappingFileReason } from './mapping/csvMapping';
 export { mappingReportCsv } from './mapping/mappingService';
+export { csvLine } from './mapping/spreadsheetCsv';
 // Building blocks for the bot's own tables (conversation references, posted cards).
 export { StorageAccount } from './state/storageAccount';
 export { TABLES, keySafe } from './state/tableNames';
@@ -90,6 +89,7 @@ export interface StartRun {
  */
 export interface Importer {
   readonly connectorId: string;
+  readonly admins: AdminList;
   runImport(request: StartRun): Promise<RunRecord>;
   rerun(runId: string, requestedBy: string, options?: Omit<StartRun, 'requestedBy' | 'trigger'>): Promise<RunRecord>;
   backfill(window: TimeWindow, requestedBy: string, options?: Omit<StartRun, 'requestedBy' | 'trigger'>): Promise<RunRecord>;
@@ -147,14 +147,12 @@ export async function createImporter(options: ImporterOptions): Promise<Importer
   const storage = new StorageAccount(options.storage);
   const stores = await openStores(storage, { tmpDir: options.tmpDir });
   const secrets: SecretStore = 'keyVaultUrl' in options.secrets ? new KeyVaultSecretStore(options.secrets.keyVaultUrl, options.secrets.credential) : new LocalSecretStore(options.secrets.localKeyFile);
-  const credential = graphCredential(options.graph);
-  const { connectorId } = options;
-  return new ConnectorImporter(options, stores, secrets, credential, connectorId);
+  return new ConnectorImporter(options, stores, secrets, graphCredential(options.graph), options.connectorId);
 }
 
 class ConnectorImporter implements Importer {
   private readonly mapping: MappingService;
-
+  readonly admins: AdminList;
   constructor(
     private readonly options: ImporterOptions,
     private readonly stores: ImporterStores,
@@ -162,10 +160,12 @@ class ConnectorImporter implements Importer {
     private readonly credential: TokenCredential,
     readonly connectorId: string,
   ) {
+    const directory = () => new MailboxDirectory(createGraphClient(options.graph, credential));
+    this.admins = new AdminList(connectorId, stores, directory);
     this.mapping = new MappingService({
       connectorId,
       stores,
-      directory: () => new MailboxDirectory(createGraphClient(options.graph, credential)),
+      directory,
       replay: (numbers, requestedBy, signal) => this.replayHeld(numbers, requestedBy, signal),
     });
   }

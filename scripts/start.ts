@@ -13,6 +13,7 @@ import { createConfiguredImporter } from '../server/importerFactory';
 import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
 import { startAgentsPlayground } from './agentsPlayground';
 import { buildTab } from './buildTab';
+import { watchRuns } from './runWatch';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, teamsHost: 7104, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
   children.push(serverChild);
   slowToStop.add(serverChild);
   await waitForLine(serverChild, /server listening/, 'server', true);
+  // The server's runs (the one at start, the tab's, the bot's) said as they go, not in silence.
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  watchRuns(await createConfiguredImporter(loadConfig(serverEnv), quiet), (line) => console.log(`[progress] ${line}`), watching.signal);
 
   step('Microsoft 365 Agents Playground (the Teams client of the local bot)');
   const playground = await startAgentsPlayground({
@@ -194,6 +198,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, name: string, echo: b
 }
 
 let stopping = false;
+const watching = new AbortController();
 
 /** How long the server gets to end a run it is in (recording it as stopped) before it is killed. */
 const SERVER_STOP_MS = 10_000;
@@ -209,6 +214,7 @@ const OTHERS_STOP_MS = 1_500;
 function stopAll(code: number): void {
   if (stopping) return;
   stopping = true;
+  watching.abort();
   fs.rmSync(path.join(ROOT, '.local', 'server.env'), { force: true });
   void (async () => {
     for (const child of [...children].reverse()) await stopChild(child, slowToStop.has(child) ? SERVER_STOP_MS : OTHERS_STOP_MS);

@@ -449,6 +449,47 @@ export class Mailbox {
     return this.messages.size;
   }
 
+  /** Everything the mailbox holds, as JSON can carry it (attachment bytes as base64; MIME by size only: see mailboxPersistence.ts). */
+  toSnapshot(): SavedMailbox {
+    return {
+      rootFolderId: this.rootFolderId,
+      sequence: this.sequence,
+      changes: this.changes,
+      folders: [...this.folders.values()].map((f) => ({ ...f, messageIds: [...f.messageIds] })),
+      messages: [...this.messages.values()].map(({ mime, attachments, ...m }) => ({
+        ...m,
+        ...(mime && { mimeSize: mime.size }),
+        attachments: attachments.map(({ bytes, ...a }) => ({ ...a, ...(bytes && { bytesBase64: bytes.toString('base64') }) })),
+      })),
+    };
+  }
+
+  /** Takes back what `toSnapshot` wrote; `mimeOf` gives a delivered message's bytes back, where they were kept. */
+  restoreSnapshot(snapshot: SavedMailbox, mimeOf: (messageId: string, size: number) => RawMime | undefined): void {
+    (this as { rootFolderId: string }).rootFolderId = snapshot.rootFolderId;
+    this.sequence = snapshot.sequence;
+    this.changes = snapshot.changes;
+    this.folders.clear();
+    this.wellKnown.clear();
+    this.messages.clear();
+    this.propertyIndex.clear();
+    for (const f of snapshot.folders) {
+      this.folders.set(f.id, { ...f, messageIds: new Set(f.messageIds) });
+      if (f.wellKnownName) this.wellKnown.set(f.wellKnownName, f.id);
+    }
+    for (const { mimeSize, attachments, ...m } of snapshot.messages) {
+      const mime = mimeSize === undefined ? undefined : mimeOf(m.id, mimeSize);
+      const message: StoredMessage = { ...m, ...(mime && { mime }), attachments: attachments.map(({ bytesBase64, ...a }) => ({ ...a, ...(bytesBase64 && { bytes: Buffer.from(bytesBase64, 'base64') }) })) };
+      this.messages.set(message.id, message);
+      for (const property of message.extendedProperties) this.index(message.id, property);
+    }
+  }
+
+  /** Grows with every change to the mailbox (messages, attachments, folders): whether it needs saving again. */
+  changeCount(): number {
+    return this.changes + this.folders.size + this.sequence;
+  }
+
   private newAttachment(content: AttachmentContent): StoredAttachment {
     return {
       id: exchangeId('AAMkADAt'),
@@ -544,6 +585,15 @@ export function messageFlags(message: StoredMessage): number {
   return (message.isRead ? MSGFLAG_READ : 0) | (message.isDraft ? MSGFLAG_UNSENT : 0);
 }
 
+/** A mailbox as mailboxPersistence.ts writes it to disk. */
+export interface SavedMailbox {
+  rootFolderId: string;
+  sequence: number;
+  changes: number;
+  folders: (Omit<StoredFolder, 'messageIds'> & { messageIds: string[] })[];
+  messages: (Omit<StoredMessage, 'mime' | 'attachments'> & { mimeSize?: number; attachments: (Omit<StoredAttachment, 'bytes'> & { bytesBase64?: string })[] })[];
+}
+
 /** The directory's users and one mailbox each. */
 export class MailboxStore {
   private readonly users: StoredUser[];
@@ -575,6 +625,21 @@ export class MailboxStore {
   /** Empties every mailbox back to its default folders. */
   reset(): void {
     this.mailboxes = new Map(this.users.map((user) => [user.id, new Mailbox(user, this.keepAttachmentBytesUpTo)]));
+    this.resets++;
+  }
+
+  private resets = 0;
+
+  /** Changes anywhere since the store began (a reset counts): a saver compares it with the last one it wrote. */
+  changeCount(): string {
+    let n = 0;
+    for (const mailbox of this.mailboxes.values()) n += mailbox.changeCount();
+    return `${this.resets}:${n}`;
+  }
+
+  /** Every user's mailbox by user id. */
+  allMailboxes(): [string, Mailbox][] {
+    return [...this.mailboxes];
   }
 
   listUsers(): StoredUser[] {

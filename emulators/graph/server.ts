@@ -17,6 +17,7 @@ import { UploadSessions } from './uploadSessions';
 import { DeltaTokens } from './deltaTokens';
 import { deliverMime } from './mailDelivery';
 import { MimeSpool } from './mimeSpool';
+import { MailboxPersistence } from './mailboxPersistence';
 
 export type { GraphAuthOptions } from './accessTokens';
 export type { FaultRule } from './faults';
@@ -54,6 +55,11 @@ export interface GraphEmulatorOptions {
    * expiry at any time: `expireDeltaTokens()` expires every token at once.
    */
   deltaTokenLifetimeSeconds?: number;
+  /**
+   * Where the mailboxes are kept across restarts (`npm start` uses .local/graph, as Azurite uses
+   * .local/azurite); in memory only when unset, as tests want.
+   */
+  dataDir?: string;
   /** Exchange Online RBAC for Applications: mail roles an app holds only for the mailboxes named. */
   mailboxGrants?: MailboxGrant[];
 }
@@ -73,6 +79,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const keepBytes = options.keepAttachmentBytesUpTo ?? DEFAULT_KEEP_BYTES;
   const seed = options.faultSeed ?? 1;
   const store = new MailboxStore(options.users ?? [], keepBytes);
+  const persistence = options.dataDir ? new MailboxPersistence(store, options.dataDir) : undefined;
+  persistence?.load();
+  persistence?.start();
   const stats = new StatsRecorder();
   const faults = new FaultPlan(seed);
   const applyOptionFaults = () => (options.faults ?? []).forEach((rule) => faults.add(rule));
@@ -165,8 +174,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   return {
     url,
     ...controls,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      // The last changes are written before the spool (which delivered MIME is copied from) goes.
+      await persistence?.close();
+      await new Promise<void>((resolve, reject) => {
         for (const [timer, socket] of heldSockets) {
           clearTimeout(timer);
           socket.destroy();
@@ -175,7 +186,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         spool.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -8,6 +8,14 @@ export interface DirectoryUser {
   mail?: string;
 }
 
+/** A person as the tab names them: who an object id is. */
+export interface DirectoryPerson {
+  id: string;
+  displayName?: string;
+  userPrincipalName: string;
+  mail?: string;
+}
+
 export interface DirectoryCheck {
   /** Lower-cased address -> the user it names (by user principal name, else by mail). */
   known: Map<string, DirectoryUser>;
@@ -56,6 +64,29 @@ export class MailboxDirectory {
       else result.unknown.add(address);
     }
     return result;
+  }
+
+  /**
+   * People by object id or user principal name, one `GET /users/{id|upn}` each (an admins list is
+   * short); one Graph does not know is left out of the answer, not an error.
+   */
+  async people(refs: Iterable<string>, options: { abortSignal?: AbortSignal } = {}): Promise<Map<string, DirectoryPerson>> {
+    const wanted = [...new Set([...refs].map((r) => r.trim().toLowerCase()).filter(Boolean))];
+    const found = new Map<string, DirectoryPerson>();
+    for (let i = 0; i < wanted.length; i += CONCURRENT_BATCHES) {
+      await Promise.all(
+        wanted.slice(i, i + CONCURRENT_BATCHES).map(async (ref) => {
+          const person = await this.retry
+            .run(() => this.client.api(`/users/${encodeURIComponent(ref)}`).select('id,displayName,userPrincipalName,mail').get() as Promise<DirectoryPerson>, classify, options)
+            .catch((err: { statusCode?: number }) => {
+              if (err.statusCode === 404 || err.statusCode === 400) return undefined;
+              throw err;
+            });
+          if (person) found.set(ref, person);
+        }),
+      );
+    }
+    return found;
   }
 
   private async lookUp(property: 'userPrincipalName' | 'mail', addresses: string[], tally: DirectoryCheck, signal?: AbortSignal): Promise<Map<string, DirectoryUser>> {

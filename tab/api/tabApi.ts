@@ -5,7 +5,6 @@ import {
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
   applyMappingQuery,
-  auditQuery,
   backfillBody,
   connectorPatch,
   credentialsBody,
@@ -21,6 +20,7 @@ import {
 } from '../shared/apiSchemas';
 import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { BodyTooLarge, readCappedBody } from './requestBody';
+import { mountSettingsRoutes, namesOf } from './settingsRoutes';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
 
 export type TabAuthentication = ({ mode: 'authenticated' } & UserTokenOptions) | { mode: 'localUnauthenticated' };
@@ -64,6 +64,7 @@ const IMPORTER_STATUS: Partial<Record<ImporterError['code'], number>> = {
   UnknownMailbox: 422,
   InvalidMailboxAddress: 422,
   InvalidSetting: 422,
+  LastAdmin: 409,
   MailboxNotEnabled: 422,
   SourceAuthFailed: 422,
   SourceUnavailable: 502,
@@ -84,11 +85,13 @@ export function createTabApi(options: TabApiOptions): TabApi {
     const settings = (await importer.settings()).value;
     const admins = settings.admins ?? [];
     if (!isAdmin(settings, caller.oid)) {
+      // Named so the person refused knows whom to ask; the ids stay for an admin center search.
+      const names = await namesOf(importer, admins, stopping.signal);
       throw new ApiError(
         403,
         'NotAnAdmin',
         `You are signed in${caller.username ? ` as ${caller.username}` : ''}, but only the connector's admins can use this page. One of them can add your object id (${caller.oid}) to the connector's admins, in this tab's settings.`,
-        { admins, caller: { oid: caller.oid, name: caller.name, username: caller.username } },
+        { admins, adminNames: names, caller: { oid: caller.oid, name: caller.name, username: caller.username } },
       );
     }
     return caller;
@@ -345,10 +348,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       res.json(200, await importer.preflight(body.mailbox, caller.oid, { abortSignal: stopping.signal }));
     }));
 
-    server.get('/api/tab/audit', route(async (req, res) => {
-      const window = parse(auditQuery, query(req), 'query');
-      res.json(200, { entries: await importer.audit(window.from, window.to) });
-    }));
+    mountSettingsRoutes(server, { importer, route, ifMatch, jsonBody, parse, query, signal: stopping.signal });
 
     server.get('/api/tab/stats/daily', route(async (req, res) => {
       const q = parse(dailyStatsQuery, query(req), 'query');

@@ -78,6 +78,10 @@ export const auditQuery = z
   .refine((w) => w.from < w.to, { message: 'must start before it ends', path: ['to'] })
   .refine((w) => w.to.getTime() - w.from.getTime() <= MAX_AUDIT_DAYS * DAY_MS, { message: `may span ${MAX_AUDIT_DAYS} days at most`, path: ['to'] });
 
+/** An admin to add: their email address or Entra object id, resolved through Graph. */
+export const addAdminBody = z.object({ user: z.string().trim().min(3, 'is not an email address or object id').max(254, 'is not an email address or object id') }).strict();
+export const adminId = z.guid('is not an Entra object id');
+
 export const dailyStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_STATS_DAYS).default(30) }).strict();
 
 /** "field: problem; field: problem", for the error the admin reads. */

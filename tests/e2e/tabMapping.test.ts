@@ -240,12 +240,15 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     // Newest first: the test's own changes, in the order they were made, read from the bottom up.
     const mine = stored.filter((e) => e.actor === 'local-dev' && new Date(e.at) >= startedAt).map((e) => e.action);
     expect(mine).toEqual(expect.arrayContaining(['mapping.applied', 'mapping.restored', 'run.backfill.requested']));
-    const whats = rows.filter((r) => r[1] === 'local-dev').map((r) => r[2]);
-    const order = ['Backfill asked for', 'Mapping version restored', 'Mapping file applied'].map((w) => whats.indexOf(w));
+    // Who by name, what in words: the local developer, not "local-dev"; no raw JSON.
+    const LOCAL = 'Local development (unauthenticated)';
+    const whats = rows.filter((r) => r[1] === LOCAL).map((r) => r[2]);
+    const order = [/ asked for a backfill from /, / restored the mapping version /, / applied a mapping file of /].map((w) => whats.findIndex((t) => w.test(t)));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    const applied = rows.find((r) => r[2] === 'Mapping file applied')!;
-    expect(applied[3]).toMatch(/removed: \d+/);
+    const applied = whats.find((t) => t.includes(' applied a mapping file of '))!;
+    expect(applied).toMatch(new RegExp(`^${LOCAL.replace(/[()]/g, '\\$&')} applied a mapping file of \\d+ rows?: \\d+ added, \\d+ changed, \\d+ removed$`));
+    expect(rows.map((r) => r[2]).join('\n')).not.toMatch(/[{}]/);
     await page.screenshot({ path: path.join(shots, 'audit-default.png'), fullPage: true });
     expect(await accessibilityProblems(page)).toEqual([]);
 

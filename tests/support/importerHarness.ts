@@ -36,6 +36,8 @@ export interface HarnessOptions {
   automaticMapping?: boolean;
   /** Mailboxes whose maximum message size is raised to 150 MB. */
   bigMailboxes?: (staff: Employee[]) => Employee[];
+  /** More Microsoft 365 users (the tab's signed-in people), by object id and display name, beside the employees. */
+  people?: { oid: string; name: string; preferredUsername: string }[];
   /** Employees who are Microsoft 365 users without an Exchange Online mailbox. Default: none. */
   noMailbox?: (staff: Employee[]) => Employee[];
   /**
@@ -69,6 +71,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The Graph object id of the harness's (i+1)th Microsoft 365 user. */
+export const harnessUserId = (i: number) => `00000000-0000-4000-b000-${String(i + 1).padStart(12, '0')}`;
+
 export const quietLog: RunLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -91,7 +96,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const graphUsers = staff
     .filter((e) => !leavers.has(e.id))
     .map((e, i) => ({
-      id: `user-${i + 1}`,
+      // Entra object ids are GUIDs: the connector's admins are kept and looked up by them.
+      id: harnessUserId(i),
       userPrincipalName: e.mailbox,
       mail: e.mailbox,
       displayName: `${e.firstName} ${e.lastName}`,
@@ -99,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(mailboxless.has(e.id) && { hasMailbox: false }),
     }));
   const capture = options.captureMailbox ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }] : [];
-  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture], ...options.graph });
+  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture, ...(options.people ?? []).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))], ...options.graph });
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
   const stores = await openStores(storage, { tmpDir });

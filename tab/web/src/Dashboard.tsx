@@ -1,4 +1,4 @@
-import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import {
   Badge,
   Button,
@@ -23,12 +23,15 @@ import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiC
 import { loadSchemas } from './loadSchemas';
 import { when } from './when';
 import { usePageStyles } from './pageStyles';
+import { announce, useRefetchOn } from './viewRefresh';
 
 // The chart library is a third of the page's code: loaded after the dashboard, not before it.
 const DailyChart = lazy(() => import('./chart/DailyChart').then((m) => ({ default: m.DailyChart })));
 
 // While a run is going, the page asks again this often: progress without a reload.
 const POLL_MS = 3_000;
+// Otherwise this often, to see a run the schedule or the bot started.
+const IDLE_POLL_MS = 30_000;
 
 const STATUS_COLOR: Record<Run['status'], 'success' | 'warning' | 'danger' | 'informative' | 'subtle'> = {
   succeeded: 'success',
@@ -183,6 +186,7 @@ function UnmappedNumbers({ api, onChanged }: { api: TabApiClient; onChanged: () 
     [api],
   );
   useEffect(() => void load(), [load]);
+  useRefetchOn(['runEnded', 'settingsChanged'], () => void load());
   if (error) return <Problem error={error} />;
   if (!entries) return <Spinner label="Loading the numbers without a mailbox" />;
   return (
@@ -273,19 +277,19 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
       <Table aria-label="Failed, partial and not imported items" size="small">
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Item</TableHeaderCell>
-            <TableHeaderCell>Source user</TableHeaderCell>
-            <TableHeaderCell>Microsoft 365 user</TableHeaderCell>
-            <TableHeaderCell>Outcome</TableHeaderCell>
-            <TableHeaderCell>Reason</TableHeaderCell>
+            <TableHeaderCell className={styles.logMedium}>Item</TableHeaderCell>
+            <TableHeaderCell className={styles.logNarrow}>Source user</TableHeaderCell>
+            <TableHeaderCell className={styles.logMedium}>Microsoft 365 user</TableHeaderCell>
+            <TableHeaderCell className={styles.logNarrow}>Outcome</TableHeaderCell>
+            <TableHeaderCell className={styles.logWide}>Reason</TableHeaderCell>
           </TableRow>
         </TableHeader>
         <TableBody>
           {log.map((row, i) => (
             <TableRow key={`${row.itemId}-${i}`}>
-              <TableCell>{row.itemId}</TableCell>
+              <TableCell className={styles.wrapAnywhere}>{row.itemId}</TableCell>
               <TableCell>{row.sourceUserId}</TableCell>
-              <TableCell>{row.m365UserId ?? '—'}</TableCell>
+              <TableCell className={styles.wrapAnywhere}>{row.m365UserId ?? '—'}</TableCell>
               <TableCell>{row.outcome}</TableCell>
               <TableCell>{row.reason}</TableCell>
             </TableRow>
@@ -324,12 +328,18 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     }
   }, [api]);
   useEffect(() => void load(), [load]);
+  useRefetchOn(['settingsChanged'], () => void load());
   const running = runs.some((r) => r.status === 'running');
   useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(load, POLL_MS);
+    const timer = setInterval(load, running ? POLL_MS : IDLE_POLL_MS);
     return () => clearInterval(timer);
   }, [running, load]);
+  // A run that ends changes the runs, the numbers without a mailbox and the chart: every view reads again.
+  const wasRunning = useRef(false);
+  useEffect(() => {
+    if (wasRunning.current && !running) announce('runEnded');
+    wasRunning.current = running;
+  }, [running]);
 
   if (error instanceof TabApiError && error.status === 403) return <Problem error={error} />;
   const more = () =>

@@ -16,6 +16,7 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
   const styles = useStyles();
   const caller = refusal.details.caller as Caller | undefined;
   const admins = Array.isArray(refusal.details.admins) ? (refusal.details.admins as string[]) : [];
+  const names = (refusal.details.adminNames ?? {}) as Record<string, string>;
   const you = caller ? [caller.name, caller.username && `(${caller.username})`].filter(Boolean).join(' ') : undefined;
   return (
     <main className={styles.page}>
@@ -32,7 +33,7 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
           How to get access
         </Text>
         <Text as="p" className={styles.text}>
-          Ask one of the admins below to add your object id to the connector's admins (in this tab, under the connector's settings). Your object id is{' '}
+          Ask one of the admins below to add you (by your email address or object id) on this tab's Settings page. Your object id is{' '}
           <Text className={styles.id} weight="semibold">
             {caller?.oid ?? 'in your Microsoft Entra profile'}
           </Text>
@@ -40,11 +41,17 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
         </Text>
         {admins.length ? (
           <>
-            <Text as="p" className={styles.text}>The connector's admins (Microsoft Entra object ids; the Entra admin center's Users page finds each one by its id):</Text>
+            <Text as="p" className={styles.text}>The connector's admins (with the Microsoft Entra object id the Entra admin center's Users page finds each one by):</Text>
             <ul className={styles.list} aria-label="The connector's admins">
               {admins.map((id) => (
-                <li key={id} className={styles.id}>
-                  {id}
+                <li key={id}>
+                  {names[id.toLowerCase()] ? (
+                    <>
+                      <Text weight="semibold">{names[id.toLowerCase()]}</Text> (<span className={styles.id}>{id}</span>)
+                    </>
+                  ) : (
+                    <span className={styles.id}>{id}</span>
+                  )}
                 </li>
               ))}
             </ul>

@@ -14,6 +14,7 @@ import { ThemeName } from './themeName';
 // The pages other than the imports are loaded when first opened: the dashboard comes up sooner.
 const MappingPage = lazy(() => import('./mapping/MappingPage').then((m) => ({ default: m.MappingPage })));
 const AuditPage = lazy(() => import('./audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 const SetupWizard = lazy(() => import('./wizard/SetupWizard').then((m) => ({ default: m.SetupWizard })));
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
@@ -48,6 +49,7 @@ const PAGES: (PageLink & { render(api: TabApiClient): React.ReactNode })[] = [
   { id: 'imports', label: 'Imports', render: (api) => <Dashboard api={api} onOpenRun={(id) => go(`#/runs/${encodeURIComponent(id)}`)} /> },
   { id: 'mapping', label: 'Mapping', render: (api) => <MappingPage api={api} /> },
   { id: 'audit', label: 'Audit trail', render: (api) => <AuditPage api={api} /> },
+  { id: 'settings', label: 'Settings', render: (api) => <SettingsPage api={api} /> },
   { id: 'setup', label: 'Setup', render: (api) => <SetupWizard api={api} onFinished={() => go('#/imports')} /> },
 ];
 

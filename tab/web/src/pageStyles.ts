@@ -6,4 +6,9 @@ export const usePageStyles = makeStyles({
   facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  // A run log's columns at 1,280 pixels: the reason gets the room, long ids and addresses wrap anywhere.
+  logNarrow: { width: '11%' },
+  logMedium: { width: '19%' },
+  logWide: { width: '40%' },
+  wrapAnywhere: { overflowWrap: 'anywhere' },
 });

@@ -60,6 +60,7 @@ export interface ConnectorView {
     scheduleTimeZone?: string;
     folderName: string;
     automaticMapping: boolean;
+    defaultCountry?: string;
     admins: string[];
     mappingVersion?: string;
     termsAcceptedAt?: string;
@@ -136,6 +137,19 @@ export interface AuditEntry {
   before?: unknown;
   after?: unknown;
   detail?: Record<string, unknown>;
+  /** The actor's display name where Graph knows them, and the entry in words. */
+  who: string;
+  text: string;
+}
+/** An admin: the object id the connector keeps, and who Graph says that is. */
+export interface AdminListing {
+  id: string;
+  displayName?: string;
+  userPrincipalName?: string;
+}
+export interface AdminsView {
+  admins: AdminListing[];
+  etag?: string;
 }
 export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
 /** One UTC archive day: items by kind (sms, mms, chat, voiceRecording, voiceCallLog, unknown) and outcome. */
@@ -261,6 +275,14 @@ export class TabApiClient {
   }
   backfill = (window: { from: string; to: string }) => this.json<{ run: Run }>('POST', '/api/tab/backfill', window);
   audit = (from: string, to: string) => this.json<{ entries: AuditEntry[] }>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  /** The audit trail of the window as CSV, in words, spreadsheet-safe. */
+  async downloadAudit(from: string, to: string): Promise<void> {
+    saveFile(await (await this.request('GET', `/api/tab/audit.csv?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).blob(), 'audit-trail.csv');
+  }
+  // The settings page: the admins by display name, each change guarded by the connector's ETag.
+  admins = () => this.json<AdminsView>('GET', '/api/tab/admins');
+  addAdmin = (user: string, etag: string | undefined) => this.json<AdminsView & { added: AdminListing }>('POST', '/api/tab/admins', { user }, etag);
+  removeAdmin = (id: string, etag: string | undefined) => this.json<AdminsView>('DELETE', `/api/tab/admins/${encodeURIComponent(id)}`, undefined, etag);
   dailyStats = (days = 30) => this.json<{ days: DailyCounts[] }>('GET', `/api/tab/stats/daily?days=${days}`);
 }
 

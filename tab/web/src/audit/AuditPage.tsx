@@ -3,45 +3,17 @@ import { Button, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader
 import { MAX_AUDIT_DAYS, auditQuery } from '../../../shared/apiSchemas';
 import { Problem } from '../Dashboard';
 import { when } from '../when';
+import { useRefetchOn } from '../viewRefresh';
 import type { AuditEntry, TabApiClient } from '../tabApiClient';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },
   row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },
   details: { wordBreak: 'break-word' },
+  when: { width: '16%' },
+  who: { width: '20%' },
+  what: { width: '64%' },
 });
-
-const ACTIONS: Record<string, string> = {
-  'settings.changed': 'Settings changed',
-  'telemessage.credentials.changed': 'TeleMessage sign-in changed',
-  'mapping.applied': 'Mapping file applied',
-  'mapping.restored': 'Mapping version restored',
-  'mapping.numberMapped': 'Number mapped',
-  'mapping.numberUnmapped': 'Number removed from the mapping',
-  'run.started': 'Run started',
-  'run.ended': 'Run ended',
-  'run.rerun.requested': 'Rerun asked for',
-  'run.backfill.requested': 'Backfill asked for',
-  'tenant.preflight': 'Tenant preflight',
-};
-
-const MAX_DETAILS = 400;
-
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-
-/** An entry's details in one line: what changed (before → after), then the entry's own details. */
-export function detailsText(entry: AuditEntry): string {
-  const before = (entry.before ?? {}) as Record<string, unknown>;
-  const after = (entry.after ?? {}) as Record<string, unknown>;
-  const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((k) => show(before[k]) !== show(after[k]))
-    .map((k) => `${k}: ${show(before[k]) ?? '—'} → ${show(after[k]) ?? '—'}`);
-  const detail = Object.entries(entry.detail ?? {})
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}: ${show(v)}`);
-  const text = [...changed, ...detail].join('; ');
-  return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text || '—';
-}
 
 const dayInput = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
@@ -81,6 +53,13 @@ export function AuditPage({ api }: { api: TabApiClient }) {
     [api],
   );
   useEffect(() => void load(fromDay, toDay), [load]); // eslint-disable-line react-hooks/exhaustive-deps
+  // A change made on another page is in the trail: the window shown is read again.
+  useRefetchOn(['settingsChanged', 'runEnded'], () => void load(fromDay, toDay));
+  const download = async () => {
+    const window = windowOf(fromDay, toDay);
+    if (!auditQuery.safeParse(window).success) return;
+    await api.downloadAudit(window.from, window.to).catch(setError);
+  };
 
   return (
     <main className={styles.page}>
@@ -95,6 +74,9 @@ export function AuditPage({ api }: { api: TabApiClient }) {
         <Button appearance="primary" onClick={() => void load(fromDay, toDay)}>
           Show
         </Button>
+        <Button disabled={!entries} onClick={() => void download()}>
+          Download as CSV
+        </Button>
       </div>
       {error !== undefined && <Problem error={error} />}
       {!entries && !problem && error === undefined && <Spinner label="Loading the audit trail" />}
@@ -106,19 +88,17 @@ export function AuditPage({ api }: { api: TabApiClient }) {
           <Table aria-label="Audit trail" size="small">
             <TableHeader>
               <TableRow>
-                <TableHeaderCell>When</TableHeaderCell>
-                <TableHeaderCell>Who</TableHeaderCell>
-                <TableHeaderCell>What</TableHeaderCell>
-                <TableHeaderCell>Details</TableHeaderCell>
+                <TableHeaderCell className={styles.when}>When</TableHeaderCell>
+                <TableHeaderCell className={styles.who}>Who</TableHeaderCell>
+                <TableHeaderCell className={styles.what}>What happened</TableHeaderCell>
               </TableRow>
             </TableHeader>
             <TableBody>
               {entries.map((e, i) => (
                 <TableRow key={`${e.at}-${i}`}>
                   <TableCell>{when(e.at)}</TableCell>
-                  <TableCell>{e.actor}</TableCell>
-                  <TableCell>{ACTIONS[e.action] ?? e.action}</TableCell>
-                  <TableCell className={styles.details}>{detailsText(e)}</TableCell>
+                  <TableCell title={e.actor}>{e.who}</TableCell>
+                  <TableCell className={styles.details}>{e.text}</TableCell>
                 </TableRow>
               ))}
             </TableBody>

@@ -3,6 +3,7 @@ import { Card, CardHeader, Spinner, Table, TableBody, TableCell, TableHeader, Ta
 import { DataVizPalette, VerticalStackedBarChart, getColorFromToken, type VerticalStackedChartProps } from '@fluentui/react-charts';
 import { Problem } from '../Dashboard';
 import { ThemeName } from '../themeName';
+import { useRefetchOn } from '../viewRefresh';
 import type { DailyCounts, TabApiClient } from '../tabApiClient';
 
 const useStyles = makeStyles({
@@ -51,6 +52,7 @@ export function DailyChart({ api, refresh }: { api: TabApiClient; refresh?: unkn
   const [days, setDays] = useState<DayRow[]>();
   const [error, setError] = useState<unknown>();
   useEffect(() => void api.dailyStats().then((r) => setDays(dayRows(r.days)), setError), [api, refresh]);
+  useRefetchOn(['runEnded'], () => void api.dailyStats().then((r) => setDays(dayRows(r.days)), setError));
 
   const color = (token: string) => getColorFromToken(token, dark);
   const data: VerticalStackedChartProps[] = (days ?? []).map((d) => ({

@@ -1,0 +1,91 @@
+import type { Request, Response, Server } from 'restify';
+import type { z } from 'zod';
+import { csvLine, type AuditEntry, type Importer } from '../../importer';
+import { addAdminBody, adminId, auditQuery } from '../shared/apiSchemas';
+import { actorName, auditSentence, type Names } from '../shared/auditWords';
+import type { TabCaller } from './userToken';
+
+/** What the tab API lends the routes mounted from this file: its checks and its way of answering. */
+export interface RouteKit {
+  importer: Importer;
+  route(handler: (req: Request, res: Response, caller: TabCaller) => Promise<void>): (req: Request, res: Response) => Promise<void>;
+  ifMatch(req: Request): string;
+  jsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>>;
+  parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S>;
+  query(req: Request): Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** Object ids' display names as far as Graph answers; a Graph that cannot answer leaves the ids as they are. */
+export async function namesOf(importer: Importer, ids: Iterable<string>, signal?: AbortSignal): Promise<Names> {
+  try {
+    const people = await importer.admins.names(ids, { abortSignal: signal });
+    return Object.fromEntries([...people].map(([id, p]) => [id, p.displayName ?? p.userPrincipalName]));
+  } catch {
+    return {};
+  }
+}
+
+/** Every object id an entry names: its actor, and the admins a settings change or an admin change names. */
+function idsIn(entries: AuditEntry[]): Set<string> {
+  const ids = new Set<string>();
+  for (const e of entries) {
+    ids.add(e.actor);
+    for (const side of [e.before, e.after]) {
+      const admins = (side as { admins?: unknown } | undefined)?.admins;
+      if (Array.isArray(admins)) for (const a of admins) if (typeof a === 'string') ids.add(a);
+    }
+    if (typeof e.detail?.admin === 'string') ids.add(e.detail.admin);
+  }
+  return ids;
+}
+
+/**
+ * The settings page's admins list (by display name, added and removed with If-Match) and the
+ * audit trail, in words and as CSV.
+ */
+export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
+  const { importer, route, ifMatch } = kit;
+
+  async function adminsView() {
+    const [admins, { etag }] = await Promise.all([importer.admins.list({ abortSignal: kit.signal }), importer.settings()]);
+    return { admins, etag };
+  }
+
+  server.get('/api/tab/admins', route(async (_req, res) => void res.json(200, await adminsView())));
+
+  server.post('/api/tab/admins', route(async (req, res, caller) => {
+    const etag = ifMatch(req);
+    const body = await kit.jsonBody(req, addAdminBody);
+    const added = await importer.admins.add(body.user, caller.oid, etag, { abortSignal: kit.signal });
+    const view = await adminsView();
+    if (view.etag) res.header('etag', view.etag);
+    res.json(200, { added, ...view });
+  }));
+
+  server.del('/api/tab/admins/:id', route(async (req, res, caller) => {
+    const etag = ifMatch(req);
+    const id = kit.parse(adminId, req.params.id, 'admin');
+    await importer.admins.remove(id, caller.oid, etag);
+    const view = await adminsView();
+    if (view.etag) res.header('etag', view.etag);
+    res.json(200, view);
+  }));
+
+  server.get('/api/tab/audit', route(async (req, res) => {
+    const window = kit.parse(auditQuery, kit.query(req), 'query');
+    const entries = await importer.audit(window.from, window.to);
+    const names = await namesOf(importer, idsIn(entries), kit.signal);
+    res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
+  }));
+
+  server.get('/api/tab/audit.csv', route(async (req, res) => {
+    const window = kit.parse(auditQuery, kit.query(req), 'query');
+    const entries = await importer.audit(window.from, window.to);
+    const names = await namesOf(importer, idsIn(entries), kit.signal);
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
+    res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));
+    for (const e of entries) res.write(csvLine([e.at, actorName(e.actor, names), e.actor, e.action, auditSentence(e, names)]));
+    res.end();
+  }));
+}
