@@ -2,13 +2,13 @@ import type { TableClient } from '@azure/data-tables';
 import type { ItemKind } from '../model';
 import { keySafe } from './tableNames';
 
-/** What became of one item, whatever number of mailboxes it went to. */
-export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
+/** What became of one item, whatever number of mailboxes it went to; `failed` is outstanding, `acknowledged` a failure an admin accepted. */
+export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'acknowledged' | 'notImported';
 /** An item's kind as parsed; `unknown` for a malformed item, whose kind could not be read. */
 export type CountedKind = ItemKind | 'unknown';
 
 export const COUNTED_KINDS: readonly CountedKind[] = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog', 'unknown'];
-export const ITEM_OUTCOMES: readonly ItemOutcome[] = ['imported', 'partial', 'failed', 'notImported'];
+export const ITEM_OUTCOMES: readonly ItemOutcome[] = ['imported', 'partial', 'failed', 'acknowledged', 'notImported'];
 
 export type OutcomeCounts = Record<ItemOutcome, number>;
 
@@ -24,7 +24,7 @@ export interface DailyCounts {
 
 export function emptyDay(day: string): DailyCounts {
   const kinds = {} as Record<CountedKind, OutcomeCounts>;
-  for (const kind of COUNTED_KINDS) kinds[kind] = { imported: 0, partial: 0, failed: 0, notImported: 0 };
+  for (const kind of COUNTED_KINDS) kinds[kind] = { imported: 0, partial: 0, failed: 0, acknowledged: 0, notImported: 0 };
   return { day, kinds };
 }
 
