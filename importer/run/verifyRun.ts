@@ -36,6 +36,13 @@ export interface VerifyReport {
 
 const MAX_FINDINGS = 1000;
 
+/** The verification's one line, as a run record keeps it. */
+export function verificationText(report: VerifyReport): string {
+  return report.ok
+    ? `verified: ${report.verified} deliveries and ${report.rawCopiesChecked} raw copies, all present once and unaltered`
+    : `verification found ${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered${report.brokenIdentities.length ? `; counts break: ${report.brokenIdentities.join('; ')}` : ''}`;
+}
+
 /**
  * Checks a run's window end to end: lists the source again, and checks every delivery the ledger
  * calls done against the mailbox (by archive key: exactly one copy) and every raw copy against

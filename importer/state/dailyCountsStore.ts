@@ -55,6 +55,17 @@ export class DailyCountsStore {
     await this.table.upsertEntity({ ...key, kinds: JSON.stringify(counts.kinds), items: total, countedAt: new Date().toISOString(), countedBy: runId }, 'Replace');
   }
 
+  /** The days (YYYY-MM-DD), oldest first, that hold a failed item, outstanding or acknowledged: where to look for failures. */
+  async daysWithFailures(connectorId: string): Promise<string[]> {
+    const days: string[] = [];
+    const filter = `PartitionKey eq '${keySafe(connectorId)}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['RowKey', 'kinds'] } })) {
+      const kinds = Object.values(JSON.parse(String(e.kinds ?? '{}')) as Record<string, Partial<OutcomeCounts>>);
+      if (kinds.some((k) => (k.failed ?? 0) + (k.acknowledged ?? 0) > 0)) days.push(String(e.rowKey));
+    }
+    return days;
+  }
+
   /** Every day of [fromDay, toDay] (YYYY-MM-DD, both included), oldest first; a day without items is all zeros. */
   async list(connectorId: string, fromDay: string, toDay: string): Promise<DailyCounts[]> {
     const stored = new Map<string, DailyCounts>();
