@@ -74,8 +74,11 @@ async function main(): Promise<number> {
     const report = await importer.verify(args.verify, { abortSignal: abort.signal });
     process.stdout.write(
       `verified run ${report.runId}: ${report.itemsListed} items listed, ${report.deliveriesChecked} deliveries and ${report.rawCopiesChecked} raw copies checked; ` +
-        `${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered, ${report.pending} pending\n`,
+        `${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered, ${report.pending} pending\n` +
+        `  counts: ${summarizeRun(report)}\n` +
+        `  verified: ${report.verified} of ${report.counts.afterFanOut - report.counts.deliveriesFailed} archived deliveries found exactly once in their mailbox\n`,
     );
+    for (const broken of report.brokenIdentities) process.stdout.write(`  counts break: ${broken}\n`);
     for (const [label, list] of [['missing', report.missing], ['duplicated', report.duplicated], ['altered', report.altered]] as const) {
       for (const f of list) process.stdout.write(`  ${label}: ${f.itemId}${f.mailbox ? ` in ${f.mailbox}` : ''}: ${f.detail}\n`);
     }

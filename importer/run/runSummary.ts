@@ -14,7 +14,7 @@ function unmappedKinds(c: RunCounts): string {
  * The account of a run that the CLI prints, the card shows and the tab reads, in the words of
  * docs/counts.md: items first, then deliveries, then participants, each named.
  */
-export function summarizeRun(run: RunRecord): string {
+export function summarizeRun(run: Pick<RunRecord, 'counts' | 'window'>): string {
   const c = run.counts;
   if (c.availableFromSource === 0) {
     // As Microsoft's connector log words an empty day.
@@ -30,7 +30,7 @@ export function summarizeRun(run: RunRecord): string {
 }
 
 /** What a replay of held items did, in one line: "35 held: 35 already archived, 0 new". */
-export function summarizeReplay(run: RunRecord): string {
+export function summarizeReplay(run: Pick<RunRecord, 'counts'>): string {
   const c = run.counts;
   const archivedNow = c.itemsImported + c.itemsPartial - c.itemsAlreadyArchived;
   const rest = [c.failed && `${f(c.failed)} failed`, c.notImported && `${f(c.notImported)} still not imported`].filter(Boolean);
