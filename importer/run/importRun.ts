@@ -114,6 +114,8 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     try {
       if (collected.error) throw collected.error;
       const { nonFinal } = await execution.execute();
+      // A replay counts the held items it was given, not the whole span of archive time they cover.
+      if (run.trigger === 'remap') run.itemIds ??= execution.listedIds;
       await takeRunCounts(ctx.stores, ctx.connectorId, run);
       // Failures are the window's, not the run's: one that an earlier run met and this one skipped still counts.
       run.status = nonFinal > 0 ? 'failed' : run.counts.failuresOutstanding > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
@@ -159,6 +161,8 @@ class RunExecution {
   readonly touchedDays = new Set<string>();
   private nonFinal = 0;
   private itemsDone = 0;
+  /** A replay's items (held items, few): what its counts cover. */
+  readonly listedIds: string[] = [];
   private immutabilityRecorded = false;
   private lastProgress = 0;
   private position: Date | undefined;
@@ -218,6 +222,7 @@ class RunExecution {
 
   private async processItem(ref: SourceItemRef): Promise<void> {
     this.counts.availableFromSource++;
+    if (this.run.trigger === 'remap') this.listedIds.push(ref.id);
     if (!this.position || ref.archivedAt > this.position) this.position = ref.archivedAt;
     // The listing comes in (archivedAt, id) order, so an item after the last one listed is new to
     // this run; only one out of order (offered again) needs the ledger to say what became of it.
