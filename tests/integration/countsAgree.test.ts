@@ -81,7 +81,9 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
   }, 60_000);
   afterAll(async () => {
     await tab?.stop();
-    server?.close();
+    // fetch keeps its connections alive: close them, or the server would hold the worker open.
+    server?.server.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await h?.close();
   });
 
