@@ -3,6 +3,7 @@
 //   npm run archive -- --rerun <run id>
 //   npm run archive -- --verify <run id>
 //   npm run archive -- --runs | --log <run id>
+//   npm run archive -- --failures | --acknowledge <item id> --reason <why>
 //   npm run archive -- --preflight <test mailbox>
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,8 @@ const USAGE = `usage:
   npm run archive -- --verify <run id>
   npm run archive -- --runs
   npm run archive -- --log <run id>      (the run log as CSV)
+  npm run archive -- --failures          (what is failing in every window, outstanding and acknowledged)
+  npm run archive -- --acknowledge <item id> --reason <why>   (an item that can never be imported; audited)
   npm run archive -- --preflight <test mailbox>   (check the tenant against one test mailbox; leaves nothing behind)`;
 
 async function main(): Promise<number> {
@@ -34,6 +37,9 @@ async function main(): Promise<number> {
         verify: { type: 'string' },
         runs: { type: 'boolean' },
         log: { type: 'string' },
+        failures: { type: 'boolean' },
+        acknowledge: { type: 'string' },
+        reason: { type: 'string' },
         preflight: { type: 'string' },
         'requested-by': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -59,6 +65,20 @@ async function main(): Promise<number> {
     for (const run of await importer.listRuns(30)) {
       process.stdout.write(`${run.runId}  ${run.trigger.padEnd(8)} ${run.status.padEnd(11)} ${run.window.from.toISOString()} → ${run.window.to.toISOString()}  ${summarizeRun(run)}\n`);
     }
+    return 0;
+  }
+  if (args.failures) {
+    const { outstanding, acknowledged, truncated } = await importer.outstandingFailures({ abortSignal: abort.signal });
+    process.stdout.write(`${new Set(outstanding.map((f) => f.itemId)).size} items failing, ${new Set(acknowledged.map((f) => f.itemId)).size} acknowledged${truncated ? ' (the first 500 lines of each)' : ''}\n`);
+    for (const f of [...outstanding, ...acknowledged]) {
+      const ack = f.acknowledgement ? `  acknowledged by ${f.acknowledgement.by} at ${f.acknowledgement.at.toISOString()}: ${f.acknowledgement.reason}` : '';
+      process.stdout.write(`${f.itemId}  ${f.archivedAt.toISOString()}  ${f.mailbox ?? '-'}  ${f.reason}${ack}\n`);
+    }
+    return 0;
+  }
+  if (args.acknowledge !== undefined) {
+    const lines = await importer.acknowledgeFailure(args.acknowledge, args.reason ?? '', requestedBy, { abortSignal: abort.signal });
+    process.stdout.write(`acknowledged ${args.acknowledge} (${lines.map((l) => l.reason).join('; ')}): no longer outstanding, still listed\n`);
     return 0;
   }
   if (args.preflight !== undefined) {

@@ -117,6 +117,9 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     for await (const row of importer.runLog(rerun.runId)) log.push(row);
     expect(log.filter((r) => r.outcome === 'failed' && r.reason.startsWith('Still failing: Malformed')).map((r) => r.itemId).sort()).toEqual(malformed);
     expect(await outstandingIds()).toEqual(malformed);
+    const listed = await runArchiveCli(['--failures'], h.env);
+    expect(listed.stdout).toContain(`${malformed.length} items failing, 0 acknowledged`);
+    for (const id of malformed) expect(listed.stdout.split('\n').some((l) => l.startsWith(`${id}  `) && l.includes('Malformed'))).toBe(true);
     expect(await statusText()).toContain(`${malformed.length} item${malformed.length === 1 ? '' : 's'} still failing`);
     expect(await statusText()).not.toContain('Nothing is failing');
   }, 240_000);
@@ -157,7 +160,11 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect((await api('POST', `/api/tab/failures/${encodeURIComponent(itemId)}/acknowledge`, { body: { reason: 'Corrupt at the source' }, ifMatch: '"stale"' })).status).toBe(412);
     expect((await api('POST', `/api/tab/failures/${encodeURIComponent(itemId)}/acknowledge`, { body: { reason: '  ' }, ifMatch: connectorEtag })).status).toBe(400);
     expect(await outstandingIds()).toEqual(malformed);
-    for (const id of malformed) {
+    // One from the CLI (a reason is required there too), the rest from the tab.
+    expect((await runArchiveCli(['--acknowledge', itemId], h.env)).stderr).toContain('Say why');
+    const byCli = await runArchiveCli(['--acknowledge', itemId, '--reason', 'Corrupt at the source; TeleMessage cannot resend it', '--requested-by', 'local-dev'], h.env);
+    expect(byCli.stdout).toContain(`acknowledged ${itemId}`);
+    for (const id of malformed.slice(1)) {
       const answer = await api('POST', `/api/tab/failures/${encodeURIComponent(id)}/acknowledge`, { body: { reason: 'Corrupt at the source; TeleMessage cannot resend it' }, ifMatch: connectorEtag });
       expect(answer.status).toBe(200);
     }
