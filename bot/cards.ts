@@ -121,7 +121,8 @@ export function summaryCard({ run, logRows, unmapped, tabUrl, note }: SummaryInp
 
 function topReasons(rows: RunLogRow[], top: number): { reason: string; count: string }[] {
   const byReason = new Map<string, number>();
-  for (const row of rows) if (row.outcome !== 'unmapped') byReason.set(row.reason, (byReason.get(row.reason) ?? 0) + 1);
+  // Failures only: a partially imported item is archived, and listed on its own.
+  for (const row of rows) if (row.outcome === 'failed' || row.outcome === 'malformed') byReason.set(row.reason, (byReason.get(row.reason) ?? 0) + 1);
   return [...byReason.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, top)

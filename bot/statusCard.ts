@@ -6,7 +6,7 @@ import { cappedError, plainText } from './cardText';
 export async function statusCard(importer: Importer, now: Date): Promise<AdaptiveCard> {
   const { value: settings } = await importer.settings();
   if (!settings.telemessageUsername) return messageCard('Status', 'The connector is not set up yet: open the Archiver tab and finish the setup.');
-  const [runs, unmapped] = await Promise.all([importer.listRuns(10), importer.unmapped()]);
+  const [runs, unmapped, failures] = await Promise.all([importer.listRuns(10), importer.unmapped(), importer.outstandingFailures({ top: 1000 })]);
   const lines: string[] = [];
   const last = runs.find((r) => r.status !== 'running');
   const running = runs.find((r) => r.status === 'running');
@@ -15,7 +15,9 @@ export async function statusCard(importer: Importer, now: Date): Promise<Adaptiv
   lines.push(`Next scheduled run: ${nextRunAt(settings.scheduleUtc, now).toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
   const failing: string[] = [];
   if (last && (last.status === 'failed' || last.status === 'interrupted')) failing.push(`the last run ${last.status}${last.error ? `: ${plainText(cappedError(last.error))}` : ''}`);
-  if (last && last.counts.failed > 0) failing.push(`${last.counts.failed.toLocaleString('en-US')} deliveries failed in the last run`);
+  // Failures are the windows', not the last run's: a rerun that skipped them leaves them failing.
+  const outstanding = new Set(failures.outstanding.map((f) => f.itemId)).size;
+  if (outstanding) failing.push(`${outstanding.toLocaleString('en-US')} item${outstanding === 1 ? '' : 's'} still failing (see the runs in the tab; an item that can never be imported can be acknowledged there)`);
   const waiting = unmapped.filter((u) => u.kind !== 'outsideParty');
   if (waiting.length) failing.push(`${waiting.length} archived line${waiting.length === 1 ? '' : 's'} or employee${waiting.length === 1 ? '' : 's'} without a mailbox (type "unmapped")`);
   lines.push(failing.length ? `Needs attention: ${failing.join('; ')}.` : 'Nothing is failing.');

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { ImporterError } from './errors';
-import type { RunTrigger, TimeWindow } from './model';
+import type { RunCounts, RunTrigger, TimeWindow } from './model';
+import type { ImporterOptions, StartRun } from './importerOptions';
 import { MailboxDirectory } from './mapping/mailboxDirectory';
 import { AdminList, type AdminListing, type DirectoryPerson } from './adminList';
 import { MappingService, type ChangeOptions, type MappingChange, type MappingPreview, type MappingVersionListing } from './mapping/mappingService';
@@ -11,28 +12,30 @@ import { RetryPolicy } from './retryPolicy';
 import { runImport, type RunLogger, type RunProgress } from './run/importRun';
 import { openStores, type ImporterStores } from './run/importerStores';
 import { KeyVaultSecretStore, LocalSecretStore, type SecretStore } from './secrets/secretStore';
-import { createGraphClient, graphCredential, type GraphConnection } from './sink/graphClient';
+import { createGraphClient, graphCredential } from './sink/graphClient';
 import { MailboxSink } from './sink/mailboxSink';
-import type { MailboxLimits } from './sink/mailboxPacer';
 import { TeleMessageSource } from './source/telemessageSource';
 import { TeleMessageSession } from './source/telemessageSession';
 import type { AuditEntry } from './audit/auditTrail';
 import { checkSettingsChange, type ConnectorSettings } from './state/connectorStore';
-import { collectorFor, isDelivered, type CollectorFactory, type DeliveredKind, type LandingTarget } from './source/collectors';
+import { collectorFor, isDelivered, type LandingTarget } from './source/collectors';
 import { InboxSource } from './source/inboxSource';
 import { runLogCsv, type RunLogRow } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
 import { StorageAccount, type StorageTarget } from './state/storageAccount';
 import type { UnmappedNumber } from './state/unmappedStore';
 import type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts } from './state/dailyCountsStore';
-import { verifyRun, type VerifyReport } from './run/verifyRun';
+import { verificationText, verifyRun, type VerifyReport } from './run/verifyRun';
+import type { FailureLine } from './run/runCounts';
+import { acknowledgeFailure, listFailures, type FailureListing, type FailureListOptions } from './run/failureBook';
 import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
 export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget, LandingTarget };
-export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts, AdminList, AdminListing, DirectoryPerson, UnmappedReport };
+export type { ImporterOptions, StartRun };
+export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts, RunCounts, FailureLine, FailureListing, FailureListOptions, AdminList, AdminListing, DirectoryPerson, UnmappedReport };
 export { COUNTED_KINDS, ITEM_OUTCOMES } from './state/dailyCountsStore';
 export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListing, MappingCheck, MappingDiff, ReplayOutcome } from './mapping/mappingService';
 export type { UnmappedKind } from './mapping/unmappedKind';
@@ -45,43 +48,9 @@ export { csvLine } from './mapping/spreadsheetCsv';
 export { StorageAccount } from './state/storageAccount';
 export { TABLES, keySafe } from './state/tableNames';
 export { nextRunAt } from './schedule/dailySchedule';
-export { summarizeRun } from './run/runSummary';
+export { summarizeRun, summarizeReplay } from './run/runSummary';
+export { brokenIdentities } from './run/runCounts';
 export { preflightText } from './preflight/preflightText';
-
-export interface ImporterOptions {
-  connectorId: string;
-  storage: StorageTarget;
-  graph: GraphConnection;
-  telemessageBaseUrl: string;
-  /** Key Vault in Azure; a local key file for local runs. */
-  secrets: { keyVaultUrl: string; credential: TokenCredential } | { localKeyFile: string };
-  /** Default name of the TeleMessage password in the secret store. */
-  telemessageSecretName?: string;
-  log: RunLogger;
-  mailboxLimits?: MailboxLimits;
-  /** Items handled at once (16 unless set). */
-  itemWorkers?: number;
-  /** Raw item bytes handled at once (12 MiB unless set): bounds the importer's memory. */
-  itemBytesInFlight?: number;
-  tmpDir?: string;
-  /** What "now" is for scheduled windows; tests and local demos may pin it. */
-  now?: () => Date;
-  /** The run lease's duration (15-60 s): how long a crashed run blocks the next one. */
-  runLeaseSeconds?: number;
-  /** The SFTP landing container TeleMessage drops ZIPs into, when this deployment has one. */
-  landing?: LandingTarget;
-  /** Stand-ins for the built-in collector of a delivered kind (tests). */
-  collectors?: Partial<Record<DeliveredKind, CollectorFactory>>;
-}
-
-export interface StartRun {
-  requestedBy: string;
-  trigger?: Extract<RunTrigger, 'schedule' | 'manual'>;
-  abortSignal?: AbortSignal;
-  onProgress?: (p: RunProgress) => void;
-  /** Called once the run is recorded, before any item is handled. */
-  onStarted?: (run: RunRecord) => void;
-}
 
 /**
  * The importer's public API, for the bot, the tab and the CLI: start, rerun and backfill runs,
@@ -99,6 +68,10 @@ export interface Importer {
   runLog(runId: string): AsyncIterable<RunLogRow>;
   runLogCsv(runId: string): AsyncIterable<string>;
   verify(runId: string, options?: { abortSignal?: AbortSignal }): Promise<VerifyReport>;
+  /** What is failing in every archive window: outstanding until imported or acknowledged; acknowledged ones stay listed. */
+  outstandingFailures(options?: FailureListOptions): Promise<FailureListing>;
+  /** An admin's audited word that a failed item can never be imported: no longer outstanding, still listed. */
+  acknowledgeFailure(itemId: string, reason: string, requestedBy: string, options?: { abortSignal?: AbortSignal }): Promise<FailureLine[]>;
   /** What a run of `window` would do (the window since the checkpoint when absent); changes nothing. */
   dryRun(window?: TimeWindow, options?: { abortSignal?: AbortSignal }): Promise<DryRunReport>;
   settings(): Promise<{ value: ConnectorSettings; etag?: string }>;
@@ -176,10 +149,7 @@ class ConnectorImporter implements Importer {
     // Each scheduled run ends by checking itself against the source, the mailboxes and the raw copies.
     if (trigger === 'schedule' && run.status !== 'failed') {
       try {
-        const report = await this.verify(run.runId, { abortSignal: request.abortSignal });
-        run.verification = report.ok
-          ? `verified: ${report.deliveriesChecked} deliveries and ${report.rawCopiesChecked} raw copies, all present once and unaltered`
-          : `verification found ${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered`;
+        run.verification = verificationText(await this.verify(run.runId, { abortSignal: request.abortSignal }));
       } catch (err) {
         run.verification = `verification could not finish: ${(err as Error).message}`;
       }
@@ -219,6 +189,14 @@ class ConnectorImporter implements Importer {
     const run = await this.getRun(runId);
     const settings = (await this.settings()).value;
     return verifyRun({ run, stores: this.stores, source: await this.source(settings), sink: this.sink(settings.folderName), abortSignal: options.abortSignal });
+  }
+
+  outstandingFailures(options?: FailureListOptions): Promise<FailureListing> {
+    return listFailures(this.stores, this.connectorId, options);
+  }
+
+  acknowledgeFailure(itemId: string, reason: string, requestedBy: string, options: { abortSignal?: AbortSignal } = {}): Promise<FailureLine[]> {
+    return acknowledgeFailure(this.stores, this.connectorId, { itemId, reason, requestedBy, leaseSeconds: this.options.runLeaseSeconds, abortSignal: options.abortSignal });
   }
 
   async dryRun(window?: TimeWindow, options: { abortSignal?: AbortSignal } = {}): Promise<DryRunReport> {
@@ -294,7 +272,7 @@ class ConnectorImporter implements Importer {
   private async replayHeld(numbers: readonly string[], requestedBy: string, abortSignal?: AbortSignal): Promise<RunRecord | undefined> {
     const items = await findHeldItems(this.stores, this.connectorId, numbers, abortSignal);
     if (!items.length) return undefined;
-    return this.start({ trigger: 'remap', window: windowOf(items), requestedBy, abortSignal }, undefined, new HeldItemsSource(items, this.stores));
+    return this.start({ trigger: 'remap', window: windowOf(items), itemIds: items.map((i) => i.ref.id), requestedBy, abortSignal }, undefined, new HeldItemsSource(items, this.stores));
   }
 
   async checkTeleMessageCredentials(username: string, password: string, options: { abortSignal?: AbortSignal } = {}): Promise<void> {

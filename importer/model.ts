@@ -80,20 +80,45 @@ export type DeliveryOutcome = 'imported' | 'partial' | 'duplicate' | 'failed';
 /** `remap`: the items held for numbers that have just been mapped, replayed into their mailboxes. */
 export type RunTrigger = 'schedule' | 'rerun' | 'backfill' | 'manual' | 'remap';
 
-/** The counts of Microsoft's connector log, per run. */
+/**
+ * The counts of a run, as docs/counts.md defines them: computed by `countRun` (run/runCounts.ts)
+ * from the ledger's rows of the run's items, never added up along the way. "Items" count source
+ * items, "deliveries" count (item, mailbox) pairs, "participants" count (item, participant) pairs.
+ */
 export interface RunCounts {
+  /** Items from source: the items of the run (the window's items; for a replay, the held items replayed). */
   availableFromSource: number;
+  /** Deliveries after fan-out = imported + partiallyImported + alreadyArchived + deliveriesFailed. */
   afterFanOut: number;
+  /** Deliveries this run wrote whole. */
   imported: number;
+  /** Deliveries this run wrote with an attachment kept outside the mailbox. */
   partiallyImported: number;
+  /** Deliveries in their mailbox before this run (an earlier run wrote them): not written again. */
+  alreadyArchived: number;
+  /** The same as alreadyArchived, under the name Microsoft's connector log uses ("skipped duplicates"). */
   skippedDuplicates: number;
+  /** Deliveries not in their mailbox: pending, or failed. */
+  deliveriesFailed: number;
+  /** Items = itemsImported + itemsPartial + failed + notImported. */
+  itemsImported: number;
+  itemsPartial: number;
+  /** Items failed (malformed, or a delivery not in its mailbox) = failuresOutstanding + failuresAcknowledged. */
   failed: number;
-  /** Participants that map to no mailbox, all kinds together, then by kind. */
+  failuresOutstanding: number;
+  failuresAcknowledged: number;
+  /** Items none of whose participants maps and never archived anywhere: not imported, and reported. */
+  notImported: number;
+  /** Of itemsImported + itemsPartial: those every delivery of which was in its mailbox before this run. */
+  itemsAlreadyArchived: number;
+  /** Items with an archived line or employee that maps nowhere: replayed when that number is mapped. */
+  itemsHeld: number;
+  /** Participants (item, participant pairs) that map to no mailbox, all kinds together, then by kind. */
   unmapped: number;
   unmappedArchivedLines: number;
   unmappedEmployees: number;
   /** Counted, never alerted on: outside parties are not mapped, by design. */
   unmappedOutsideParties: number;
-  /** Items none of whose participants maps: not imported, and reported. */
-  notImported: number;
+  /** Distinct numbers behind `unmapped`. */
+  unmappedNumbers: number;
 }

@@ -3,6 +3,7 @@
 //   npm run archive -- --rerun <run id>
 //   npm run archive -- --verify <run id>
 //   npm run archive -- --runs | --log <run id>
+//   npm run archive -- --failures | --acknowledge <item id> --reason <why>
 //   npm run archive -- --preflight <test mailbox>
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,8 @@ const USAGE = `usage:
   npm run archive -- --verify <run id>
   npm run archive -- --runs
   npm run archive -- --log <run id>      (the run log as CSV)
+  npm run archive -- --failures          (what is failing in every window, outstanding and acknowledged)
+  npm run archive -- --acknowledge <item id> --reason <why>   (an item that can never be imported; audited)
   npm run archive -- --preflight <test mailbox>   (check the tenant against one test mailbox; leaves nothing behind)`;
 
 async function main(): Promise<number> {
@@ -34,6 +37,9 @@ async function main(): Promise<number> {
         verify: { type: 'string' },
         runs: { type: 'boolean' },
         log: { type: 'string' },
+        failures: { type: 'boolean' },
+        acknowledge: { type: 'string' },
+        reason: { type: 'string' },
         preflight: { type: 'string' },
         'requested-by': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -61,6 +67,20 @@ async function main(): Promise<number> {
     }
     return 0;
   }
+  if (args.failures) {
+    const { outstanding, acknowledged, truncated } = await importer.outstandingFailures({ abortSignal: abort.signal });
+    process.stdout.write(`${new Set(outstanding.map((f) => f.itemId)).size} items failing, ${new Set(acknowledged.map((f) => f.itemId)).size} acknowledged${truncated ? ' (the first 500 lines of each)' : ''}\n`);
+    for (const f of [...outstanding, ...acknowledged]) {
+      const ack = f.acknowledgement ? `  acknowledged by ${f.acknowledgement.by} at ${f.acknowledgement.at.toISOString()}: ${f.acknowledgement.reason}` : '';
+      process.stdout.write(`${f.itemId}  ${f.archivedAt.toISOString()}  ${f.mailbox ?? '-'}  ${f.reason}${ack}\n`);
+    }
+    return 0;
+  }
+  if (args.acknowledge !== undefined) {
+    const lines = await importer.acknowledgeFailure(args.acknowledge, args.reason ?? '', requestedBy, { abortSignal: abort.signal });
+    process.stdout.write(`acknowledged ${args.acknowledge} (${lines.map((l) => l.reason).join('; ')}): no longer outstanding, still listed\n`);
+    return 0;
+  }
   if (args.preflight !== undefined) {
     const report = await importer.preflight(args.preflight, requestedBy, { abortSignal: abort.signal });
     process.stdout.write(preflightText(report));
@@ -74,8 +94,11 @@ async function main(): Promise<number> {
     const report = await importer.verify(args.verify, { abortSignal: abort.signal });
     process.stdout.write(
       `verified run ${report.runId}: ${report.itemsListed} items listed, ${report.deliveriesChecked} deliveries and ${report.rawCopiesChecked} raw copies checked; ` +
-        `${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered, ${report.pending} pending\n`,
+        `${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered, ${report.pending} pending\n` +
+        `  counts: ${summarizeRun(report)}\n` +
+        `  verified: ${report.verified} of ${report.counts.afterFanOut - report.counts.deliveriesFailed} archived deliveries found exactly once in their mailbox\n`,
     );
+    for (const broken of report.brokenIdentities) process.stdout.write(`  counts break: ${broken}\n`);
     for (const [label, list] of [['missing', report.missing], ['duplicated', report.duplicated], ['altered', report.altered]] as const) {
       for (const f of list) process.stdout.write(`  ${label}: ${f.itemId}${f.mailbox ? ` in ${f.mailbox}` : ''}: ${f.detail}\n`);
     }

@@ -298,14 +298,14 @@ function report(
   const byBytes = busiest ? (busiest.uploadBytes * limits.uploadWindowMs) / limits.uploadBytesPerWindow : 0;
   const lowerBoundMs = Math.max(byRequests, byBytes);
   const ratio = lowerBoundMs > 0 ? result.durationMs / lowerBoundMs : NaN;
-  const deliveries = c.imported + c.partiallyImported + c.failed;
+  const deliveries = c.imported + c.partiallyImported + c.deliveriesFailed;
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
     '',
     'inputs',
     `  day                ${plan.day}, seed "${plan.seed}", skewed (Zipf 1.1 over employees), with MMS and recordings`,
     `  items              ${n(c.availableFromSource)} (${n(c.notImported)} with nobody mapped; ${n(c.unmapped)} unmapped participants)`,
-    `  deliveries         ${n(c.afterFanOut)} into ${n(upnOf.size)} mailboxes: ${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.failed)} failed (the day's malformed items count here)`,
+    `  deliveries         ${n(c.afterFanOut)} into ${n(upnOf.size)} mailboxes: ${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.deliveriesFailed)} failed; ${n(c.failed)} items failed (malformed ones among them)`,
     `  time scale         ${plan.timeScale}: per mailbox ${n(limits.requestsPerWindow)} requests / ${s(limits.requestWindowMs)}, ${mb(limits.uploadBytesPerWindow)} upload / ${s(limits.uploadWindowMs)}, 4 concurrent`,
     busiest
       ? `  busiest mailbox    ${upnOf.get(busiest.mailbox) ?? busiest.mailbox}: ${n(busiest.requests)} requests, ${mb(busiest.uploadBytes)} uploaded (${n(busiest.throttled)} 429s)`

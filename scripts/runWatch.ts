@@ -18,7 +18,7 @@ export function progressLine(run: RunRecord, now: Date): string {
   // An ended run's rate is over its own duration, not up to the moment it is looked at.
   const elapsed = (run.status !== 'running' && run.endedAt ? new Date(run.endedAt).getTime() : now.getTime()) - started;
   const rate = elapsed > 0 ? (c.availableFromSource / elapsed) * 1000 : 0;
-  const deliveries = `${n(c.afterFanOut)} deliveries (${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.failed)} failed, ${n(c.skippedDuplicates)} already archived)`;
+  const deliveries = `${n(c.afterFanOut)} deliveries (${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.deliveriesFailed)} failed, ${n(c.alreadyArchived)} already archived)`;
   const items = `${n(c.availableFromSource)} items${run.status === 'running' ? ' so far' : ''}, ${n(c.notImported)} not imported`;
   const pace = `${rate.toFixed(rate < 10 ? 1 : 0)} items/s`;
   if (run.status === 'running') return `run ${run.runId} (${run.trigger}) going for ${seconds(elapsed)}: ${items}; ${deliveries}; ${pace}`;

@@ -10,6 +10,7 @@ import { archiveKeyOf, type DeliveryResult, type MailboxSink } from '../sink/mai
 import type { StageResult } from '../stage/rawStore';
 import { daysOf, isFinal, outcomeOfDeliveries, type DeliveryRecord, type ItemRecord, type UnmappedRow } from '../state/deliveryLedger';
 import { EMPTY_COUNTS, type RunRecord } from '../state/runsStore';
+import { takeRunCounts } from './runCounts';
 import type { RunLogRow } from '../state/runLogStore';
 import { acquireRunLease } from '../state/runLease';
 import type { ConnectorSettings } from '../state/connectorStore';
@@ -69,6 +70,8 @@ export interface RunRequest {
   window?: TimeWindow;
   /** For reruns: the run whose window is replayed. */
   rerunOf?: string;
+  /** For a replay of held items: the items replayed, which are all its counts cover. */
+  itemIds?: string[];
   abortSignal?: AbortSignal;
 }
 
@@ -99,6 +102,7 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
       requestedBy: request.requestedBy,
       rerunOf: request.rerunOf,
       collection: collected.report,
+      itemIds: request.itemIds,
     });
     await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
@@ -110,7 +114,11 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     try {
       if (collected.error) throw collected.error;
       const { nonFinal } = await execution.execute();
-      run.status = nonFinal > 0 ? 'failed' : run.counts.failed > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
+      // A replay counts the held items it was given, not the whole span of archive time they cover.
+      if (run.trigger === 'remap') run.itemIds ??= execution.listedIds;
+      await takeRunCounts(ctx.stores, ctx.connectorId, run);
+      // Failures are the window's, not the run's: one that an earlier run met and this one skipped still counts.
+      run.status = nonFinal > 0 ? 'failed' : run.counts.failuresOutstanding > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
       if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
       else await advanceCheckpoint(ctx, window, run);
     } catch (err) {
@@ -153,6 +161,8 @@ class RunExecution {
   readonly touchedDays = new Set<string>();
   private nonFinal = 0;
   private itemsDone = 0;
+  /** A replay's items (held items, few): what its counts cover. */
+  readonly listedIds: string[] = [];
   private immutabilityRecorded = false;
   private lastProgress = 0;
   private position: Date | undefined;
@@ -212,6 +222,7 @@ class RunExecution {
 
   private async processItem(ref: SourceItemRef): Promise<void> {
     this.counts.availableFromSource++;
+    if (this.run.trigger === 'remap') this.listedIds.push(ref.id);
     if (!this.position || ref.archivedAt > this.position) this.position = ref.archivedAt;
     // The listing comes in (archivedAt, id) order, so an item after the last one listed is new to
     // this run; only one out of order (offered again) needs the ledger to say what became of it.
@@ -312,7 +323,9 @@ class RunExecution {
       attempts: (priorByKey.get(key)?.attempts ?? 0) + 1,
       runId: this.run.runId,
     }));
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped, outcome: 'failed' }), pending, unmappedRows, stale);
+    // An admin's acknowledgement stays with the item while it keeps failing.
+    const acknowledgement = prior.item?.acknowledgement;
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped, outcome: 'failed', acknowledgement }), pending, unmappedRows, stale);
 
     const reader = attachmentReader(stores.raw, staged.sha256, decoded);
     const results = await Promise.all(
@@ -351,7 +364,7 @@ class RunExecution {
     // The log lines first: once the item is final, no replay would write them again.
     await this.logRows(rows);
     // The stale unmapped rows went with the pending write; deleting them again would fail the transaction.
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped, outcome: outcomeOfDeliveries(deliveries) }), finished, unmappedRows);
+    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped, outcome: outcomeOfDeliveries(deliveries), acknowledgement }), finished, unmappedRows);
   }
 
   /**

@@ -2,13 +2,13 @@ import type { TableClient } from '@azure/data-tables';
 import type { ItemKind } from '../model';
 import { keySafe } from './tableNames';
 
-/** What became of one item, whatever number of mailboxes it went to. */
-export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
+/** What became of one item, whatever number of mailboxes it went to; `failed` is outstanding, `acknowledged` a failure an admin accepted. */
+export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'acknowledged' | 'notImported';
 /** An item's kind as parsed; `unknown` for a malformed item, whose kind could not be read. */
 export type CountedKind = ItemKind | 'unknown';
 
 export const COUNTED_KINDS: readonly CountedKind[] = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog', 'unknown'];
-export const ITEM_OUTCOMES: readonly ItemOutcome[] = ['imported', 'partial', 'failed', 'notImported'];
+export const ITEM_OUTCOMES: readonly ItemOutcome[] = ['imported', 'partial', 'failed', 'acknowledged', 'notImported'];
 
 export type OutcomeCounts = Record<ItemOutcome, number>;
 
@@ -24,7 +24,7 @@ export interface DailyCounts {
 
 export function emptyDay(day: string): DailyCounts {
   const kinds = {} as Record<CountedKind, OutcomeCounts>;
-  for (const kind of COUNTED_KINDS) kinds[kind] = { imported: 0, partial: 0, failed: 0, notImported: 0 };
+  for (const kind of COUNTED_KINDS) kinds[kind] = { imported: 0, partial: 0, failed: 0, acknowledged: 0, notImported: 0 };
   return { day, kinds };
 }
 
@@ -53,6 +53,17 @@ export class DailyCountsStore {
       return;
     }
     await this.table.upsertEntity({ ...key, kinds: JSON.stringify(counts.kinds), items: total, countedAt: new Date().toISOString(), countedBy: runId }, 'Replace');
+  }
+
+  /** The days (YYYY-MM-DD), oldest first, that hold a failed item, outstanding or acknowledged: where to look for failures. */
+  async daysWithFailures(connectorId: string): Promise<string[]> {
+    const days: string[] = [];
+    const filter = `PartitionKey eq '${keySafe(connectorId)}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['RowKey', 'kinds'] } })) {
+      const kinds = Object.values(JSON.parse(String(e.kinds ?? '{}')) as Record<string, Partial<OutcomeCounts>>);
+      if (kinds.some((k) => (k.failed ?? 0) + (k.acknowledged ?? 0) > 0)) days.push(String(e.rowKey));
+    }
+    return days;
   }
 
   /** Every day of [fromDay, toDay] (YYYY-MM-DD, both included), oldest first; a day without items is all zeros. */

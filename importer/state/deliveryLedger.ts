@@ -23,6 +23,14 @@ export interface ItemRecord {
   /** The raw copy's size, so the item can be replayed from it. */
   rawSize?: number;
   runId: string;
+  /** An admin's word that this failed item will never be imported (malformed at the source, say): no longer outstanding, still listed. */
+  acknowledgement?: FailureAcknowledgement;
+}
+
+export interface FailureAcknowledgement {
+  by: string;
+  at: Date;
+  reason: string;
 }
 
 /** One participant of one item that maps to no mailbox: kept with the item, so never lost. */
@@ -143,9 +151,16 @@ export class DeliveryLedger {
   async *outcomesOn(connectorId: string, day: string): AsyncIterable<{ kind?: string; outcome: ItemOutcome }> {
     const pk = `${keySafe(connectorId)}|${day}`;
     const filter = `PartitionKey eq '${pk}' and RowKey ge '${ITEM}' and RowKey lt 'item}'`;
-    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['kind', 'status', 'reason', 'outcome'] } })) {
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['kind', 'status', 'reason', 'outcome', 'acknowledgedAt'] } })) {
       yield { kind: e.kind as string | undefined, outcome: outcomeOf(e) };
     }
+  }
+
+  /** Every item row of a connector's items archived on `day` (YYYY-MM-DD): what run counts and failure lists are made of. */
+  async *itemsOn(connectorId: string, day: string): AsyncIterable<ItemRecord> {
+    const pk = `${keySafe(connectorId)}|${day}`;
+    const filter = `PartitionKey eq '${pk}' and RowKey ge '${ITEM}' and RowKey lt 'item}'`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter } })) yield fromItemEntity(e);
   }
 
   /** The ids of a connector's items archived on `day` in which `number` mapped nowhere. */
@@ -294,12 +309,16 @@ function toItemEntity(pk: string, r: ItemRecord) {
     rawSha256: r.rawSha256,
     kind: r.kind,
     reason: r.reason,
-    outcome: r.outcome,
+    // Acknowledged is derived from the acknowledgement, never stored as an outcome.
+    outcome: r.outcome === 'acknowledged' ? 'failed' : r.outcome,
     mappingVersion: r.mappingVersion,
     hadUnmapped: r.hadUnmapped,
     unmappedNumbers: r.unmappedNumbers && r.unmappedNumbers.length ? JSON.stringify(r.unmappedNumbers) : undefined,
     rawSize: r.rawSize,
     runId: r.runId,
+    acknowledgedBy: r.acknowledgement?.by,
+    acknowledgedAt: r.acknowledgement?.at.toISOString(),
+    acknowledgedReason: r.acknowledgement?.reason,
   };
 }
 
@@ -311,12 +330,13 @@ function fromItemEntity(e: Record<string, unknown>): ItemRecord {
     rawSha256: e.rawSha256 as string | undefined,
     kind: e.kind as string | undefined,
     reason: e.reason as string | undefined,
-    outcome: e.outcome ? outcomeOf(e) : undefined,
+    outcome: outcomeOf(e),
     mappingVersion: e.mappingVersion as string | undefined,
     hadUnmapped: e.hadUnmapped as boolean | undefined,
     unmappedNumbers: e.unmappedNumbers ? (JSON.parse(String(e.unmappedNumbers)) as string[]) : undefined,
     rawSize: typeof e.rawSize === 'number' ? e.rawSize : undefined,
     runId: String(e.runId),
+    acknowledgement: e.acknowledgedAt ? { by: String(e.acknowledgedBy), at: new Date(String(e.acknowledgedAt)), reason: String(e.acknowledgedReason ?? '') } : undefined,
   };
 }
 
@@ -352,8 +372,14 @@ function fromDeliveryEntity(e: Record<string, unknown>): DeliveryRecord {
 
 const OUTCOMES: readonly string[] = ['imported', 'partial', 'failed', 'notImported'];
 
-/** An item row's outcome; rows written before outcomes were recorded say it through status and reason. */
+/** An item row's outcome; a failure an admin acknowledged is no longer outstanding. */
 function outcomeOf(e: Record<string, unknown>): ItemOutcome {
+  const outcome = recordedOutcomeOf(e);
+  return outcome === 'failed' && e.acknowledgedAt ? 'acknowledged' : outcome;
+}
+
+/** Rows written before outcomes were recorded say it through status and reason. */
+function recordedOutcomeOf(e: Record<string, unknown>): ItemOutcome {
   if (typeof e.outcome === 'string' && OUTCOMES.includes(e.outcome)) return e.outcome as ItemOutcome;
   if (e.status !== 'final') return 'failed';
   const reason = String(e.reason ?? '');

@@ -7,7 +7,8 @@ export interface RunLogRow {
   sourceUserId: string;
   /** The mailbox, when one was involved. */
   m365UserId?: string;
-  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed';
+  /** `acknowledged`: a failure an admin accepted (it still fails, and is listed, never hidden). */
+  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed' | 'acknowledged';
   reason: string;
   at: Date;
 }

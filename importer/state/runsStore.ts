@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunCounts, RunTrigger, TimeWindow } from '../model';
 import { ImporterError } from '../errors';
 import type { CollectReport } from '../source/collector';
+import type { FailureLine } from '../run/runCounts';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
 
@@ -24,6 +25,10 @@ export interface RunRecord {
   verification?: string;
   /** For a delivered source (capture mailbox, SFTP): what the run collected before it imported. */
   collection?: CollectReport;
+  /** What is still failing among the run's items when it ended, and why (the first MAX_FAILURES_KEPT). */
+  stillFailing?: FailureLine[];
+  /** A replay of held items: which items it covers (its counts cover only these). */
+  itemIds?: string[];
 }
 
 /** Rejected batches kept on a run record: the row has 64 KiB per column; the run log has them all. */
@@ -34,14 +39,28 @@ export const EMPTY_COUNTS: RunCounts = {
   afterFanOut: 0,
   imported: 0,
   partiallyImported: 0,
+  alreadyArchived: 0,
   skippedDuplicates: 0,
+  deliveriesFailed: 0,
+  itemsImported: 0,
+  itemsPartial: 0,
   failed: 0,
+  failuresOutstanding: 0,
+  failuresAcknowledged: 0,
+  notImported: 0,
+  itemsAlreadyArchived: 0,
+  itemsHeld: 0,
   unmapped: 0,
   unmappedArchivedLines: 0,
   unmappedEmployees: 0,
   unmappedOutsideParties: 0,
-  notImported: 0,
+  unmappedNumbers: 0,
 };
+
+/** Failure lines kept on a run record (the run log has them all): enough for a card and a page. */
+export const MAX_FAILURES_KEPT = 50;
+/** Held item ids a replay keeps, so its counts can be taken again; a larger replay is counted over its window. */
+const MAX_ITEM_IDS_KEPT = 1000;
 
 // Inverted time makes the newest run the first row of the partition.
 const MAX_TIME = 9_999_999_999_999;
@@ -104,6 +123,8 @@ function toEntity(r: RunRecord): Record<string, unknown> & { partitionKey: strin
     immutability: r.immutability,
     error: r.error,
     verification: r.verification,
+    stillFailing: r.stillFailing && JSON.stringify(r.stillFailing.slice(0, MAX_FAILURES_KEPT).map((f) => ({ ...f, reason: f.reason.slice(0, 300) }))),
+    itemIds: r.itemIds && r.itemIds.length <= MAX_ITEM_IDS_KEPT ? JSON.stringify(r.itemIds) : undefined,
     collection: r.collection && JSON.stringify({ ...r.collection, rejected: r.collection.rejected.slice(0, MAX_REJECTED_KEPT).map((b) => ({ ...b, name: b.name.slice(0, 300), reason: b.reason.slice(0, 500) })) }),
   };
 }
@@ -125,5 +146,11 @@ function fromEntity(e: Record<string, unknown>): RunRecord {
     error: s('error'),
     verification: s('verification'),
     collection: s('collection') ? (JSON.parse(s('collection')!) as CollectReport) : undefined,
+    stillFailing: s('stillFailing') ? (JSON.parse(s('stillFailing')!) as FailureLine[]).map(revive) : undefined,
+    itemIds: s('itemIds') ? (JSON.parse(s('itemIds')!) as string[]) : undefined,
   };
+}
+
+function revive(f: FailureLine): FailureLine {
+  return { ...f, archivedAt: new Date(f.archivedAt), acknowledgement: f.acknowledgement && { ...f.acknowledgement, at: new Date(f.acknowledgement.at) } };
 }

@@ -174,6 +174,12 @@ export function createTabApi(options: TabApiOptions): TabApi {
     return { configured, username: settings.telemessageUsername, description: configured ? `configured, as ${settings.telemessageUsername}` : 'not configured' };
   }
 
+  /** What is failing across every window, as `status` and the chart count it (docs/counts.md). */
+  async function failureTotals() {
+    const { outstanding, acknowledged } = await importer.outstandingFailures({ abortSignal: stopping.signal });
+    return { outstandingItems: new Set(outstanding.map((f) => f.itemId)).size, acknowledgedItems: new Set(acknowledged.map((f) => f.itemId)).size };
+  }
+
   async function connectorView() {
     const { value, etag } = await importer.settings();
     const [lastRun] = await importer.listRuns(1);
@@ -195,7 +201,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
           setupCompletedAt: value.setupCompletedAt,
         },
         telemessage: await telemessageStatus(),
-        status: { lastRun, running: lastRun?.status === 'running', nextRunAt: nextRunAt(value.scheduleUtc, new Date()) },
+        status: { lastRun, running: lastRun?.status === 'running', nextRunAt: nextRunAt(value.scheduleUtc, new Date()), failures: await failureTotals() },
       },
     };
   }
@@ -288,6 +294,17 @@ export function createTabApi(options: TabApiOptions): TabApi {
       const window = await jsonBody(req, backfillBody);
       const run = await startRun((w) => importer.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
       res.json(202, { run });
+    }));
+
+    server.get('/api/tab/failures', route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))));
+
+    server.post('/api/tab/failures/:itemId/acknowledge', route(async (req, res, caller) => {
+      const etag = ifMatch(req);
+      const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
+      const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
+      // A stale page is refused: the admin acknowledges what they saw, not what changed since.
+      if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+      res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
     }));
 
     server.get('/api/tab/unmapped', route(async (_req, res) => void res.json(200, await importer.unmappedReport())));
