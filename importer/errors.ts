@@ -24,6 +24,10 @@ export type ImporterErrorCode =
   /** What was given as a mailbox is not one address. */
   | 'InvalidMailboxAddress'
   | 'NotFound'
+  /** A connector setting with a value it cannot take (an unknown delivery kind, a capture mailbox that is no address). */
+  | 'InvalidSetting'
+  /** Taking what TeleMessage delivered (the capture mailbox, the SFTP container) failed; nothing collected is lost. */
+  | 'CollectionFailed'
   | 'Conflict';
 
 export class ImporterError extends Error {

@@ -16,7 +16,9 @@ import type { MailboxLimits } from './sink/mailboxPacer';
 import { TeleMessageSource } from './source/telemessageSource';
 import { TeleMessageSession } from './source/telemessageSession';
 import type { AuditEntry } from './audit/auditTrail';
-import type { ConnectorSettings } from './state/connectorStore';
+import { checkSettingsChange, type ConnectorSettings } from './state/connectorStore';
+import { collectorFor, isDelivered, type CollectorFactory, type DeliveredKind, type LandingTarget } from './source/collectors';
+import { InboxSource } from './source/inboxSource';
 import type { RunLogRow } from './state/runLogStore';
 import { runLogCsv } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
@@ -27,6 +29,8 @@ import { verifyRun, type VerifyReport } from './run/verifyRun';
 import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
+export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
+export type { LandingTarget } from './source/collectors';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
 export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts };
@@ -65,6 +69,10 @@ export interface ImporterOptions {
   now?: () => Date;
   /** The run lease's duration (15-60 s): how long a crashed run blocks the next one. */
   runLeaseSeconds?: number;
+  /** The SFTP landing container TeleMessage drops ZIPs into, when this deployment has one. */
+  landing?: LandingTarget;
+  /** Stand-ins for the built-in collector of a delivered kind (tests). */
+  collectors?: Partial<Record<DeliveredKind, CollectorFactory>>;
 }
 
 export interface StartRun {
@@ -235,6 +243,7 @@ class ConnectorImporter implements Importer {
     const current = await this.settings();
     if (current.etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
     const { connectorId: _id, mappingVersion: _v, telemessageSecretName: _s, ...allowed } = changes;
+    checkSettingsChange(allowed);
     const next = { ...current.value, ...allowed };
     await this.stores.connectors.save(next, current.etag);
     await this.stores.audit.append({ actor: requestedBy, action: 'settings.changed', connectorId: this.connectorId, before: current.value, after: next });
@@ -358,6 +367,8 @@ class ConnectorImporter implements Importer {
         connectorId: this.connectorId,
         stores: this.stores,
         source: source ?? (await this.source(settings)),
+        // A replay of held items reads raw copies only: it never collects.
+        collector: source ? undefined : collectorFor({ connectorId: this.connectorId, settings, stores: this.stores, graph: () => createGraphClient(this.options.graph, this.credential), landing: this.options.landing, retry: new RetryPolicy(), log: this.options.log }, this.options.collectors),
         createSink: (folderName) => this.sink(folderName),
         log: this.options.log,
         now: this.options.now,
@@ -371,7 +382,9 @@ class ConnectorImporter implements Importer {
     );
   }
 
-  private async source(settings: ConnectorSettings): Promise<TeleMessageSource> {
+  private async source(settings: ConnectorSettings): Promise<ArchiveSource> {
+    // Delivered items are read from the inbox the collector fills: verify and dry runs never collect.
+    if (isDelivered(settings.delivery)) return new InboxSource(this.connectorId, this.stores);
     if (!settings.telemessageUsername || !settings.telemessageSecretName) {
       throw new ImporterError('SourceAuthFailed', 'The connector has no TeleMessage sign-in yet: finish the setup first.');
     }

@@ -47,6 +47,16 @@ export const SETTINGS = {
     env: 'STORAGE_TABLE_ENDPOINT',
     description: 'With STORAGE_ACCOUNT_NAME only: the Table service URL, if not https://<account>.table.core.windows.net.',
   },
+  sftpStorageConnectionString: {
+    env: 'SFTP_STORAGE_CONNECTION_STRING',
+    description: "The SFTP landing storage account (TeleMessage's ZIP drop) by connection string; Azurite locally. Use this or SFTP_STORAGE_ACCOUNT_NAME; neither when TeleMessage does not deliver by SFTP.",
+    secret: true,
+  },
+  sftpStorageAccountName: {
+    env: 'SFTP_STORAGE_ACCOUNT_NAME',
+    description: 'The SFTP landing storage account reached with the managed identity (production): a storage account of its own, SFTP enabled.',
+  },
+  sftpContainer: { env: 'SFTP_CONTAINER', description: 'The container of the SFTP landing account TeleMessage writes its ZIPs into.', default: 'telemessage' },
   tenantId: { env: 'TENANT_ID', description: 'Microsoft Entra tenant (directory) id of the archived mailboxes.', requiredInProduction: true },
   clientId: { env: 'CLIENT_ID', description: 'App registration (client) id used for Microsoft Graph and the tab SSO audience.', requiredInProduction: true },
   graphCredential: {
@@ -124,6 +134,10 @@ const schema = z
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
     storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
     storageTableEndpoint: z.url({ protocol: /^https$/ }).optional(),
+    sftpStorageConnectionString: z.string().min(1).optional(),
+    sftpStorageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
+    // Blob container names: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
+    sftpContainer: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a container name: 3-63 lowercase letters, digits and single dashes'),
     tenantId: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
     graphCredential: z.enum(['ManagedIdentityFederation', 'ClientSecret']),
@@ -184,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Checked apart from the schema so it is reported together with every other problem.
   if (Boolean(raw.storageConnectionString) === Boolean(raw.storageAccountName)) {
     problems.push('STORAGE_CONNECTION_STRING: set exactly one of STORAGE_CONNECTION_STRING and STORAGE_ACCOUNT_NAME');
+  }
+  if (raw.sftpStorageConnectionString && raw.sftpStorageAccountName) {
+    problems.push('SFTP_STORAGE_CONNECTION_STRING: set at most one of SFTP_STORAGE_CONNECTION_STRING and SFTP_STORAGE_ACCOUNT_NAME');
   }
   for (const key of ['storageBlobEndpoint', 'storageTableEndpoint'] as const) {
     if (raw[key] && !raw.storageAccountName) problems.push(`${SETTINGS[key].env}: only with STORAGE_ACCOUNT_NAME (a connection string names its own endpoints)`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { createImporter, type Importer } from '../importer';
+import { createImporter, type Importer, type LandingTarget } from '../importer';
 import type { RunLogger } from '../importer/run/importRun';
 import type { GraphConnection } from '../importer/sink/graphClient';
 import type { StorageTarget } from '../importer/state/storageAccount';
@@ -15,6 +15,14 @@ export function configuredStorage(config: Config): StorageTarget {
     blobEndpoint: config.storageBlobEndpoint,
     tableEndpoint: config.storageTableEndpoint,
   };
+}
+
+/** The SFTP landing container as configured, when TeleMessage delivers by SFTP to this deployment. */
+export function configuredLanding(config: Config): LandingTarget | undefined {
+  const container = config.sftpContainer;
+  if (config.sftpStorageConnectionString) return { storage: { connectionString: config.sftpStorageConnectionString }, container };
+  if (config.sftpStorageAccountName) return { storage: { accountName: config.sftpStorageAccountName, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) }, container };
+  return undefined;
 }
 
 /** Microsoft Graph sign-in as configured: federated through the managed identity, or a client secret. */
@@ -39,5 +47,6 @@ export function createConfiguredImporter(config: Config, log: RunLogger): Promis
     secrets: config.keyVaultUrl ? { keyVaultUrl: config.keyVaultUrl, credential: identity } : { localKeyFile: path.resolve(config.localSecretKeyFile) },
     log,
     runLeaseSeconds: config.runLeaseSeconds,
+    landing: configuredLanding(config),
   });
 }

@@ -16,6 +16,8 @@ import type { ConnectorSettings } from '../state/connectorStore';
 import type { ImporterStores } from './importerStores';
 import { attachmentReader } from './itemAttachments';
 import { withoutMailboxless, type MailboxlessParticipant } from './mailboxlessRecipients';
+import type { Collector } from '../source/collector';
+import { collectDelivered, collectsFirst } from './collectStep';
 
 /** The log lines a run writes; pino's logger fits. */
 export interface RunLogger {
@@ -37,6 +39,8 @@ export interface ImportContext {
   connectorId: string;
   stores: ImporterStores;
   source: ArchiveSource;
+  /** For a delivered source (capture mailbox, SFTP): takes what TeleMessage delivered into the inbox before a run of everything since the checkpoint. */
+  collector?: Collector;
   /** A fresh sink per run: it caches users and folders for the run only. */
   createSink(folderName: string): MailboxSink;
   log: RunLogger;
@@ -81,27 +85,30 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
   const { stores } = ctx;
   const lease = await acquireRunLease(stores.locks, ctx.connectorId, { durationSeconds: ctx.leaseSeconds });
   try {
+    const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
+    // Every concurrent request of the run listens on this one signal: that many listeners is intended.
+    setMaxListeners(0, signal);
     const interrupted = await markInterrupted(ctx);
     const settings = (await stores.connectors.getOrDefault(ctx.connectorId)).value;
-    const window = await resolveWindow(ctx, request, now());
+    const collected = collectsFirst(request) ? await collectDelivered(ctx, { now, abortSignal: signal, requestedBy: request.requestedBy }) : {};
+    const window = await resolveWindow(ctx, request, now(), collected.through);
     const run = await stores.runs.create({
       connectorId: ctx.connectorId,
       trigger: request.trigger,
       window,
       requestedBy: request.requestedBy,
       rerunOf: request.rerunOf,
+      collection: collected.report,
     });
     await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
     ctx.onStarted?.({ ...run });
 
-    const signal = request.abortSignal ? AbortSignal.any([lease.signal, request.abortSignal]) : lease.signal;
-    // Every concurrent request of the run listens on this one signal: that many listeners is intended.
-    setMaxListeners(0, signal);
     const execution = new RunExecution(ctx, settings, run, signal);
     // A run that died left its days' counts behind its ledger: this run counts them again.
     for (const stale of interrupted) for (const day of daysOf(stale.window.from, stale.window.to)) execution.touchedDays.add(day);
     try {
+      if (collected.error) throw collected.error;
       const { nonFinal } = await execution.execute();
       run.status = nonFinal > 0 ? 'failed' : run.counts.failed > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
       if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
@@ -141,7 +148,8 @@ async function markInterrupted(ctx: ImportContext): Promise<RunRecord[]> {
   return marked;
 }
 
-async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date): Promise<TimeWindow> {
+/** `through`: a collection's items must all fall before the window's end. */
+async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date, through?: Date): Promise<TimeWindow> {
   if (request.trigger === 'rerun') {
     if (!request.rerunOf) throw new ImporterError('NotFound', 'A rerun names the run it repeats.');
     return (await ctx.stores.runs.get(ctx.connectorId, request.rerunOf)).window;
@@ -152,8 +160,9 @@ async function resolveWindow(ctx: ImportContext, request: RunRequest, now: Date)
   }
   // Everything since the checkpoint: a day the service was down is caught up, not skipped.
   const checkpoint = await ctx.stores.connectors.getCheckpoint(ctx.connectorId);
-  const to = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  return { from: checkpoint?.value ?? new Date(to.getTime() - DAY_MS), to };
+  const floored = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const to = through && through > floored ? through : floored;
+  return { from: checkpoint?.value ?? new Date(floored.getTime() - DAY_MS), to };
 }
 
 async function advanceCheckpoint(ctx: ImportContext, window: TimeWindow, run: RunRecord): Promise<void> {

@@ -4,6 +4,7 @@ import { RawStore } from '../stage/rawStore';
 import { ConnectorStore } from '../state/connectorStore';
 import { DailyCountsStore } from '../state/dailyCountsStore';
 import { DeliveryLedger } from '../state/deliveryLedger';
+import { InboxStore } from '../state/inboxStore';
 import { MappingStore } from '../state/mappingStore';
 import { RunLogStore } from '../state/runLogStore';
 import { RunsStore } from '../state/runsStore';
@@ -20,13 +21,15 @@ export interface ImporterStores {
   runLog: RunLogStore;
   unmapped: UnmappedStore;
   dailyCounts: DailyCountsStore;
+  /** What TeleMessage delivered (capture mailbox, SFTP), once per item, for the import to list. */
+  inbox: InboxStore;
   raw: RawStore;
   audit: AuditTrail;
   locks: ContainerClient;
 }
 
 export async function openStores(storage: StorageAccount, options: { tmpDir?: string } = {}): Promise<ImporterStores> {
-  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, dailyCountsTable, raw, audit, locks, mappingBlobs] = await Promise.all([
+  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, dailyCountsTable, inboxTable, raw, audit, locks, mappingBlobs] = await Promise.all([
     storage.table(TABLES.connector),
     storage.table(TABLES.mappings),
     storage.table(TABLES.runs),
@@ -34,6 +37,7 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     storage.table(TABLES.runLog),
     storage.table(TABLES.unmapped),
     storage.table(TABLES.dailyCounts),
+    storage.table(TABLES.inbox),
     storage.container(CONTAINERS.raw),
     storage.container(CONTAINERS.audit),
     storage.container(CONTAINERS.locks),
@@ -48,6 +52,7 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     runLog: new RunLogStore(runLogTable),
     unmapped: new UnmappedStore(unmappedTable),
     dailyCounts: new DailyCountsStore(dailyCountsTable),
+    inbox: new InboxStore(inboxTable),
     raw: new RawStore(raw, { tmpDir: options.tmpDir }),
     audit: new AuditTrail(audit),
     locks,

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { ImporterError } from '../errors';
+import { DELIVERY_KINDS, type DeliveryKind } from '../source/collector';
 
 /** A connector's settings, as the setup steps of the tab leave them; imports start once `setupCompletedAt` is set. */
 export interface ConnectorSettings {
@@ -32,6 +33,24 @@ export interface ConnectorSettings {
   setupCompletedAt?: string;
   /** Entra object ids of the connector's admins: the only people the bot and the tab act for. */
   admins?: string[];
+  /**
+   * How TeleMessage delivers: its archive API ('api', also when unset), emails into a capture
+   * mailbox ('smtp'), or ZIPs of EML files into the SFTP landing container ('sftp').
+   */
+  delivery?: DeliveryKind;
+  /** With delivery 'smtp': the capture mailbox TeleMessage sends to, e.g. telemessage-capture@contoso.com. Only ever read. */
+  captureMailbox?: string;
+}
+
+/** Settings an admin changes that have a shape to keep: a bad one is refused (InvalidSetting) and changes nothing. */
+export function checkSettingsChange(changes: Partial<ConnectorSettings>): void {
+  if (changes.delivery !== undefined && !DELIVERY_KINDS.includes(changes.delivery)) {
+    throw new ImporterError('InvalidSetting', `The delivery must be one of ${DELIVERY_KINDS.join(', ')}.`);
+  }
+  const mailbox = changes.captureMailbox;
+  if (mailbox !== undefined && !/^[^\s@/?#%]+@[^\s@/?#%]+\.[^\s@/?#%]+$/.test(mailbox)) {
+    throw new ImporterError('InvalidSetting', 'The capture mailbox must be one mailbox address, e.g. telemessage-capture@contoso.com.');
+  }
 }
 
 export const DEFAULT_SETTINGS: Omit<ConnectorSettings, 'connectorId'> = {
@@ -47,6 +66,7 @@ export interface Versioned<T> {
 
 const CONFIG = 'config';
 const CHECKPOINT = 'checkpoint';
+const CURSOR = 'cursor';
 
 /**
  * Connector settings and the checkpoint (the archive time up to which every delivery is final).
@@ -83,6 +103,32 @@ export class ConnectorStore {
     if (current && current.value >= through) return current.value;
     await this.write({ partitionKey: CHECKPOINT, rowKey: connectorId, through: through.toISOString() }, current?.etag);
     return through;
+  }
+
+  /**
+   * A collector's cursor (the capture mailbox's delta link, the last ZIP taken), kept beside the
+   * checkpoint. `name` tells the collectors apart ('smtp', 'sftp').
+   */
+  async getCursor(connectorId: string, name: string, options: { abortSignal?: AbortSignal } = {}): Promise<Versioned<string> | undefined> {
+    const entity = await this.read(CURSOR, `${connectorId}|${name}`, options.abortSignal);
+    return entity ? { value: String(entity.value), etag: entity.etag } : undefined;
+  }
+
+  /** Moves a collector's cursor; `etag` undefined means "the first one"; someone else's move makes this `Conflict`. */
+  async saveCursor(connectorId: string, name: string, value: string, etag: string | undefined): Promise<string> {
+    return this.write({ partitionKey: CURSOR, rowKey: `${connectorId}|${name}`, value }, etag);
+  }
+
+  /** Forgets a collector's cursor (its delivery changed, or its token is no longer valid): the next collection starts over. */
+  async clearCursor(connectorId: string, name: string, etag: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(CURSOR, `${connectorId}|${name}`, { etag });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) return;
+      if (status === 412) throw new ImporterError('Conflict', `The ${name} cursor of connector "${connectorId}" was moved by someone else.`);
+      throw err;
+    }
   }
 
   private async read(partitionKey: string, rowKey: string, abortSignal?: AbortSignal): Promise<(Record<string, unknown> & { etag: string }) | undefined> {

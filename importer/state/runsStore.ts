@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import type { RunCounts, RunTrigger, TimeWindow } from '../model';
 import { ImporterError } from '../errors';
+import type { CollectReport } from '../source/collector';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
 
@@ -21,7 +22,12 @@ export interface RunRecord {
   immutability?: string;
   error?: string;
   verification?: string;
+  /** For a delivered source (capture mailbox, SFTP): what the run collected before it imported. */
+  collection?: CollectReport;
 }
+
+/** Rejected batches kept on a run record: the row has 64 KiB per column; the run log has them all. */
+const MAX_REJECTED_KEPT = 50;
 
 export const EMPTY_COUNTS: RunCounts = {
   availableFromSource: 0,
@@ -98,6 +104,7 @@ function toEntity(r: RunRecord): Record<string, unknown> & { partitionKey: strin
     immutability: r.immutability,
     error: r.error,
     verification: r.verification,
+    collection: r.collection && JSON.stringify({ ...r.collection, rejected: r.collection.rejected.slice(0, MAX_REJECTED_KEPT).map((b) => ({ ...b, name: b.name.slice(0, 300), reason: b.reason.slice(0, 500) })) }),
   };
 }
 
@@ -117,5 +124,6 @@ function fromEntity(e: Record<string, unknown>): RunRecord {
     immutability: s('immutability'),
     error: s('error'),
     verification: s('verification'),
+    collection: s('collection') ? (JSON.parse(s('collection')!) as CollectReport) : undefined,
   };
 }

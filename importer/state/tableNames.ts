@@ -8,6 +8,8 @@ export const TABLES = {
   unmapped: 'unmapped',
   /** Items per archive day, kind and outcome, for the tab's 30-day chart. */
   dailyCounts: 'dailycounts',
+  /** Items TeleMessage delivered (capture mailbox, SFTP ZIPs), recorded once each with when we collected them. */
+  inbox: 'inbox',
   conversations: 'conversations',
   notifications: 'notifications',
 } as const;

@@ -63,6 +63,7 @@ const IMPORTER_STATUS: Partial<Record<ImporterError['code'], number>> = {
   InvalidMailbox: 422,
   UnknownMailbox: 422,
   InvalidMailboxAddress: 422,
+  InvalidSetting: 422,
   MailboxNotEnabled: 422,
   SourceAuthFailed: 422,
   SourceUnavailable: 502,

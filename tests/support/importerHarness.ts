@@ -43,6 +43,8 @@ export interface HarnessOptions {
    * password in the secret store), no custom mapping, no step of the setup done. Default: set up.
    */
   setUp?: boolean;
+  /** A mailbox of the tenant that is nobody's: TeleMessage's SMTP destination (a shared capture mailbox). */
+  captureMailbox?: string;
 }
 
 /** What the tab's setup records, as a finished setup leaves it. */
@@ -96,7 +98,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined,
       ...(mailboxless.has(e.id) && { hasMailbox: false }),
     }));
-  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: graphUsers, ...options.graph });
+  const capture = options.captureMailbox ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }] : [];
+  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture], ...options.graph });
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
   const stores = await openStores(storage, { tmpDir });

@@ -1,0 +1,103 @@
+import type { TableClient } from '@azure/data-tables';
+import type { TimeWindow } from '../model';
+import { daysOf } from './deliveryLedger';
+import { keySafe } from './tableNames';
+
+/** One item TeleMessage delivered, staged raw and recorded once: what the import's windows select on. */
+export interface InboxEntry {
+  /** The item id: X-TELEMESSAGE-ArchiveMessageID, else the Message-ID, else `sha256:<raw sha>`. */
+  id: string;
+  /** When we recorded it: the time the import's windows select on. */
+  collectedAt: Date;
+  /** When TeleMessage delivered it (capture email's receivedDateTime; the ZIP's last-modified). */
+  deliveredAt: Date;
+  /** TeleMessage's message type when the headers name it (SMS, MMS, …), else ''. */
+  type: string;
+  sizeBytes: number;
+  sha256: string;
+  /** Where it came from, for the run log and the admin: `capture:<graph message id>`, `zip:<zip name>/<entry name>`. */
+  origin: string;
+}
+
+const PAGE = 1000;
+
+/**
+ * The inbox: every delivered item once, by id, and again by collection time for the import's
+ * listing. The id row is written first and decides "once"; the time row follows. A crash between
+ * the two is mended by the next record() of the same id, which writes the time row again from
+ * the id row's collectedAt, so an item can never be recorded yet invisible to every window.
+ */
+export class InboxStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Records the entry once: when the id is already there, returns the entry already recorded (and records nothing new). */
+  async record(connectorId: string, entry: InboxEntry, options: { abortSignal?: AbortSignal } = {}): Promise<{ entry: InboxEntry; created: boolean }> {
+    const { abortSignal } = options;
+    let recorded = entry;
+    let created = true;
+    try {
+      await this.table.createEntity({ partitionKey: keySafe(connectorId), rowKey: keySafe(entry.id), ...toColumns(entry) }, { abortSignal });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      created = false;
+      recorded = fromColumns(await this.table.getEntity(keySafe(connectorId), keySafe(entry.id), { abortSignal }));
+    }
+    // Upserted every time: the same row with the same values, or the one a crash left unwritten.
+    await this.table.upsertEntity({ partitionKey: timePartition(connectorId, recorded.collectedAt), rowKey: timeRow(recorded), ...toColumns(recorded) }, 'Replace', { abortSignal });
+    return { entry: recorded, created };
+  }
+
+  /** The entry recorded under `id`, if any. */
+  async get(connectorId: string, id: string, options: { abortSignal?: AbortSignal } = {}): Promise<InboxEntry | undefined> {
+    try {
+      return fromColumns(await this.table.getEntity(keySafe(connectorId), keySafe(id), { abortSignal: options.abortSignal }));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Entries with collectedAt in [from, to), in (collectedAt, id) order, paged underneath. */
+  async *list(connectorId: string, window: TimeWindow, options: { abortSignal?: AbortSignal } = {}): AsyncIterable<InboxEntry> {
+    for (const day of daysOf(window.from, window.to)) {
+      const pk = `${keySafe(connectorId)}|${day}`;
+      // Row keys start with the ISO time, which sorts as time does; `<to ISO>|…` sorts after `<to ISO>`.
+      const filter = `PartitionKey eq '${pk}' and RowKey ge '${window.from.toISOString()}' and RowKey lt '${window.to.toISOString()}'`;
+      for await (const page of this.table.listEntities({ queryOptions: { filter }, abortSignal: options.abortSignal }).byPage({ maxPageSize: PAGE })) {
+        for (const e of page) yield fromColumns(e);
+      }
+    }
+  }
+}
+
+function timePartition(connectorId: string, collectedAt: Date): string {
+  return `${keySafe(connectorId)}|${collectedAt.toISOString().slice(0, 10)}`;
+}
+
+function timeRow(entry: InboxEntry): string {
+  return `${entry.collectedAt.toISOString()}|${keySafe(entry.id)}`;
+}
+
+function toColumns(e: InboxEntry): Record<string, string | number> {
+  return {
+    id: e.id,
+    collectedAt: e.collectedAt.toISOString(),
+    deliveredAt: e.deliveredAt.toISOString(),
+    type: e.type,
+    sizeBytes: e.sizeBytes,
+    sha256: e.sha256,
+    origin: e.origin,
+  };
+}
+
+function fromColumns(e: Record<string, unknown>): InboxEntry {
+  return {
+    id: String(e.id),
+    collectedAt: new Date(String(e.collectedAt)),
+    deliveredAt: new Date(String(e.deliveredAt)),
+    type: String(e.type ?? ''),
+    sizeBytes: Number(e.sizeBytes),
+    sha256: String(e.sha256),
+    origin: String(e.origin ?? ''),
+  };
+}

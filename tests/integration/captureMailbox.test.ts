@@ -1,0 +1,101 @@
+import type { ExpectedItem } from '../../emulators/telemessage/server';
+import type { MessageSnapshot } from '../../emulators/graph/inspection';
+import { CAPTURE, deliver } from '../support/captureDelivery';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import type { Importer } from '../../importer';
+import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
+
+const KEY = ARCHIVE_KEY_PROPERTY.toLowerCase();
+
+/** Every well-formed item is once in each of its mapped participants' mailboxes; returns the fan-out. */
+function expectEachOnce(h: Harness, items: ExpectedItem[]): number {
+  let fanOut = 0;
+  for (const item of items.filter((e) => !e.malformation)) {
+    for (const mailbox of expectedMailboxes(h, item)) {
+      fanOut++;
+      const copies = h.graph.mailbox(mailbox).messages.filter((m) => m.extendedProperties.some((p) => p.id.toLowerCase() === KEY && p.value === archiveKeyOf(item.id, mailbox)));
+      expect({ item: item.id, mailbox, copies: copies.length }).toEqual({ item: item.id, mailbox, copies: 1 });
+    }
+  }
+  return fanOut;
+}
+
+const archived = (h: Harness) => h.graph.mailboxes().filter((m) => m.userPrincipalName !== CAPTURE).reduce((n, m) => n + m.messageCount, 0);
+const captureView = (h: Harness) => h.graph.mailbox(CAPTURE).messages.map((m: MessageSnapshot) => ({ id: m.id, folder: m.folderPath, isRead: m.isRead }));
+
+describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
+  let h: Harness;
+  let importer: Importer;
+  const day = (d: string) => h.telemessage.listExpected(`${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000));
+  beforeAll(async () => {
+    h = await startHarness({
+      captureMailbox: CAPTURE,
+      telemessage: { days: ['2026-11-22', '2026-11-23', '2026-11-24'], now: new Date('2026-11-25T00:00:00Z'), traffic: { itemsPerDay: 24, hugeAttachments: [] } },
+    });
+    importer = await harnessImporter(h, { now: () => h.telemessage.now() });
+    await importer.updateSettings({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', (await importer.settings()).etag);
+  });
+  afterAll(() => h.close());
+
+  it('follows the delta over three runs: each imports only what arrived since, every item once, plain or journal-wrapped', async () => {
+    const first = await deliver(h, day('2026-11-22'));
+    const run1 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(run1.collection).toMatchObject({ kind: 'smtp', collected: first.length, alreadyCollected: 0, rejected: [], cursorBefore: 'start' });
+    expect(run1.collection?.cursorAfter).toMatch(/^delta:[0-9a-f]{12}$/);
+    expect(run1.counts.availableFromSource).toBe(first.length);
+    let fanOut = expectEachOnce(h, first);
+    expect(run1.counts.imported).toBe(fanOut);
+    expect(run1.verification).toMatch(/^verified: /);
+
+    // The second day arrives journal-wrapped, one email in two; Graph throttles and stumbles meanwhile.
+    let n = 0;
+    const second = await deliver(h, day('2026-11-23'), { journal: () => n++ % 2 === 0 });
+    h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, count: 3, operations: ['deltaMessages', 'getMessageContent'] });
+    const run2 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(h.graph.stats().refused.injected503).toBe(3);
+    expect(second.length).toBeGreaterThan(10);
+    expect(run2.collection).toMatchObject({ collected: second.length, alreadyCollected: 0, rejected: [], cursorBefore: run1.collection?.cursorAfter });
+    expect(run2.counts.availableFromSource).toBe(second.length);
+    fanOut += expectEachOnce(h, second);
+    expect(archived(h)).toBe(fanOut);
+
+    const third = await deliver(h, day('2026-11-24'));
+    const run3 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(run3.collection).toMatchObject({ collected: third.length, alreadyCollected: 0 });
+    fanOut += expectEachOnce(h, third);
+    expect(archived(h)).toBe(fanOut);
+
+    // Nothing new: nothing collected, nothing imported.
+    const quiet = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(quiet.collection).toMatchObject({ collected: 0, alreadyCollected: 0 });
+    expect(quiet.counts.availableFromSource).toBe(0);
+    expect(archived(h)).toBe(fanOut);
+
+    for (const run of [run1, run2, run3]) {
+      const report = await importer.verify(run.runId);
+      expect({ run: run.runId, missing: report.missing, duplicated: report.duplicated, ok: report.ok }).toEqual({ run: run.runId, missing: [], duplicated: [], ok: true });
+    }
+  }, 300_000);
+
+  it('recovers from an expired delta token by reading the folder again, importing nothing twice', async () => {
+    const before = archived(h);
+    const alreadyIn = h.graph.mailbox(CAPTURE).messages.length;
+    h.graph.expireDeltaTokens();
+    // While the token is dead, TeleMessage sends two old emails again.
+    const repeat = await deliver(h, day('2026-11-22').filter((e) => !e.malformation).slice(0, 2));
+    const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(run.status).toBe('succeeded');
+    expect(run.collection).toMatchObject({ collected: 0, alreadyCollected: alreadyIn + repeat.length });
+    expect(run.collection?.cursorAfter).toMatch(/resynced from the start/);
+    expect(run.counts.availableFromSource).toBe(0);
+    expect(archived(h)).toBe(before);
+  }, 300_000);
+
+  it('never changes the capture mailbox: every email is still there, unread, where it arrived', async () => {
+    const view = captureView(h);
+    expect(view.length).toBeGreaterThan(0);
+    expect(view.every((m) => !m.isRead && /inbox/i.test(m.folder))).toBe(true);
+    const served = h.graph.stats().served.byOperation;
+    expect([served.updateMessage ?? 0, served.deleteMessage ?? 0]).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,55 @@
+import { expectedUnmapped, startHarness, type Harness } from '../support/importerHarness';
+import { runArchiveCli } from '../support/archiveCli';
+import { auditArchive } from '../support/archiveAudit';
+import { CAPTURE, deliver } from '../support/captureDelivery';
+import { importThroughKills, killPoints } from '../support/crashLoop';
+import { DAY, mixedDay } from '../support/mixedDay';
+
+const SEED = 'exactly-once-kills-smtp';
+const KILLS = 8;
+
+describe('an importer reading a capture mailbox, killed at random points of a run, again and again', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ ...mixedDay(SEED, 160), captureMailbox: CAPTURE });
+    const current = await h.stores.connectors.getOrDefault('default');
+    await h.stores.connectors.save({ ...current.value, delivery: 'smtp', captureMailbox: CAPTURE }, current.etag);
+    // Graph stumbles now and then while the capture mailbox is read, as it does on the way out.
+    h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, fraction: 0.05, operations: ['deltaMessages', 'getMessageContent'] });
+  });
+  afterAll(() => h.close());
+
+  it('ends with every delivered item in every mapped mailbox exactly once, attachments complete', async () => {
+    let n = 0;
+    const delivered = await deliver(h, h.telemessage.listExpected(DAY.from, DAY.to), { seed: SEED, journal: () => n++ % 3 === 0 });
+    expect(delivered.length).toBeGreaterThan(150);
+    const before = auditArchive(h, DAY, SEED, { except: [CAPTURE] });
+    expect(before.deliveries).toBeGreaterThan(150);
+
+    // No window: each run collects from the capture mailbox first, then imports what it holds.
+    const report = await importThroughKills(h, [], killPoints(SEED, KILLS, before.deliveries));
+    expect(report.kills).toHaveLength(KILLS);
+    expect(report.final.code).toBe(0);
+
+    const audit = auditArchive(h, DAY, SEED, { except: [CAPTURE] });
+    expect(audit.problems).toEqual([]);
+    expect(audit.attachments).toBeGreaterThan(30);
+
+    const runId = /^run (\S+) (succeeded|partial):/m.exec(report.final.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const verify = await runArchiveCli(['--verify', runId!], h.env);
+    expect(verify.stdout).toMatch(/0 missing, 0 duplicated, 0 altered, 0 pending/);
+    expect(verify.code).toBe(0);
+
+    const unmapped = await h.stores.unmapped.list('default');
+    expect(new Map(unmapped.map((u) => [u.number, u.itemCount]))).toEqual(expectedUnmapped(h, delivered));
+
+    // A last run finds nothing new in the mailbox and imports nothing.
+    const again = await runArchiveCli([], h.env);
+    expect(again.code).toBe(0);
+    const [last] = await h.stores.runs.list('default', 1);
+    expect(last.collection).toMatchObject({ kind: 'smtp', collected: 0 });
+    expect(last.counts.imported).toBe(0);
+    expect(auditArchive(h, DAY, SEED, { except: [CAPTURE] }).problems).toEqual([]);
+  }, 420_000);
+});
