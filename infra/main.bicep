@@ -79,6 +79,12 @@ param vnetAddressPrefix string = '10.40.0.0/16'
 @description('App Service plan size. Basic (B1) or larger: the connector needs Always On and virtual network integration.')
 param appServiceSku string = 'B1'
 
+@description('TeleMessage delivers by SFTP (ZIPs of EML files): the SSH public key TeleMessage gives for its SFTP user, one line ("ssh-rsa AAAA... comment"). Empty: no SFTP landing account is made.')
+param telemessageSftpPublicKey string = ''
+
+@description('With telemessageSftpPublicKey: the addresses TeleMessage connects from, comma-separated IPv4 addresses or CIDR ranges, the only ones the landing account accepts besides the app.')
+param telemessageSftpSourceAddresses string = ''
+
 var suffix = uniqueString(resourceGroup().id)
 var tenantId = tenant().tenantId
 // Each character of resourceBaseName, checked against what storage account names allow.
@@ -95,7 +101,13 @@ var logRetention = int(logRetentionDays)
 var telemessageSecretName = 'telemessage-password'
 var graphSecretName = 'graph-client-secret'
 // Must match importer/state/tableNames.ts (a unit test compares them).
-var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'dailycounts', 'conversations', 'notifications']
+var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'dailycounts', 'inbox', 'landingzips', 'conversations', 'notifications']
+var useSftp = !empty(telemessageSftpPublicKey)
+// The SFTP landing account: an account of its own, so SFTP (and its local user) never touch the records.
+var sftpAccountName = baseNameIsValid ? take('${resourceBaseName}sftp${suffix}', 24) : 'INVALID resourceBaseName: use 3-11 lowercase letters and digits, starting with a letter'
+var sftpContainerName = 'telemessage'
+var sftpUserName = 'telemessage'
+var sftpSourceAddresses = filter(map(split(telemessageSftpSourceAddresses, ','), a => trim(a)), a => !empty(a))
 var roleIds = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -216,6 +228,72 @@ resource tableDataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource blobDataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roleIds.storageBlobDataContributor)
   scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------- sftp landing (TeleMessage's ZIP drop)
+// Only when TeleMessage delivers by SFTP. Hierarchical namespace is what SFTP requires; the one local
+// user signs in with TeleMessage's SSH key (no password, no shared key) and reaches only its container.
+resource sftpStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = if (useSftp) {
+  name: sftpAccountName
+  location: location
+  kind: 'StorageV2'
+  sku: { name: storageRedundancy }
+  properties: {
+    isHnsEnabled: true
+    isSftpEnabled: true
+    isLocalUserEnabled: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+    // The app reaches the data as its identity; TeleMessage as the local user over SFTP: no account keys.
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    // TeleMessage connects from the internet (port 22), only from its own addresses; the app from its subnet.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      virtualNetworkRules: usePrivateEndpoints ? [] : [{ id: appSubnetId, action: 'Allow' }]
+      ipRules: [for address in sftpSourceAddresses: { value: address, action: 'Allow' }]
+    }
+  }
+}
+
+resource sftpBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = if (useSftp) {
+  parent: sftpStorage
+  name: 'default'
+}
+
+resource sftpContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = if (useSftp) {
+  parent: sftpBlobService
+  name: sftpContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// TeleMessage may list, read, create and write in its container; it cannot delete, so a ZIP set
+// aside under rejected/ stays there for the admin (and TeleMessage can read why).
+resource sftpLocalUser 'Microsoft.Storage/storageAccounts/localUsers@2023-05-01' = if (useSftp) {
+  parent: sftpStorage
+  name: sftpUserName
+  properties: {
+    hasSshKey: true
+    hasSshPassword: false
+    hasSharedKey: false
+    homeDirectory: sftpContainerName
+    permissionScopes: [{ permissions: 'rcwl', service: 'blob', resourceName: sftpContainerName }]
+    sshAuthorizedKeys: [{ description: 'TeleMessage', key: telemessageSftpPublicKey }]
+  }
+}
+
+// The app reads the ZIPs and moves refused ones under rejected/: read/write on that container only.
+resource sftpContainerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useSftp) {
+  name: guid(sftpAccountName, sftpContainerName, identity.id, roleIds.storageBlobDataContributor)
+  scope: sftpContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: identity.properties.principalId
@@ -344,6 +422,20 @@ resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-previ
   }
 }
 
+// Every ZIP TeleMessage wrote over SFTP, and every one the app read or set aside.
+resource sftpDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (useSftp) {
+  name: 'records-logs'
+  scope: sftpBlobService
+  properties: {
+    workspaceId: logs.id
+    logs: [
+      { category: 'StorageRead', enabled: true }
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
+  }
+}
+
 // Every read and write of the connector's state: settings, mappings, runs, deliveries.
 resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'records-logs'
@@ -460,6 +552,25 @@ resource endpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@20
   }
 ]
 
+// privateEndpoints only: the app reaches the landing account through an endpoint of its own, named
+// in the same blob zone; TeleMessage still reaches its public SFTP endpoint from its addresses.
+resource sftpEndpoint 'Microsoft.Network/privateEndpoints@2023-11-01' = if (useSftp && usePrivateEndpoints) {
+  name: '${resourceBaseName}-sftp-blob-endpoint'
+  location: location
+  properties: {
+    subnet: { id: endpointSubnetId }
+    privateLinkServiceConnections: [{ name: 'sftp-blob', properties: { privateLinkServiceId: sftpStorage.id, groupIds: ['blob'] } }]
+  }
+}
+
+resource sftpEndpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2023-11-01' = if (useSftp && usePrivateEndpoints) {
+  parent: sftpEndpoint
+  name: 'default'
+  properties: {
+    privateDnsZoneConfigs: [{ name: 'blob', properties: { privateDnsZoneId: privateZones[0].id } }]
+  }
+}
+
 // ---------------------------------------------------------------- app service
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${resourceBaseName}-plan'
@@ -494,6 +605,14 @@ var appSettings = [
   { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' }
 ]
 
+// TeleMessage's SFTP drop, when there is one: the landing account and container the importer takes ZIPs from.
+var sftpSettings = useSftp
+  ? [
+      { name: 'SFTP_STORAGE_ACCOUNT_NAME', value: sftpAccountName }
+      { name: 'SFTP_CONTAINER', value: sftpContainerName }
+    ]
+  : []
+
 // The client-secret fallback only: App Service resolves the secret from Key Vault as the identity.
 var graphSecretSettings = graphCredential == 'ClientSecret'
   ? [{ name: 'CLIENT_SECRET', value: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${graphSecretName})' }]
@@ -509,7 +628,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
   }
   // A Key Vault reference resolved before its role assignment exists stays unresolved until the
   // next restart: create the app after the role (and the secret), so the first start resolves it.
-  dependsOn: [secretsUserRole, clientSecretEntry, privateZoneLinks, endpointDns]
+  dependsOn: [secretsUserRole, clientSecretEntry, privateZoneLinks, endpointDns, sftpEndpointDns]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -530,7 +649,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
       http20Enabled: true
       vnetRouteAllEnabled: true
       healthCheckPath: '/healthz'
-      appSettings: concat(appSettings, graphSecretSettings)
+      appSettings: concat(appSettings, sftpSettings, graphSecretSettings)
     }
   }
 }
@@ -612,3 +731,6 @@ output APP_SERVICE_RESOURCE_ID string = webApp.id
 output APP_SERVICE_NAME string = webApp.name
 output STORAGE_ACCOUNT_NAME string = storage.name
 output KEY_VAULT_NAME string = vault.name
+// What the admin gives TeleMessage for its SFTP delivery (empty when there is none).
+output SFTP_HOST string = useSftp ? '${sftpAccountName}.blob.${environment().suffixes.storage}' : ''
+output SFTP_USERNAME string = useSftp ? '${sftpAccountName}.${sftpUserName}' : ''

@@ -57,6 +57,11 @@ export const SETTINGS = {
     description: 'The SFTP landing storage account reached with the managed identity (production): a storage account of its own, SFTP enabled.',
   },
   sftpContainer: { env: 'SFTP_CONTAINER', description: 'The container of the SFTP landing account TeleMessage writes its ZIPs into.', default: 'telemessage' },
+  sftpSettleSeconds: {
+    env: 'SFTP_SETTLE_SECONDS',
+    description: 'How long a ZIP in the SFTP landing container must keep the same size and ETag before it is read (1-600 s): a ZIP TeleMessage is still writing is never read half-written.',
+    default: '15',
+  },
   tenantId: { env: 'TENANT_ID', description: 'Microsoft Entra tenant (directory) id of the archived mailboxes.', requiredInProduction: true },
   clientId: { env: 'CLIENT_ID', description: 'App registration (client) id used for Microsoft Graph and the tab SSO audience.', requiredInProduction: true },
   graphCredential: {
@@ -163,6 +168,7 @@ const schema = z
     connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
     localSecretKeyFile: z.string().min(1),
     runLeaseSeconds: z.coerce.number().int().min(15).max(60),
+    sftpSettleSeconds: z.coerce.number().int().min(1).max(600),
   });
 
 export type Config = z.infer<typeof schema> & { production: boolean };

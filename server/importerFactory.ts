@@ -20,8 +20,9 @@ export function configuredStorage(config: Config): StorageTarget {
 /** The SFTP landing container as configured, when TeleMessage delivers by SFTP to this deployment. */
 export function configuredLanding(config: Config): LandingTarget | undefined {
   const container = config.sftpContainer;
-  if (config.sftpStorageConnectionString) return { storage: { connectionString: config.sftpStorageConnectionString }, container };
-  if (config.sftpStorageAccountName) return { storage: { accountName: config.sftpStorageAccountName, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) }, container };
+  const settleMs = config.sftpSettleSeconds * 1000;
+  if (config.sftpStorageConnectionString) return { storage: { connectionString: config.sftpStorageConnectionString }, container, settleMs };
+  if (config.sftpStorageAccountName) return { storage: { accountName: config.sftpStorageAccountName, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) }, container, settleMs };
   return undefined;
 }
 

@@ -11,6 +11,8 @@ import { createPopulation, renderMappingCsv, type Population, type PopulationOpt
 import { renderRawMessage, type RawMessage } from './rfc822';
 import { TokenStore } from './tokenStore';
 import { TrafficModel, type ItemSpec, type TrafficOptions } from './traffic';
+import type { ContainerClient } from '@azure/storage-blob';
+import { dropZips, type DroppedZip, type ZipDropOptions } from './zipDrop';
 
 export interface TeleMessageEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -62,6 +64,8 @@ export interface TeleMessageEmulator {
    * deliveries (SMTP, SFTP) send, without holding a window's items or bytes.
    */
   archivedItems(from: Date | string, to: Date | string): Generator<{ item: ItemSpec; raw: RawMessage }>;
+  /** The same items delivered as SFTP would: ZIPs of EMLs with a manifest, written into `container`. */
+  deliverZips(container: ContainerClient, from: Date | string, to: Date | string, options?: ZipDropOptions): Promise<DroppedZip[]>;
   faults(): FaultSettings;
   /** Merges knob changes; throws RangeError on a bad value. */
   setFaults(changes: Partial<FaultSettings>): FaultSettings;
@@ -299,6 +303,10 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
         const item = model.item(day, index);
         yield { item, raw: renderRawMessage(item, seed) };
       }
+    },
+    deliverZips(container, from, to, zipOptions) {
+      const items = this.listExpected(from, to).map((item) => ({ id: item.id, raw: renderRawMessage(item, seed) }));
+      return dropZips(container, items, zipOptions);
     },
     faults: () => faults.current(),
     setFaults: (changes) => faults.update(changes),

@@ -5,6 +5,7 @@ import { ConnectorStore } from '../state/connectorStore';
 import { DailyCountsStore } from '../state/dailyCountsStore';
 import { DeliveryLedger } from '../state/deliveryLedger';
 import { InboxStore } from '../state/inboxStore';
+import { LandingZipStore } from '../state/landingZipStore';
 import { MappingStore } from '../state/mappingStore';
 import { RunLogStore } from '../state/runLogStore';
 import { RunsStore } from '../state/runsStore';
@@ -23,13 +24,15 @@ export interface ImporterStores {
   dailyCounts: DailyCountsStore;
   /** What TeleMessage delivered (capture mailbox, SFTP), once per item, for the import to list. */
   inbox: InboxStore;
+  /** The SFTP collector's cursor: the ZIPs taken and set aside. */
+  landingZips: LandingZipStore;
   raw: RawStore;
   audit: AuditTrail;
   locks: ContainerClient;
 }
 
 export async function openStores(storage: StorageAccount, options: { tmpDir?: string } = {}): Promise<ImporterStores> {
-  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, dailyCountsTable, inboxTable, raw, audit, locks, mappingBlobs] = await Promise.all([
+  const [connectorTable, mappingTable, runTable, deliveryTable, runLogTable, unmappedTable, dailyCountsTable, inboxTable, landingZipTable, raw, audit, locks, mappingBlobs] = await Promise.all([
     storage.table(TABLES.connector),
     storage.table(TABLES.mappings),
     storage.table(TABLES.runs),
@@ -38,6 +41,7 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     storage.table(TABLES.unmapped),
     storage.table(TABLES.dailyCounts),
     storage.table(TABLES.inbox),
+    storage.table(TABLES.landingZips),
     storage.container(CONTAINERS.raw),
     storage.container(CONTAINERS.audit),
     storage.container(CONTAINERS.locks),
@@ -53,6 +57,7 @@ export async function openStores(storage: StorageAccount, options: { tmpDir?: st
     unmapped: new UnmappedStore(unmappedTable),
     dailyCounts: new DailyCountsStore(dailyCountsTable),
     inbox: new InboxStore(inboxTable),
+    landingZips: new LandingZipStore(landingZipTable),
     raw: new RawStore(raw, { tmpDir: options.tmpDir }),
     audit: new AuditTrail(audit),
     locks,

@@ -7,11 +7,14 @@ import type { ConnectorSettings } from '../state/connectorStore';
 import type { StorageTarget } from '../state/storageAccount';
 import { CaptureMailboxCollector } from './captureMailboxCollector';
 import type { Collector, DeliveryKind } from './collector';
+import { createSftpCollector } from './sftp/sftpCollectorFactory';
 
 /** The SFTP landing container: a storage account of its own (SFTP enabled), from configuration. */
 export interface LandingTarget {
   storage: StorageTarget;
   container: string;
+  /** How long a ZIP must stay unchanged before it is read (15 s unless set; tests shorten it). */
+  settleMs?: number;
 }
 
 /** What a collector may be built from; each takes what it needs. */
@@ -38,10 +41,7 @@ export const COLLECTOR_FACTORIES: Record<DeliveredKind, CollectorFactory> = {
     if (!mailbox) throw new ImporterError('CollectionFailed', 'The connector delivers by SMTP but names no capture mailbox yet: finish the setup first.');
     return new CaptureMailboxCollector({ connectorId: ctx.connectorId, mailbox, client: ctx.graph(), stores: ctx.stores, retry: ctx.retry, log: ctx.log });
   },
-  // The SFTP ZIP collector (branch `sftp`) plugs in here.
-  sftp: () => {
-    throw new ImporterError('CollectionFailed', 'Taking ZIPs from the SFTP landing container is not available in this build yet.');
-  },
+  sftp: (ctx) => createSftpCollector(ctx),
 };
 
 /** Whether the connector's items come through the inbox (delivered to us) rather than the archive API. */

@@ -10,6 +10,8 @@ export const TABLES = {
   dailyCounts: 'dailycounts',
   /** Items TeleMessage delivered (capture mailbox, SFTP ZIPs), recorded once each with when we collected them. */
   inbox: 'inbox',
+  /** ZIPs from the SFTP landing container, taken or set aside, with their counts and reasons. */
+  landingZips: 'landingzips',
   conversations: 'conversations',
   notifications: 'notifications',
 } as const;

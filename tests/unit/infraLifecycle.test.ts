@@ -20,6 +20,7 @@ const resources = bicep
   .filter((m): m is RegExpMatchArray => m !== null)
   .map((m) => ({ symbol: m[1], type: m[2], body: m[3] }));
 const ofType = (type: string) => resources.filter((r) => r.type === type);
+const resource = (symbol: string) => resources.find((r) => r.symbol === symbol) ?? { symbol, type: '', body: '' };
 
 describe('provisioning and deployment files', () => {
   it('finds a source for every value the lifecycle, the manifest and the parameters need', () => {
@@ -59,8 +60,12 @@ describe('storage the importer relies on', () => {
   it('creates every table and container the importer uses', () => {
     const tableNames = bicep.match(/^var tableNames = \[(.*)\]$/m)?.[1].match(/'([^']+)'/g)?.map((t) => t.slice(1, -1));
     expect(new Set(tableNames)).toEqual(new Set(Object.values(TABLES)));
-    const containers = ofType('Microsoft.Storage/storageAccounts/blobServices/containers').map((c) => c.body.match(/name: '([^']+)'/)?.[1]);
+    // The records account's containers; the SFTP landing account's one container is configuration.
+    const records = ofType('Microsoft.Storage/storageAccounts/blobServices/containers').filter((c) => /parent: blobService\n/.test(c.body));
+    const containers = records.map((c) => c.body.match(/name: '([^']+)'/)?.[1]);
     expect(new Set(containers)).toEqual(new Set(Object.values(CONTAINERS)));
+    expect(resource('sftpContainer').body).toMatch(/parent: sftpBlobService\n\s+name: sftpContainerName\n/);
+    expect(bicep).toMatch(new RegExp(`^var sftpContainerName = '${SETTINGS.sftpContainer.default}'$`, 'm'));
     // Container-level WORM needs no blob versions, which would only add cost.
     expect(ofType('Microsoft.Storage/storageAccounts/blobServices')[0].body).toMatch(/isVersioningEnabled: false/);
     expect(bicep).not.toMatch(/isVersioningEnabled: true/);
@@ -79,7 +84,7 @@ describe('storage the importer relies on', () => {
     expect(policies.has(CONTAINERS.locks)).toBe(false);
   });
 
-  it('lets the app identity use tables, blobs and secrets, and nothing broader', () => {
+  it('lets the app identity use tables, blobs and secrets, and the SFTP landing container, and nothing broader', () => {
     const roleIdsBlock = bicep.match(/^var roleIds = \{\n([\s\S]*?)\n\}$/m)![1];
     const roleIds = Object.fromEntries([...roleIdsBlock.matchAll(/^ {2}(\w+): '([0-9a-f-]{36})'$/gm)].map((m) => [m[1], m[2]]));
     const grants = ofType('Microsoft.Authorization/roleAssignments').map((a) => ({
@@ -93,9 +98,11 @@ describe('storage the importer relies on', () => {
         { scope: 'storage', role: 'storageBlobDataContributor', principal: 'identity' },
         { scope: 'vault', role: 'keyVaultSecretsUser', principal: 'identity' },
         { scope: 'telemessagePasswordEntry', role: 'keyVaultSecretsOfficer', principal: 'identity' },
+        // It reads TeleMessage's ZIPs and moves refused ones under rejected/: that container, not the account.
+        { scope: 'sftpContainer', role: 'storageBlobDataContributor', principal: 'identity' },
       ]),
     );
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(5);
     // Built-in role definition ids, as Azure publishes them.
     expect(roleIds).toEqual({
       storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { SETTINGS } from '../../server/config';
 
 // What a security review of infra/main.bicep checks, read from the Bicep text (it cannot be
 // compiled here): each test names the finding it guards against.
@@ -91,10 +92,10 @@ describe('logs a regulator can ask for', () => {
   const byScope = new Map(settings.map((s) => [s.scope, s]));
 
   it('sends Key Vault audit events, Storage blob and table data access, and App Service logs to the workspace', () => {
-    expect([...byScope.keys()].sort()).toEqual(['blobService', 'tableService', 'vault', 'webApp']);
+    expect([...byScope.keys()].sort()).toEqual(['blobService', 'sftpBlobService', 'tableService', 'vault', 'webApp']);
     for (const s of settings) expect([s.scope, s.workspace]).toEqual([s.scope, 'logs.id']);
     expect(byScope.get('vault')!.categories).toEqual(['AuditEvent']);
-    for (const scope of ['blobService', 'tableService']) expect(byScope.get(scope)!.categories).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
+    for (const scope of ['blobService', 'sftpBlobService', 'tableService']) expect(byScope.get(scope)!.categories).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
     // Every category the web app has: HTTP, console, platform and audit (management site sign-ins) logs.
     expect(byScope.get('webApp')!.groups).toEqual(['allLogs']);
   });
@@ -203,5 +204,52 @@ describe('small defects', () => {
     expect(name).not.toMatch(/^[a-z0-9]{3,24}$/);
     expect(name).toContain('resourceBaseName');
     expect(resource('storage').body).toMatch(/name: storageAccountName\n/);
+  });
+});
+
+describe('the SFTP landing account TeleMessage delivers ZIPs into', () => {
+  const sftp = () => resource('sftpStorage');
+
+  it('exists only when TeleMessage delivers by SFTP: made when its SSH public key is given', () => {
+    expect(bicep).toMatch(/^var useSftp = !empty\(telemessageSftpPublicKey\)$/m);
+    expect(param('telemessageSftpPublicKey')).toMatchObject({ type: 'string', default: "''" });
+    for (const symbol of ['sftpStorage', 'sftpBlobService', 'sftpContainer', 'sftpLocalUser', 'sftpContainerRole', 'sftpDiagnostics']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useSftp']);
+    for (const symbol of ['sftpEndpoint', 'sftpEndpointDns']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useSftp && usePrivateEndpoints']);
+    expect(parameterFile.telemessageSftpPublicKey.value).toBe('${{TELEMESSAGE_SFTP_PUBLIC_KEY}}');
+    expect(envTemplate.TELEMESSAGE_SFTP_PUBLIC_KEY).toBe('');
+  });
+
+  it('is an account of its own, hierarchical namespace and SFTP on, no account keys, a firewall that admits TeleMessage and the app only', () => {
+    const body = sftp().body;
+    expect(body).toMatch(/name: sftpAccountName\n/);
+    expect(bicep).toMatch(/^var sftpAccountName = baseNameIsValid \? take\('\$\{resourceBaseName\}sftp\$\{suffix\}', 24\) : /m);
+    for (const setting of ['isHnsEnabled: true', 'isSftpEnabled: true', 'isLocalUserEnabled: true', 'allowSharedKeyAccess: false', 'allowBlobPublicAccess: false', "minimumTlsVersion: 'TLS1_2'", "defaultAction: 'Deny'", "bypass: 'None'"]) {
+      expect([setting, body.includes(setting)]).toEqual([setting, true]);
+    }
+    expect(body).toMatch(/virtualNetworkRules: usePrivateEndpoints \? \[\] : \[\{ id: appSubnetId, action: 'Allow' \}\]/);
+    expect(body).toMatch(/ipRules: \[for address in sftpSourceAddresses: \{ value: address, action: 'Allow' \}\]/);
+    expect(parameterFile.telemessageSftpSourceAddresses.value).toBe('${{TELEMESSAGE_SFTP_SOURCE_ADDRESSES}}');
+  });
+
+  it('gives TeleMessage one local user: its SSH key only, its container only, and no delete', () => {
+    const user = resource('sftpLocalUser').body;
+    expect(user).toMatch(/parent: sftpStorage\n/);
+    expect(user).toMatch(/hasSshKey: true/);
+    expect(user).toMatch(/hasSshPassword: false/);
+    expect(user).toMatch(/hasSharedKey: false/);
+    expect(user).toMatch(/homeDirectory: sftpContainerName/);
+    const scopes = [...user.matchAll(/\{ permissions: '(\w+)', service: '(\w+)', resourceName: (\w+) \}/g)].map((m) => m.slice(1));
+    expect(scopes).toEqual([['rcwl', 'blob', 'sftpContainerName']]);
+    expect(user).toMatch(/sshAuthorizedKeys: \[\{ description: 'TeleMessage', key: telemessageSftpPublicKey \}\]/);
+  });
+
+  it('tells the app where the ZIPs land, under the settings the server reads', () => {
+    const settings = bicep.match(/^var sftpSettings = useSftp\n\s+\? \[\n([\s\S]*?)\n\s+\]\n\s+: \[\]$/m)![1];
+    const named = Object.fromEntries([...settings.matchAll(/\{ name: '(\w+)', value: (\w+) \}/g)].map((m) => [m[1], m[2]]));
+    expect(named).toEqual({ [SETTINGS.sftpStorageAccountName.env]: 'sftpAccountName', [SETTINGS.sftpContainer.env]: 'sftpContainerName' });
+    expect(resource('webApp').body).toMatch(/appSettings: concat\(appSettings, sftpSettings, graphSecretSettings\)/);
+    // And the admin what to give TeleMessage: the host and the user name SFTP signs in with.
+    expect(bicep).toMatch(/^output SFTP_HOST string = useSftp \? '\$\{sftpAccountName\}\.blob\.\$\{environment\(\)\.suffixes\.storage\}' : ''$/m);
+    expect(bicep).toMatch(/^output SFTP_USERNAME string = useSftp \? '\$\{sftpAccountName\}\.\$\{sftpUserName\}' : ''$/m);
   });
 });
