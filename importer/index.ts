@@ -10,15 +10,16 @@ import { RetryPolicy } from './retryPolicy';
 import { runImport, type RunLogger, type RunProgress } from './run/importRun';
 import { openStores, type ImporterStores } from './run/importerStores';
 import { KeyVaultSecretStore, LocalSecretStore, type SecretStore } from './secrets/secretStore';
-import { createGraphClient, graphCredential, type GraphConnection } from './sink/graphClient';
+import { createGraphClient, graphCredential } from './sink/graphClient';
 import { MailboxSink } from './sink/mailboxSink';
-import type { MailboxLimits } from './sink/mailboxPacer';
 import { TeleMessageSource } from './source/telemessageSource';
 import { TeleMessageSession } from './source/telemessageSession';
 import type { AuditEntry } from './audit/auditTrail';
 import { checkSettingsChange, type ConnectorSettings } from './state/connectorStore';
-import { collectorFor, isDelivered, type CollectorFactory, type DeliveredKind, type LandingTarget } from './source/collectors';
+import { collectorFor, isDelivered } from './source/collectors';
 import { InboxSource } from './source/inboxSource';
+import { DeliverySetup, type DeliveryApi, type DeliveryChoice, type DeliveryPreflight, type DeliveryStatus } from './source/deliverySetup';
+import type { ImporterOptions, StartRun } from './importerOptions';
 import type { RunLogRow } from './state/runLogStore';
 import { runLogCsv } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
@@ -31,6 +32,9 @@ import { preflightTenant, type PreflightReport } from './preflight/preflightRequ
 
 export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
 export type { LandingTarget } from './source/collectors';
+export type { ImporterOptions, StartRun } from './importerOptions';
+export type { DeliveryChoice, DeliveryCheck, DeliveryPreflight, DeliveryStatus, SftpEndpoint } from './source/deliverySetup';
+export { deliveryConfigured } from './source/deliverySetup';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget };
 export type { CountedKind, DailyCounts, ItemOutcome, OutcomeCounts };
@@ -49,46 +53,11 @@ export { nextRunAt } from './schedule/dailySchedule';
 export { summarizeRun } from './run/runSummary';
 export { preflightText } from './preflight/preflightText';
 
-export interface ImporterOptions {
-  connectorId: string;
-  storage: StorageTarget;
-  graph: GraphConnection;
-  telemessageBaseUrl: string;
-  /** Key Vault in Azure; a local key file for local runs. */
-  secrets: { keyVaultUrl: string; credential: TokenCredential } | { localKeyFile: string };
-  /** Default name of the TeleMessage password in the secret store. */
-  telemessageSecretName?: string;
-  log: RunLogger;
-  mailboxLimits?: MailboxLimits;
-  /** Items handled at once (16 unless set). */
-  itemWorkers?: number;
-  /** Raw item bytes handled at once (12 MiB unless set): bounds the importer's memory. */
-  itemBytesInFlight?: number;
-  tmpDir?: string;
-  /** What "now" is for scheduled windows; tests and local demos may pin it. */
-  now?: () => Date;
-  /** The run lease's duration (15-60 s): how long a crashed run blocks the next one. */
-  runLeaseSeconds?: number;
-  /** The SFTP landing container TeleMessage drops ZIPs into, when this deployment has one. */
-  landing?: LandingTarget;
-  /** Stand-ins for the built-in collector of a delivered kind (tests). */
-  collectors?: Partial<Record<DeliveredKind, CollectorFactory>>;
-}
-
-export interface StartRun {
-  requestedBy: string;
-  trigger?: Extract<RunTrigger, 'schedule' | 'manual'>;
-  abortSignal?: AbortSignal;
-  onProgress?: (p: RunProgress) => void;
-  /** Called once the run is recorded, before any item is handled. */
-  onStarted?: (run: RunRecord) => void;
-}
-
 /**
  * The importer's public API, for the bot, the tab and the CLI: start, rerun and backfill runs,
  * read runs and their logs, verify a run, and change the connector's settings (audited).
  */
-export interface Importer {
+export interface Importer extends DeliveryApi {
   readonly connectorId: string;
   runImport(request: StartRun): Promise<RunRecord>;
   rerun(runId: string, requestedBy: string, options?: Omit<StartRun, 'requestedBy' | 'trigger'>): Promise<RunRecord>;
@@ -154,6 +123,7 @@ export async function createImporter(options: ImporterOptions): Promise<Importer
 
 class ConnectorImporter implements Importer {
   private readonly mapping: MappingService;
+  private readonly delivery: DeliverySetup;
 
   constructor(
     private readonly options: ImporterOptions,
@@ -168,6 +138,8 @@ class ConnectorImporter implements Importer {
       directory: () => new MailboxDirectory(createGraphClient(options.graph, credential)),
       replay: (numbers, requestedBy, signal) => this.replayHeld(numbers, requestedBy, signal),
     });
+    const graph = () => createGraphClient(options.graph, credential);
+    this.delivery = new DeliverySetup({ connectorId, stores, graph, landing: options.landing, settings: () => this.settings(), updateSettings: (c, by, etag) => this.updateSettings(c, by, etag) });
   }
 
   async runImport(request: StartRun): Promise<RunRecord> {
@@ -324,6 +296,18 @@ class ConnectorImporter implements Importer {
         if (!(err instanceof ImporterError && err.code === 'Conflict') || attempt >= 3) throw err;
       }
     }
+  }
+
+  deliveryStatus(): Promise<DeliveryStatus> {
+    return this.delivery.deliveryStatus();
+  }
+
+  setDelivery(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus> {
+    return this.delivery.setDelivery(choice, requestedBy, options);
+  }
+
+  checkDelivery(choice: DeliveryChoice, options?: { abortSignal?: AbortSignal }): Promise<DeliveryPreflight> {
+    return this.delivery.checkDelivery(choice, options);
   }
 
   unmapped(): Promise<UnmappedNumber[]> {

@@ -77,7 +77,7 @@ function ConnectorStatus({ view }: { view: ConnectorView }) {
     <Card>
       <CardHeader header={<Title3 as="h2">Connector</Title3>} />
       <div className={styles.facts}>
-        <Text weight="semibold">TeleMessage</Text>
+        <Text weight="semibold">Source</Text>
         <Text>{view.telemessage.description}</Text>
         <Text weight="semibold">Last run</Text>
         <Text>{last ? <>{when(last.startedAt)} <RunStatus run={last} /></> : 'none yet'}</Text>

@@ -1,4 +1,4 @@
-import type { ConnectorPatch } from '../../shared/apiSchemas';
+import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
 import type { SignIn } from './signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
@@ -67,7 +67,7 @@ export interface ConnectorView {
     consentedAt?: string;
     setupCompletedAt?: string;
   };
-  telemessage: { configured: boolean; username?: string; description: string };
+  telemessage: TeleMessageStatus;
   status: { lastRun?: Run; running: boolean; nextRunAt: string };
 }
 
@@ -145,10 +145,28 @@ export interface DailyCounts {
 }
 /** A version as the versions list shows it: whether it is the active one. */
 export type MappingVersionListing = MappingVersion & { active: boolean };
+/** How TeleMessage delivers, as the connector stands: named by `description`. */
 export interface TeleMessageStatus {
+  delivery: DeliveryBody['delivery'];
   configured: boolean;
   username?: string;
+  captureMailbox?: string;
+  sftp?: SftpEndpoint;
   description: string;
+}
+/** What to give TeleMessage for an SFTP delivery. */
+export interface SftpEndpoint {
+  host: string;
+  username: string;
+  container: string;
+}
+/** A delivered source's read-only preflight. */
+export interface DeliveryPreflight {
+  delivery: 'smtp' | 'sftp';
+  ok: boolean;
+  checks: { name: string; title: string; status: 'passed' | 'failed' | 'skipped'; detail: string }[];
+  waiting?: number;
+  sftp?: SftpEndpoint;
 }
 export interface PreflightCheck {
   name: string;
@@ -230,6 +248,10 @@ export class TabApiClient {
   patchConnector = (patch: ConnectorPatch, etag: string | undefined) => this.json<ConnectorView>('PATCH', '/api/tab/connector', patch, etag);
   /** Checked with TeleMessage before anything is stored; the answer never holds the password. */
   setTeleMessage = (username: string, password: string) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password });
+  /** Stores how TeleMessage delivers; `etag` is the one the connector's view was read with. */
+  setDelivery = (choice: DeliveryBody, etag: string | undefined) => this.json<ConnectorView>('PUT', '/api/tab/delivery', choice, etag);
+  /** Reads the capture mailbox or the landing container as the import will; changes nothing. */
+  checkDelivery = (choice: DeliveryBody) => this.json<DeliveryPreflight>('POST', '/api/tab/delivery/check', choice);
   previewMapping = async (file: Blob) => (await (await this.request('POST', '/api/tab/mapping/preview', { csv: file })).json()) as MappingPreview;
   /**
    * Applies a file as the active mapping, guarded by `etag` (the connector's, as the page read it; read
