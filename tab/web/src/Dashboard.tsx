@@ -19,6 +19,7 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { BackfillForm } from './BackfillForm';
+import { RunCollection } from './RunCollection';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 import { loadSchemas } from './loadSchemas';
 import { when } from './when';
@@ -270,6 +271,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
         {run.error && [<Text key="error-label" weight="semibold">Error</Text>, <Text key="error">{run.error}</Text>]}
         {run.verification && [<Text key="verification-label" weight="semibold">Verification</Text>, <Text key="verification">{run.verification}</Text>]}
       </div>
+      {run.collection && <RunCollection collection={run.collection} />}
       <Table aria-label="Failed, partial and not imported items" size="small">
         <TableHeader>
           <TableRow>

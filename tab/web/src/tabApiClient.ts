@@ -44,6 +44,14 @@ export interface Run {
   rerunOf?: string;
   error?: string;
   verification?: string;
+  /** A delivered source's collection before the import (smtp, sftp runs). */
+  collection?: RunCollection;
+}
+export interface RunCollection {
+  kind: 'smtp' | 'sftp';
+  collected: number;
+  alreadyCollected: number;
+  rejected: { name: string; reason: string; at: string }[];
 }
 export interface RunLogRow {
   itemId: string;
