@@ -8,6 +8,7 @@ import { startSigninEmulator, type SigninEmulator, type TestUser } from './signi
 import { startGraphEmulator, type GraphEmulator } from './graph/server';
 import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
 import { renderMappingCsv } from './telemessage/population';
+import { captureGrant, captureUser, startLocalDelivery, type LocalDelivery, type LocalLanding, type LocalSource } from './localDelivery';
 
 export interface LocalStackOptions {
   ports?: { telemessage?: number; graph?: number; signin?: number };
@@ -20,6 +21,11 @@ export interface LocalStackOptions {
   timeScale?: number;
   /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does. */
   publicUrl?: string;
+  /** How TeleMessage delivers: its API (default), emails into a capture mailbox, or ZIPs into `landing`. */
+  source?: LocalSource;
+  landing?: LocalLanding;
+  /** How often the delivered sources send what was archived since (60 s unless set; 0: only at start). */
+  deliverEveryMs?: number;
 }
 
 export interface LocalStackInfo {
@@ -33,6 +39,11 @@ export interface LocalStackInfo {
   mappingCsvPath: string;
   mailboxCount: number;
   summary: string;
+  source: LocalSource;
+  /** With source smtp: the capture mailbox the connector reads. */
+  captureMailbox?: string;
+  /** What the delivered source holds at start. */
+  deliverySummary?: string;
   /** The people of the sign-in page: the connector's admin (also the Agents Playground's user) and someone who is not. */
   people: { admin: TestUser; member: TestUser };
 }
@@ -43,6 +54,8 @@ export interface LocalStack {
   signin: SigninEmulator;
   graph: GraphEmulator;
   telemessage: TeleMessageEmulator;
+  /** The SMTP or SFTP delivery, when the source is one. */
+  delivery?: LocalDelivery;
   close(): Promise<void>;
 }
 
@@ -64,6 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const identity = loadIdentity(path.join(stateDir, 'dev-identity.json'));
   const employees = options.employees ?? 40;
   const itemsPerDay = options.itemsPerDay ?? 1500;
+  const source = options.source ?? 'api';
 
   const tab = options.publicUrl ? new URL(options.publicUrl) : undefined;
   const signin = await startSigninEmulator({
@@ -102,9 +116,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const graph = await startGraphEmulator({
     port: options.ports?.graph,
     auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
-    users,
+    users: source === 'smtp' ? [...users, captureUser] : users,
     timeScale: options.timeScale,
+    ...(source === 'smtp' && { mailboxGrants: [captureGrant(CLIENT_ID)] }),
   });
+  // Delivered sources send from yesterday's start: the day the archive API would serve too.
+  const since = new Date(`${new Date(telemessage.now().getTime() - 86_400_000).toISOString().slice(0, 10)}T00:00:00.000Z`);
+  const delivery = source === 'api' ? undefined : await startLocalDelivery(source, { telemessage, graph, landing: options.landing }, { since, everyMs: options.deliverEveryMs ?? 60_000 });
 
   // The custom mapping covers most employees; the rest rely on automatic mapping, or stay unmapped.
   const mappingCsvPath = path.join(stateDir, 'seed', 'mapping.csv');
@@ -122,6 +140,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mappingCsvPath,
     mailboxCount: users.length,
     people: PEOPLE,
+    source,
+    ...(source === 'smtp' && { captureMailbox: captureUser.mail }),
+    deliverySummary: delivery?.summary,
     summary: `${staff.length} employees, about ${itemsPerDay} items a day; password in ${path.relative(process.cwd(), path.join(stateDir, 'dev-identity.json'))}`,
   };
   return {
@@ -130,7 +151,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signin,
     graph,
     telemessage,
+    delivery,
     close: async () => {
+      await delivery?.close();
       await Promise.all([graph.close(), telemessage.close(), signin.close()]);
     },
   };
@@ -150,7 +173,9 @@ function loadIdentity(file: string): LocalIdentity {
 
 if (require.main === module) {
   const ports = process.env.LOCAL_STACK_PORTS ? (JSON.parse(process.env.LOCAL_STACK_PORTS) as LocalStackOptions['ports']) : undefined;
-  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL })
+  const source = (process.env.LOCAL_STACK_SOURCE ?? 'api') as LocalSource;
+  const landing = process.env.LOCAL_STACK_LANDING ? (JSON.parse(process.env.LOCAL_STACK_LANDING) as LocalLanding) : undefined;
+  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL, source, landing })
     .then((stack) => {
       process.stdout.write(`READY ${JSON.stringify(stack.info)}\n`);
       const stop = () => stack.close().then(() => process.exit(0));
