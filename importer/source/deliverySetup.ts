@@ -135,7 +135,10 @@ export function deliveryConfigured(settings: ConnectorSettings): boolean {
 /** The host, user and container TeleMessage's SFTP client is given. */
 export function sftpEndpoint(landing: LandingTarget): SftpEndpoint {
   const account = accountOf(landing) ?? 'account';
-  return { host: `${account}.blob.core.windows.net`, username: `${account}.${SFTP_LOCAL_USER}`, container: landing.container };
+  // A connection string naming its own endpoint (Azurite locally) is shown as it is: no SFTP there, but no made-up host either.
+  const endpoint = 'connectionString' in landing.storage ? landing.storage.connectionString.match(/BlobEndpoint=([^;]+)/i)?.[1] : undefined;
+  const host = endpoint ? new URL(endpoint).host : `${account}.blob.core.windows.net`;
+  return { host, username: `${account}.${SFTP_LOCAL_USER}`, container: landing.container };
 }
 
 function accountOf(landing: LandingTarget): string | undefined {
