@@ -11,7 +11,7 @@ export function DeliveryChoice({ value, onChange }: { value: DeliveryKind; onCha
   return (
     <Field label="How does TeleMessage deliver your archive?">
       <RadioGroup value={value} onChange={(_e, d) => onChange(d.value as DeliveryKind)}>
-        <Radio value="api" label="TeleMessage archive API (a TeleMessage username and password)" />
+        <Radio value="api" label="Archive API: the archiver signs in to TeleMessage's API" />
         <Radio value="smtp" label="SMTP: an email per item into a capture mailbox in your tenant" />
         <Radio value="sftp" label="SFTP: ZIP files of EML items into this deployment's landing container" />
       </RadioGroup>
