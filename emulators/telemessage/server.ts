@@ -305,8 +305,10 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
       }
     },
     deliverZips(container, from, to, zipOptions) {
-      const items = this.listExpected(from, to).map((item) => ({ id: item.id, raw: renderRawMessage(item, seed) }));
-      return dropZips(container, items, zipOptions);
+      const items = function* (all: Generator<{ item: ItemSpec; raw: RawMessage }>) {
+        for (const { item, raw } of all) yield { id: item.id, raw };
+      };
+      return dropZips(container, items(this.archivedItems(from, to)), zipOptions);
     },
     faults: () => faults.current(),
     setFaults: (changes) => faults.update(changes),

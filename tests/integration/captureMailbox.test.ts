@@ -65,8 +65,15 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     fanOut += expectEachOnce(h, third);
     expect(archived(h)).toBe(fanOut);
 
-    // Nothing new: nothing collected, nothing imported.
+    // Nothing new: nothing collected, nothing imported. Graph throttles the first read (429 with
+    // Retry-After): the collector waits as told instead of hammering it.
+    const stormsBefore = h.graph.stats().refused.storm;
+    h.graph.startThrottleStorm(2);
     const quiet = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const throttled = h.graph.stats().refused.storm - stormsBefore;
+    expect(throttled).toBeGreaterThanOrEqual(1);
+    expect(throttled).toBeLessThanOrEqual(2);
+    expect(quiet.status).toBe('succeeded');
     expect(quiet.collection).toMatchObject({ collected: 0, alreadyCollected: 0 });
     expect(quiet.counts.availableFromSource).toBe(0);
     expect(archived(h)).toBe(fanOut);

@@ -9,6 +9,8 @@ export interface LandingZip extends ZipBlob {
 }
 
 export interface SettledListing {
+  /** Taken before (this version of them): not looked at again. */
+  taken: LandingZip[];
   /** Unchanged across both listings: TeleMessage has finished writing them. */
   ready: LandingZip[];
   /** Grown or rewritten between the listings, or still empty: left for the next collection. */
@@ -58,13 +60,17 @@ export class LandingContainer {
    * hierarchical-namespace account the file exists (at 0 bytes, then growing as the client flushes)
    * before the upload ends, and TeleMessage documents no "done" marker, no temporary name and no
    * rename. So a ZIP is taken only when two listings `settleMs` apart show it non-empty with the
-   * same size and ETag, and every read of it is pinned to that ETag (a change fails the read and
-   * the ZIP waits for the next collection). The manifest's presence is no rule: it sits inside the
-   * ZIP, readable only through the central directory at the ZIP's very end.
+   * same size and ETag (the wait only when a ZIP not yet taken is there), and every read of it is
+   * pinned to that ETag (a change fails the read and the ZIP waits for the next collection). The
+   * manifest's presence is no rule: it sits inside the ZIP, readable only through the central
+   * directory at the ZIP's very end.
    */
-  async settled(options: { abortSignal?: AbortSignal } = {}): Promise<SettledListing> {
-    const first = await this.list(options);
-    if (first.length === 0) return { ready: [], stillWriting: [] };
+  async settled(options: { abortSignal?: AbortSignal; taken: (zip: LandingZip) => Promise<boolean> }): Promise<SettledListing> {
+    const taken: LandingZip[] = [];
+    const first: LandingZip[] = [];
+    for (const zip of await this.list(options)) (await options.taken(zip) ? taken : first).push(zip);
+    // Nothing new: no second listing, no wait.
+    if (first.length === 0) return { taken, ready: [], stillWriting: [] };
     await this.pause(options.abortSignal);
     const before = new Map(first.map((z) => [z.name, z]));
     const ready: LandingZip[] = [];
@@ -75,7 +81,7 @@ export class LandingContainer {
       if (zip.size > 0 && earlier.etag === zip.etag && earlier.size === zip.size) ready.push(zip);
       else stillWriting.push(zip);
     }
-    return { ready, stillWriting };
+    return { taken, ready, stillWriting };
   }
 
   /** The ZIPs at the top of the container, in delivery order. */

@@ -49,21 +49,21 @@ export class SftpZipCollector implements Collector {
     const { connectorId, zips, log } = this.options;
     const report: CollectReport = { kind: 'sftp', collected: 0, alreadyCollected: 0, rejected: [] };
     try {
-      const { ready, stillWriting } = await this.landing.settled({ abortSignal });
-      for (const zip of stillWriting) log.info({ connectorId, zip: zip.name }, 'ZIP still being written: left for the next collection');
-      // The cursor, for the run record: the last ZIP already taken, then the last ZIP handled now.
-      let last: string | undefined;
-      for (const zip of ready) {
+      const taken = async (zip: LandingZip) => {
         const handled = await zips.get(connectorId, zip.name, { abortSignal });
-        if (handled?.status === 'taken' && handled.etag === zip.etag) {
-          last = zip.name;
-          if (report.cursorAfter === undefined) report.cursorBefore = zip.name;
-          continue;
-        }
+        return handled?.status === 'taken' && handled.etag === zip.etag;
+      };
+      const listing = await this.landing.settled({ abortSignal, taken });
+      for (const zip of listing.stillWriting) log.info({ connectorId, zip: zip.name }, 'ZIP still being written: left for the next collection');
+      // The cursor, for the run record: the last ZIP taken before, then the last ZIP handled now.
+      report.cursorBefore = listing.taken.at(-1)?.name;
+      report.cursorAfter = report.cursorBefore;
+      for (const zip of listing.ready) {
         await this.take(zip, report, { now, abortSignal });
-        last = report.cursorAfter = zip.name;
+        report.cursorAfter = zip.name;
       }
-      report.cursorAfter = last;
+      if (report.cursorBefore === undefined) delete report.cursorBefore;
+      if (report.cursorAfter === undefined) delete report.cursorAfter;
       return report;
     } catch (err) {
       if (err instanceof CollectionFailedError || (err as Error).name === 'AbortError') throw err;

@@ -49,7 +49,7 @@ export class ZipArchive {
     const entries: ZipEntryHeader[] = [];
     try {
       for await (const entry of zip.eachEntry()) {
-        const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw ?? (entry.fileName as unknown as Buffer), entry.extraFields, true);
+        const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
         entries.push({
           name,
           compressedSize: entry.compressedSize,
