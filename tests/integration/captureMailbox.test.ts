@@ -1,6 +1,7 @@
 import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
-import { CAPTURE, deliver } from '../support/captureDelivery';
+import { CAPTURE, deliverWindow } from '../support/captureDelivery';
+import { renderThreadedDay, threadDayId, threadDays, threadedSendTime } from '../../emulators/telemessage/smtpFormats';
 import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
 import type { Importer } from '../../importer';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
@@ -26,7 +27,7 @@ const captureView = (h: Harness) => h.graph.mailbox(CAPTURE).messages.map((m: Me
 describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
   let h: Harness;
   let importer: Importer;
-  const day = (d: string) => h.telemessage.listExpected(`${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000));
+  const deliverDay = (d: string, options: { journal?: boolean } = {}) => deliverWindow(h, `${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000), options);
   beforeAll(async () => {
     h = await startHarness({
       captureMailbox: CAPTURE,
@@ -38,7 +39,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
   afterAll(() => h.close());
 
   it('follows the delta over three runs: each imports only what arrived since, every item once, plain or journal-wrapped', async () => {
-    const first = await deliver(h, day('2026-11-22'));
+    const first = await deliverDay('2026-11-22');
     const run1 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
     expect(run1.collection).toMatchObject({ kind: 'smtp', collected: first.length, alreadyCollected: 0, rejected: [], cursorBefore: 'start' });
     expect(run1.collection?.cursorAfter).toMatch(/^delta:[0-9a-f]{12}$/);
@@ -47,9 +48,8 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(run1.counts.imported).toBe(fanOut);
     expect(run1.verification).toMatch(/^verified: /);
 
-    // The second day arrives journal-wrapped, one email in two; Graph throttles and stumbles meanwhile.
-    let n = 0;
-    const second = await deliver(h, day('2026-11-23'), { journal: () => n++ % 2 === 0 });
+    // The second day arrives journal-wrapped; Graph stumbles meanwhile.
+    const second = await deliverDay('2026-11-23', { journal: true });
     h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, count: 3, operations: ['deltaMessages', 'getMessageContent'] });
     const run2 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
     expect(h.graph.stats().refused.injected503).toBe(3);
@@ -59,7 +59,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     fanOut += expectEachOnce(h, second);
     expect(archived(h)).toBe(fanOut);
 
-    const third = await deliver(h, day('2026-11-24'));
+    const third = await deliverDay('2026-11-24');
     const run3 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
     expect(run3.collection).toMatchObject({ collected: third.length, alreadyCollected: 0 });
     fanOut += expectEachOnce(h, third);
@@ -88,14 +88,37 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     const before = archived(h);
     const alreadyIn = h.graph.mailbox(CAPTURE).messages.length;
     h.graph.expireDeltaTokens();
-    // While the token is dead, TeleMessage sends two old emails again.
-    const repeat = await deliver(h, day('2026-11-22').filter((e) => !e.malformation).slice(0, 2));
+    // While the token is dead, TeleMessage sends the first hours of the first day again.
+    const repeat = await deliverWindow(h, '2026-11-22T00:00:00Z', '2026-11-22T06:00:00Z');
+    expect(repeat.length).toBeGreaterThan(0);
     const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
     expect(run.status).toBe('succeeded');
     expect(run.collection).toMatchObject({ collected: 0, alreadyCollected: alreadyIn + repeat.length });
     expect(run.collection?.cursorAfter).toMatch(/resynced from the start/);
     expect(run.counts.availableFromSource).toBe(0);
     expect(archived(h)).toBe(before);
+  }, 300_000);
+
+  it('takes a threaded day email (a whole conversation of a day) as one item, filed once to each of its participants', async () => {
+    // A day's conversation of three messages of one archived line (few generated threads repeat in a day, so one is put together).
+    const day = h.telemessage.listExpected('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z').filter((e) => !e.malformation && e.sentAt.startsWith('2026-11-24'));
+    const line = day[0].subscriber.number;
+    const [base] = threadDays(day.filter((e) => e.subscriber.number === line).slice(0, 1));
+    const thread = { ...base, items: [...base.items, ...day.filter((e) => e !== base.items[0]).slice(0, 2).map((e) => ({ ...e, threadId: base.threadId }))] };
+    expect(thread.items).toHaveLength(3);
+    await h.graph.deliverMime(CAPTURE, renderThreadedDay(thread, 'harness'), { receivedDateTime: threadedSendTime(thread.day) });
+    const before = archived(h);
+    const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    expect(run.collection).toMatchObject({ collected: 1 });
+    expect(run.counts.availableFromSource).toBe(1);
+    const id = threadDayId(thread);
+    const mailboxes = expectedMailboxes(h, { participants: thread.items.flatMap((i) => i.participants) });
+    expect(mailboxes.length).toBeGreaterThan(0);
+    for (const mailbox of mailboxes) {
+      const copies = h.graph.mailbox(mailbox).messages.filter((m) => m.extendedProperties.some((p) => p.id.toLowerCase() === KEY && p.value === archiveKeyOf(id, mailbox)));
+      expect({ mailbox, copies: copies.length }).toEqual({ mailbox, copies: 1 });
+    }
+    expect(archived(h)).toBe(before + mailboxes.length);
   }, 300_000);
 
   it('never changes the capture mailbox: every email is still there, unread, where it arrived', async () => {

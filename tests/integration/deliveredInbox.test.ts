@@ -172,6 +172,14 @@ describe('a run of a delivered source', () => {
     expect(report.ok).toBe(true);
   }, 300_000);
 
+  it('refuses a delivery it does not know and a capture mailbox that is no address, changing nothing', async () => {
+    const importer = await harnessImporter(h);
+    const before = await importer.settings();
+    await expect(importer.updateSettings({ delivery: 'ftp' as never }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting', message: 'The delivery must be one of api, smtp, sftp.' });
+    await expect(importer.updateSettings({ captureMailbox: 'capture mailbox' }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting' });
+    expect(await importer.settings()).toEqual(before);
+  });
+
   it('fails the run with the collector’s reason, and a rerun never collects', async () => {
     const broken: Collector = { kind: 'smtp', collect: () => Promise.reject(new Error('The capture mailbox could not be read: 403 ErrorAccessDenied')) };
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => broken } });

@@ -72,6 +72,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...byName, STORAGE_TABLE_ENDPOINT: 'http://127.0.0.1:10002' })).toThrow(/STORAGE_TABLE_ENDPOINT/);
   });
 
+  it('takes the SFTP landing storage by connection string or account name, never both, with a valid container name', () => {
+    expect(loadConfig(local).sftpStorageConnectionString).toBeUndefined();
+    expect(loadConfig(local).sftpContainer).toBe('telemessage');
+    expect(loadConfig({ ...local, SFTP_STORAGE_ACCOUNT_NAME: 'archiversftp', SFTP_CONTAINER: 'tm-drop' })).toMatchObject({ sftpStorageAccountName: 'archiversftp', sftpContainer: 'tm-drop' });
+    expect(() => loadConfig({ ...local, SFTP_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', SFTP_STORAGE_ACCOUNT_NAME: 'archiversftp' })).toThrow(/SFTP_STORAGE_CONNECTION_STRING: set at most one/);
+    expect(() => loadConfig({ ...local, SFTP_CONTAINER: 'Bad_Name' })).toThrow(/SFTP_CONTAINER: must be a container name/);
+    expect(SECRET_ENV_NAMES).toContain('SFTP_STORAGE_CONNECTION_STRING');
+  });
+
   it('marks the connection string and client secret as secrets', () => {
     expect(SECRET_ENV_NAMES).toEqual(expect.arrayContaining(['STORAGE_CONNECTION_STRING', 'CLIENT_SECRET']));
   });
