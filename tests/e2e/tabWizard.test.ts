@@ -6,7 +6,7 @@ import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, startHarness, type Harnes
 import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
-import { CAPTURE, deliver } from '../support/captureDelivery';
+import { CAPTURE, deliverWindow } from '../support/captureDelivery';
 
 // The tab's setup wizard in headless Chromium against the real server in local-development mode,
 // on a connector the setup has not touched yet: no TeleMessage sign-in, no mapping, no step done.
@@ -105,7 +105,9 @@ describe('the tab setup wizard in a browser', () => {
 
   it('chooses SMTP delivery: the preflight reads the capture mailbox and says how many emails wait; saved, the step is done without a TeleMessage password', async () => {
     await resetSetup();
-    expect(await deliver(h, h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z').slice(0, 2))).toHaveLength(2);
+    const day = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
+    const sent = (await deliverWindow(h, day[0].archivedAt, day[4].archivedAt)).length;
+    expect(sent).toBeGreaterThan(1);
     const { page, problems } = await openPage();
     await page.waitForURL(/#\/setup$/);
     await opened(page, 1, 'Terms of use');
@@ -116,7 +118,7 @@ describe('the tab setup wizard in a browser', () => {
     await page.getByRole('button', { name: 'Check the capture mailbox' }).click();
     const result = page.getByRole('status').filter({ hasText: 'The archiver can read it.' });
     await result.waitFor({ timeout: 30_000 });
-    expect(await result.innerText()).toContain('2 emails waiting.');
+    expect(await result.innerText()).toContain(`${sent} emails waiting.`);
     expect(await result.innerText()).toContain('Read one email as TeleMessage sent it ($value): passed');
     // The preflight only reads: nothing is stored until the admin chooses to use the mailbox.
     expect((await settings()).delivery).toBeUndefined();

@@ -1,7 +1,7 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { uploadBadZip } from '../../emulators/telemessage/zipCrafting';
 import { zipName } from '../../emulators/telemessage/zipDrop';
-import { CAPTURE, deliver } from '../support/captureDelivery';
+import { CAPTURE, deliverWindow } from '../support/captureDelivery';
 import { APP, CONNECTOR, TENANT, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 
@@ -102,18 +102,19 @@ describe('the tab API: how TeleMessage delivers', () => {
     expect(empty.status).toBe(200);
     expect(empty.json).toMatchObject({ delivery: 'smtp', ok: true, waiting: 0, checks: [{ name: 'captureMailboxDelta', status: 'passed' }, { name: 'captureMailboxMime', status: 'skipped' }] });
 
-    const day = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z').slice(0, 3);
-    expect(await deliver(h, day)).toHaveLength(3);
+    const day = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
+    const sent = (await deliverWindow(h, day[0].archivedAt, day[4].archivedAt)).length;
+    expect(sent).toBeGreaterThan(1);
     const before = captureView();
     const cursorBefore = await h.stores.connectors.getCursor(CONNECTOR, 'smtp');
 
     const checked = await api('POST', '/api/tab/delivery/check', { body: { delivery: 'smtp', captureMailbox: CAPTURE } });
-    expect(checked.json).toMatchObject({ ok: true, waiting: 3 });
-    expect(checked.json.checks[0].detail).toBe('3 emails waiting to be collected.');
+    expect(checked.json).toMatchObject({ ok: true, waiting: sent });
+    expect(checked.json.checks[0].detail).toBe(`${sent} emails waiting to be collected.`);
     expect(checked.json.checks[1]).toMatchObject({ name: 'captureMailboxMime', status: 'passed', detail: expect.stringMatching(/^Read \d+ bytes of MIME\.$/) });
     // Read-only: the mailbox keeps every email, nothing was collected, the cursor did not move.
     expect(captureView()).toEqual(before);
-    expect(before).toHaveLength(3);
+    expect(before).toHaveLength(sent);
     expect(await h.stores.connectors.getCursor(CONNECTOR, 'smtp')).toEqual(cursorBefore);
     const inbox = [];
     for await (const entry of h.stores.inbox.list(CONNECTOR, { from: new Date(Date.now() - 2 * 86_400_000), to: new Date(Date.now() + 86_400_000) })) inbox.push(entry);
