@@ -9,6 +9,7 @@ import { startGraphEmulator, type GraphEmulator } from './graph/server';
 import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
 import { startTeamsHost, type TeamsHost } from './teamsHost/server';
 import { renderMappingCsv } from './telemessage/population';
+import { captureGrant, captureUser, startLocalDelivery, type LocalDelivery, type LocalLanding, type LocalSource } from './localDelivery';
 
 export interface LocalStackOptions {
   ports?: { telemessage?: number; graph?: number; signin?: number; teamsHost?: number };
@@ -23,6 +24,11 @@ export interface LocalStackOptions {
   persistMailboxes?: boolean;
   /** The server's URL: the tab's SPA redirect URI and API URI are registered for it, as docs/deploy.md does; the Teams host frames its tab. */
   publicUrl?: string;
+  /** How TeleMessage delivers: its API (default), emails into a capture mailbox, or ZIPs into `landing`. */
+  source?: LocalSource;
+  landing?: LocalLanding;
+  /** How often the delivered sources send what was archived since (60 s unless set; 0: only at start). */
+  deliverEveryMs?: number;
 }
 
 export interface LocalStackInfo {
@@ -36,6 +42,11 @@ export interface LocalStackInfo {
   mappingCsvPath: string;
   mailboxCount: number;
   summary: string;
+  source: LocalSource;
+  /** With source smtp: the capture mailbox the connector reads. */
+  captureMailbox?: string;
+  /** What the delivered source holds at start. */
+  deliverySummary?: string;
   /** The people of the sign-in page: the connector's admin (also the Agents Playground's user) and someone who is not. */
   people: { admin: TestUser; member: TestUser };
   /** The Teams host page that frames the tab (with publicUrl only), its origin (the tab's server must allow it) and the local Teams app's id. */
@@ -49,6 +60,8 @@ export interface LocalStack {
   graph: GraphEmulator;
   telemessage: TeleMessageEmulator;
   teamsHost?: TeamsHost;
+  /** The SMTP or SFTP delivery, when the source is one. */
+  delivery?: LocalDelivery;
   close(): Promise<void>;
 }
 
@@ -72,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const identity = loadIdentity(path.join(stateDir, 'dev-identity.json'));
   const employees = options.employees ?? 40;
   const itemsPerDay = options.itemsPerDay ?? 1500;
+  const source = options.source ?? 'api';
 
   const tab = options.publicUrl ? new URL(options.publicUrl) : undefined;
   const signin = await startSigninEmulator({
@@ -111,10 +125,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.ports?.graph,
     auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
     // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
-    users: [...users, ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))],
+    users: [...users, ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name })), ...(source === 'smtp' ? [captureUser] : [])],
     timeScale: options.timeScale,
     ...(options.persistMailboxes && { dataDir: path.join(stateDir, 'graph') }),
+    ...(source === 'smtp' && { mailboxGrants: [captureGrant(CLIENT_ID)] }),
   });
+  // Delivered sources send from yesterday's start: the day the archive API would serve too.
+  const since = new Date(`${new Date(telemessage.now().getTime() - 86_400_000).toISOString().slice(0, 10)}T00:00:00.000Z`);
+  const delivery = source === 'api' ? undefined : await startLocalDelivery(source, { telemessage, graph, landing: options.landing }, { since, everyMs: options.deliverEveryMs ?? 60_000 });
 
   // Teams as the tab's host: signed in as the directory's people, SSO tokens from the sign-in emulator.
   const teamsHost = tab
@@ -138,6 +156,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mailboxCount: users.length,
     people: PEOPLE,
     teamsHost: teamsHost && { url: teamsHost.url, origin: teamsHost.origin, appId: TEAMS_APP_ID },
+    source,
+    ...(source === 'smtp' && { captureMailbox: captureUser.mail }),
+    deliverySummary: delivery?.summary,
     summary: `${staff.length} employees, about ${itemsPerDay} items a day; password in ${path.relative(process.cwd(), path.join(stateDir, 'dev-identity.json'))}`,
   };
   return {
@@ -147,7 +168,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     graph,
     telemessage,
     teamsHost,
+    delivery,
     close: async () => {
+      await delivery?.close();
       await Promise.all([graph.close(), telemessage.close(), signin.close(), teamsHost?.close()]);
     },
   };
@@ -167,8 +190,10 @@ function loadIdentity(file: string): LocalIdentity {
 
 if (require.main === module) {
   const ports = process.env.LOCAL_STACK_PORTS ? (JSON.parse(process.env.LOCAL_STACK_PORTS) as LocalStackOptions['ports']) : undefined;
+  const source = (process.env.LOCAL_STACK_SOURCE ?? 'api') as LocalSource;
+  const landing = process.env.LOCAL_STACK_LANDING ? (JSON.parse(process.env.LOCAL_STACK_LANDING) as LocalLanding) : undefined;
   // Run by `npm start`: the mailboxes live under .local like Azurite's data, so a restart keeps them.
-  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL, persistMailboxes: true })
+  startLocalStack({ ports, publicUrl: process.env.LOCAL_STACK_PUBLIC_URL, persistMailboxes: true, source, landing })
     .then((stack) => {
       process.stdout.write(`READY ${JSON.stringify(stack.info)}\n`);
       const stop = () => stack.close().then(() => process.exit(0));

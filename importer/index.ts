@@ -20,6 +20,7 @@ import type { AuditEntry } from './audit/auditTrail';
 import { checkSettingsChange, type ConnectorSettings } from './state/connectorStore';
 import { collectorFor, isDelivered, type LandingTarget } from './source/collectors';
 import { InboxSource } from './source/inboxSource';
+import { DeliverySetup, type DeliveryApi, type DeliveryChoice, type DeliveryPreflight, type DeliveryStatus } from './source/deliverySetup';
 import { runLogCsv, type RunLogRow } from './state/runLogStore';
 import type { RunRecord } from './state/runsStore';
 import { StorageAccount, type StorageTarget } from './state/storageAccount';
@@ -32,6 +33,8 @@ import { dryRun, type DryRunReport } from './run/dryRun';
 import { preflightTenant, type PreflightReport } from './preflight/preflightRequest';
 
 export type { CollectReport, DeliveryKind, RejectedBatch } from './source/collector';
+export type { DeliveryChoice, DeliveryCheck, DeliveryPreflight, DeliveryStatus, SftpEndpoint } from './source/deliverySetup';
+export { deliveryConfigured } from './source/deliverySetup';
 export type { PreflightReport, PreflightCheck } from './preflight/tenantPreflight';
 export type { DryRunReport, RunRecord, RunLogRow, ConnectorSettings, UnmappedNumber, AuditEntry, VerifyReport, RunProgress, TimeWindow, RunTrigger, RunLogger, StorageTarget, LandingTarget };
 export type { ImporterOptions, StartRun };
@@ -56,7 +59,7 @@ export { preflightText } from './preflight/preflightText';
  * The importer's public API, for the bot, the tab and the CLI: start, rerun and backfill runs,
  * read runs and their logs, verify a run, and change the connector's settings (audited).
  */
-export interface Importer {
+export interface Importer extends DeliveryApi {
   readonly connectorId: string;
   readonly admins: AdminList;
   runImport(request: StartRun): Promise<RunRecord>;
@@ -126,6 +129,8 @@ export async function createImporter(options: ImporterOptions): Promise<Importer
 class ConnectorImporter implements Importer {
   private readonly mapping: MappingService;
   readonly admins: AdminList;
+  private readonly delivery: DeliverySetup;
+
   constructor(
     private readonly options: ImporterOptions,
     private readonly stores: ImporterStores,
@@ -141,6 +146,8 @@ class ConnectorImporter implements Importer {
       directory,
       replay: (numbers, requestedBy, signal) => this.replayHeld(numbers, requestedBy, signal),
     });
+    const graph = () => createGraphClient(options.graph, credential);
+    this.delivery = new DeliverySetup({ connectorId, stores, graph, landing: options.landing, settings: () => this.settings(), updateSettings: (c, by, etag) => this.updateSettings(c, by, etag) });
   }
 
   async runImport(request: StartRun): Promise<RunRecord> {
@@ -304,6 +311,18 @@ class ConnectorImporter implements Importer {
         if (!(err instanceof ImporterError && err.code === 'Conflict') || options.etag || attempt >= 3) throw err;
       }
     }
+  }
+
+  deliveryStatus(): Promise<DeliveryStatus> {
+    return this.delivery.deliveryStatus();
+  }
+
+  setDelivery(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus> {
+    return this.delivery.setDelivery(choice, requestedBy, options);
+  }
+
+  checkDelivery(choice: DeliveryChoice, options?: { abortSignal?: AbortSignal }): Promise<DeliveryPreflight> {
+    return this.delivery.checkDelivery(choice, options);
   }
 
   unmapped(): Promise<UnmappedNumber[]> {

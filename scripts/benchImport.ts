@@ -13,10 +13,12 @@ export interface BenchImportInput {
   secrets: BenchStackSecrets;
   stack: BenchStackReady;
   connectionString: string;
+  /** With source sftp: the landing container the day's ZIPs are in. */
+  landingContainer?: string;
 }
 
 export interface BenchImportResult {
-  run: Pick<RunRecord, 'runId' | 'status' | 'counts' | 'error'>;
+  run: Pick<RunRecord, 'runId' | 'status' | 'counts' | 'error' | 'collection'>;
   durationMs: number;
   pacing?: PacingSummary;
   /** Peak resident set size of this process, in KiB. */
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
     mailboxLimits: scaledLimits(plan.timeScale),
     itemWorkers: plan.itemWorkers,
     tmpDir: plan.stateDir,
+    // The ZIPs are whole before the run starts: a second's settling is enough here.
+    ...(input.landingContainer && { landing: { storage: { connectionString: input.connectionString }, container: input.landingContainer, settleMs: 1000 } }),
   });
   await importer.setTeleMessageCredentials(secrets.telemessageUsername, secrets.telemessagePassword, 'bench');
   await importer.updateSettings({ automaticMapping: true }, 'bench', (await importer.settings()).etag);
@@ -71,11 +75,14 @@ async function main(): Promise<void> {
   };
   const memory = sampleMemory();
   const started = Date.now();
-  const run = await importer.backfill(benchWindow(plan.day), 'bench', { onProgress });
+  const source = plan.source ?? 'api';
+  if (source !== 'api') await importer.setDelivery({ delivery: source, captureMailbox: stack.captureMailbox }, 'bench', { etag: (await importer.settings()).etag });
+  // A delivered source's run collects first, then imports what it collected: a backfill never collects.
+  const run = source === 'api' ? await importer.backfill(benchWindow(plan.day), 'bench', { onProgress }) : await importer.runImport({ requestedBy: 'bench', trigger: 'manual', onProgress });
   const durationMs = Date.now() - started;
 
   const result: BenchImportResult = {
-    run: { runId: run.runId, status: run.status, counts: run.counts, error: run.error },
+    run: { runId: run.runId, status: run.status, counts: run.counts, error: run.error, collection: run.collection },
     durationMs,
     pacing,
     maxRssKb: process.resourceUsage().maxRSS,

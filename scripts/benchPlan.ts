@@ -13,6 +13,8 @@ export interface BenchPlan {
   itemsPerDay: number;
   /** Graph throttling windows (and Retry-After) multiplied by this; the importer's limits too. */
   timeScale: number;
+  /** How TeleMessage delivers the day: its archive API (default), a capture mailbox (smtp), ZIPs in a landing container (sftp). */
+  source?: 'api' | 'smtp' | 'sftp';
 }
 
 const KIB = 1024;

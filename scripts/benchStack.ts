@@ -7,6 +7,9 @@ import { startGraphEmulator } from '../emulators/graph/server';
 import { startSigninEmulator } from '../emulators/signin/server';
 import { renderMappingCsv } from '../emulators/telemessage/population';
 import { startTeleMessageEmulator } from '../emulators/telemessage/server';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { captureGrant, captureUser, type LocalLanding } from '../emulators/localDelivery';
+import { deliverTrafficByEmail } from '../emulators/telemessage/smtpDelivery';
 import { benchTraffic, benchUserId, benchWindow, type BenchPlan } from './benchPlan';
 
 export interface BenchStackSecrets {
@@ -22,6 +25,10 @@ export interface BenchStackReady {
   graphUrl: string;
   telemessageUrl: string;
   mappingCsvPath: string;
+  /** With source smtp: the capture mailbox the day was delivered into. */
+  captureMailbox?: string;
+  /** What the delivered source holds before the import starts (emails or ZIPs). */
+  delivered?: string;
 }
 
 export const READY_PREFIX = 'BENCH-STACK-READY ';
@@ -48,7 +55,11 @@ async function main(): Promise<void> {
   const withMailbox = staff.slice(0, -1);
   const graph = await startGraphEmulator({
     auth: { jwksUri: signin.jwksUri(secrets.tenantId), issuer: signin.issuer(secrets.tenantId) },
-    users: withMailbox.map((e, i) => ({ id: benchUserId(i), userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}` })),
+    users: [
+      ...withMailbox.map((e, i) => ({ id: benchUserId(i), userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}` })),
+      ...(plan.source === 'smtp' ? [captureUser] : []),
+    ],
+    ...(plan.source === 'smtp' && { mailboxGrants: [captureGrant(secrets.clientId)] }),
     timeScale: plan.timeScale,
     // Sizes and hashes are enough to read back; keeping 200,000 messages' bytes is not the point.
     keepAttachmentBytesUpTo: 0,
@@ -57,7 +68,26 @@ async function main(): Promise<void> {
   const mappingCsvPath = path.join(plan.stateDir, 'mapping.csv');
   fs.writeFileSync(mappingCsvPath, renderMappingCsv(withMailbox));
 
-  const ready: BenchStackReady = { authorityHost: signin.authorityHost, graphUrl: graph.url, telemessageUrl: telemessage.url, mappingCsvPath };
+  // A delivered source gets the whole day before the import starts: the run's figures are its collection and its import.
+  let delivered: string | undefined;
+  if (plan.source === 'smtp') {
+    const sent = await deliverTrafficByEmail(telemessage, graph, { mailbox: captureUser.mail, from: window.from, to: window.to });
+    delivered = `${sent.delivered} emails (${(sent.bytes / 1048576).toFixed(1)} MiB) in ${captureUser.mail}, ${sent.refused.length} refused by the mailbox`;
+  } else if (plan.source === 'sftp') {
+    const landing = JSON.parse(process.env.BENCH_LANDING ?? '') as LocalLanding;
+    const container = BlobServiceClient.fromConnectionString(landing.connectionString).getContainerClient(landing.container);
+    await container.createIfNotExists();
+    const zips = await telemessage.deliverZips(container, window.from, window.to);
+    delivered = `${zips.reduce((n, z) => n + z.itemIds.length, 0)} EMLs in ${zips.length} ZIPs in the container ${landing.container}`;
+  }
+  const ready: BenchStackReady = {
+    authorityHost: signin.authorityHost,
+    graphUrl: graph.url,
+    telemessageUrl: telemessage.url,
+    mappingCsvPath,
+    ...(plan.source === 'smtp' && { captureMailbox: captureUser.mail }),
+    delivered,
+  };
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(ready)}\n`);
   const stop = () => {
     void Promise.allSettled([graph.close(), telemessage.close(), signin.close()]).then(() => process.exit(0));

@@ -2,6 +2,8 @@
 // TeleMessage, Graph and sign-in emulators seeded with a generated day of traffic, and the server,
 // wired together only through configuration, as production is. Ctrl-C stops everything.
 // `npm start -- --sign-in`: the tab signs in (MSAL against the sign-in emulator) as in production.
+// `npm start -- --source smtp|sftp`: TeleMessage delivers the day into a capture mailbox of the
+// Graph emulator, or as ZIPs into an Azurite landing container, and the connector reads it there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,10 +16,13 @@ import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../server/runtimeEnv';
 import { startAgentsPlayground } from './agentsPlayground';
 import { buildTab } from './buildTab';
 import { watchRuns } from './runWatch';
+import { LOCAL_SOURCES, type LocalLanding, type LocalSource } from '../emulators/localDelivery';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORTS = { server: 3978, telemessage: 7101, graph: 7102, signin: 7103, teamsHost: 7104, blob: 10000, queue: 10001, table: 10002, playground: 56150 };
 const SIGN_IN = process.argv.includes('--sign-in');
+const SOURCE = sourceArgument(process.argv);
+const LANDING_CONTAINER = 'telemessage';
 const children: ChildProcess[] = [];
 /** The server gets time to end a run it is in; the others stop at once. */
 const slowToStop = new Set<ChildProcess>();
@@ -36,7 +41,13 @@ async function main(): Promise<void> {
   const stackChild = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulators', 'localStack.ts')], {
     detached: true,
     cwd: ROOT,
-    env: { ...childEnv, LOCAL_STACK_PORTS: JSON.stringify(PORTS), LOCAL_STACK_PUBLIC_URL: `http://localhost:${PORTS.server}` },
+    env: {
+      ...childEnv,
+      LOCAL_STACK_PORTS: JSON.stringify(PORTS),
+      LOCAL_STACK_PUBLIC_URL: `http://localhost:${PORTS.server}`,
+      LOCAL_STACK_SOURCE: SOURCE,
+      ...(SOURCE === 'sftp' && { LOCAL_STACK_LANDING: JSON.stringify({ connectionString: azurite.connectionString, container: LANDING_CONTAINER } satisfies LocalLanding) }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(stackChild);
@@ -62,6 +73,8 @@ async function main(): Promise<void> {
     LOCAL_SECRET_KEY_FILE: path.join(ROOT, '.local', 'secret.key'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     ADMIN_OBJECT_IDS: admin.oid,
+    // The landing container: in Azurite beside the records here; a storage account of its own in Azure.
+    ...(SOURCE === 'sftp' && { SFTP_STORAGE_CONNECTION_STRING: azurite.connectionString, SFTP_CONTAINER: LANDING_CONTAINER, SFTP_SETTLE_SECONDS: '5' }),
   };
   // `npm run archive` picks this up to talk to the same local stack; it holds local secrets only.
   fs.writeFileSync(path.join(ROOT, '.local', 'server.env'), JSON.stringify(serverEnv, null, 2), { mode: 0o600 });
@@ -122,6 +135,7 @@ Enterprise Number Archiver is running locally (development mode, loopback only; 
   Server health     ${server}/healthz
   Storage           Azurite: blobs ${azurite.blobEndpoint}, tables ${azurite.tableEndpoint} (data in .local/azurite)
   TeleMessage       ${stack.telemessageUrl}  (user "${stack.telemessageUsername}"; ${stack.summary})
+  Delivery          ${stack.deliverySummary ?? 'the archive API (npm start -- --source smtp|sftp delivers by email or ZIP instead)'}
   Microsoft Graph   ${stack.graphUrl}/v1.0  (${stack.mailboxCount} mailboxes; inspect at ${stack.graphUrl}/_emulator/mailboxes)
   Sign-in (Entra)   ${stack.signinUrl}/${stack.tenantId}/v2.0
   Mapping CSV       ${path.relative(ROOT, stack.mappingCsvPath)}  (TeleMessage format, to upload in the tab)
@@ -140,15 +154,32 @@ Press Ctrl-C to stop everything.
  */
 async function seedLocalConnector(env: Record<string, string>, stack: LocalStackInfo): Promise<string> {
   const importer = await createConfiguredImporter(loadConfig(env), { info: () => undefined, warn: () => undefined, error: () => undefined });
+  // The source chosen on the command line, as an admin would choose it in the setup's TeleMessage step.
   const current = await importer.settings();
-  if (current.value.telemessageUsername) return `already set up (TeleMessage user "${current.value.telemessageUsername}")`;
+  if ((current.value.delivery ?? 'api') !== SOURCE || (SOURCE === 'smtp' && current.value.captureMailbox !== stack.captureMailbox)) {
+    await importer.setDelivery(SOURCE === 'smtp' ? { delivery: 'smtp', captureMailbox: stack.captureMailbox } : { delivery: SOURCE }, 'local-setup', { etag: current.etag });
+  }
+  const source = (await importer.deliveryStatus()).description;
+  if (current.value.telemessageUsername) return `already set up (${source})`;
   const identity = JSON.parse(fs.readFileSync(path.join(ROOT, '.local', 'dev-identity.json'), 'utf8')) as { telemessagePassword: string };
   await importer.setTeleMessageCredentials(stack.telemessageUsername, identity.telemessagePassword, 'local-setup');
   const { entries } = await importer.uploadMapping(fs.readFileSync(stack.mappingCsvPath), 'local-setup', (await importer.settings()).etag);
   // The rest of the tab's setup, as an admin finishing it leaves it (its Setup page can change any step).
   const now = new Date().toISOString();
   await importer.updateSettings({ termsAcceptedAt: now, mappingConfirmedAt: now, consentedAt: now, scheduleTimeZone: 'UTC', setupCompletedAt: now }, 'local-setup', (await importer.settings()).etag);
-  return `set up: TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
+  return `set up: ${source}; TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
+}
+
+/** `--source smtp|sftp` (or `--source=…`); the archive API unless given. */
+function sourceArgument(argv: readonly string[]): LocalSource {
+  const at = argv.findIndex((a) => a === '--source' || a.startsWith('--source='));
+  if (at < 0) return 'api';
+  const value = argv[at].includes('=') ? argv[at].split('=')[1] : argv[at + 1];
+  if (!LOCAL_SOURCES.includes(value as LocalSource)) {
+    console.error(`--source must be one of ${LOCAL_SOURCES.join(', ')}; got ${JSON.stringify(value ?? '')}.`);
+    process.exit(2);
+  }
+  return value as LocalSource;
 }
 
 function step(what: string): void {

@@ -1,6 +1,7 @@
 import type { RunLogger } from '../run/importRun';
 import type { Importer, RunRecord } from '../index';
 import { ImporterError } from '../errors';
+import { deliveryConfigured } from '../source/deliverySetup';
 
 /** The most recent time the daily schedule ("HH:MM", UTC) fell due at or before `now`. */
 export function lastDueAt(scheduleUtc: string, now: Date): Date {
@@ -63,8 +64,8 @@ export class DailyScheduler {
     const now = (this.options.now ?? (() => new Date()))();
     try {
       const { value: settings } = await this.importer.settings();
-      // Not set up yet: the tab's setup finishes it (TeleMessage sign-in, mapping, consent, schedule).
-      if (!settings.telemessageUsername || !settings.setupCompletedAt) return undefined;
+      // Not set up yet: the tab's setup finishes it (how TeleMessage delivers, mapping, consent, schedule).
+      if (!deliveryConfigured(settings) || !settings.setupCompletedAt) return undefined;
       const due = lastDueAt(settings.scheduleUtc, now);
       const runs = await this.importer.listRuns(20);
       // Done for the day once a scheduled run covered the archive up to the due time.

@@ -1,6 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
-import { ImporterError, MappingFileError, isAdmin, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
+import { ImporterError, MappingFileError, deliveryConfigured, isAdmin, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
 import {
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
@@ -9,6 +9,7 @@ import {
   connectorPatch,
   credentialsBody,
   dailyStatsQuery,
+  deliveryBody,
   describeIssues,
   exportMappingQuery,
   mapNumberBody,
@@ -165,14 +166,11 @@ export function createTabApi(options: TabApiOptions): TabApi {
     });
   }
 
-  const telemessageConfigured = (settings: ConnectorSettings) => Boolean(settings.telemessageUsername && settings.telemessageSecretName);
-  const setupState = (settings: ConnectorSettings): SetupState => ({ ...settings, telemessageConfigured: telemessageConfigured(settings) });
+  // The TeleMessage step is done once the chosen delivery has what it needs (a sign-in, a capture mailbox, a landing container).
+  const setupState = (settings: ConnectorSettings): SetupState => ({ ...settings, telemessageConfigured: deliveryConfigured(settings) });
 
-  async function telemessageStatus() {
-    const settings = (await importer.settings()).value;
-    const configured = telemessageConfigured(settings);
-    return { configured, username: settings.telemessageUsername, description: configured ? `configured, as ${settings.telemessageUsername}` : 'not configured' };
-  }
+  /** How TeleMessage delivers, named for the admin; for the API, the username only, never the password. */
+  const telemessageStatus = () => importer.deliveryStatus();
 
   /** What is failing across every window, as `status` and the chart count it (docs/counts.md). */
   async function failureTotals() {
@@ -358,6 +356,22 @@ export function createTabApi(options: TabApiOptions): TabApi {
       await importer.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
       await importer.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
       res.json(200, await telemessageStatus());
+    }));
+
+    server.put('/api/tab/delivery', route(async (req, res, caller) => {
+      const etag = ifMatch(req);
+      const body = await jsonBody(req, deliveryBody);
+      await importer.setDelivery(body, caller.oid, { etag });
+      const view = await connectorView();
+      if (view.etag) res.header('etag', view.etag);
+      res.json(200, { ...view.body, etag: view.etag });
+    }));
+
+    // Read-only (a delta read, one $value; a listing, one manifest): it changes nothing, so it needs no If-Match.
+    server.post('/api/tab/delivery/check', route(async (req, res) => {
+      const body = await jsonBody(req, deliveryBody);
+      if (body.delivery === 'api') throw new ApiError(400, 'InvalidRequest', 'The archive API is checked by signing in to TeleMessage (PUT /api/tab/telemessage).');
+      res.json(200, await importer.checkDelivery(body, { abortSignal: stopping.signal }));
     }));
 
     server.post('/api/tab/preflight', route(async (req, res, caller) => {

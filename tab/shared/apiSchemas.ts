@@ -66,6 +66,14 @@ export const credentialsBody = z
   })
   .strict();
 
+/** How TeleMessage delivers: its archive API (signed in with PUT /telemessage), a capture mailbox (SMTP), or the SFTP landing container. */
+export const deliveryBody = z.discriminatedUnion('delivery', [
+  z.object({ delivery: z.literal('api') }).strict(),
+  z.object({ delivery: z.literal('smtp'), captureMailbox: z.email('is not an email address').max(254) }).strict(),
+  z.object({ delivery: z.literal('sftp') }).strict(),
+]);
+export type DeliveryBody = z.infer<typeof deliveryBody>;
+
 export const preflightBody = z.object({ mailbox: z.email('is not an email address').max(254) }).strict();
 
 export const auditQuery = z

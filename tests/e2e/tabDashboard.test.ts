@@ -44,7 +44,7 @@ describe('the tab dashboard in a browser', () => {
     const [run] = await h.stores.runs.list(CONNECTOR, 1);
     expect(run.counts.notImported).toBeGreaterThan(0);
     await page.goto(`${url}/tab/index.html`);
-    await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 30_000 });
+    await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 30_000 });
     const table = page.getByRole('table', { name: 'Imports' });
     const rows = table.getByRole('row');
     await rows.nth(1).waitFor();
@@ -131,7 +131,7 @@ describe('the tab dashboard in a browser', () => {
     const dark = await context.newPage();
     await dark.emulateMedia({ colorScheme: 'dark' });
     await dark.goto(`${url}/tab/index.html`);
-    await dark.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 30_000 });
+    await dark.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 30_000 });
     const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
     const [r, g, b] = background.match(/\d+/g)!.map(Number);
     expect(r + g + b).toBeLessThan(200);

@@ -88,7 +88,7 @@ describe('signing in to the tab outside Teams', () => {
       expect(await accessibilityProblems(page)).toEqual([]);
 
       await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
-      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
       // Back on the tab, which opens on the imports: this connector is set up.
       expect(page.url()).toBe(`${origin}/tab/index.html#/imports`);
       await page.getByRole('table', { name: 'Imports' }).waitFor();
@@ -104,7 +104,7 @@ describe('signing in to the tab outside Teams', () => {
       // Signed in for the session: a reload shows the dashboard again without the sign-in page.
       const before = traffic.api.length;
       await page.reload();
-      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
       expect(new URL(page.url()).origin).toBe(origin);
       expect(traffic.api.length).toBeGreaterThan(before);
       expect(traffic.microsoft).toEqual([]);
@@ -139,7 +139,7 @@ describe('signing in to the tab outside Teams', () => {
       await page.getByRole('button', { name: 'Sign in with another account' }).click();
       await page.getByRole('heading', { name: 'Pick an account' }).waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
-      await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
 
       expect(traffic.microsoft).toEqual([]);
       // Chromium's line for each refused call, and nothing else.

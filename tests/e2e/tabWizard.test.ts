@@ -6,6 +6,7 @@ import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, startHarness, type Harnes
 import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
+import { CAPTURE, deliverWindow } from '../support/captureDelivery';
 
 // The tab's setup wizard in headless Chromium against the real server in local-development mode,
 // on a connector the setup has not touched yet: no TeleMessage sign-in, no mapping, no step done.
@@ -28,7 +29,7 @@ describe('the tab setup wizard in a browser', () => {
   /** Back to a connector never set up (the secret store keeps what it has). */
   async function resetSetup(): Promise<void> {
     const current = await h.stores.connectors.getOrDefault(CONNECTOR);
-    const { telemessageUsername: _u, telemessageSecretName: _s, mappingVersion: _m, termsAcceptedAt: _t, mappingConfirmedAt: _c, consentedAt: _a, scheduleTimeZone: _z, setupCompletedAt: _f, ...rest } = current.value;
+    const { telemessageUsername: _u, telemessageSecretName: _s, mappingVersion: _m, termsAcceptedAt: _t, mappingConfirmedAt: _c, consentedAt: _a, scheduleTimeZone: _z, setupCompletedAt: _f, delivery: _d, captureMailbox: _cm, ...rest } = current.value;
     await h.stores.connectors.save({ ...rest, scheduleUtc: '02:00' }, current.etag);
   }
 
@@ -70,7 +71,7 @@ describe('the tab setup wizard in a browser', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness({ setUp: false });
+    h = await startHarness({ setUp: false, captureMailbox: CAPTURE });
     server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN });
     url = await server.listening;
     browser = await launchChromium();
@@ -93,11 +94,42 @@ describe('the tab setup wizard in a browser', () => {
     await page.getByLabel('TeleMessage password').fill('wrong-password-123');
     await page.getByRole('button', { name: 'Sign in to TeleMessage' }).click();
     await page.getByText(`TeleMessage refused the sign-in of "${TM_USER}"`, { exact: false }).waitFor({ timeout: 30_000 });
-    expect(await page.getByText('TeleMessage: not configured').count()).toBe(1);
+    expect(await page.getByText('TeleMessage: TeleMessage archive API, not signed in yet').count()).toBe(1);
     expect(await settings()).toEqual(before);
     await expect(h.secrets.get('telemessage-password')).rejects.toMatchObject({ code: 'SecretUnavailable' });
     await page.screenshot({ path: path.join(shots, '2-telemessage-refused-default.png'), fullPage: true });
     expect(await accessibilityProblems(page)).toEqual([]);
+    expect(problems.filter((p) => !PROVOKED.test(p))).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('chooses SMTP delivery: the preflight reads the capture mailbox and says how many emails wait; saved, the step is done without a TeleMessage password', async () => {
+    await resetSetup();
+    const day = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
+    const sent = (await deliverWindow(h, day[0].archivedAt, day[4].archivedAt)).length;
+    expect(sent).toBeGreaterThan(1);
+    const { page, problems } = await openPage();
+    await page.waitForURL(/#\/setup$/);
+    await opened(page, 1, 'Terms of use');
+    await stepButton(page, 'TeleMessage sign-in').click();
+    await opened(page, 2, 'TeleMessage sign-in');
+    await page.getByRole('radio', { name: /SMTP/ }).check();
+    await page.getByLabel('Capture mailbox address').fill(CAPTURE);
+    await page.getByRole('button', { name: 'Check the capture mailbox' }).click();
+    const result = page.getByRole('status').filter({ hasText: 'The archiver can read it.' });
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.innerText()).toContain(`${sent} emails waiting.`);
+    expect(await result.innerText()).toContain('Read one email as TeleMessage sent it ($value): passed');
+    // The preflight only reads: nothing is stored until the admin chooses to use the mailbox.
+    expect((await settings()).delivery).toBeUndefined();
+    await shoot(page, '2-telemessage-smtp');
+
+    await page.getByRole('button', { name: 'Use this capture mailbox' }).click();
+    // Saved, the wizard moves on to the first step still to do: the terms, never accepted here.
+    await opened(page, 1, 'Terms of use');
+    expect(await settings()).toMatchObject({ delivery: 'smtp', captureMailbox: CAPTURE });
+    expect((await settings()).telemessageUsername).toBeUndefined();
+    expect(await stepButton(page, 'TeleMessage sign-in').innerText()).toContain('done');
     expect(problems.filter((p) => !PROVOKED.test(p))).toEqual([]);
     await page.close();
   }, 90_000);
@@ -125,10 +157,10 @@ describe('the tab setup wizard in a browser', () => {
     expect(await settings()).toMatchObject({ telemessageUsername: TM_USER, telemessageSecretName: 'telemessage-password' });
     expect(await h.secrets.get('telemessage-password')).toBe(TM_PASSWORD);
     expect(JSON.stringify(await h.stores.connectors.getOrDefault(CONNECTOR))).not.toContain(TM_PASSWORD);
-    // Opened again, the step knows only "configured, as <username>", and the password is empty.
+    // Opened again, the step knows only "TeleMessage archive API as <username>", and the password is empty.
     await stepButton(page, 'TeleMessage sign-in').click();
     await opened(page, 2, 'TeleMessage sign-in');
-    await page.getByText(`configured, as ${TM_USER}`).waitFor();
+    await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor();
     expect(await page.getByLabel('TeleMessage password').inputValue()).toBe('');
     expect(await page.content()).not.toContain(TM_PASSWORD);
     await stepButton(page, 'User mapping').click();
@@ -181,7 +213,7 @@ describe('the tab setup wizard in a browser', () => {
     const review = page.getByRole('table', { name: 'Setup review' });
     await review.getByText('custom mapping: none', { exact: false }).waitFor();
     const rows = await review.getByRole('row').allInnerTexts();
-    expect(rows.join('\n')).toContain(`configured, as ${TM_USER}`);
+    expect(rows.join('\n')).toContain(`TeleMessage archive API as ${TM_USER}`);
     expect(rows.join('\n')).toContain('automatic mapping off');
     expect(rows.join('\n')).toContain('daily at 09:15 in Asia/Tokyo');
     await shoot(page, '6-review');
@@ -199,7 +231,7 @@ describe('the tab setup wizard in a browser', () => {
     expect((await settings()).setupCompletedAt).toBeUndefined();
     await page.getByRole('button', { name: 'Finish setup' }).click();
     await page.waitForURL(/#\/imports$/);
-    await page.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 30_000 });
+    await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 30_000 });
     const done = await settings();
     expect(done).toMatchObject({ setupCompletedAt: expect.any(String), scheduleUtc: '00:15', automaticMapping: false, telemessageUsername: TM_USER });
     expect(problems).toEqual([]);

@@ -1,13 +1,14 @@
 import { type Importer } from '../../importer';
 import { DailyScheduler, lastDueAt } from '../../importer/schedule/dailySchedule';
-import { quietLog, startHarness, type Harness, harnessImporter } from '../support/importerHarness';
+import { CAPTURE } from '../support/captureDelivery';
+import { CONNECTOR, quietLog, startHarness, type Harness, harnessImporter } from '../support/importerHarness';
 
 describe('daily schedule', () => {
   let h: Harness;
   let importer: Importer;
   let now: Date;
   beforeAll(async () => {
-    h = await startHarness({ telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
+    h = await startHarness({ captureMailbox: CAPTURE, telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
     now = new Date('2026-11-24T02:00:00Z');
     importer = await harnessImporter(h, { now: () => now });
   });
@@ -57,5 +58,17 @@ describe('daily schedule', () => {
     h.telemessage.setNow(now);
     expect((await scheduler.check())?.trigger).toBe('schedule');
     expect(value.scheduleUtc).toBe('02:00');
+  });
+
+  it('runs a connector delivering by SMTP on schedule without any TeleMessage sign-in, collecting first', async () => {
+    const { value, etag } = await h.stores.connectors.getOrDefault(CONNECTOR);
+    const { telemessageUsername: _u, telemessageSecretName: _s, ...unsigned } = value;
+    await h.stores.connectors.save(unsigned, etag);
+    await importer.setDelivery({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', { etag: (await importer.settings()).etag });
+    now = new Date('2026-11-26T18:05:00Z'); // the next 18:00 since the last scheduled run
+    h.telemessage.setNow(now);
+    const run = await new DailyScheduler(importer, { log: quietLog, now: () => now }).check();
+    expect(run).toMatchObject({ trigger: 'schedule', collection: { kind: 'smtp', rejected: [] } });
+    expect(run!.status).not.toBe('failed');
   });
 });

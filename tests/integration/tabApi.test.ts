@@ -107,6 +107,8 @@ describe('the tab API', () => {
         ['GET', '/api/tab/telemessage'],
         ['PUT', '/api/tab/telemessage'],
         ['POST', '/api/tab/preflight'],
+        ['PUT', '/api/tab/delivery'],
+        ['POST', '/api/tab/delivery/check'],
         ['GET', '/api/tab/audit'],
         ['GET', '/api/tab/stats/daily'],
       ];
@@ -157,7 +159,7 @@ describe('the tab API', () => {
       const res = await api('GET', '/api/tab/connector');
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).toBe(res.json.etag);
-      expect(res.json.telemessage).toEqual({ configured: true, username: TM_USER, description: `configured, as ${TM_USER}` });
+      expect(res.json.telemessage).toEqual({ delivery: 'api', configured: true, username: TM_USER, description: `TeleMessage archive API as ${TM_USER}` });
       expect(res.json.settings.admins).toEqual([ADMIN]);
       expect(res.json.status.lastRun.status).not.toBe('running');
       expect(new Date(res.json.status.nextRunAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
@@ -428,9 +430,9 @@ describe('the tab API', () => {
 
       const ok = await api('PUT', '/api/tab/telemessage', { body: { username: TM_USER, password: TM_PASSWORD }, headers: { 'if-match': await etag() } });
       expect(ok.status).toBe(200);
-      expect(ok.json).toEqual({ configured: true, username: TM_USER, description: `configured, as ${TM_USER}` });
+      expect(ok.json).toEqual({ delivery: 'api', configured: true, username: TM_USER, description: `TeleMessage archive API as ${TM_USER}` });
       expect(ok.text).not.toContain(TM_PASSWORD);
-      expect((await api('GET', '/api/tab/telemessage')).json.description).toBe(`configured, as ${TM_USER}`);
+      expect((await api('GET', '/api/tab/telemessage')).json.description).toBe(`TeleMessage archive API as ${TM_USER}`);
       expect(await auditText()).toContain('telemessage.credentials.changed');
       expect(await auditText()).not.toContain(TM_PASSWORD);
     });

@@ -19,6 +19,7 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { BackfillForm } from './BackfillForm';
+import { RunCollection } from './RunCollection';
 import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 import { loadSchemas } from './loadSchemas';
 import { when } from './when';
@@ -80,7 +81,7 @@ function ConnectorStatus({ view }: { view: ConnectorView }) {
     <Card>
       <CardHeader header={<Title3 as="h2">Connector</Title3>} />
       <div className={styles.facts}>
-        <Text weight="semibold">TeleMessage</Text>
+        <Text weight="semibold">Source</Text>
         <Text>{view.telemessage.description}</Text>
         <Text weight="semibold">Last run</Text>
         <Text>{last ? <>{when(last.startedAt)} <RunStatus run={last} /></> : 'none yet'}</Text>
@@ -274,6 +275,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
         {run.error && [<Text key="error-label" weight="semibold">Error</Text>, <Text key="error">{run.error}</Text>]}
         {run.verification && [<Text key="verification-label" weight="semibold">Verification</Text>, <Text key="verification">{run.verification}</Text>]}
       </div>
+      {run.collection && <RunCollection collection={run.collection} />}
       <Table aria-label="Failed, partial and not imported items" size="small">
         <TableHeader>
           <TableRow>

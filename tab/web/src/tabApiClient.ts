@@ -1,4 +1,4 @@
-import type { ConnectorPatch } from '../../shared/apiSchemas';
+import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
 import type { SignIn } from './signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
@@ -44,6 +44,14 @@ export interface Run {
   rerunOf?: string;
   error?: string;
   verification?: string;
+  /** A delivered source's collection before the import (smtp, sftp runs). */
+  collection?: RunCollection;
+}
+export interface RunCollection {
+  kind: 'smtp' | 'sftp';
+  collected: number;
+  alreadyCollected: number;
+  rejected: { name: string; reason: string; at: string }[];
 }
 export interface RunLogRow {
   itemId: string;
@@ -68,7 +76,7 @@ export interface ConnectorView {
     consentedAt?: string;
     setupCompletedAt?: string;
   };
-  telemessage: { configured: boolean; username?: string; description: string };
+  telemessage: TeleMessageStatus;
   status: { lastRun?: Run; running: boolean; nextRunAt: string };
 }
 
@@ -159,10 +167,28 @@ export interface DailyCounts {
 }
 /** A version as the versions list shows it: whether it is the active one. */
 export type MappingVersionListing = MappingVersion & { active: boolean };
+/** How TeleMessage delivers, as the connector stands: named by `description`. */
 export interface TeleMessageStatus {
+  delivery: DeliveryBody['delivery'];
   configured: boolean;
   username?: string;
+  captureMailbox?: string;
+  sftp?: SftpEndpoint;
   description: string;
+}
+/** What to give TeleMessage for an SFTP delivery. */
+export interface SftpEndpoint {
+  host: string;
+  username: string;
+  container: string;
+}
+/** A delivered source's read-only preflight. */
+export interface DeliveryPreflight {
+  delivery: 'smtp' | 'sftp';
+  ok: boolean;
+  checks: { name: string; title: string; status: 'passed' | 'failed' | 'skipped'; detail: string }[];
+  waiting?: number;
+  sftp?: SftpEndpoint;
 }
 export interface PreflightCheck {
   name: string;
@@ -244,9 +270,12 @@ export class TabApiClient {
   peekConnector = () => (this.early.get('/api/tab/connector') as Promise<ConnectorView> | undefined) ?? this.connector();
   /** Changes the connector's settings; `etag` is the one its view was read with. */
   patchConnector = (patch: ConnectorPatch, etag: string | undefined) => this.json<ConnectorView>('PATCH', '/api/tab/connector', patch, etag);
-  /** Checked with TeleMessage before anything is stored; the answer never holds the password. */
-  /** Stores the TeleMessage sign-in, guarded by `etag` (the connector's, as the page read it). */
+  /** Stores the TeleMessage sign-in, checked with TeleMessage first and guarded by `etag` (the connector's, as the page read it); the answer never holds the password. */
   setTeleMessage = (username: string, password: string, etag: string | undefined) => this.json<TeleMessageStatus>('PUT', '/api/tab/telemessage', { username, password }, etag);
+  /** Stores how TeleMessage delivers; `etag` is the one the connector's view was read with. */
+  setDelivery = (choice: DeliveryBody, etag: string | undefined) => this.json<ConnectorView>('PUT', '/api/tab/delivery', choice, etag);
+  /** Reads the capture mailbox or the landing container as the import will; changes nothing. */
+  checkDelivery = (choice: DeliveryBody) => this.json<DeliveryPreflight>('POST', '/api/tab/delivery/check', choice);
   previewMapping = async (file: Blob) => (await (await this.request('POST', '/api/tab/mapping/preview', { csv: file })).json()) as MappingPreview;
   /**
    * Applies a file as the active mapping, guarded by `etag` (the connector's, as the page read it; read

@@ -3,6 +3,7 @@ import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
 import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 import { when } from '../when';
+import { DeliveredSetup, DeliveryChoice, type DeliveryKind } from './DeliveryStep';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */
 export function TermsStep({ view, save, open }: StepProps) {
@@ -36,10 +37,29 @@ export function TermsStep({ view, save, open }: StepProps) {
 }
 
 /**
- * Step 2: the TeleMessage sign-in. The server tries it with TeleMessage before it stores anything;
- * the page only ever learns "configured, as <username>", and the password field starts empty.
+ * Step 2: how TeleMessage delivers. The archive API: a sign-in the server tries with TeleMessage
+ * before it stores anything; the page only ever learns the username, and the password field
+ * starts empty. SMTP or SFTP: DeliveredSetup.
  */
-export function TeleMessageStep({ api, view, advance, open }: StepProps) {
+export function TeleMessageStep(props: StepProps) {
+  const styles = useStepStyles();
+  const [kind, setKind] = useState<DeliveryKind>(props.view.telemessage.delivery ?? 'api');
+  return (
+    <section className={styles.section} aria-labelledby="step-heading">
+      <StepHeading step="telemessage">
+        TeleMessage either lets the archiver read its archive API, or delivers the archive itself: by email into a capture mailbox (SMTP), or as ZIP files over SFTP. Choose what your
+        TeleMessage account is set up for.
+      </StepHeading>
+      <Text>
+        TeleMessage: <strong>{props.view.telemessage.description}</strong>
+      </Text>
+      <DeliveryChoice value={kind} onChange={setKind} />
+      {kind === 'api' ? <ApiSignIn {...props} /> : <DeliveredSetup key={kind} kind={kind} {...props} />}
+    </section>
+  );
+}
+
+function ApiSignIn({ api, view, advance, open }: StepProps) {
   const styles = useStepStyles();
   const [username, setUsername] = useState(view.telemessage.username ?? '');
   const [password, setPassword] = useState('');
@@ -55,19 +75,18 @@ export function TeleMessageStep({ api, view, advance, open }: StepProps) {
     setProblems({});
     await run(async () => {
       await api.setTeleMessage(checked.data.username, checked.data.password, view.etag);
+      if (view.telemessage.delivery !== 'api') await api.setDelivery({ delivery: 'api' }, (await api.connector()).etag);
       setPassword('');
       await advance();
     });
   };
 
+  const signedIn = view.telemessage.delivery === 'api' && view.telemessage.configured;
   return (
-    <section className={styles.section} aria-labelledby="step-heading">
-      <StepHeading step="telemessage">
+    <div className={styles.section}>
+      <Text as="p">
         The archiver signs in to TeleMessage with your TeleMessage account to read the archived traffic. The sign-in is tried with TeleMessage before it is saved; the password is kept
         encrypted in your Key Vault and is never shown again.
-      </StepHeading>
-      <Text>
-        TeleMessage: <strong>{view.telemessage.description}</strong>
       </Text>
       {refusal !== undefined && <ErrorBar title="Not saved." error={refusal} />}
       <form
@@ -85,11 +104,11 @@ export function TeleMessageStep({ api, view, advance, open }: StepProps) {
         </Field>
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={busy}>
-            {view.telemessage.configured ? 'Change the TeleMessage sign-in' : 'Sign in to TeleMessage'}
+            {signedIn ? 'Change the TeleMessage sign-in' : 'Sign in to TeleMessage'}
           </Button>
-          {view.telemessage.configured && <Button onClick={() => open('mapping')}>Next</Button>}
+          {signedIn && <Button onClick={() => open('mapping')}>Next</Button>}
         </div>
       </form>
-    </section>
+    </div>
   );
 }
