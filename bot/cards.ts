@@ -67,34 +67,39 @@ export interface SummaryInput {
   unmapped: UnmappedNumber[];
   tabUrl?: string;
   note?: string;
+  /** How TeleMessage delivers, named for the admin (`Importer.deliveryStatus`). */
+  source?: string;
 }
 
 /** The card posted after every run: the connector-log counts, who lacks a mailbox, the top failure reasons. */
-export function summaryCard({ run, logRows, unmapped, tabUrl, note }: SummaryInput): AdaptiveCard {
+export function summaryCard({ run, logRows, unmapped, tabUrl, note, source }: SummaryInput): AdaptiveCard {
   const c = run.counts;
   const status = STATUS_WORDS[run.status];
   const facts: { label: string; value: string }[] = [
     { label: 'Window', value: windowText(run) },
     { label: 'Status', value: status.word },
   ];
+  if (source) facts.push({ label: 'Source', value: plainText(source) });
+  if (run.collection) {
+    const k = run.collection;
+    facts.push({ label: 'Collected', value: `${count(k.collected)} new, ${count(k.alreadyCollected)} already collected${k.rejected.length ? `, ${count(k.rejected.length)} set aside` : ''}` });
+  }
   if (c.availableFromSource > 0) {
+    // docs/counts.md: items and deliveries are told apart in every label.
     facts.push(
-      { label: 'Available from source', value: count(c.availableFromSource) },
-      { label: 'After fan-out', value: count(c.afterFanOut) },
-      { label: 'Imported', value: count(c.imported) },
-      { label: 'Partially imported', value: count(c.partiallyImported) },
-      { label: 'Skipped (duplicates)', value: count(c.skippedDuplicates) },
-      { label: 'Failed', value: count(c.failed) },
+      { label: 'Items from source', value: count(c.availableFromSource) },
+      { label: 'Items imported', value: count(c.itemsImported + c.itemsPartial) },
+      { label: 'Items failed', value: count(c.failed) + (c.failuresAcknowledged ? ` (${count(c.failuresAcknowledged)} acknowledged)` : '') },
       { label: 'Items not imported', value: count(c.notImported) },
+      { label: 'Deliveries after fan-out', value: count(c.afterFanOut) },
+      { label: 'Deliveries imported', value: count(c.imported) },
+      { label: 'Deliveries partially imported', value: count(c.partiallyImported) },
+      { label: 'Deliveries already archived', value: count(c.alreadyArchived) },
+      { label: 'Deliveries failed', value: count(c.deliveriesFailed) },
     );
   }
   const duration = durationText(run);
   if (duration) facts.push({ label: 'Duration', value: duration });
-  // Figures the run record may carry beyond the connector log's (what is still failing in the window, say).
-  for (const [key, label] of EXTRA_FIGURES) {
-    const value = (run.counts as unknown as Record<string, unknown>)[key];
-    if (typeof value === 'number') facts.push({ label, value: count(value) });
-  }
   if (run.verification) facts.push({ label: 'Verification', value: plainText(cappedError(run.verification)) });
   if (run.error) facts.push({ label: 'Error', value: plainText(cappedError(run.error)) });
 
@@ -112,6 +117,7 @@ export function summaryCard({ run, logRows, unmapped, tabUrl, note }: SummaryInp
     unmapped: unmappedParts,
     unmappedLine: `${unmappedParts.join(' and ')}${outside ? `; ${count(outside)} outside part${outside === 1 ? 'y' : 'ies'} (never mapped, by design)` : ''}. Type "unmapped" to map them.`,
     reasons,
+    rejected: (run.collection?.rejected ?? []).slice(0, 5).map((r) => ({ name: plainText(r.name), reason: plainText(cappedError(r.reason)) })),
     note: note ?? (run.trigger === 'remap' ? replayText(run) : ''),
     runId: run.runId,
     canRerun: canRerun(run),
@@ -128,13 +134,6 @@ function topReasons(rows: RunLogRow[], top: number): { reason: string; count: st
     .slice(0, top)
     .map(([reason, n]) => ({ reason: plainText(cappedError(reason)), count: count(n) }));
 }
-
-/** Optional figures of the run record, shown when present, in this order. */
-const EXTRA_FIGURES: [string, string][] = [
-  ['alreadyArchived', 'Already archived'],
-  ['stillFailing', 'Still failing'],
-  ['acknowledged', 'Acknowledged'],
-];
 
 /** What a replay of held items did, from its run record: "35 held: 35 already archived, 0 new". */
 export function replayText(run: RunRecord): string {

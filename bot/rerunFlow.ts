@@ -96,7 +96,8 @@ export class RerunFlow {
         logRows.push(row);
         if (logRows.length >= 500) break;
       }
-      const card = summaryCard({ run: result, logRows, unmapped: await importer.unmapped(), tabUrl: this.deps.tabUrl?.(result.runId) });
+      const [unmapped, delivery] = await Promise.all([importer.unmapped(), importer.deliveryStatus()]);
+      const card = summaryCard({ run: result, logRows, unmapped, tabUrl: this.deps.tabUrl?.(result.runId), source: delivery.description });
       if (activityId) await channel.update(reference, activityId, card);
       await notifier.notifyFinishedRuns();
     } catch (err) {

@@ -59,8 +59,8 @@ export class RunNotifier {
       logRows.push(row);
       if (logRows.length >= LOG_ROWS_READ) break;
     }
-    const unmapped = await importer.unmapped();
-    return [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId) }) }];
+    const [unmapped, delivery] = await Promise.all([importer.unmapped(), importer.deliveryStatus()]);
+    return [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId), source: delivery.description }) }];
   }
 
   /** The archived lines and employees without a mailbox that the run met. */

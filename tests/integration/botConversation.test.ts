@@ -107,8 +107,10 @@ describe('the bot in a chat', () => {
     const summaries = posted.filter((p) => textsOf(p.card).some((t) => t.startsWith('Window:')));
     expect(summaries).toHaveLength(1);
     const texts = textsOf(summaries[0].card);
-    expect(texts).toContain(`Available from source: ${run.counts.availableFromSource}`);
-    expect(texts).toContain(`Imported: ${run.counts.imported}`);
+    expect(texts).toContain(`Source: TeleMessage archive API as ${(await importer.settings()).value.telemessageUsername}`);
+    expect(texts).toContain(`Items from source: ${run.counts.availableFromSource.toLocaleString('en-US')}`);
+    expect(texts).toContain(`Deliveries imported: ${run.counts.imported.toLocaleString('en-US')}`);
+    expect(texts).toContain(`Deliveries after fan-out: ${run.counts.afterFanOut.toLocaleString('en-US')}`);
     expect(texts).toContain(`Items not imported: ${run.counts.notImported}`);
     expect(texts.some((t) => t.startsWith('Duration:'))).toBe(true);
     expect((await b.notifications.get(run.runId, 'summary', 'chat-admin'))?.state).toBe('sent');
