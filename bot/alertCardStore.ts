@@ -95,7 +95,11 @@ export function isOpen(card: Pick<OfferingCard, 'numbers' | 'results'>): boolean
 }
 
 function fromEntity(e: Record<string, unknown>): OfferingCard {
-  const numbers = (JSON.parse(e.numbers as string) as (ShownNumber & { firstSeen: string; lastSeen: string })[]).map((n) => ({ ...n, firstSeen: new Date(n.firstSeen), lastSeen: new Date(n.lastSeen) }));
+  const numbers = (JSON.parse(e.numbers as string) as (ShownNumber & { firstSeen: string; lastSeen: string })[]).map((n) => ({
+    ...n,
+    firstSeen: new Date(n.firstSeen),
+    lastSeen: new Date(n.lastSeen),
+  }));
   return {
     conversationId: e.conversationId as string,
     activityId: e.activityId as string,

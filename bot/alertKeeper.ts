@@ -43,7 +43,11 @@ export class AlertKeeper {
 
   /** The card for some numbers; it is tracked once sent, so it can be kept current. */
   async offer(conversationId: string, kind: OfferingCard['kind'], numbers: UnmappedNumber[], send: SendCard): Promise<string | undefined> {
-    const shown = numbers.filter((u) => u.kind !== 'outsideParty').sort((a, b) => b.itemCount - a.itemCount).slice(0, SHOWN_PER_CARD).map(shownOf);
+    const shown = numbers
+      .filter((u) => u.kind !== 'outsideParty')
+      .sort((a, b) => b.itemCount - a.itemCount)
+      .slice(0, SHOWN_PER_CARD)
+      .map(shownOf);
     const activityId = await send(unmappedCard(numbers, new Map()));
     if (activityId && shown.length) await this.deps.cards.save({ conversationId, activityId, kind, numbers: shown, results: {} });
     return activityId;
@@ -55,7 +59,12 @@ export class AlertKeeper {
     const fresh = waiting.filter((u) => u.kind !== 'outsideParty' && !announced.has(u.number));
     if (!fresh.length) return;
     const activityId = await this.offer(conversationId, 'alert', fresh, send);
-    if (activityId) await this.deps.cards.markAnnounced(conversationId, fresh.map((u) => u.number), activityId);
+    if (activityId)
+      await this.deps.cards.markAnnounced(
+        conversationId,
+        fresh.map((u) => u.number),
+        activityId,
+      );
   }
 
   /** Runs a Map click's work with its card kept out of refreshes, so the click's fuller outcome is not overwritten. */
@@ -159,7 +168,10 @@ export class AlertKeeper {
         header = false;
         continue;
       }
-      const [number, mailbox] = line.trim().split(',').map((f) => f.replace(/^"|"$/g, '').replace(/^'/, '').trim());
+      const [number, mailbox] = line
+        .trim()
+        .split(',')
+        .map((f) => f.replace(/^"|"$/g, '').replace(/^'/, '').trim());
       if (number && mailbox) mailboxes.set(`+${number.replace(/^\+/, '')}`, mailbox.toLowerCase());
     }
     const active = (await importer.listMappingVersions({ top: 5 })).find((v) => v.active);

@@ -27,8 +27,7 @@ export interface ArchiverBotDeps {
   progressEveryMs?: number;
 }
 
-const REFUSAL =
-  'Sorry, only the connector\'s admins can use the Enterprise Number Archiver bot, and you are not on its admin list. An admin can add you in the Archiver tab (Settings → Admins).';
+const REFUSAL = "Sorry, only the connector's admins can use the Enterprise Number Archiver bot, and you are not on its admin list. An admin can add you in the Archiver tab (Settings → Admins).";
 
 /**
  * The Teams bot: stores where to post (install, message, uninstall), answers the commands,
@@ -101,7 +100,14 @@ export class ArchiverBot extends ActivityHandler {
     });
     if (!isNew) return;
     log.info({ conversationId: conversationIdOf(context), scope: scopeOf(context) }, 'bot installed; conversation stored for run cards');
-    await context.sendActivity(cardActivity(messageCard('Enterprise Number Archiver', 'I will post a summary here after every import, and tell you about archived lines and employees without a mailbox. Type "help" to see what I can do.')));
+    await context.sendActivity(
+      cardActivity(
+        messageCard(
+          'Enterprise Number Archiver',
+          'I will post a summary here after every import, and tell you about archived lines and employees without a mailbox. Type "help" to see what I can do.',
+        ),
+      ),
+    );
     // The newest finished run, so a new admin sees where things stand (and it is not posted here twice).
     const latest = (await importer.listRuns(5)).find((r) => r.status !== 'running');
     const stored = await conversations.get(conversationIdOf(context));
@@ -187,10 +193,15 @@ export class ArchiverBot extends ActivityHandler {
         const reference = context.activity.getConversationReference();
         const activityId = context.activity.replyToId;
         let first: AdaptiveCard | undefined;
-        await this.reruns.start({ runId: String(data.runId ?? '') }, context.activity.from!.aadObjectId!, async (c) => {
-          first = c;
-          return activityId ?? '';
-        }, reference);
+        await this.reruns.start(
+          { runId: String(data.runId ?? '') },
+          context.activity.from!.aadObjectId!,
+          async (c) => {
+            first = c;
+            return activityId ?? '';
+          },
+          reference,
+        );
         return card(first ?? messageCard('Rerun', 'Nothing to do.'));
       }
       case 'map': {

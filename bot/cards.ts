@@ -164,7 +164,7 @@ export const COMMANDS: { command: string; does: string }[] = [
   { command: 'status', does: 'The last import, the next one, and anything failing' },
   { command: 'runs', does: 'The recent imports with their counts and run ids' },
   { command: 'rerun', does: 'Rerun the latest import: what failed or was left unfinished (also "rerun latest", "rerun failed")' },
-  { command: 'rerun yesterday', does: "Rerun yesterday's import (UTC); \"rerun today\" for today's" },
+  { command: 'rerun yesterday', does: 'Rerun yesterday\'s import (UTC); "rerun today" for today\'s' },
   { command: 'rerun <yyyy-mm-dd>', does: 'Rerun the import that covered that UTC day, e.g. rerun 2026-11-30; a backfill if none did' },
   { command: 'rerun <run id>', does: 'Rerun that import, e.g. rerun 1764547200000-1a2b3c4d (the ids are in "runs")' },
   { command: 'retry failed', does: 'The same as rerun' },
@@ -208,7 +208,7 @@ export function unmappedCard(unmapped: CardNumber[], results: Map<string, { text
       return {
         number: u.number,
         display: displayNumber(u.number),
-        name: u.lastName?.trim() ? u.lastName.replace(/\s+/g, ' ').slice(0, 120) : (u.kind === 'archivedLine' ? 'archived line' : 'employee'),
+        name: u.lastName?.trim() ? u.lastName.replace(/\s+/g, ' ').slice(0, 120) : u.kind === 'archivedLine' ? 'archived line' : 'employee',
         waiting: `${count(u.itemCount)} item${u.itemCount === 1 ? '' : 's'} waiting`,
         firstSeen: u.firstSeen.toISOString().slice(0, 10),
         reasonText: u.reason ? ` · ${cappedError(u.reason)}` : '',

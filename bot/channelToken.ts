@@ -54,7 +54,10 @@ export class ChannelTokenValidator {
     let payload: JWTPayload;
     let kid: string | undefined;
     try {
-      ({ payload, protectedHeader: { kid } } = await jwtVerify(match[1], jwks, { algorithms: ['RS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS }));
+      ({
+        payload,
+        protectedHeader: { kid },
+      } = await jwtVerify(match[1], jwks, { algorithms: ['RS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ChannelTokenRefusal('ExpiredToken', 'the token has expired');
       // The key set itself could not be read (timeout, network, not a key set): nobody's token can be checked.

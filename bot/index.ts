@@ -85,10 +85,13 @@ export async function createBot(options: BotOptions, channelOverride?: CardChann
           if (!(err instanceof ChannelTokenRefusal)) throw err;
           if (err.code === 'KeysUnavailable') {
             // Not the caller's fault: the channel's keys could not be read, so nothing can be checked.
-            log.error({ reason: err.code, err: { message: err.message } }, 'bot endpoint cannot check tokens: the channel\'s signing keys are unavailable');
+            log.error({ reason: err.code, err: { message: err.message } }, "bot endpoint cannot check tokens: the channel's signing keys are unavailable");
             return json(res, 503, { error: { code: 'Unavailable', message: 'The bot cannot check requests right now; try again later.' } });
           }
-          log.warn({ reason: err.code, detail: err.message, activityType: typeof activity.type === 'string' ? activity.type.slice(0, 40) : undefined }, 'bot endpoint refused a request: its token is not valid');
+          log.warn(
+            { reason: err.code, detail: err.message, activityType: typeof activity.type === 'string' ? activity.type.slice(0, 40) : undefined },
+            'bot endpoint refused a request: its token is not valid',
+          );
           return json(res, 401, { error: { code: 'Unauthorized', message: 'This endpoint accepts only requests the Bot Framework channel signed for this bot.' } });
         }
       }

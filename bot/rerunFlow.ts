@@ -85,7 +85,10 @@ export class RerunFlow {
     try {
       result = of ? await importer.rerun(of.runId, requestedBy, { onProgress }) : await importer.backfill(window!, requestedBy, { onProgress });
     } catch (err) {
-      const text = err instanceof ImporterError && err.code === 'RunInProgress' ? inProgressCard((await importer.listRuns(5)).find((r) => r.status === 'running')) : messageCard('Rerun could not start', plainText(cappedError((err as Error).message)));
+      const text =
+        err instanceof ImporterError && err.code === 'RunInProgress'
+          ? inProgressCard((await importer.listRuns(5)).find((r) => r.status === 'running'))
+          : messageCard('Rerun could not start', plainText(cappedError((err as Error).message)));
       if (activityId) await channel.update(reference, activityId, text).catch(() => undefined);
       return;
     }
@@ -109,7 +112,9 @@ export class RerunFlow {
 function inProgressCard(running: RunRecord | undefined): AdaptiveCard {
   return messageCard(
     'A run is already in progress',
-    running ? `The ${running.trigger} run of ${windowText(running)} started at ${running.startedAt.toISOString().slice(11, 16)} UTC and is still going.` : 'Another import holds the connector right now.',
+    running
+      ? `The ${running.trigger} run of ${windowText(running)} started at ${running.startedAt.toISOString().slice(11, 16)} UTC and is still going.`
+      : 'Another import holds the connector right now.',
     'Only one import runs at a time, so nothing can be lost or doubled. I will post its summary when it ends; ask again then if something is left.',
   );
 }

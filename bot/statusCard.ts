@@ -18,7 +18,8 @@ export async function statusCard(importer: Importer, now: Date): Promise<Adaptiv
   if (last && (last.status === 'failed' || last.status === 'interrupted')) failing.push(`the last run ${last.status}${last.error ? `: ${plainText(cappedError(last.error))}` : ''}`);
   // Failures are the windows', not the last run's: a rerun that skipped them leaves them failing.
   const outstanding = new Set(failures.outstanding.map((f) => f.itemId)).size;
-  if (outstanding) failing.push(`${outstanding.toLocaleString('en-US')} item${outstanding === 1 ? '' : 's'} still failing (see the runs in the tab; an item that can never be imported can be acknowledged there)`);
+  if (outstanding)
+    failing.push(`${outstanding.toLocaleString('en-US')} item${outstanding === 1 ? '' : 's'} still failing (see the runs in the tab; an item that can never be imported can be acknowledged there)`);
   const waiting = unmapped.filter((u) => u.kind !== 'outsideParty');
   if (waiting.length) failing.push(`${waiting.length} archived line${waiting.length === 1 ? '' : 's'} or employee${waiting.length === 1 ? '' : 's'} without a mailbox (type "unmapped")`);
   lines.push(failing.length ? `Needs attention: ${failing.join('; ')}.` : 'Nothing is failing.');

@@ -27,7 +27,13 @@ export interface LocalDelivery {
 }
 
 /** The capture mailbox as a directory user: it must exist in the tenant for Graph to read it. */
-export const captureUser = { id: '00000000-0000-4000-a000-00000000c0de', userPrincipalName: CAPTURE_MAILBOX, mail: CAPTURE_MAILBOX, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 };
+export const captureUser = {
+  id: '00000000-0000-4000-a000-00000000c0de',
+  userPrincipalName: CAPTURE_MAILBOX,
+  mail: CAPTURE_MAILBOX,
+  displayName: 'TeleMessage capture',
+  maxMessageSizeBytes: 150 * 1024 * 1024,
+};
 
 /** Mail.Read on the capture mailbox alone, as RBAC for Applications scopes it in Exchange Online (docs/deploy.md). */
 export const captureGrant = (appId: string) => ({ appId, roles: ['Mail.Read'], mailboxes: [CAPTURE_MAILBOX] });
@@ -59,13 +65,15 @@ export async function startLocalDelivery(
   let cursor = options.since;
   let running: Promise<number> = Promise.resolve(0);
   const drop = () => {
-    running = running.catch(() => 0).then(async () => {
-      const to = telemessage.now();
-      if (to <= cursor) return 0;
-      const zips = await telemessage.deliverZips(container, cursor, to, { maxItemsPerZip: options.maxItemsPerZip });
-      cursor = to;
-      return zips.reduce((n, z) => n + z.itemIds.length, 0);
-    });
+    running = running
+      .catch(() => 0)
+      .then(async () => {
+        const to = telemessage.now();
+        if (to <= cursor) return 0;
+        const zips = await telemessage.deliverZips(container, cursor, to, { maxItemsPerZip: options.maxItemsPerZip });
+        cursor = to;
+        return zips.reduce((n, z) => n + z.itemIds.length, 0);
+      });
     return running;
   };
   const first = await drop();

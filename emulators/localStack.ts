@@ -71,8 +71,20 @@ const TELEMESSAGE_USERNAME = 'archiver@contoso.example';
 /** The local Teams app's id (manifest id), as deep links to its tab name it. */
 const TEAMS_APP_ID = '2b7e4c1a-6d3f-4e8b-9a5c-0f1e2d3c4b5a';
 const PEOPLE = {
-  admin: { tenantId: TENANT_ID, oid: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a', name: 'Alex Wilber', preferredUsername: 'alexw@contoso.example', note: "an admin of the local connector (ADMIN_OBJECT_IDS)" },
-  member: { tenantId: TENANT_ID, oid: '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', name: 'Megan Bowen', preferredUsername: 'meganb@contoso.example', note: 'not an admin: the tab shows her who can grant access' },
+  admin: {
+    tenantId: TENANT_ID,
+    oid: '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a',
+    name: 'Alex Wilber',
+    preferredUsername: 'alexw@contoso.example',
+    note: 'an admin of the local connector (ADMIN_OBJECT_IDS)',
+  },
+  member: {
+    tenantId: TENANT_ID,
+    oid: '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
+    name: 'Megan Bowen',
+    preferredUsername: 'meganb@contoso.example',
+    note: 'not an admin: the tab shows her who can grant access',
+  },
 } satisfies Record<string, TestUser>;
 
 interface LocalIdentity {
@@ -125,7 +137,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.ports?.graph,
     auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
     // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
-    users: [...users, ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name })), ...(source === 'smtp' ? [captureUser] : [])],
+    users: [
+      ...users,
+      ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name })),
+      ...(source === 'smtp' ? [captureUser] : []),
+    ],
     timeScale: options.timeScale,
     ...(options.persistMailboxes && { dataDir: path.join(stateDir, 'graph') }),
     ...(source === 'smtp' && { mailboxGrants: [captureGrant(CLIENT_ID)] }),
@@ -136,7 +152,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   // Teams as the tab's host: signed in as the directory's people, SSO tokens from the sign-in emulator.
   const teamsHost = tab
-    ? await startTeamsHost({ port: options.ports?.teamsHost, tabUrl: `${tab.origin}/tab/index.html`, appId: TEAMS_APP_ID, tenantId: TENANT_ID, clientId: CLIENT_ID, users: Object.values(PEOPLE), signin })
+    ? await startTeamsHost({
+        port: options.ports?.teamsHost,
+        tabUrl: `${tab.origin}/tab/index.html`,
+        appId: TEAMS_APP_ID,
+        tenantId: TENANT_ID,
+        clientId: CLIENT_ID,
+        users: Object.values(PEOPLE),
+        signin,
+      })
     : undefined;
 
   // The custom mapping covers most employees; the rest rely on automatic mapping, or stay unmapped.

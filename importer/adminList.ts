@@ -65,7 +65,12 @@ export class AdminList {
     if (before.length === 1) throw new ImporterError('LastAdmin', "This is the connector's only admin: add another admin first, then remove this one.");
     const person = (await this.names([gone]).catch(() => new Map<string, DirectoryPerson>())).get(gone);
     await this.stores.connectors.save({ ...current.value, admins: before.filter((a) => a !== gone) }, current.etag);
-    await this.stores.audit.append({ actor: requestedBy, action: 'admins.removed', connectorId: this.connectorId, detail: { admin: gone, displayName: person?.displayName ?? person?.userPrincipalName } });
+    await this.stores.audit.append({
+      actor: requestedBy,
+      action: 'admins.removed',
+      connectorId: this.connectorId,
+      detail: { admin: gone, displayName: person?.displayName ?? person?.userPrincipalName },
+    });
   }
 
   private async find(ref: string, abortSignal?: AbortSignal): Promise<DirectoryPerson | undefined> {

@@ -356,7 +356,15 @@ class ConnectorImporter implements Importer {
   async preflight(mailbox: string, requestedBy: string, options: { abortSignal?: AbortSignal } = {}): Promise<PreflightReport> {
     const settings = (await this.settings()).value;
     const client = createGraphClient(this.options.graph, this.credential);
-    return preflightTenant(mailbox, requestedBy, { connectorId: this.connectorId, audit: this.stores.audit, client, credential: this.credential, sink: this.sink(settings.folderName), folderName: settings.folderName, abortSignal: options.abortSignal });
+    return preflightTenant(mailbox, requestedBy, {
+      connectorId: this.connectorId,
+      audit: this.stores.audit,
+      client,
+      credential: this.credential,
+      sink: this.sink(settings.folderName),
+      folderName: settings.folderName,
+      abortSignal: options.abortSignal,
+    });
   }
 
   private async start(request: Parameters<typeof runImport>[1], watch: Pick<StartRun, 'onProgress' | 'onStarted'> = {}, source?: ArchiveSource): Promise<RunRecord> {
@@ -367,7 +375,20 @@ class ConnectorImporter implements Importer {
         stores: this.stores,
         source: source ?? (await this.source(settings)),
         // A replay of held items reads raw copies only: it never collects.
-        collector: source ? undefined : collectorFor({ connectorId: this.connectorId, settings, stores: this.stores, graph: () => createGraphClient(this.options.graph, this.credential), landing: this.options.landing, retry: new RetryPolicy(), log: this.options.log }, this.options.collectors),
+        collector: source
+          ? undefined
+          : collectorFor(
+              {
+                connectorId: this.connectorId,
+                settings,
+                stores: this.stores,
+                graph: () => createGraphClient(this.options.graph, this.credential),
+                landing: this.options.landing,
+                retry: new RetryPolicy(),
+                log: this.options.log,
+              },
+              this.options.collectors,
+            ),
         createSink: (folderName) => this.sink(folderName),
         log: this.options.log,
         now: this.options.now,

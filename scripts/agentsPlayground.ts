@@ -60,7 +60,15 @@ export async function startAgentsPlayground(options: PlaygroundOptions): Promise
       `  email: ${options.user.email}`,
       // At least five other members, as its schema asks: colleagues who are not admins.
       'users:',
-      ...COLLEAGUES.flatMap((c, i) => [`  - id: user-id-${i + 1}`, `    name: ${c.name}`, `    userPrincipleName: ${c.email}`, `    aadObjectId: ${c.aadObjectId}`, `    givenName: ${c.name.split(' ')[0]}`, `    surname: ${c.name.split(' ')[1]}`, `    email: ${c.email}`]),
+      ...COLLEAGUES.flatMap((c, i) => [
+        `  - id: user-id-${i + 1}`,
+        `    name: ${c.name}`,
+        `    userPrincipleName: ${c.email}`,
+        `    aadObjectId: ${c.aadObjectId}`,
+        `    givenName: ${c.name.split(' ')[0]}`,
+        `    surname: ${c.name.split(' ')[1]}`,
+        `    email: ${c.email}`,
+      ]),
       'personalChat:',
       '  id: personal-chat-local-admin',
       'groupChat:',

@@ -69,7 +69,9 @@ async function main(): Promise<number> {
   }
   if (args.failures) {
     const { outstanding, acknowledged, truncated } = await importer.outstandingFailures({ abortSignal: abort.signal });
-    process.stdout.write(`${new Set(outstanding.map((f) => f.itemId)).size} items failing, ${new Set(acknowledged.map((f) => f.itemId)).size} acknowledged${truncated ? ' (the first 500 lines of each)' : ''}\n`);
+    process.stdout.write(
+      `${new Set(outstanding.map((f) => f.itemId)).size} items failing, ${new Set(acknowledged.map((f) => f.itemId)).size} acknowledged${truncated ? ' (the first 500 lines of each)' : ''}\n`,
+    );
     for (const f of [...outstanding, ...acknowledged]) {
       const ack = f.acknowledgement ? `  acknowledged by ${f.acknowledgement.by} at ${f.acknowledgement.at.toISOString()}: ${f.acknowledgement.reason}` : '';
       process.stdout.write(`${f.itemId}  ${f.archivedAt.toISOString()}  ${f.mailbox ?? '-'}  ${f.reason}${ack}\n`);
@@ -99,7 +101,11 @@ async function main(): Promise<number> {
         `  verified: ${report.verified} of ${report.counts.afterFanOut - report.counts.deliveriesFailed} archived deliveries found exactly once in their mailbox\n`,
     );
     for (const broken of report.brokenIdentities) process.stdout.write(`  counts break: ${broken}\n`);
-    for (const [label, list] of [['missing', report.missing], ['duplicated', report.duplicated], ['altered', report.altered]] as const) {
+    for (const [label, list] of [
+      ['missing', report.missing],
+      ['duplicated', report.duplicated],
+      ['altered', report.altered],
+    ] as const) {
       for (const f of list) process.stdout.write(`  ${label}: ${f.itemId}${f.mailbox ? ` in ${f.mailbox}` : ''}: ${f.detail}\n`);
     }
     return report.ok ? 0 : 1;
@@ -109,7 +115,11 @@ async function main(): Promise<number> {
   if (args['dry-run']) {
     const report = await importer.dryRun(window, { abortSignal: abort.signal });
     process.stdout.write(
-      `dry run of ${report.window.from.toISOString()} → ${report.window.to.toISOString()}: ${report.items} items (${Object.entries(report.byKind).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}), ` +
+      `dry run of ${report.window.from.toISOString()} → ${report.window.to.toISOString()}: ${report.items} items (${
+        Object.entries(report.byKind)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ') || 'none'
+      }), ` +
         `${report.malformed} malformed; ${report.deliveries} deliveries to ${report.mailboxes} mailboxes; ${report.unmappedParticipants} unmapped participants, ${report.notImported} items would not be imported. Nothing was changed.\n`,
     );
     return 0;

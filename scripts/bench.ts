@@ -128,7 +128,9 @@ async function main(): Promise<void> {
     telemessageUsername: 'archiver@contoso.example',
     telemessagePassword: randomBytes(12).toString('base64url'),
   };
-  process.stdout.write(`bench: ${plan.itemsPerDay.toLocaleString('en-US')} items for about ${args.deliveries.toLocaleString('en-US')} deliveries into ${args.mailboxes.toLocaleString('en-US')} mailboxes, time scale ${plan.timeScale}, delivered by ${args.source}\n`);
+  process.stdout.write(
+    `bench: ${plan.itemsPerDay.toLocaleString('en-US')} items for about ${args.deliveries.toLocaleString('en-US')} deliveries into ${args.mailboxes.toLocaleString('en-US')} mailboxes, time scale ${plan.timeScale}, delivered by ${args.source}\n`,
+  );
 
   const children: ChildProcess[] = [];
   let azurite: RunningAzurite | undefined;
@@ -144,7 +146,11 @@ async function main(): Promise<void> {
 
     if (stack.delivered) process.stdout.write(`delivered before the run: ${stack.delivered}\n`);
     const input: BenchImportInput = { plan, secrets, stack, connectionString: azurite.connectionString, ...(args.source === 'sftp' && { landingContainer: LANDING_CONTAINER }) };
-    const flags = [...NODE_RUNTIME_FLAGS, ...((process.env.BENCH_DEBUG_FLAGS ?? '').split(' ').filter(Boolean)), ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : [])];
+    const flags = [
+      ...NODE_RUNTIME_FLAGS,
+      ...(process.env.BENCH_DEBUG_FLAGS ?? '').split(' ').filter(Boolean),
+      ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : []),
+    ];
     const importer = spawnBuilt(built, 'benchImport.js', { ...env, ...NODE_RUNTIME_ENV, BENCH_IMPORT: JSON.stringify(input) }, flags);
     children.push(importer);
     const memory = sampleMemory(importer.pid!);
@@ -272,7 +278,10 @@ function peakRssKb(pid: number): number {
 /** User + system CPU time of a live process, from /proc/<pid>/stat (in clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;

@@ -104,7 +104,8 @@ tableStore.prototype['updateTableEntity' as keyof TableStore] = async function (
   const encodedIfMatch = ifMatch === undefined ? undefined : this.encodeIfMatch(ifMatch);
   if (!(encodedIfMatch === undefined || encodedIfMatch === '*' || this.encodeIfMatch(doc.eTag) === encodedIfMatch)) throw errors.getPreconditionFailed(context);
   // A failed transaction restores the row from this copy, as Azurite does with the row it removed.
-  if (batchId !== '') this.transactionRollbackTheseEntities.push({ PartitionKey: doc.PartitionKey, RowKey: doc.RowKey, properties: doc.properties, lastModifiedTime: doc.lastModifiedTime, eTag: doc.eTag });
+  if (batchId !== '')
+    this.transactionRollbackTheseEntities.push({ PartitionKey: doc.PartitionKey, RowKey: doc.RowKey, properties: doc.properties, lastModifiedTime: doc.lastModifiedTime, eTag: doc.eTag });
   entity.properties.Timestamp = entity.lastModifiedTime;
   entity.properties['Timestamp@odata.type'] = 'Edm.DateTime';
   doc.properties = entity.properties;

@@ -73,7 +73,8 @@ export async function runBotBench(log: (line: string) => void): Promise<BotBench
       times.push(performance.now() - start);
     }
     const final = await delivered();
-    if (times.length < MIN_INVOKES) throw new Error(`the import ended after ${times.length} invokes (run ${final?.status}, ${JSON.stringify(final?.counts)}, ${final?.error ?? ''}); make the day bigger`);
+    if (times.length < MIN_INVOKES)
+      throw new Error(`the import ended after ${times.length} invokes (run ${final?.status}, ${JSON.stringify(final?.counts)}, ${final?.error ?? ''}); make the day bigger`);
     log(`the import was still ${final?.status === 'running' ? 'running' : final?.status} after the last invoke`);
     times.sort((a, b) => a - b);
     const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
@@ -83,7 +84,6 @@ export async function runBotBench(log: (line: string) => void): Promise<BotBench
     await h.close();
   }
 }
-
 
 export function formatBotBench(r: BotBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;

@@ -71,7 +71,9 @@ async function main(): Promise<void> {
     lastProgress = Date.now();
     const c = p.counts;
     const rssMb = process.memoryUsage.rss() / (1024 * 1024);
-    process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed, RSS ${Math.round(rssMb)} MiB\n`);
+    process.stderr.write(
+      `  ${Math.round((Date.now() - started) / 1000)} s: ${p.itemsDone} items, ${c.imported + c.partiallyImported} deliveries done, ${c.failed} failed, RSS ${Math.round(rssMb)} MiB\n`,
+    );
   };
   const memory = sampleMemory();
   const started = Date.now();

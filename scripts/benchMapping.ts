@@ -68,7 +68,12 @@ async function main(): Promise<void> {
     const t3 = performance.now();
 
     signin = await startSigninEmulator({ apps: [app] });
-    const users = Array.from({ length: ROWS }, (_, i) => ({ id: `user-${i}`, userPrincipalName: `employee.${i}@contoso.example`, mail: `employee.${i}@contoso.example`, displayName: `Employee ${i}` }));
+    const users = Array.from({ length: ROWS }, (_, i) => ({
+      id: `user-${i}`,
+      userPrincipalName: `employee.${i}@contoso.example`,
+      mail: `employee.${i}@contoso.example`,
+      displayName: `Employee ${i}`,
+    }));
     graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(tenantId), issuer: signin.issuer(tenantId) }, users });
     const directory = new MailboxDirectory(createGraphClient({ tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: signin.authorityHost, graphBaseUrl: graph.url }));
     await directory.check(['warm-up@contoso.example']);
@@ -77,7 +82,10 @@ async function main(): Promise<void> {
     const check = await directory.check(file.entries.map((e) => e.mailbox));
     const t5 = performance.now();
     const readBack = await stores.mappings.load((await stores.connectors.getOrDefault(CONNECTOR)).value.mappingVersion);
-    if (readBack.size !== file.entries.length || file.problems.length || check.unknown.size) throw new Error(`the bench mapping did not read back whole: ${readBack.size} of ${file.entries.length} rows, ${file.problems.length} problems (${file.problems[0]?.message}), ${check.unknown.size} unknown mailboxes`);
+    if (readBack.size !== file.entries.length || file.problems.length || check.unknown.size)
+      throw new Error(
+        `the bench mapping did not read back whole: ${readBack.size} of ${file.entries.length} rows, ${file.problems.length} problems (${file.problems[0]?.message}), ${check.unknown.size} unknown mailboxes`,
+      );
 
     const ms = (a: number, b: number) => Math.round(b - a);
     const previewMs = ms(t0, t2);
@@ -85,12 +93,29 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['file', `${ROWS.toLocaleString('en-US')} rows, ${(bytes / 1024 / 1024).toFixed(1)} MiB`, ''],
       ['parse + validate', `${ms(t0, t1)} ms`, ''],
-      ['preview (load the active 100,000 and compare)', `${ms(t1, t2)} ms: ${diff.added.toLocaleString('en-US')} added, ${diff.changed.toLocaleString('en-US')} changed, ${diff.removed.toLocaleString('en-US')} removed, ${diff.unchanged.toLocaleString('en-US')} unchanged`, ''],
-      ['parse + validate + preview', `${previewMs} ms (${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU)`, `under ${TARGETS.previewMs} ms: ${previewMs < TARGETS.previewMs ? 'met' : 'NOT met'}`],
-      ['mailbox check (Graph)', `${check.requests.toLocaleString('en-US')} requests ($batch) carrying ${check.queries.toLocaleString('en-US')} directory queries (emulator served ${((graph.stats().served.byOperation.listUsers ?? 0) - served).toLocaleString('en-US')}), ${ms(t4, t5)} ms; ${check.known.size.toLocaleString('en-US')} mailboxes found`, ''],
+      [
+        'preview (load the active 100,000 and compare)',
+        `${ms(t1, t2)} ms: ${diff.added.toLocaleString('en-US')} added, ${diff.changed.toLocaleString('en-US')} changed, ${diff.removed.toLocaleString('en-US')} removed, ${diff.unchanged.toLocaleString('en-US')} unchanged`,
+        '',
+      ],
+      [
+        'parse + validate + preview',
+        `${previewMs} ms (${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU)`,
+        `under ${TARGETS.previewMs} ms: ${previewMs < TARGETS.previewMs ? 'met' : 'NOT met'}`,
+      ],
+      [
+        'mailbox check (Graph)',
+        `${check.requests.toLocaleString('en-US')} requests ($batch) carrying ${check.queries.toLocaleString('en-US')} directory queries (emulator served ${((graph.stats().served.byOperation.listUsers ?? 0) - served).toLocaleString('en-US')}), ${ms(t4, t5)} ms; ${check.known.size.toLocaleString('en-US')} mailboxes found`,
+        '',
+      ],
       ['apply (stored and active, Azurite)', `${applyMs} ms`, `under ${TARGETS.applyMs} ms: ${applyMs < TARGETS.applyMs ? 'met' : 'NOT met'}`],
     ];
-    process.stdout.write(`\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} on ${os.cpus().length} cores\n| figure | value | target |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+    process.stdout.write(
+      `\nload average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${os.cpus().length} cores\n| figure | value | target |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`,
+    );
     process.exitCode = previewMs < TARGETS.previewMs && applyMs < TARGETS.applyMs ? 0 : 1;
   } finally {
     await Promise.allSettled([graph?.close(), signin?.close()]);

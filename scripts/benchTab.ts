@@ -52,14 +52,31 @@ async function storeRuns(h: Harness, count: number): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(50, i) }, async (_v, k) => {
         const startedAt = new Date(now - (i - k + 2) * 86_400_000 - 3_600_000);
-        const run = await h.stores.runs.create({ connectorId: CONNECTOR, trigger: 'schedule', window: { from: new Date(startedAt.getTime() - 86_400_000), to: startedAt }, requestedBy: 'scheduler', startedAt });
+        const run = await h.stores.runs.create({
+          connectorId: CONNECTOR,
+          trigger: 'schedule',
+          window: { from: new Date(startedAt.getTime() - 86_400_000), to: startedAt },
+          requestedBy: 'scheduler',
+          startedAt,
+        });
         const imported = 5000 + ((i * 7919) % 3000);
-        await h.stores.runs.update({ ...run, status: i % 17 === 0 ? 'partial' : 'succeeded', endedAt: new Date(startedAt.getTime() + 1_200_000), counts: { ...EMPTY_COUNTS, availableFromSource: imported + 40, afterFanOut: imported + 40, imported, failed: i % 17 === 0 ? 12 : 0, unmapped: 28, notImported: 40 } });
+        await h.stores.runs.update({
+          ...run,
+          status: i % 17 === 0 ? 'partial' : 'succeeded',
+          endedAt: new Date(startedAt.getTime() + 1_200_000),
+          counts: { ...EMPTY_COUNTS, availableFromSource: imported + 40, afterFanOut: imported + 40, imported, failed: i % 17 === 0 ? 12 : 0, unmapped: 28, notImported: 40 },
+        });
       }),
     );
   }
   // Today's scheduled run, done: the server starts no import of its own.
-  const today = await h.stores.runs.create({ connectorId: CONNECTOR, trigger: 'schedule', window: { from: new Date(now - 86_400_000), to: new Date(now) }, requestedBy: 'scheduler', startedAt: new Date(now) });
+  const today = await h.stores.runs.create({
+    connectorId: CONNECTOR,
+    trigger: 'schedule',
+    window: { from: new Date(now - 86_400_000), to: new Date(now) },
+    requestedBy: 'scheduler',
+    startedAt: new Date(now),
+  });
   await h.stores.runs.update({ ...today, status: 'succeeded', endedAt: new Date(now), counts: { ...EMPTY_COUNTS } });
 }
 
@@ -90,7 +107,15 @@ async function loadOnce(page: Page, url: string): Promise<number> {
   await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Imports"] tbody tr').length >= 25 && document.body.textContent?.includes('Next run'), undefined, { timeout: 30_000 });
   const loaded = await page.evaluate(() => performance.now());
   // BENCH_TAB_TIMINGS=1 prints when each request of the page started and ended, from navigation.
-  if (process.env.BENCH_TAB_TIMINGS) console.log(JSON.stringify(await page.evaluate(() => [Math.round((performance.getEntriesByType("navigation")[0] as unknown as { responseEnd: number }).responseEnd), ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)])])));
+  if (process.env.BENCH_TAB_TIMINGS)
+    console.log(
+      JSON.stringify(
+        await page.evaluate(() => [
+          Math.round((performance.getEntriesByType('navigation')[0] as unknown as { responseEnd: number }).responseEnd),
+          ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)]),
+        ]),
+      ),
+    );
   const shown = await page.locator('table[aria-label="Imports"] tbody tr').count();
   if (shown !== 25) throw new Error(`the dashboard showed ${shown} runs, not a page of 25`);
   return loaded;
@@ -116,10 +141,20 @@ async function loadInTeams(browser: Browser, hostUrl: string): Promise<TabBenchR
     fromFrame.push(frame.now);
     fromHost.push(frame.origin + frame.now - hostOrigin);
     // BENCH_TAB_TIMINGS=1: when the frame started after the host page, and each of its requests, from the frame's navigation.
-    if (process.env.BENCH_TAB_TIMINGS) console.log(JSON.stringify([Math.round(frame.origin - hostOrigin), ...(await tab.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)])))]));
+    if (process.env.BENCH_TAB_TIMINGS)
+      console.log(
+        JSON.stringify([
+          Math.round(frame.origin - hostOrigin),
+          ...(await tab.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.startTime + e.duration)]))),
+        ]),
+      );
     await context.close();
   }
-  const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+  const median = (v: number[]) =>
+    quantile(
+      [...v].sort((a, b) => a - b),
+      0.5,
+    );
   return { coldMedian: median(fromFrame), coldMax: Math.max(...fromFrame), fromHostMedian: median(fromHost) };
 }
 
@@ -134,7 +169,11 @@ async function loadDashboard(browser: Browser, url: string, bearer: string): Pro
     for (let k = 0; i === COLD_LOADS - 1 && k < WARM_LOADS; k++) warm.push(await loadOnce(page, url));
     await context.close();
   }
-  const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+  const median = (v: number[]) =>
+    quantile(
+      [...v].sort((a, b) => a - b),
+      0.5,
+    );
   return { coldFirst: cold[0], coldMedian: median(cold), coldMax: Math.max(...cold), warmMedian: median(warm), warmMax: Math.max(...warm) };
 }
 
@@ -147,19 +186,31 @@ export async function runTabBench(log: (line: string) => void): Promise<TabBench
   await storeRuns(h, STORED_RUNS);
   const port = await freePort();
   // Teams as the tab's host, signed in as the admin; the server lets it frame the tab.
-  const host = await startTeamsHost({ tabUrl: `http://127.0.0.1:${port}/tab/index.html`, appId: '6f1c4a0e-3b2d-4c5e-9a8f-1b2c3d4e5f60', tenantId: TENANT, clientId: APP.clientId, users: [{ tenantId: TENANT, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example' }], signin: h.signin });
+  const host = await startTeamsHost({
+    tabUrl: `http://127.0.0.1:${port}/tab/index.html`,
+    appId: '6f1c4a0e-3b2d-4c5e-9a8f-1b2c3d4e5f60',
+    tenantId: TENANT,
+    clientId: APP.clientId,
+    users: [{ tenantId: TENANT, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example' }],
+    signin: h.signin,
+  });
   const server = startServer({ ...h.env, PORT: String(port), HOST: '127.0.0.1', RUN_LEASE_SECONDS: '60', ADMIN_OBJECT_IDS: ADMIN, LOCAL_DEV_TEAMS_HOST_ORIGIN: host.origin });
   const browser = await launchChromium({ trustCertificate: ensureLocalTls().cert });
   try {
     const url = await server.listening;
-    const token = () => h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example', scopes: ['access_as_user'], lifetimeSeconds: 3600 });
+    const token = () =>
+      h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example', scopes: ['access_as_user'], lifetimeSeconds: 3600 });
     const bearer = await token();
     const newest = async () => (await h.stores.runs.list(CONNECTOR, 1))[0];
     const loadMs = await loadDashboard(browser, url, bearer);
     const loadInTeamsMs = await loadInTeams(browser, host.url);
 
     log(`server at ${url}; dashboard loaded with no import running; a backfill of two days starts...`);
-    const started = await fetch(`${url}/api/tab/backfill`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify({ from: `${day(-1)}T00:00:00Z`, to: now.toISOString() }) });
+    const started = await fetch(`${url}/api/tab/backfill`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: `${day(-1)}T00:00:00Z`, to: now.toISOString() }),
+    });
     if (started.status !== 202) throw new Error(`the backfill answered ${started.status}: ${await started.text()}`);
     for (let i = 0; i < 600; i++) {
       const run = await newest();
@@ -184,7 +235,13 @@ export async function runTabBench(log: (line: string) => void): Promise<TabBench
     }
     if (times.length < MIN_CALLS) throw new Error(`the import ended after ${times.length} calls; make the day bigger`);
     times.sort((a, b) => a - b);
-    const api = { calls: times.length, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1], importProgress: { first: progress[0] ?? 0, last: progress[progress.length - 1] ?? 0 } };
+    const api = {
+      calls: times.length,
+      p50Ms: quantile(times, 0.5),
+      p99Ms: quantile(times, 0.99),
+      maxMs: times[times.length - 1],
+      importProgress: { first: progress[0] ?? 0, last: progress[progress.length - 1] ?? 0 },
+    };
     const loadUnderImportMs = await loadDashboard(browser, url, bearer);
     if ((await newest()).status !== 'running') log('the import ended before the last dashboard load: make the day bigger');
     return { storedRuns: (await h.stores.runs.list(CONNECTOR, STORED_RUNS + 10)).length, loadMs, loadUnderImportMs, loadInTeamsMs, api };

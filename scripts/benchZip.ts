@@ -40,7 +40,9 @@ async function collect(connectionString: string, tmpDir: string): Promise<void> 
   const collector = new SftpZipCollector({ connectorId: 'bench', container, raw: stores.raw, inbox: stores.inbox, zips: stores.landingZips, log: quiet, pause: async () => undefined });
   const report = await collector.collect({ now: () => new Date() });
   const after = peakRssMib();
-  process.stdout.write(`${RESULT}${JSON.stringify({ collected: report.collected, rejected: report.rejected, seconds: (Date.now() - started) / 1000, loadedRssMib: loaded.rss, peakRssMib: after.hwm })}\n`);
+  process.stdout.write(
+    `${RESULT}${JSON.stringify({ collected: report.collected, rejected: report.rejected, seconds: (Date.now() - started) / 1000, loadedRssMib: loaded.rss, peakRssMib: after.hwm })}\n`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -15,7 +15,10 @@ function fluentExports(): Map<string, { from: string; name: string }> {
   const index = fs.readFileSync(path.join(FLUENT_DIR, 'lib', 'index.js'), 'utf8').replace(/\/\/.*$/gm, '');
   const found = new Map<string, { from: string; name: string }>();
   for (const [, names, from] of index.matchAll(/export \{([^}]*)\} from "([^"]+)";/g)) {
-    for (const entry of names.split(',').map((n) => n.trim()).filter(Boolean)) {
+    for (const entry of names
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean)) {
       const [name, as = name] = entry.split(/\s+as\s+/);
       found.set(as, { from, name });
     }
@@ -39,7 +42,10 @@ function fluentByPackage(): Plugin {
         const source = await fs.promises.readFile(args.path, 'utf8');
         const contents = source.replace(/import \{([^}]*)\} from '@fluentui\/react-components';/g, (statement, list: string) => {
           const byPackage = new Map<string, string[]>();
-          for (const entry of list.split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))) {
+          for (const entry of list
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => n && !n.startsWith('type '))) {
             const [name, as = name] = entry.split(/\s+as\s+/);
             const origin = exported.get(name);
             if (!origin) throw new Error(`${path.relative(ROOT, args.path)}: ${FLUENT} exports no ${name}`);

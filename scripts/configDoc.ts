@@ -17,13 +17,7 @@ function cell(text: string): string {
 /** The generated part: what sits between the markers. */
 export function renderConfigSection(): string {
   const rows = (Object.values(SETTINGS) as SettingSpec[]).map((s) =>
-    [
-      `\`${s.env}\``,
-      s.requiredInProduction ? 'yes' : '',
-      s.secret ? 'yes' : '',
-      s.default === undefined ? '' : `\`${s.default}\``,
-      cell(s.description),
-    ].join(' | '),
+    [`\`${s.env}\``, s.requiredInProduction ? 'yes' : '', s.secret ? 'yes' : '', s.default === undefined ? '' : `\`${s.default}\``, cell(s.description)].join(' | '),
   );
   return [
     '',

@@ -133,7 +133,7 @@ function merge(...sources: Values[]): Values {
 async function main(argv: string[]): Promise<void> {
   const local = argv.includes('--local');
   const envFlag = argv.indexOf('--env');
-  const env = envFlag >= 0 ? argv[envFlag + 1] ?? '' : local ? 'local' : process.env.TEAMSFX_ENV || 'dev';
+  const env = envFlag >= 0 ? (argv[envFlag + 1] ?? '') : local ? 'local' : process.env.TEAMSFX_ENV || 'dev';
   const values = merge(local ? LOCAL_DEFAULTS : {}, readEnvFile(env), process.env);
   try {
     const zipPath = await buildAppPackage({ env, values });

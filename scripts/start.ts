@@ -113,7 +113,12 @@ async function main(): Promise<void> {
   children.push(playground.process);
 
   // One piece dying takes the rest down: a half-running stack would only mislead.
-  for (const [name, child] of [['Azurite', azurite.process], ['emulators', stackChild], ['server', serverChild], ['Agents Playground', playground.process]] as const) {
+  for (const [name, child] of [
+    ['Azurite', azurite.process],
+    ['emulators', stackChild],
+    ['server', serverChild],
+    ['Agents Playground', playground.process],
+  ] as const) {
     child.once('exit', (code, signal) => {
       if (stopping) return;
       console.error(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping everything.`);

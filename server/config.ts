@@ -54,7 +54,8 @@ export const SETTINGS = {
   },
   sftpStorageConnectionString: {
     env: 'SFTP_STORAGE_CONNECTION_STRING',
-    description: "The SFTP landing storage account (TeleMessage's ZIP drop) by connection string; Azurite locally. Use this or SFTP_STORAGE_ACCOUNT_NAME; neither when TeleMessage does not deliver by SFTP.",
+    description:
+      "The SFTP landing storage account (TeleMessage's ZIP drop) by connection string; Azurite locally. Use this or SFTP_STORAGE_ACCOUNT_NAME; neither when TeleMessage does not deliver by SFTP.",
     secret: true,
   },
   sftpStorageAccountName: {
@@ -96,7 +97,7 @@ export const SETTINGS = {
   botPassword: { env: 'BOT_PASSWORD', description: 'Client secret of the bot app registration; only with BOT_APP_TYPE=SingleTenant.', secret: true },
   botOpenIdMetadataUrl: {
     env: 'BOT_OPENID_METADATA_URL',
-    description: "OpenID metadata of the Bot Framework channel whose keys sign the tokens /api/messages accepts (sovereign clouds; tests point it at the sign-in emulator).",
+    description: 'OpenID metadata of the Bot Framework channel whose keys sign the tokens /api/messages accepts (sovereign clouds; tests point it at the sign-in emulator).',
     default: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
   },
   botTokenIssuer: { env: 'BOT_TOKEN_ISSUER', description: 'Issuer of the Bot Framework channel tokens /api/messages accepts.', default: 'https://api.botframework.com' },
@@ -112,7 +113,8 @@ export const SETTINGS = {
   teamsAppId: { env: 'TEAMS_APP_ID', description: "The Teams app's id (manifest id), for the bot's links that open a run in the tab." },
   managedIdentityClientId: {
     env: 'MANAGED_IDENTITY_CLIENT_ID',
-    description: 'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault, and that Microsoft Graph sign-in trusts with GRAPH_CREDENTIAL=ManagedIdentityFederation.',
+    description:
+      'Client id of the user-assigned managed identity that reaches Storage (with STORAGE_ACCOUNT_NAME) and Key Vault, and that Microsoft Graph sign-in trusts with GRAPH_CREDENTIAL=ManagedIdentityFederation.',
   },
   keyVaultUrl: { env: 'KEY_VAULT_URL', description: 'Key Vault that keeps the TeleMessage password in Azure (https://<name>.vault.azure.net).', requiredInProduction: true },
   telemessageSecretName: { env: 'TELEMESSAGE_SECRET_NAME', description: 'Name of the Key Vault secret that holds the TeleMessage password.', default: 'telemessage-password' },
@@ -132,55 +134,65 @@ export const SETTINGS = {
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const url = z.url({ protocol: /^https?$/ });
 
-const schema = z
-  .object({
-    port: z.coerce.number().int().min(0).max(65535),
-    host: z.string().min(1),
-    publicUrl: url.optional(),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    localDevUnauthenticated: bool,
-    localDevTabSignIn: bool,
-    // An origin only (scheme, host, port): it goes into a CSP and teams-js's list as it is.
-    localDevTeamsHostOrigin: z
-      .url({ protocol: /^https$/ })
-      .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'must be an https origin: https://host[:port], no path')
-      .transform((v) => new URL(v).origin)
-      .optional(),
-    storageConnectionString: z.string().min(1).optional(),
-    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
-    storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
-    storageTableEndpoint: z.url({ protocol: /^https$/ }).optional(),
-    sftpStorageConnectionString: z.string().min(1).optional(),
-    sftpStorageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits').optional(),
-    // Blob container names: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
-    sftpContainer: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a container name: 3-63 lowercase letters, digits and single dashes'),
-    tenantId: z.string().min(1).optional(),
-    clientId: z.string().min(1).optional(),
-    graphCredential: z.enum(['ManagedIdentityFederation', 'ClientSecret']),
-    clientSecret: z.string().min(1).optional(),
-    authorityHost: url,
-    graphBaseUrl: url,
-    telemessageBaseUrl: url.optional(),
-    botId: z.string().min(1).optional(),
-    botAppType: z.enum(['UserAssignedMSI', 'SingleTenant']),
-    botPassword: z.string().min(1).optional(),
-    botOpenIdMetadataUrl: z.url({ protocol: /^https$/ }),
-    botTokenIssuer: z.string().min(1),
-    adminObjectIds: z
-      .string()
-      .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
-      .pipe(z.array(z.guid({ message: 'must be Entra object ids (GUIDs), comma-separated' })))
-      .optional(),
-    botCardCheckSeconds: z.coerce.number().int().min(1).max(3600),
-    teamsAppId: z.string().min(1).optional(),
-    managedIdentityClientId: z.string().min(1).optional(),
-    keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
-    telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),
-    connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
-    localSecretKeyFile: z.string().min(1),
-    runLeaseSeconds: z.coerce.number().int().min(15).max(60),
-    sftpSettleSeconds: z.coerce.number().int().min(1).max(600),
-  });
+const schema = z.object({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  publicUrl: url.optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  localDevUnauthenticated: bool,
+  localDevTabSignIn: bool,
+  // An origin only (scheme, host, port): it goes into a CSP and teams-js's list as it is.
+  localDevTeamsHostOrigin: z
+    .url({ protocol: /^https$/ })
+    .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'must be an https origin: https://host[:port], no path')
+    .transform((v) => new URL(v).origin)
+    .optional(),
+  storageConnectionString: z.string().min(1).optional(),
+  storageAccountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits')
+    .optional(),
+  storageBlobEndpoint: z.url({ protocol: /^https$/ }).optional(),
+  storageTableEndpoint: z.url({ protocol: /^https$/ }).optional(),
+  sftpStorageConnectionString: z.string().min(1).optional(),
+  sftpStorageAccountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits')
+    .optional(),
+  // Blob container names: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
+  sftpContainer: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a container name: 3-63 lowercase letters, digits and single dashes'),
+  tenantId: z.string().min(1).optional(),
+  clientId: z.string().min(1).optional(),
+  graphCredential: z.enum(['ManagedIdentityFederation', 'ClientSecret']),
+  clientSecret: z.string().min(1).optional(),
+  authorityHost: url,
+  graphBaseUrl: url,
+  telemessageBaseUrl: url.optional(),
+  botId: z.string().min(1).optional(),
+  botAppType: z.enum(['UserAssignedMSI', 'SingleTenant']),
+  botPassword: z.string().min(1).optional(),
+  botOpenIdMetadataUrl: z.url({ protocol: /^https$/ }),
+  botTokenIssuer: z.string().min(1),
+  adminObjectIds: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.guid({ message: 'must be Entra object ids (GUIDs), comma-separated' })))
+    .optional(),
+  botCardCheckSeconds: z.coerce.number().int().min(1).max(3600),
+  teamsAppId: z.string().min(1).optional(),
+  managedIdentityClientId: z.string().min(1).optional(),
+  keyVaultUrl: z.url({ protocol: /^https$/ }).optional(),
+  telemessageSecretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be 1-127 letters, digits or dashes'),
+  connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
+  localSecretKeyFile: z.string().min(1),
+  runLeaseSeconds: z.coerce.number().int().min(15).max(60),
+  sftpSettleSeconds: z.coerce.number().int().min(1).max(600),
+});
 
 export type Config = z.infer<typeof schema> & { production: boolean };
 

@@ -22,16 +22,15 @@ export function configuredLanding(config: Config): LandingTarget | undefined {
   const container = config.sftpContainer;
   const settleMs = config.sftpSettleSeconds * 1000;
   if (config.sftpStorageConnectionString) return { storage: { connectionString: config.sftpStorageConnectionString }, container, settleMs };
-  if (config.sftpStorageAccountName) return { storage: { accountName: config.sftpStorageAccountName, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) }, container, settleMs };
+  if (config.sftpStorageAccountName)
+    return { storage: { accountName: config.sftpStorageAccountName, credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }) }, container, settleMs };
   return undefined;
 }
 
 /** Microsoft Graph sign-in as configured: federated through the managed identity, or a client secret. */
 export function configuredGraph(config: Config): GraphConnection {
   const base = { tenantId: config.tenantId!, clientId: config.clientId!, authorityHost: config.authorityHost, graphBaseUrl: config.graphBaseUrl };
-  return config.graphCredential === 'ManagedIdentityFederation'
-    ? { ...base, managedIdentityClientId: config.managedIdentityClientId! }
-    : { ...base, clientSecret: config.clientSecret! };
+  return config.graphCredential === 'ManagedIdentityFederation' ? { ...base, managedIdentityClientId: config.managedIdentityClientId! } : { ...base, clientSecret: config.clientSecret! };
 }
 
 /** The importer as configured: the only place configuration becomes importer options. */

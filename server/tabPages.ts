@@ -90,7 +90,15 @@ export function mountTabPages(server: Server, config: Config): void {
   // Read and compressed as the server starts, not while the first admin waits for the tab.
   setImmediate(() => {
     const dir = bundleDir();
-    const names = [...(dir ? fs.readdirSync(dir).filter((n) => /\.(js|css)$/.test(n)).map((n) => path.join(dir, n)) : []), ...(publicDir ? PAGES.map((p) => path.join(publicDir, p)) : [])];
+    const names = [
+      ...(dir
+        ? fs
+            .readdirSync(dir)
+            .filter((n) => /\.(js|css)$/.test(n))
+            .map((n) => path.join(dir, n))
+        : []),
+      ...(publicDir ? PAGES.map((p) => path.join(publicDir, p)) : []),
+    ];
     for (const file of names) {
       try {
         read(file);
@@ -133,7 +141,13 @@ export function mountTabPages(server: Server, config: Config): void {
   // is public (the ids are in every token's claims, the origin in the CSP).
   server.get('/tab/config.json', (_req, res, next) => {
     res.header('cache-control', 'no-cache');
-    res.json(200, { clientId: config.clientId, tenantId: config.tenantId, authorityHost: config.authorityHost, localDevUnauthenticated: !tabSignsIn(config), ...(config.localDevTeamsHostOrigin && { teamsHostOrigins: teamsHostOrigins(config) }) });
+    res.json(200, {
+      clientId: config.clientId,
+      tenantId: config.tenantId,
+      authorityHost: config.authorityHost,
+      localDevUnauthenticated: !tabSignsIn(config),
+      ...(config.localDevTeamsHostOrigin && { teamsHostOrigins: teamsHostOrigins(config) }),
+    });
     next(false);
   });
 

@@ -135,9 +135,7 @@ export async function runBatch(pipeline: GraphPipeline, body: unknown, identity:
       dependencies.length === 0
         ? execute(item)
         : Promise.all(dependencies).then((statuses) =>
-            statuses.every((s) => s < 400)
-              ? execute(item)
-              : refuse(item.id, new GraphError(424, 'FailedDependency', 'A request this one depends on failed.')),
+            statuses.every((s) => s < 400) ? execute(item) : refuse(item.id, new GraphError(424, 'FailedDependency', 'A request this one depends on failed.')),
           );
     finished.set(item.id, promise);
     return promise;

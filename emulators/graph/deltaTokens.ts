@@ -50,8 +50,7 @@ export function syncStateNotFound(restartUrl?: string): GraphError {
   );
 }
 
-const syncStateInvalid = () =>
-  new GraphError(410, 'SyncStateInvalid', 'The sync state is invalid: the delta token was not issued for this folder. Synchronize again from the start.');
+const syncStateInvalid = () => new GraphError(410, 'SyncStateInvalid', 'The sync state is invalid: the delta token was not issued for this folder. Synchronize again from the start.');
 
 export class DeltaTokens {
   private readonly key = crypto.randomBytes(32);

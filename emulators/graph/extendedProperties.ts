@@ -6,28 +6,13 @@ import { flatString } from './flatString';
  * "String {guid} Name ArchiveKey"). Exchange matches ids without regard to case or leading
  * zeros, so every id is reduced to one canonical spelling before it is stored or compared.
  */
-const TYPES = [
-  'ApplicationTime',
-  'Binary',
-  'Boolean',
-  'CLSID',
-  'Currency',
-  'Double',
-  'Float',
-  'Integer',
-  'Long',
-  'Object',
-  'Short',
-  'String',
-  'SystemTime',
-] as const;
+const TYPES = ['ApplicationTime', 'Binary', 'Boolean', 'CLSID', 'Currency', 'Double', 'Float', 'Integer', 'Long', 'Object', 'Short', 'String', 'SystemTime'] as const;
 type PropertyType = (typeof TYPES)[number];
 
 const TAGGED = /^(\w+)\s+0x([0-9a-f]{1,4})$/i;
 const NAMED = /^(\w+)\s+\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}\s+(Name\s+(.+)|Id\s+0x([0-9a-f]{1,8}))$/i;
 
-const invalidId = (id: string) =>
-  badRequest(`The extended property id '${id}' is not valid.`, 'ErrorInvalidExtendedProperty');
+const invalidId = (id: string) => badRequest(`The extended property id '${id}' is not valid.`, 'ErrorInvalidExtendedProperty');
 
 function propertyType(id: string, name: string): PropertyType {
   const type = TYPES.find((t) => t.toLowerCase() === name.toLowerCase());
@@ -55,9 +40,7 @@ function canonicalize(id: string): string {
   if (!named) throw invalidId(id);
   const type = propertyType(id, named[1]);
   const guid = named[2].toLowerCase();
-  return named[4] !== undefined
-    ? `${type} {${guid}} Name ${named[4]}`
-    : `${type} {${guid}} Id 0x${parseInt(named[5], 16).toString(16)}`;
+  return named[4] !== undefined ? `${type} {${guid}} Name ${named[4]}` : `${type} {${guid}} Id 0x${parseInt(named[5], 16).toString(16)}`;
 }
 
 /**
@@ -94,8 +77,7 @@ export function parseExtendedProperty(raw: unknown): ExtendedProperty {
   }
   const canonical = canonicalPropertyId(id);
   const type = canonical.slice(0, canonical.indexOf(' '));
-  const invalidValue = () =>
-    badRequest(`The value '${value}' is not valid for extended property '${id}'.`, 'ErrorInvalidExtendedPropertyValue');
+  const invalidValue = () => badRequest(`The value '${value}' is not valid for extended property '${id}'.`, 'ErrorInvalidExtendedPropertyValue');
   switch (type) {
     case 'Integer':
     case 'Long':

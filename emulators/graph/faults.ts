@@ -20,10 +20,7 @@ export interface FaultRule {
   operations?: GraphOperation[];
 }
 
-export type FaultDecision =
-  | { kind: 'error'; status: 500 | 503 | 504; retryAfterSeconds?: number }
-  | { kind: 'timeout'; holdMs: number }
-  | { kind: 'storm'; retryAfterSeconds: number };
+export type FaultDecision = { kind: 'error'; status: 500 | 503 | 504; retryAfterSeconds?: number } | { kind: 'timeout'; holdMs: number } | { kind: 'storm'; retryAfterSeconds: number };
 
 interface ActiveRule {
   rule: FaultRule;
@@ -104,10 +101,7 @@ export class FaultPlan {
   beforeWork(operation: GraphOperation, wholeHttpRequest: boolean): FaultDecision | undefined {
     const stormLeft = this.stormUntil - this.now();
     if (stormLeft > 0) return { kind: 'storm', retryAfterSeconds: stormLeft / 1000 };
-    const hit = this.take(
-      (rule) => rule.kind === 'error' || (rule.kind === 'timeout' && wholeHttpRequest),
-      operation,
-    );
+    const hit = this.take((rule) => rule.kind === 'error' || (rule.kind === 'timeout' && wholeHttpRequest), operation);
     if (!hit) return undefined;
     if (hit.kind === 'timeout') return { kind: 'timeout', holdMs: hit.holdMs ?? 30_000 };
     const status = hit.status ?? 503;

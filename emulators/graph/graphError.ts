@@ -39,7 +39,5 @@ export function graphErrorBody(code: string, message: string, ids: RequestIds): 
 }
 
 export const badRequest = (message: string, code = 'BadRequest') => new GraphError(400, code, message);
-export const itemNotFound = () =>
-  new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-export const messageSizeExceeded = () =>
-  new GraphError(413, 'ErrorMessageSizeExceeded', 'The message exceeds the maximum supported size.');
+export const itemNotFound = () => new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+export const messageSizeExceeded = () => new GraphError(413, 'ErrorMessageSizeExceeded', 'The message exceeds the maximum supported size.');

@@ -16,9 +16,7 @@ import { DeltaTokens } from './deltaTokens';
  * What every Graph operation goes through, whether it arrived alone, inside a $batch or on an
  * upload URL: injected faults, Outlook throttling per (app, mailbox), latency, then the work.
  */
-export type Outcome =
-  | { kind: 'response'; response: GraphResponse; loseResponse: boolean }
-  | { kind: 'timeout'; holdMs: number };
+export type Outcome = { kind: 'response'; response: GraphResponse; loseResponse: boolean } | { kind: 'timeout'; holdMs: number };
 
 export interface PipelineDeps {
   store: MailboxStore;
@@ -155,8 +153,7 @@ export class GraphPipeline {
     if (fault?.kind === 'error') {
       stats.refused(`injected${fault.status}`);
       const [code, message] = INJECTED[fault.status];
-      const headers: Record<string, string> =
-        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': retryAfterHeader(fault.retryAfterSeconds, this.deps.fractionalRetryAfter) };
+      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': retryAfterHeader(fault.retryAfterSeconds, this.deps.fractionalRetryAfter) };
       return response(errorResponse(new GraphError(fault.status, code, message, headers), ids));
     }
     let release: (() => void) | undefined;

@@ -53,9 +53,7 @@ interface RouteShape {
   stateTokens?: boolean;
 }
 
-export type Route =
-  | (RouteShape & { scope: 'tenant'; handle(context: BaseContext): GraphResponse })
-  | (RouteShape & { scope: 'user'; handle(context: RouteContext): GraphResponse });
+export type Route = (RouteShape & { scope: 'tenant'; handle(context: BaseContext): GraphResponse }) | (RouteShape & { scope: 'user'; handle(context: RouteContext): GraphResponse });
 
 const created = (body: unknown) => jsonResponse(201, body);
 const ok = (body: unknown) => jsonResponse(200, body);
@@ -107,9 +105,7 @@ function renderMessage(context: RouteContext) {
 function listMessages(context: RouteContext): GraphResponse {
   const filter = context.query.filter && prepareMessageFilter(context.query.filter);
   const messages = findMessages(context.mailbox, context.segments.folder, filter);
-  const fragment = context.segments.folder
-    ? `users('${context.user.id}')/mailFolders('${context.segments.folder}')/messages`
-    : `users('${context.user.id}')/messages`;
+  const fragment = context.segments.folder ? `users('${context.user.id}')/mailFolders('${context.segments.folder}')/messages` : `users('${context.user.id}')/messages`;
   return listResponse(context, messages, renderMessage(context), fragment, 10, 1000);
 }
 
@@ -159,8 +155,7 @@ const userRoutes: Route[] = [
     pattern: ['users', ':user'],
     operation: 'getUser',
     permission: 'directory',
-    handle: (context) =>
-      ok(withContext(context, 'users/$entity', renderer(USER, context.query.select)(context.user))),
+    handle: (context) => ok(withContext(context, 'users/$entity', renderer(USER, context.query.select)(context.user))),
   },
 ];
 
@@ -180,8 +175,7 @@ const folderRoutes: Route[] = [
     pattern: ['users', ':user', 'mailFolders', ':folder'],
     operation: 'getFolder',
     permission: 'mailRead',
-    handle: (context) =>
-      ok(withContext(context, `users('${context.user.id}')/mailFolders/$entity`, renderFolder(context)(context.mailbox.folder(context.segments.folder)))),
+    handle: (context) => ok(withContext(context, `users('${context.user.id}')/mailFolders/$entity`, renderFolder(context)(context.mailbox.folder(context.segments.folder)))),
   },
   {
     scope: 'user',
@@ -189,8 +183,7 @@ const folderRoutes: Route[] = [
     pattern: ['users', ':user', 'mailFolders', ':folder', 'childFolders'],
     operation: 'listFolders',
     permission: 'mailRead',
-    handle: (context) =>
-      listResponse(context, filteredFolders(context), renderFolder(context), `users('${context.user.id}')/mailFolders('${context.segments.folder}')/childFolders`, 10, 1000),
+    handle: (context) => listResponse(context, filteredFolders(context), renderFolder(context), `users('${context.user.id}')/mailFolders('${context.segments.folder}')/childFolders`, 10, 1000),
   },
   { scope: 'user', method: 'POST', pattern: ['users', ':user', 'mailFolders', ':folder', 'childFolders'], operation: 'createFolder', permission: 'mailWrite', handle: createFolder },
   {
@@ -217,8 +210,7 @@ const messageRoutes: Route[] = [
     pattern: ['users', ':user', 'messages', ':message'],
     operation: 'getMessage',
     permission: 'mailRead',
-    handle: (context) =>
-      ok(withContext(context, `users('${context.user.id}')/messages/$entity`, renderMessage(context)(context.mailbox.message(context.segments.message)))),
+    handle: (context) => ok(withContext(context, `users('${context.user.id}')/messages/$entity`, renderMessage(context)(context.mailbox.message(context.segments.message)))),
   },
   {
     scope: 'user',
@@ -304,31 +296,23 @@ const attachmentRoutes: Route[] = [
       return ok(renderer(ATTACHMENT, context.query.select)(attachment));
     },
   },
-  ...['createUploadSession', 'microsoft.graph.createUploadSession'].map(
-    (action): Route => ({
-      scope: 'user',
-      method: 'POST',
-      pattern: ['users', ':user', 'messages', ':message', 'attachments', action],
-      operation: 'createUploadSession',
-      permission: 'mailWrite',
-      handle(context) {
-        const message = context.mailbox.message(context.segments.message);
-        const { session, uploadUrl } = context.uploads.create(
-          context.mailbox,
-          message,
-          context.identity.appId,
-          context.identity.tenantId,
-          parseUploadSessionRequest(context.request.body),
-        );
-        return created({
-          '@odata.context': `${context.apiBase}/$metadata#microsoft.graph.uploadSession`,
-          uploadUrl,
-          expirationDateTime: session.expirationDateTime,
-          nextExpectedRanges: ['0-'],
-        });
-      },
-    }),
-  ),
+  ...['createUploadSession', 'microsoft.graph.createUploadSession'].map((action): Route => ({
+    scope: 'user',
+    method: 'POST',
+    pattern: ['users', ':user', 'messages', ':message', 'attachments', action],
+    operation: 'createUploadSession',
+    permission: 'mailWrite',
+    handle(context) {
+      const message = context.mailbox.message(context.segments.message);
+      const { session, uploadUrl } = context.uploads.create(context.mailbox, message, context.identity.appId, context.identity.tenantId, parseUploadSessionRequest(context.request.body));
+      return created({
+        '@odata.context': `${context.apiBase}/$metadata#microsoft.graph.uploadSession`,
+        uploadUrl,
+        expirationDateTime: session.expirationDateTime,
+        nextExpectedRanges: ['0-'],
+      });
+    },
+  })),
 ];
 
 /** The message's MIME as delivered, streamed with the content type Graph's documentation shows. */
@@ -341,26 +325,24 @@ function messageContent(context: RouteContext): GraphResponse {
 }
 
 const captureRoutes: Route[] = [
-  ...['delta', 'microsoft.graph.delta'].map(
-    (fn): Route => ({
-      scope: 'user',
-      method: 'GET',
-      pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', fn],
-      operation: 'deltaMessages',
-      permission: 'mailRead',
-      stateTokens: true,
-      handle: (context) =>
-        deltaMessages({
-          mailbox: context.mailbox,
-          userId: context.user.id,
-          folderId: context.segments.folder,
-          params: context.request.params,
-          prefer: context.request.prefer,
-          apiBase: context.apiBase,
-          tokens: context.deltaTokens,
-        }),
-    }),
-  ),
+  ...['delta', 'microsoft.graph.delta'].map((fn): Route => ({
+    scope: 'user',
+    method: 'GET',
+    pattern: ['users', ':user', 'mailFolders', ':folder', 'messages', fn],
+    operation: 'deltaMessages',
+    permission: 'mailRead',
+    stateTokens: true,
+    handle: (context) =>
+      deltaMessages({
+        mailbox: context.mailbox,
+        userId: context.user.id,
+        folderId: context.segments.folder,
+        params: context.request.params,
+        prefer: context.request.prefer,
+        apiBase: context.apiBase,
+        tokens: context.deltaTokens,
+      }),
+  })),
   { scope: 'user', method: 'GET', pattern: ['users', ':user', 'messages', ':message', '$value'], operation: 'getMessageContent', permission: 'mailContent', handle: messageContent },
   {
     scope: 'user',

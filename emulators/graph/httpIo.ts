@@ -24,8 +24,7 @@ export function requestIds(req: IncomingMessage): RequestIds {
   return { requestId, clientRequestId: typeof clientRequestId === 'string' ? clientRequestId : requestId };
 }
 
-export const tooLarge = () =>
-  new GraphError(413, 'ErrorRequestEntityTooLarge', 'The request is larger than the 4 MB Graph allows; use an upload session for large attachments.');
+export const tooLarge = () => new GraphError(413, 'ErrorRequestEntityTooLarge', 'The request is larger than the 4 MB Graph allows; use an upload session for large attachments.');
 
 /** Reads the whole body; past `limit` the rest is drained and the request refused with 413. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -39,8 +38,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-export const unreadableJson = () =>
-  new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+export const unreadableJson = () => new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
 
 export function parseJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;

@@ -1,16 +1,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GraphError, itemNotFound, messageSizeExceeded } from './graphError';
-import {
-  CLIENT_SUBMIT_TIME,
-  ExtendedProperty,
-  graphDateTime,
-  MESSAGE_DELIVERY_TIME,
-  MESSAGE_FLAGS,
-  MSGFLAG_READ,
-  MSGFLAG_UNSENT,
-  propertyKey,
-} from './extendedProperties';
+import { CLIENT_SUBMIT_TIME, ExtendedProperty, graphDateTime, MESSAGE_DELIVERY_TIME, MESSAGE_FLAGS, MSGFLAG_READ, MSGFLAG_UNSENT, propertyKey } from './extendedProperties';
 import { flatString } from './flatString';
 import { FileAttachmentInput, InternetMessageHeader, ItemBody, MessageCreate, MessageFields, Recipient } from './messageInput';
 
@@ -371,9 +362,7 @@ export class Mailbox {
   updateMessage(id: string, patch: MessageFields): StoredMessage {
     const message = this.message(id);
     // A sent (non-draft) item keeps its content; only its state can change.
-    const contentChange = (['subject', 'body', 'from', 'sender', 'toRecipients', 'ccRecipients', 'bccRecipients', 'replyTo', 'internetMessageId'] as const).find(
-      (key) => patch[key] !== undefined,
-    );
+    const contentChange = (['subject', 'body', 'from', 'sender', 'toRecipients', 'ccRecipients', 'bccRecipients', 'replyTo', 'internetMessageId'] as const).find((key) => patch[key] !== undefined);
     if (contentChange && !message.isDraft) {
       throw new GraphError(400, 'ErrorInvalidPropertyUpdateSentMessage', 'Update operation is invalid for property of a sent message.');
     }
@@ -479,7 +468,11 @@ export class Mailbox {
     }
     for (const { mimeSize, attachments, ...m } of snapshot.messages) {
       const mime = mimeSize === undefined ? undefined : mimeOf(m.id, mimeSize);
-      const message: StoredMessage = { ...m, ...(mime && { mime }), attachments: attachments.map(({ bytesBase64, ...a }) => ({ ...a, ...(bytesBase64 && { bytes: Buffer.from(bytesBase64, 'base64') }) })) };
+      const message: StoredMessage = {
+        ...m,
+        ...(mime && { mime }),
+        attachments: attachments.map(({ bytesBase64, ...a }) => ({ ...a, ...(bytesBase64 && { bytes: Buffer.from(bytesBase64, 'base64') }) })),
+      };
       this.messages.set(message.id, message);
       for (const property of message.extendedProperties) this.index(message.id, property);
     }
@@ -567,9 +560,7 @@ function setProperty(properties: ExtendedProperty[], property: ExtendedProperty)
 
 function sortNewestFirst(messages: StoredMessage[]): StoredMessage[] {
   // Times are uniform ISO strings, so plain string order is time order (and far cheaper than localeCompare).
-  return messages.sort((a, b) =>
-    a.receivedDateTime === b.receivedDateTime ? b.sequence - a.sequence : a.receivedDateTime < b.receivedDateTime ? 1 : -1,
-  );
+  return messages.sort((a, b) => (a.receivedDateTime === b.receivedDateTime ? b.sequence - a.sequence : a.receivedDateTime < b.receivedDateTime ? 1 : -1));
 }
 
 /** Exchange counts attachments by their MIME size: base64, a third more than the bytes. */

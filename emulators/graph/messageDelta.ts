@@ -70,7 +70,9 @@ export function deltaMessages(request: DeltaRequest): GraphResponse {
       more = true;
       break;
     }
-    value.push(entry === 'removed' ? { '@odata.type': '#microsoft.graph.message', id: change.messageId, '@removed': { reason: 'deleted' } } : { '@odata.type': '#microsoft.graph.message', ...render(entry) });
+    value.push(
+      entry === 'removed' ? { '@odata.type': '#microsoft.graph.message', id: change.messageId, '@removed': { reason: 'deleted' } } : { '@odata.type': '#microsoft.graph.message', ...render(entry) },
+    );
     lastServed = change.sequence;
   }
   const link = more
@@ -97,7 +99,10 @@ function initialOptions(params: URLSearchParams): Pick<DeltaState, 'select' | 'c
     if (UNSUPPORTED.includes(key.toLowerCase())) throw new GraphError(501, 'NotImplemented', `The Graph emulator does not implement '${key}' on a delta query.`);
   }
   const selectText = param(params, '$select');
-  const select = selectText?.split(',').map((s) => s.trim()).filter(Boolean);
+  const select = selectText
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // Unknown property names are refused now, as Graph refuses them, not on a later page.
   if (select) renderer(MESSAGE, select);
   const changeType = param(params, 'changetype');

@@ -72,14 +72,9 @@ const READ_ONLY = new Set([
 ]);
 
 const unknownProperty = (name: string, type: string) =>
-  new GraphError(
-    400,
-    'RequestBodyRead',
-    `The property '${name}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
-  );
+  new GraphError(400, 'RequestBodyRead', `The property '${name}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`);
 
-const wrongType = (name: string, expected: string) =>
-  new GraphError(400, 'RequestBodyRead', `Cannot convert the literal in '${name}' to the expected type '${expected}'.`);
+const wrongType = (name: string, expected: string) => new GraphError(400, 'RequestBodyRead', `Cannot convert the literal in '${name}' to the expected type '${expected}'.`);
 
 function asObject(value: unknown, name: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw wrongType(name, 'object');

@@ -14,13 +14,9 @@ const EXTENDED = 'singlevalueextendedproperties';
 function canonicalizeIds(expr: FilterExpr, isIdPath: (path: string[]) => boolean): FilterExpr {
   switch (expr.kind) {
     case 'compare':
-      return isIdPath(expr.path) && expr.literal.kind === 'string'
-        ? { ...expr, literal: { kind: 'string', value: propertyKey(canonicalPropertyId(expr.literal.value)) } }
-        : expr;
+      return isIdPath(expr.path) && expr.literal.kind === 'string' ? { ...expr, literal: { kind: 'string', value: propertyKey(canonicalPropertyId(expr.literal.value)) } } : expr;
     case 'in':
-      return isIdPath(expr.path)
-        ? { ...expr, literals: expr.literals.map((l) => (l.kind === 'string' ? { kind: 'string', value: canonicalPropertyId(l.value) } : l)) }
-        : expr;
+      return isIdPath(expr.path) ? { ...expr, literals: expr.literals.map((l) => (l.kind === 'string' ? { kind: 'string', value: canonicalPropertyId(l.value) } : l)) } : expr;
     case 'and':
     case 'or':
       return { ...expr, left: canonicalizeIds(expr.left, isIdPath), right: canonicalizeIds(expr.right, isIdPath) };
@@ -28,9 +24,7 @@ function canonicalizeIds(expr: FilterExpr, isIdPath: (path: string[]) => boolean
       return { ...expr, expr: canonicalizeIds(expr.expr, isIdPath) };
     case 'lambda': {
       const overExtended = expr.collection.length === 1 && expr.collection[0].toLowerCase() === EXTENDED;
-      const inner = overExtended
-        ? (path: string[]) => path.length === 2 && path[0] === expr.variable && path[1].toLowerCase() === 'id'
-        : isIdPath;
+      const inner = overExtended ? (path: string[]) => path.length === 2 && path[0] === expr.variable && path[1].toLowerCase() === 'id' : isIdPath;
       return { ...expr, predicate: canonicalizeIds(expr.predicate, inner) };
     }
   }

@@ -93,7 +93,10 @@ export function decodeWords(text: string): string {
       const bytes =
         encoding.toUpperCase() === 'B'
           ? Buffer.from(data, 'base64')
-          : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+          : Buffer.from(
+              data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
       try {
         return new TextDecoder(charset.toLowerCase()).decode(bytes);
       } catch {
@@ -124,7 +127,12 @@ export function addressList(value: string): Recipient[] {
     .map((part) => {
       const match = /^(.*?)<([^>]*)>\s*$/.exec(part);
       if (!match) return { emailAddress: { name: part, address: part } };
-      const name = decodeWords(match[1].trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1'));
+      const name = decodeWords(
+        match[1]
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .replace(/\\(.)/g, '$1'),
+      );
       return { emailAddress: { name: name || match[2].trim(), address: match[2].trim() } };
     });
 }

@@ -4,12 +4,7 @@ import { badRequest } from './graphError';
  * The subset of OData $filter that Graph's mail and directory endpoints accept and the product
  * uses: comparisons, and/or/not, parentheses and any()/all() lambdas over collections.
  */
-export type FilterLiteral =
-  | { kind: 'string'; value: string }
-  | { kind: 'number'; value: number }
-  | { kind: 'boolean'; value: boolean }
-  | { kind: 'null' }
-  | { kind: 'datetime'; value: number };
+export type FilterLiteral = { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'boolean'; value: boolean } | { kind: 'null' } | { kind: 'datetime'; value: number };
 
 export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 
@@ -20,10 +15,7 @@ export type FilterExpr =
   | { kind: 'not'; expr: FilterExpr }
   | { kind: 'lambda'; quantifier: 'any' | 'all'; collection: string[]; variable: string; predicate: FilterExpr };
 
-type Token =
-  | { kind: 'path'; segments: string[] }
-  | { kind: 'literal'; literal: FilterLiteral }
-  | { kind: 'punct'; value: '(' | ')' | ':' | ',' };
+type Token = { kind: 'path'; segments: string[] } | { kind: 'literal'; literal: FilterLiteral } | { kind: 'punct'; value: '(' | ')' | ':' | ',' };
 
 const COMPARE_OPS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 /** Graph limits a filter clause to 15 expressions by default; each value of an `in` list is one. */
@@ -231,10 +223,7 @@ export function evaluateFilter(expr: FilterExpr, resolve: PathResolver): boolean
     case 'lambda': {
       const items = resolve(expr.collection);
       const elements = Array.isArray(items) ? items : [];
-      const test = (element: unknown) =>
-        evaluateFilter(expr.predicate, (path) =>
-          path[0] === expr.variable ? resolvePath(element, path.slice(1)) : resolve(path),
-        );
+      const test = (element: unknown) => evaluateFilter(expr.predicate, (path) => (path[0] === expr.variable ? resolvePath(element, path.slice(1)) : resolve(path)));
       return expr.quantifier === 'any' ? elements.some(test) : elements.every(test);
     }
   }

@@ -78,7 +78,10 @@ export function parseODataQuery(params: URLSearchParams, options: { stateTokens?
     if (!SUPPORTED.has(name)) throw badRequest(`Query option '${rawName}' is not allowed.`);
     switch (name) {
       case '$select':
-        query.select = value.split(',').map((s) => s.trim()).filter(Boolean);
+        query.select = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case '$top':
         query.top = nonNegativeInteger(rawName, value);

@@ -26,10 +26,4 @@ export const GRAPH_OPERATIONS = [
 export type GraphOperation = (typeof GRAPH_OPERATIONS)[number];
 
 /** Operations whose effect survives even when the response is lost on the way back. */
-export const WRITE_OPERATIONS: readonly GraphOperation[] = [
-  'createFolder',
-  'createMessage',
-  'createAttachment',
-  'createUploadSession',
-  'uploadChunk',
-];
+export const WRITE_OPERATIONS: readonly GraphOperation[] = ['createFolder', 'createMessage', 'createAttachment', 'createUploadSession', 'uploadChunk'];

@@ -20,9 +20,7 @@ export const OUTLOOK_LIMITS: ThrottleLimits = {
 
 export type ThrottleReason = 'concurrency' | 'rate' | 'upload';
 
-export type Admission =
-  | { admitted: true; release: () => void }
-  | { admitted: false; reason: ThrottleReason; retryAfterSeconds: number };
+export type Admission = { admitted: true; release: () => void } | { admitted: false; reason: ThrottleReason; retryAfterSeconds: number };
 
 /** Timestamped amounts inside a sliding window, oldest first. */
 class SlidingWindow {

@@ -43,9 +43,7 @@ export interface ContentRange {
   total: number;
 }
 
-export type ChunkResult =
-  | { done: false; session: UploadSession }
-  | { done: true; attachment: StoredAttachment; session: UploadSession };
+export type ChunkResult = { done: false; session: UploadSession } | { done: true; attachment: StoredAttachment; session: UploadSession };
 
 const sessionPath = /^\/api\/v2\.0\/Users\('([^']*)'\)\/Messages\('([^']*)'\)\/AttachmentSessions\('([^']*)'\)$/;
 
@@ -68,10 +66,7 @@ export class UploadSessions {
 
   create(mailbox: Mailbox, message: StoredMessage, appId: string, tenantId: string, attachment: UploadSessionRequest) {
     if (attachment.size < MIN_UPLOAD_SESSION_BYTES) {
-      throw badRequest(
-        'Attachment size must be greater than the minimum size; attach smaller files with a POST to attachments.',
-        'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize',
-      );
+      throw badRequest('Attachment size must be greater than the minimum size; attach smaller files with a POST to attachments.', 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
     }
     if (this.policy.refuseOnSentItems && !message.isDraft) {
       throw new GraphError(400, 'ErrorInvalidOperation', 'Upload sessions can be created only on draft items in this mailbox.');

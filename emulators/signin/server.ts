@@ -166,7 +166,13 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
     }
     if (await userSignIn.handle(req, res, path)) return;
     if (req.method === 'GET' && path === BOT_METADATA_PATH) {
-      return json(res, 200, { issuer: 'https://api.botframework.com', authorization_endpoint: 'https://invalid.botframework.com', jwks_uri: `${url}${BOT_KEYS_PATH}`, id_token_signing_alg_values_supported: ['RS256'], token_endpoint_auth_methods_supported: ['private_key_jwt'] });
+      return json(res, 200, {
+        issuer: 'https://api.botframework.com',
+        authorization_endpoint: 'https://invalid.botframework.com',
+        jwks_uri: `${url}${BOT_KEYS_PATH}`,
+        id_token_signing_alg_values_supported: ['RS256'],
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      });
     }
     if (req.method === 'GET' && path === BOT_KEYS_PATH) {
       return json(res, 200, { keys: [channelJwk] });
@@ -214,12 +220,7 @@ export async function startSigninEmulator(options: SigninEmulatorOptions = {}): 
       return oauthError(res, 400, 'invalid_scope', 1002012, 'The client credentials flow takes a single <resource>/.default scope.');
     }
     const audience = scope.slice(0, -'/.default'.length);
-    const token = await sign(
-      { appid: clientId, azp: clientId, oid: servicePrincipalId(app), sub: servicePrincipalId(app), idtyp: 'app', roles: app.roles },
-      tenantId,
-      audience,
-      lifetime,
-    );
+    const token = await sign({ appid: clientId, azp: clientId, oid: servicePrincipalId(app), sub: servicePrincipalId(app), idtyp: 'app', roles: app.roles }, tenantId, audience, lifetime);
     counters.tokensIssued++;
     json(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token });
   }

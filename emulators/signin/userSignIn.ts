@@ -120,7 +120,8 @@ export function createUserSignIn(options: UserSignInOptions): UserSignIn {
       const slash = s.lastIndexOf('/');
       return { uri: slash > 0 ? s.slice(0, slash) : '', scope: s.slice(slash + 1), full: s };
     });
-    if (new Set(split.map((s) => s.uri)).size > 1) return { error: 'invalid_scope', code: 70011, description: `The provided value for the input parameter 'scope' is not valid. The scopes ${asked.join(' ')} are for more than one resource.` };
+    if (new Set(split.map((s) => s.uri)).size > 1)
+      return { error: 'invalid_scope', code: 70011, description: `The provided value for the input parameter 'scope' is not valid. The scopes ${asked.join(' ')} are for more than one resource.` };
     const uri = split[0].uri;
     const api = [...options.apps()].find((a) => a.tenantId.toLowerCase() === tenantId.toLowerCase() && (a.identifierUris ?? []).includes(uri));
     if (!api) return { error: 'invalid_resource', code: 500011, description: `The resource principal named ${uri || asked[0]} was not found in the tenant named ${tenantId}.` };
@@ -245,7 +246,8 @@ export function createUserSignIn(options: UserSignInOptions): UserSignIn {
     const origin = req.headers.origin;
     // A SPA's codes and refresh tokens are redeemed from its page only, and only a SPA's from a page.
     if (!origin) return refuse(400, 'invalid_request', 9002327, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.");
-    if (!spaOrigins(app).has(origin)) return refuse(400, 'invalid_request', 9002326, `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin}'.`);
+    if (!spaOrigins(app).has(origin))
+      return refuse(400, 'invalid_request', 9002326, `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin}'.`);
     forget();
 
     if (form.get('grant_type') === 'authorization_code') {
@@ -257,9 +259,21 @@ export function createUserSignIn(options: UserSignInOptions): UserSignIn {
       if (code.expiresAt <= options.now()) return refuse(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity.');
       if (code.clientId !== clientId) return refuse(400, 'invalid_grant', 70000, 'The provided authorization code was issued to another application.');
       if (code.redirectUri !== form.get('redirect_uri')) return refuse(400, 'invalid_grant', 70000, "The 'redirect_uri' of the request does not match the one the authorization code was issued for.");
-      if (!pkceMatches(form.get('code_verifier') ?? '', code.codeChallenge)) return refuse(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
-      const refreshToken = code.scopes.includes('offline_access') ? newRefreshToken({ tenantId, clientId, user: code.user, origin, issuedAt: options.now(), expiresAt: options.now() + SPA_REFRESH_SECONDS * 1000 }) : undefined;
-      return answer(res, cors, { tenantId, clientId, user: code.user, resource: code.resource, idToken: code.scopes.includes('openid'), nonce: code.nonce, refreshToken, clientInfo: form.get('client_info') === '1' });
+      if (!pkceMatches(form.get('code_verifier') ?? '', code.codeChallenge))
+        return refuse(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+      const refreshToken = code.scopes.includes('offline_access')
+        ? newRefreshToken({ tenantId, clientId, user: code.user, origin, issuedAt: options.now(), expiresAt: options.now() + SPA_REFRESH_SECONDS * 1000 })
+        : undefined;
+      return answer(res, cors, {
+        tenantId,
+        clientId,
+        user: code.user,
+        resource: code.resource,
+        idToken: code.scopes.includes('openid'),
+        nonce: code.nonce,
+        refreshToken,
+        clientInfo: form.get('client_info') === '1',
+      });
     }
 
     if (form.get('grant_type') === 'refresh_token') {
@@ -268,7 +282,12 @@ export function createUserSignIn(options: UserSignInOptions): UserSignIn {
         return refuse(400, 'invalid_grant', 9002313, "Invalid request. Request is malformed or invalid: the 'refresh_token' is not one issued to this application.");
       }
       if (grant.expiresAt <= options.now()) {
-        return refuse(400, 'invalid_grant', 700084, `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${new Date(grant.issuedAt).toISOString()}.`);
+        return refuse(
+          400,
+          'invalid_grant',
+          700084,
+          `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${new Date(grant.issuedAt).toISOString()}.`,
+        );
       }
       const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
       const resource = resolveResource(tenantId, scopes);
@@ -293,7 +312,12 @@ export function createUserSignIn(options: UserSignInOptions): UserSignIn {
   ): Promise<void> {
     const seconds = options.accessTokenSeconds;
     const person = { oid: a.user.oid, name: a.user.name, preferred_username: a.user.preferredUsername };
-    const accessToken = await options.sign({ ...person, sub: pairwiseSubject(a.user.oid, a.resource.audience), scp: a.resource.scopes.join(' '), azp: a.clientId, azpacr: '0', idtyp: 'user' }, a.tenantId, a.resource.audience, seconds);
+    const accessToken = await options.sign(
+      { ...person, sub: pairwiseSubject(a.user.oid, a.resource.audience), scp: a.resource.scopes.join(' '), azp: a.clientId, azpacr: '0', idtyp: 'user' },
+      a.tenantId,
+      a.resource.audience,
+      seconds,
+    );
     const idToken = a.idToken ? await options.sign({ ...person, sub: pairwiseSubject(a.user.oid, a.clientId), ...(a.nonce && { nonce: a.nonce }) }, a.tenantId, a.clientId, seconds) : undefined;
     counters.tokensIssued++;
     json(
@@ -376,7 +400,7 @@ function signInPage(tenantId: string, clientId: string, requestId: string, users
     'Sign in to your account (sign-in emulator)',
     `<h1>Pick an account</h1><p>The local sign-in emulator stands in for Microsoft Entra ID. Application <code>${escapeHtml(clientId)}</code> asks you to sign in to directory <code>${escapeHtml(tenantId)}</code>.</p>` +
       `<form method="post" action="${action}"><input type="hidden" name="request" value="${requestId}">` +
-      (users.length ? `<ul>${buttons}</ul>` : '<p>This directory has no test users: add them in the emulator\'s options (users).</p>') +
+      (users.length ? `<ul>${buttons}</ul>` : "<p>This directory has no test users: add them in the emulator's options (users).</p>") +
       `<button type="submit" name="user" value="" class="cancel">Cancel</button></form>`,
   );
 }

@@ -43,9 +43,18 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--silent',
-    '--blobHost', '127.0.0.1', '--blobPort', String(options.blobPort ?? 0),
-    '--queueHost', '127.0.0.1', '--queuePort', String(options.queuePort ?? 0),
-    '--tableHost', '127.0.0.1', '--tablePort', String(options.tablePort ?? 0),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(options.blobPort ?? 0),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(options.queuePort ?? 0),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(options.tablePort ?? 0),
   ];
   if (options.inMemory ?? true) {
     args.push('--inMemoryPersistence');

@@ -32,7 +32,12 @@ const TOKEN_MARGIN_MS = 5 * 60_000;
 const NOT_SUPPORTED = 100;
 
 // What this host offers (teams-js applies it at initialize): a tab, its deep links and theme events.
-const RUNTIME = { apiVersion: 4, isLegacyTeams: false, hostVersionsInfo: { adaptiveCardSchemaVersion: { majorVersion: 1, minorVersion: 5 } }, supports: { app: {}, appEntity: {}, pages: { appButton: {}, tabs: {}, config: {}, backStack: {} }, teamsCore: {} } };
+const RUNTIME = {
+  apiVersion: 4,
+  isLegacyTeams: false,
+  hostVersionsInfo: { adaptiveCardSchemaVersion: { majorVersion: 1, minorVersion: 5 } },
+  supports: { app: {}, appEntity: {}, pages: { appButton: {}, tabs: {}, config: {}, backStack: {} }, teamsCore: {} },
+};
 
 const setup = JSON.parse(document.getElementById('host-setup')!.textContent!) as HostSetup;
 const tabOrigin = new URL(setup.tabUrl).origin;
@@ -73,7 +78,9 @@ function openTab(subPageId: string | undefined): void {
   const opened = frame;
   setTimeout(() => {
     if (frame === opened && $('host-tab').dataset.initialized !== 'true') {
-      status(`The tab has not called app.initialize. If the browser's console says it refused to frame it (frame-ancestors), the tab does not allow this host's origin ${location.origin}: set LOCAL_DEV_TEAMS_HOST_ORIGIN=${location.origin} on its server.`);
+      status(
+        `The tab has not called app.initialize. If the browser's console says it refused to frame it (frame-ancestors), the tab does not allow this host's origin ${location.origin}: set LOCAL_DEV_TEAMS_HOST_ORIGIN=${location.origin} on its server.`,
+      );
     }
   }, INITIALIZE_WAIT_MS);
 }
@@ -134,7 +141,7 @@ function followLink(link: string): [boolean, string?] {
     try {
       subEntityId = (JSON.parse(url.searchParams.get('context') ?? '{}') as { subEntityId?: string }).subEntityId;
     } catch {
-      return [false, 'The link\'s context is not JSON.'];
+      return [false, "The link's context is not JSON."];
     }
     log(`deep link to the tab${subEntityId ? `, sub-page ${subEntityId}` : ''}`);
     // Answered first: the page that asked is replaced.

@@ -67,7 +67,15 @@ export async function startTeamsHost(options: TeamsHostOptions): Promise<TeamsHo
       const body = await readJson(req);
       const user = options.users.find((u) => u.oid === body?.oid);
       if (!user) return send(res, 400, 'application/json', JSON.stringify({ error: 'No such user in this Teams.' }));
-      const token = await options.signin.mintUserToken({ tenantId: options.tenantId, audience: options.clientId, oid: user.oid, name: user.name, preferredUsername: user.preferredUsername, scopes: ['access_as_user'], lifetimeSeconds: lifetime });
+      const token = await options.signin.mintUserToken({
+        tenantId: options.tenantId,
+        audience: options.clientId,
+        oid: user.oid,
+        name: user.name,
+        preferredUsername: user.preferredUsername,
+        scopes: ['access_as_user'],
+        lifetimeSeconds: lifetime,
+      });
       return send(res, 200, 'application/json', JSON.stringify({ token, expiresIn: lifetime }));
     }
     send(res, 404, 'text/plain; charset=utf-8', 'Not found');

@@ -101,8 +101,7 @@ export class FaultInjector {
   /** The status to fail API request number `requestNumber` with, if it must fail. */
   serverError(requestNumber: number): number | undefined {
     const { failNextRequests, failRatio, failStatus } = this.settings;
-    const fails =
-      failNextRequests > 0 || (failRatio > 0 && new SeededRandom([this.seed, 'fault', requestNumber]).chance(failRatio));
+    const fails = failNextRequests > 0 || (failRatio > 0 && new SeededRandom([this.seed, 'fault', requestNumber]).chance(failRatio));
     if (!fails) return undefined;
     if (failNextRequests > 0) this.settings.failNextRequests -= 1;
     this.injectedCounts.serverErrors += 1;

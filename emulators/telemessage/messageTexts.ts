@@ -30,20 +30,9 @@ const EMOJI = [
   'Coffee? ☕️',
 ];
 
-const HEBREW = [
-  'נתראה מחר בפגישה בשעה 10',
-  'הלקוח אישר את ההצעה, שולח את החוזה עכשיו',
-  'אפשר לדחות את השיחה לשעה 15:30?',
-  'הצעה #4471 ל-Contoso אושרה 👍',
-  'תודה רבה!',
-];
+const HEBREW = ['נתראה מחר בפגישה בשעה 10', 'הלקוח אישר את ההצעה, שולח את החוזה עכשיו', 'אפשר לדחות את השיחה לשעה 15:30?', 'הצעה #4471 ל-Contoso אושרה 👍', 'תודה רבה!'];
 
-const ARABIC = [
-  'سأرسل لك العقد قبل نهاية اليوم',
-  'الاجتماع غدا الساعة العاشرة',
-  'تمت الموافقة على الصفقة، شكرا لكم',
-  'هل يمكننا تأجيل المكالمة؟ 🙏',
-];
+const ARABIC = ['سأرسل لك العقد قبل نهاية اليوم', 'الاجتماع غدا الساعة العاشرة', 'تمت الموافقة على الصفقة، شكرا لكم', 'هل يمكننا تأجيل المكالمة؟ 🙏'];
 
 const EUROPEAN = [
   'Können wir das Gespräch auf Donnerstag verschieben? Grüße, Jürgen',
@@ -52,15 +41,7 @@ const EUROPEAN = [
   "Le client a validé l'offre, j'envoie le contrat ce soir.",
 ];
 
-const GROUP_NAMES = [
-  'Q3 deal team 🚀',
-  'Trading desk',
-  'Board prep',
-  'צוות מכירות',
-  'فريق المبيعات',
-  'Équipe Paris',
-  'Ops on-call',
-];
+const GROUP_NAMES = ['Q3 deal team 🚀', 'Trading desk', 'Board prep', 'צוות מכירות', 'فريق المبيعات', 'Équipe Paris', 'Ops on-call'];
 
 const FLAVOURS: Record<TextFlavour, readonly string[]> = {
   plain: PLAIN,
@@ -72,8 +53,7 @@ const FLAVOURS: Record<TextFlavour, readonly string[]> = {
 
 /** A message body; Israeli and Emirati lines write in their own script more often. */
 export function messageText(random: SeededRandom, country: CountryCode): string {
-  const native: TextFlavour | undefined =
-    country === 'IL' ? 'hebrew' : country === 'AE' ? 'arabic' : country === 'DE' || country === 'FR' ? 'european' : undefined;
+  const native: TextFlavour | undefined = country === 'IL' ? 'hebrew' : country === 'AE' ? 'arabic' : country === 'DE' || country === 'FR' ? 'european' : undefined;
   const flavour = random.weighted<TextFlavour>([
     ['plain', 0.7],
     ['emoji', 0.12],

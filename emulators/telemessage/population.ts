@@ -1,10 +1,4 @@
-import {
-  COUNTRY_CODES,
-  COUNTRY_PROFILES,
-  mobileNumber,
-  personName,
-  type CountryCode,
-} from './countryProfiles';
+import { COUNTRY_CODES, COUNTRY_PROFILES, mobileNumber, personName, type CountryCode } from './countryProfiles';
 import { SeededRandom } from './seededRandom';
 
 export interface Employee {

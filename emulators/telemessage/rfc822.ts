@@ -40,27 +40,16 @@ function mimeSegments(item: ItemSpec, seed: string, options: RenderOptions): Seg
   const head = messageHeaders(item, options.emulatorHeaders ?? true);
   const multipart = item.attachments.length > 0 || item.malformation === 'broken-boundary';
   if (!multipart) {
-    return [
-      head + header('Content-Type', ['text/plain;', 'charset=UTF-8']) + header('Content-Transfer-Encoding', ['quoted-printable']) + CRLF,
-      quotedPrintable(item.text) + CRLF,
-    ];
+    return [head + header('Content-Type', ['text/plain;', 'charset=UTF-8']) + header('Content-Transfer-Encoding', ['quoted-printable']) + CRLF, quotedPrintable(item.text) + CRLF];
   }
 
   const boundary = `----=_TM_Part_${stableHash([seed, 'boundary', item.id]).slice(0, 20)}`;
   // A broken item declares one boundary and uses another, so no part can be found.
   const declared = item.malformation === 'broken-boundary' ? `----=_TM_Part_${stableHash([seed, 'declared', item.id]).slice(0, 20)}` : boundary;
-  const segments: Segment[] = [
-    head + header('Content-Type', ['multipart/mixed;', `boundary="${declared}"`]) + CRLF,
-    'This is a multi-part message in MIME format.' + CRLF,
-  ];
+  const segments: Segment[] = [head + header('Content-Type', ['multipart/mixed;', `boundary="${declared}"`]) + CRLF, 'This is a multi-part message in MIME format.' + CRLF];
   if (item.text) {
     segments.push(
-      `--${boundary}${CRLF}` +
-        header('Content-Type', ['text/plain;', 'charset=UTF-8']) +
-        header('Content-Transfer-Encoding', ['quoted-printable']) +
-        CRLF +
-        quotedPrintable(item.text) +
-        CRLF,
+      `--${boundary}${CRLF}` + header('Content-Type', ['text/plain;', 'charset=UTF-8']) + header('Content-Transfer-Encoding', ['quoted-printable']) + CRLF + quotedPrintable(item.text) + CRLF,
     );
   }
   item.attachments.forEach((attachment, n) => {
@@ -91,7 +80,11 @@ function messageHeaders(item: ItemSpec, emulatorHeaders: boolean): string {
 /** From, To and Cc in TeleMessage's default display format (docs/telemessage-formats.md §2.3). */
 export function participantHeaders(participants: readonly Participant[]): string {
   let out = '';
-  for (const [name, role] of [['From', 'from'], ['To', 'to'], ['Cc', 'cc']] as const) {
+  for (const [name, role] of [
+    ['From', 'from'],
+    ['To', 'to'],
+    ['Cc', 'cc'],
+  ] as const) {
     const list = participants.filter((p) => p.role === role);
     if (list.length > 0) out += header(name, addressList(list));
   }

@@ -120,8 +120,7 @@ export async function startTeleMessageEmulator(options: TeleMessageEmulatorOptio
       else if (error instanceof HttpError) {
         if (error.code === 'invalid_token') res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
         sendJson(res, error.status, { error: error.code, message: error.message });
-      }
-      else sendJson(res, 500, { error: 'server_error', message: 'The emulator failed to handle the request.' });
+      } else sendJson(res, 500, { error: 'server_error', message: 'The emulator failed to handle the request.' });
     });
   });
 
@@ -374,7 +373,10 @@ function drainedOrClosed(res: http.ServerResponse): Promise<void> {
 function windowParams(url: URL): { fromMs: number; toMs: number } {
   const from = url.searchParams.get('from');
   const to = url.searchParams.get('to');
-  for (const [name, value] of [['from', from], ['to', to]] as const) {
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (value === null || !ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
       throw new HttpError(400, 'invalid_request', `${name} must be an ISO 8601 date-time with a time zone, e.g. 2025-01-15T00:00:00Z.`);
     }

@@ -78,7 +78,12 @@ export function renderThreadedDay(thread: ThreadDay, seed: string, options: Rend
   }
   if (options.emulatorHeaders ?? true) {
     head += header('X-TELEMESSAGE-Subscriber', [first.subscriber.number]);
-    head += header('X-TELEMESSAGE-ArchivedAt', [thread.items.map((i) => i.archivedAt).sort().at(-1) as string]);
+    head += header('X-TELEMESSAGE-ArchivedAt', [
+      thread.items
+        .map((i) => i.archivedAt)
+        .sort()
+        .at(-1) as string,
+    ]);
     if (first.chat) head += header('X-TELEMESSAGE-ChatApp', [first.chat.app]);
     if (group) head += header('X-TELEMESSAGE-ChatGroup', textTokens(group));
     for (const p of participants) head += header('X-TELEMESSAGE-Participant', participantParams(p));

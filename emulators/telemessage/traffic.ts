@@ -7,13 +7,7 @@ export type ItemType = 'SMS' | 'MMS' | 'CHAT' | 'VOICE_RECORDING' | 'VOICE_CALL_
 
 /** Each malformed item is broken in exactly one of these ways. */
 export type Malformation = 'missing-participants' | 'truncated-body' | 'broken-boundary' | 'invalid-date' | 'garbage-bytes';
-export const MALFORMATIONS: readonly Malformation[] = [
-  'missing-participants',
-  'truncated-body',
-  'broken-boundary',
-  'invalid-date',
-  'garbage-bytes',
-];
+export const MALFORMATIONS: readonly Malformation[] = ['missing-participants', 'truncated-body', 'broken-boundary', 'invalid-date', 'garbage-bytes'];
 
 export type ParticipantRole = 'from' | 'to' | 'cc';
 
@@ -115,7 +109,12 @@ const DEFAULT_HUGE = [4 * MIB, 12 * MIB, 36 * MIB, 151 * MIB, 160 * MIB];
 const HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 2, 1];
 const HOUR_CUMULATIVE = HOUR_WEIGHTS.reduce<number[]>((acc, w) => [...acc, acc[acc.length - 1] + w], [0]);
 
-const CHAT_APPS: readonly (readonly [string, number])[] = [['WhatsApp', 60], ['Signal', 15], ['Telegram', 15], ['WeChat', 10]];
+const CHAT_APPS: readonly (readonly [string, number])[] = [
+  ['WhatsApp', 60],
+  ['Signal', 15],
+  ['Telegram', 15],
+  ['WeChat', 10],
+];
 
 type Content = { sentAtMs: number; text: string; attachments: AttachmentSpec[]; call?: CallSpec };
 type Party = { number: string; name?: string; email?: string; employeeId?: string; country: Employee['country'] };
@@ -221,9 +220,7 @@ export class TrafficModel {
     const others = this.pickCounterparts(random, owner, random.chance(groupChance) ? random.int(2, 6) : 1);
     const ownerParty = employeeParty(owner);
     const [sender, ...receivers] = direction === 'outbound' ? [ownerParty, ...others] : [others[0], ownerParty, ...others.slice(1)];
-    const participants: Participant[] = [sender, ...receivers].map((party, position) =>
-      toParticipant(party, position === 0 ? 'from' : position === 1 ? 'to' : 'cc'),
-    );
+    const participants: Participant[] = [sender, ...receivers].map((party, position) => toParticipant(party, position === 0 ? 'from' : position === 1 ? 'to' : 'cc'));
 
     let chat: ItemSpec['chat'];
     if (type === 'CHAT') {
@@ -259,14 +256,7 @@ export class TrafficModel {
   }
 
   /** A recording's audio size sets its duration; a call log has a duration and no media. */
-  private callContent(
-    random: SeededRandom,
-    type: ItemType,
-    huge: { size: number } | undefined,
-    archivedAtMs: number,
-    direction: ItemSpec['direction'],
-    participants: Participant[],
-  ): Content {
+  private callContent(random: SeededRandom, type: ItemType, huge: { size: number } | undefined, archivedAtMs: number, direction: ItemSpec['direction'], participants: Participant[]): Content {
     const status = type === 'VOICE_RECORDING' || random.chance(0.8) ? 'answered' : 'missed';
     const attachments: AttachmentSpec[] = [];
     let durationSeconds = 0;
@@ -290,21 +280,23 @@ export class TrafficModel {
   }
 
   /** SMS, MMS and chat: a text (MMS may have none) and, for MMS and some chats, media. */
-  private messageContent(
-    random: SeededRandom,
-    type: ItemType,
-    huge: { size: number } | undefined,
-    archivedAtMs: number,
-    senderCountry: Employee['country'],
-  ): Content {
+  private messageContent(random: SeededRandom, type: ItemType, huge: { size: number } | undefined, archivedAtMs: number, senderCountry: Employee['country']): Content {
     const sentAtMs = Math.floor((archivedAtMs - random.int(1000, 120_000)) / 1000) * 1000;
     const text = type === 'MMS' && (huge || random.chance(0.3)) ? '' : messageText(random, senderCountry);
     const attachments: AttachmentSpec[] = [];
     if (huge) attachments.push(attachment('mp4', huge.size, `VID_${stamp(sentAtMs)}`));
     else if (type === 'MMS') {
-      const count = random.weighted([[1, 70], [2, 20], [3, 10]] as const);
+      const count = random.weighted([
+        [1, 70],
+        [2, 20],
+        [3, 10],
+      ] as const);
       for (let n = 1; n <= count; n++) {
-        const format = random.weighted<MediaFormat>([['jpeg', 55], ['png', 20], ['mp4', 25]]);
+        const format = random.weighted<MediaFormat>([
+          ['jpeg', 55],
+          ['png', 20],
+          ['mp4', 25],
+        ]);
         const prefix = format === 'mp4' ? 'VID' : format === 'png' ? 'Screenshot' : 'IMG';
         attachments.push(attachment(format, this.mediaSize(random, format), `${prefix}_${stamp(sentAtMs)}_${n}`));
       }
@@ -387,13 +379,7 @@ function label(party: { number: string; name?: string }): string {
   return party.name ?? party.number;
 }
 
-function subjectLine(
-  type: ItemType,
-  direction: 'inbound' | 'outbound',
-  sender: Party,
-  receivers: Party[],
-  chat: { app: string; group?: string } | undefined,
-): string {
+function subjectLine(type: ItemType, direction: 'inbound' | 'outbound', sender: Party, receivers: Party[], chat: { app: string; group?: string } | undefined): string {
   switch (type) {
     case 'SMS':
     case 'MMS':

@@ -122,18 +122,7 @@ function writeCommon(buffer: Buffer, at: number, entry: CraftedEntry, nameLength
 
 /** Each way a delivered ZIP is wrong that the receiver must refuse. */
 export type BadZipCase =
-  | 'count-too-high'
-  | 'count-too-low'
-  | 'listed-missing'
-  | 'unlisted-extra'
-  | 'zero-byte'
-  | 'dot-dot'
-  | 'absolute'
-  | 'bomb'
-  | 'lying-bomb'
-  | 'no-manifest'
-  | 'duplicate-name'
-  | 'truncated';
+  'count-too-high' | 'count-too-low' | 'listed-missing' | 'unlisted-extra' | 'zero-byte' | 'dot-dot' | 'absolute' | 'bomb' | 'lying-bomb' | 'no-manifest' | 'duplicate-name' | 'truncated';
 
 export interface EmlFile {
   name: string;
@@ -152,19 +141,31 @@ export async function uploadBadZip(container: ContainerClient, blobName: string,
   const [first, ...rest] = emls;
   const entries: CraftedEntry[] = (() => {
     switch (kind) {
-      case 'count-too-high': return [...files, manifest(names, names.length + 1)];
-      case 'count-too-low': return [...files, manifest(names, names.length - 1)];
-      case 'listed-missing': return [...files.slice(1), manifest(names)];
-      case 'unlisted-extra': return [...files, manifest(names.slice(1), names.length - 1)];
-      case 'zero-byte': return [deflatedEntry(first.name, Buffer.alloc(0)), ...files.slice(1), manifest(names)];
-      case 'dot-dot': return [deflatedEntry(`../${first.name}`, first.bytes), ...files.slice(1), manifest([`../${first.name}`, ...rest.map((e) => e.name)])];
-      case 'absolute': return [deflatedEntry(`/${first.name}`, first.bytes), ...files.slice(1), manifest([`/${first.name}`, ...rest.map((e) => e.name)])];
-      case 'bomb': return [...files, zeroBombEntry('bomb.eml', GIB_IN_MIB), manifest([...names, 'bomb.eml'])];
+      case 'count-too-high':
+        return [...files, manifest(names, names.length + 1)];
+      case 'count-too-low':
+        return [...files, manifest(names, names.length - 1)];
+      case 'listed-missing':
+        return [...files.slice(1), manifest(names)];
+      case 'unlisted-extra':
+        return [...files, manifest(names.slice(1), names.length - 1)];
+      case 'zero-byte':
+        return [deflatedEntry(first.name, Buffer.alloc(0)), ...files.slice(1), manifest(names)];
+      case 'dot-dot':
+        return [deflatedEntry(`../${first.name}`, first.bytes), ...files.slice(1), manifest([`../${first.name}`, ...rest.map((e) => e.name)])];
+      case 'absolute':
+        return [deflatedEntry(`/${first.name}`, first.bytes), ...files.slice(1), manifest([`/${first.name}`, ...rest.map((e) => e.name)])];
+      case 'bomb':
+        return [...files, zeroBombEntry('bomb.eml', GIB_IN_MIB), manifest([...names, 'bomb.eml'])];
       // The header says 64 KiB: only the inflating can tell.
-      case 'lying-bomb': return [...files, zeroBombEntry('bomb.eml', GIB_IN_MIB, 64 * 1024), manifest([...names, 'bomb.eml'])];
-      case 'no-manifest': return files;
-      case 'duplicate-name': return [...files, deflatedEntry(first.name, rest[0].bytes), manifest(names)];
-      case 'truncated': return [...files, manifest(names)];
+      case 'lying-bomb':
+        return [...files, zeroBombEntry('bomb.eml', GIB_IN_MIB, 64 * 1024), manifest([...names, 'bomb.eml'])];
+      case 'no-manifest':
+        return files;
+      case 'duplicate-name':
+        return [...files, deflatedEntry(first.name, rest[0].bytes), manifest(names)];
+      case 'truncated':
+        return [...files, manifest(names)];
     }
   })();
   if (kind !== 'truncated') return uploadCraftedZip(container, blobName, entries);

@@ -27,7 +27,11 @@ export function ensureLocalTls(dir: string = DEFAULT_TLS_DIR): LocalTls {
     fs.mkdirSync(dir, { recursive: true });
     const { ca, cert, key } = generate();
     // Written to temporary names first so a concurrent reader never sees half a set.
-    for (const [file, pem] of [[keyPath, key], [certPath, cert], [caPath, ca]] as const) {
+    for (const [file, pem] of [
+      [keyPath, key],
+      [certPath, cert],
+      [caPath, ca],
+    ] as const) {
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, pem, { mode: 0o600 });
       fs.renameSync(tmp, file);
@@ -55,11 +59,7 @@ function generate(): { ca: string; cert: string; key: string } {
   const caName = [{ name: 'commonName', value: 'Enterprise Number Archiver local CA' }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
-  caCert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
+  caCert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
   caCert.sign(caKeys.privateKey, forge.md.sha256.create());
 
   const keys = pki.rsa.generateKeyPair(2048);
@@ -76,10 +76,7 @@ function generate(): { ca: string; cert: string; key: string } {
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: [
-        ...SERVER_NAMES.map((value) => ({ type: 2, value })),
-        ...SERVER_IPS.map((ip) => ({ type: 7, ip })),
-      ],
+      altNames: [...SERVER_NAMES.map((value) => ({ type: 2, value })), ...SERVER_IPS.map((ip) => ({ type: 7, ip }))],
     },
   ]);
   cert.sign(caKeys.privateKey, forge.md.sha256.create());

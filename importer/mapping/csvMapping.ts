@@ -56,7 +56,11 @@ export class MappingFileError extends ImporterError {
     message: string,
     readonly problems: readonly MappingProblem[] = [],
   ) {
-    super('InvalidMappingCsv', message, problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => `line ${p.line}: ${p.message}`));
+    super(
+      'InvalidMappingCsv',
+      message,
+      problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => `line ${p.line}: ${p.message}`),
+    );
     this.name = 'MappingFileError';
   }
 }
@@ -86,7 +90,8 @@ export async function readMappingCsv(input: Buffer | string | AsyncIterable<Buff
   const maxRows = options.maxRows ?? MAX_MAPPING_ROWS;
   const text = textOf(chunksOf(input), maxBytes);
   const head = await sniff(text);
-  if (!head.text.replace(/^\uFEFF/, '').trim()) throw new MappingFileError('empty', 'The mapping file is empty: it needs a header like "External User ID,Microsoft 365 User Mailbox" and one row per mobile number.');
+  if (!head.text.replace(/^\uFEFF/, '').trim())
+    throw new MappingFileError('empty', 'The mapping file is empty: it needs a header like "External User ID,Microsoft 365 User Mailbox" and one row per mobile number.');
   const delimiter = delimiterOf(firstLine(head.text));
 
   const result: ParsedMappingFile = { entries: [], lines: new Map(), rows: 0, repeated: 0, problems: [], delimiter };
@@ -147,7 +152,13 @@ function checkRow(rawNumber: string, rawMailbox: string, line: number, defaultCo
   const mailbox = rawMailbox.toLowerCase();
   const problems = result.problems;
   if (!rawNumber) problems.push({ line, code: 'MissingNumber', value: '', message: 'the mobile number is missing' });
-  else if (!number) problems.push({ line, code: 'NotANumber', value: rawNumber, message: `"${rawNumber}" is not a phone number${defaultCountry ? '' : ' (a national number needs the connector\'s default country, or write it with its country code)'}` });
+  else if (!number)
+    problems.push({
+      line,
+      code: 'NotANumber',
+      value: rawNumber,
+      message: `"${rawNumber}" is not a phone number${defaultCountry ? '' : " (a national number needs the connector's default country, or write it with its country code)"}`,
+    });
   if (!rawMailbox) problems.push({ line, code: 'MissingMailbox', value: '', message: 'the mailbox is missing' });
   const isEmail = rawMailbox !== '' && EMAIL.test(mailbox);
   if (rawMailbox && !isEmail) problems.push({ line, code: 'NotAnEmail', value: rawMailbox, message: `"${rawMailbox}" is not an email address` });
@@ -240,7 +251,12 @@ async function sniff(text: AsyncIterable<string>): Promise<{ text: string; rest(
 }
 
 function firstLine(text: string): string {
-  return text.replace(/^\uFEFF/, '').trimStart().split(/\r\n|\n|\r/, 1)[0] ?? '';
+  return (
+    text
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .split(/\r\n|\n|\r/, 1)[0] ?? ''
+  );
 }
 
 /** The delimiter of the first line: whichever of , ; and tab appears most outside quotes. */

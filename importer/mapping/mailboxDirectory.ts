@@ -77,7 +77,15 @@ export class MailboxDirectory {
       await Promise.all(
         wanted.slice(i, i + CONCURRENT_BATCHES).map(async (ref) => {
           const person = await this.retry
-            .run(() => this.client.api(`/users/${encodeURIComponent(ref)}`).select('id,displayName,userPrincipalName,mail').get() as Promise<DirectoryPerson>, classify, options)
+            .run(
+              () =>
+                this.client
+                  .api(`/users/${encodeURIComponent(ref)}`)
+                  .select('id,displayName,userPrincipalName,mail')
+                  .get() as Promise<DirectoryPerson>,
+              classify,
+              options,
+            )
             .catch((err: { statusCode?: number }) => {
               if (err.statusCode === 404 || err.statusCode === 400) return undefined;
               throw err;

@@ -117,7 +117,11 @@ export class MappingService {
         check.problems,
       );
     }
-    return this.change(file.entries, requestedBy, options, { origin: 'upload', action: 'mapping.applied', detail: { fileRows: check.rows, repeated: check.repeated, graphRequests: check.mailboxes.graphRequests } });
+    return this.change(file.entries, requestedBy, options, {
+      origin: 'upload',
+      action: 'mapping.applied',
+      detail: { fileRows: check.rows, repeated: check.repeated, graphRequests: check.mailboxes.graphRequests },
+    });
   }
 
   /** Maps one number to one mailbox (a new version); the same checks as a file row. */
@@ -126,7 +130,11 @@ export class MappingService {
     const { entry, problems } = checkEntry(number, mailbox, settings.defaultCountry as CountryCode | undefined);
     if (!entry) {
       const p = problems[0];
-      throw new ImporterError(p.code === 'NotANumber' || p.code === 'MissingNumber' ? 'InvalidPhoneNumber' : 'InvalidMailbox', capitalise(p.message), problems.map((q) => q.message));
+      throw new ImporterError(
+        p.code === 'NotANumber' || p.code === 'MissingNumber' ? 'InvalidPhoneNumber' : 'InvalidMailbox',
+        capitalise(p.message),
+        problems.map((q) => q.message),
+      );
     }
     const found = await this.deps.directory().check([entry.mailbox], options);
     if (found.unknown.size) throw new ImporterError('UnknownMailbox', `${entry.mailbox} is not a Microsoft 365 user; nothing was changed.`);
@@ -134,7 +142,12 @@ export class MappingService {
     if (active.get(entry.number) === entry.mailbox) return { diff: diffMapping(active, [...entries(active)], settings.mappingVersion), newlyMapped: [], replay: { status: 'none' } };
     const next = new Map(active);
     next.set(entry.number, entry.mailbox);
-    return this.change(entries(next), requestedBy, options, { origin: 'mapNumber', action: 'mapping.numberMapped', note: `${entry.number} → ${entry.mailbox}`, detail: { number: entry.number, mailbox: entry.mailbox, previously: active.get(entry.number) } });
+    return this.change(entries(next), requestedBy, options, {
+      origin: 'mapNumber',
+      action: 'mapping.numberMapped',
+      note: `${entry.number} → ${entry.mailbox}`,
+      detail: { number: entry.number, mailbox: entry.mailbox, previously: active.get(entry.number) },
+    });
   }
 
   /** Removes one number from the mapping (a new version). */
@@ -146,7 +159,12 @@ export class MappingService {
     if (!active.has(e164)) throw new ImporterError('NotFound', `${e164} is not in the custom mapping.`);
     const previously = active.get(e164);
     active.delete(e164);
-    return this.change(entries(active), requestedBy, { ...options, confirmRemovals: true }, { origin: 'unmapNumber', action: 'mapping.numberUnmapped', note: `${e164} removed`, detail: { number: e164, previously } });
+    return this.change(
+      entries(active),
+      requestedBy,
+      { ...options, confirmRemovals: true },
+      { origin: 'unmapNumber', action: 'mapping.numberUnmapped', note: `${e164} removed`, detail: { number: e164, previously } },
+    );
   }
 
   /** Makes an earlier version active again, as a new version that copies it. */
@@ -154,7 +172,13 @@ export class MappingService {
     const stored = await this.deps.stores.mappings.getVersion(this.deps.connectorId, version);
     const copy: MappingEntry[] = [];
     for await (const e of this.deps.stores.mappings.entries(stored.version, options)) copy.push(e);
-    return this.change(copy, requestedBy, options, { origin: 'restore', action: 'mapping.restored', restoredFrom: stored.version, note: `copy of the version of ${stored.createdAt.toISOString()}`, detail: { restoredFrom: stored.version } });
+    return this.change(copy, requestedBy, options, {
+      origin: 'restore',
+      action: 'mapping.restored',
+      restoredFrom: stored.version,
+      note: `copy of the version of ${stored.createdAt.toISOString()}`,
+      detail: { restoredFrom: stored.version },
+    });
   }
 
   /** Every version, newest first, with the active one marked. */
@@ -179,7 +203,11 @@ export class MappingService {
     for await (const e of this.deps.stores.mappings.entries(chosen, options)) yield csvLine([e.number.replace(/^\+/, ''), e.mailbox]);
   }
 
-  private async checkFile(csv: Buffer | string | AsyncIterable<Buffer | string>, defaultCountry: CountryCode | undefined, signal?: AbortSignal): Promise<{ file: ParsedMappingFile; check: MappingCheck }> {
+  private async checkFile(
+    csv: Buffer | string | AsyncIterable<Buffer | string>,
+    defaultCountry: CountryCode | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ file: ParsedMappingFile; check: MappingCheck }> {
     const file = await readMappingCsv(csv, { defaultCountry, abortSignal: signal });
     const directory = await this.deps.directory().check(
       file.entries.map((e) => e.mailbox),
@@ -261,7 +289,12 @@ function unknownMailboxProblems(file: ParsedMappingFile, directory: DirectoryChe
   if (!directory.unknown.size) return [];
   return file.entries
     .filter((e) => directory.unknown.has(e.mailbox))
-    .map((e) => ({ line: file.lines.get(e.number)!, code: 'UnknownMailbox' as const, value: e.mailbox, message: `${e.mailbox} is not a Microsoft 365 user (check the spelling, or that the mailbox exists)` }));
+    .map((e) => ({
+      line: file.lines.get(e.number)!,
+      code: 'UnknownMailbox' as const,
+      value: e.mailbox,
+      message: `${e.mailbox} is not a Microsoft 365 user (check the spelling, or that the mailbox exists)`,
+    }));
 }
 
 /**

@@ -48,7 +48,10 @@ function rawText(value: string): string {
 
 function toParticipant(rawEntry: string, role: ParticipantRole): Participant | undefined {
   // A group (`Desk: a@x, b@y;`) names its members: the label is not a party.
-  const entry = rawEntry.replace(/^\s*[^"<>(),:@]*:\s*/, '').replace(/;\s*$/, '').trim();
+  const entry = rawEntry
+    .replace(/^\s*[^"<>(),:@]*:\s*/, '')
+    .replace(/;\s*$/, '')
+    .trim();
   const angle = /<([^<>]*)>\s*$/.exec(entry);
   const bare = angle ? undefined : /(?:^|\s)([^\s"<>(),;]+@[^\s"<>(),;]+)\s*$/.exec(entry);
   const addr = (angle?.[1] ?? bare?.[1] ?? '').trim();
@@ -69,7 +72,11 @@ function toParticipant(rawEntry: string, role: ParticipantRole): Participant | u
   number ??= localNumber;
   const standIn = domain.toLowerCase().endsWith('.invalid') || (localNumber !== undefined && localNumber === number);
   // Should `Mobile` in format #1 be the word itself rather than the number, it is no part of the name.
-  const name = display.replace(/\(\s*\)|\[\s*\]/g, '').replace(/\sMobile\s*$/, '').replace(/\s+/g, ' ').replace(/^[\s,;:-]+|[\s,;:-]+$/g, '');
+  const name = display
+    .replace(/\(\s*\)|\[\s*\]/g, '')
+    .replace(/\sMobile\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s,;:-]+|[\s,;:-]+$/g, '');
 
   const participant: Participant = { role };
   if (number) participant.number = number;

@@ -75,7 +75,7 @@ function toArchiveItem({ headers, headerLines, text: body }: WalkedMessage, atta
   if (info.ref && info.ref.id !== id) throw malformed(`The item says it is ${id}, but it was listed as ${info.ref.id}.`);
 
   // Smarsh's bring-your-own-key pipeline replaces every part with ciphertext and says so here: never file ciphertext as a message.
-  if (text(headers, 'x-telemessage-enc-datakey')) throw malformed('The item is encrypted with the company\'s own key (X-TELEMESSAGE-ENC-DATAKEY); it cannot be read without that key.');
+  if (text(headers, 'x-telemessage-enc-datakey')) throw malformed("The item is encrypted with the company's own key (X-TELEMESSAGE-ENC-DATAKEY); it cannot be read without that key.");
   const kind = kindOf(headers, attachments, info.ref?.type);
   // mailparser turns an unreadable Date into "now"; the raw line tells the truth.
   const dateLine = rawHeader(headerLines, 'date');
@@ -149,7 +149,10 @@ function kindOf(headers: Headers, attachments: AttachmentInfo[], listedType: str
   const attachmentTypes = attachments.map((a) => a.contentType);
   const type = text(headers, 'x-telemessage-messagetype') ?? (listedType || undefined);
   if (type !== undefined) {
-    const kind = kindOfType(type, attachmentTypes.some((t) => t.toLowerCase().startsWith('audio/')));
+    const kind = kindOfType(
+      type,
+      attachmentTypes.some((t) => t.toLowerCase().startsWith('audio/')),
+    );
     if (!kind) throw malformed(`The item's type "${type.slice(0, 60)}" is not one of ${KNOWN_TYPES}, nor a name for one.`);
     return kind;
   }
@@ -181,5 +184,8 @@ function texts(headers: Headers, name: string): string[] {
 /** A header exactly as written, unfolded, for the headers mailparser rewrites. */
 function rawHeader(lines: HeaderLines, key: string): string | undefined {
   const line = lines.find((l) => l.key === key)?.line;
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]/g, ' ').trim();
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]/g, ' ')
+    .trim();
 }

@@ -45,7 +45,7 @@ export async function unwrapJournalReport(raw: Readable): Promise<UnwrappedMessa
     const found = await reader.find(delimiterIn(delimiter), at, MAX_ENVELOPE_BYTES);
     if (!found || found.close) throw malformed('The journal report carries no message/rfc822 part: the message it should carry is missing.');
     const partHeaderEnd = await reader.find(blankLine, found.end - 1, MAX_HEADER_BYTES);
-    if (!partHeaderEnd) throw malformed("A part of the journal report has no readable headers: it was cut short or is not MIME.");
+    if (!partHeaderEnd) throw malformed('A part of the journal report has no readable headers: it was cut short or is not MIME.');
     const part = parseHeaderBlock(reader.buffer.subarray(found.end, partHeaderEnd.start));
     const contentType = (part.get('content-type') ?? 'text/plain').toLowerCase();
     const encoding = (part.get('content-transfer-encoding') ?? '7bit').trim().toLowerCase();
@@ -229,7 +229,13 @@ function decodeText(bytes: Buffer, encoding: string, charset: string): string {
   let decoded: Buffer = bytes;
   if (encoding === 'base64') decoded = Buffer.from(bytes.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   else if (encoding === 'quoted-printable') {
-    decoded = Buffer.from(bytes.toString('latin1').replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    decoded = Buffer.from(
+      bytes
+        .toString('latin1')
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    );
   }
   try {
     return new TextDecoder(charset.toLowerCase() === 'us-ascii' ? 'utf-8' : charset).decode(decoded);

@@ -11,17 +11,7 @@ import { ARCHIVE_KEY_PROPERTY, CLIENT_SUBMIT_TIME, MESSAGE_DELIVERY_TIME, MESSAG
  * an upload session on a non-draft item, the session minimum), so only a real tenant can say.
  * Every request names that mailbox only; what it creates it removes.
  */
-export type PreflightCheckName =
-  | 'token'
-  | 'permissions'
-  | 'user'
-  | 'mailbox'
-  | 'folder'
-  | 'nonDraftMessage'
-  | 'keyLookup'
-  | 'inlineAttachment'
-  | 'uploadSession'
-  | 'cleanup';
+export type PreflightCheckName = 'token' | 'permissions' | 'user' | 'mailbox' | 'folder' | 'nonDraftMessage' | 'keyLookup' | 'inlineAttachment' | 'uploadSession' | 'cleanup';
 
 export interface PreflightCheck {
   name: PreflightCheckName;
@@ -136,7 +126,13 @@ export async function runTenantPreflight(mailbox: string, ctx: PreflightContext)
   });
 
   const user = await check('user', ['token'], async () => {
-    const found = await graph(() => ctx.client.api(`/users/${encodeURIComponent(mailbox)}`).select('id,userPrincipalName,mail').get() as Promise<{ id: string; userPrincipalName: string }>);
+    const found = await graph(
+      () =>
+        ctx.client
+          .api(`/users/${encodeURIComponent(mailbox)}`)
+          .select('id,userPrincipalName,mail')
+          .get() as Promise<{ id: string; userPrincipalName: string }>,
+    );
     return { value: found, detail: `${found.userPrincipalName} (${found.id})` };
   });
   const base = user && `/users/${user.id}`;
@@ -170,7 +166,9 @@ export async function runTenantPreflight(mailbox: string, ctx: PreflightContext)
           ],
         }) as Promise<{ id: string }>,
     );
-    const read = await graph(() => ctx.client.api(`${base}/messages/${created.id}`).select('isDraft,sentDateTime,receivedDateTime').get() as Promise<{ isDraft: boolean; sentDateTime: string; receivedDateTime: string }>);
+    const read = await graph(
+      () => ctx.client.api(`${base}/messages/${created.id}`).select('isDraft,sentDateTime,receivedDateTime').get() as Promise<{ isDraft: boolean; sentDateTime: string; receivedDateTime: string }>,
+    );
     const problems = [
       ...(read.isDraft ? ['it is a draft (isDraft true): the message flags set at create were not applied'] : []),
       ...(Date.parse(read.sentDateTime) !== at.getTime() ? [`sentDateTime is ${read.sentDateTime}, not ${at.toISOString()}`] : []),
@@ -256,7 +254,10 @@ export async function runTenantPreflight(mailbox: string, ctx: PreflightContext)
         .api(`${base}/messages/${createdMessage}`)
         .select('id')
         .get()
-        .then(() => false, (err: unknown) => graphAnswer(err)?.status === 404);
+        .then(
+          () => false,
+          (err: unknown) => graphAnswer(err)?.status === 404,
+        );
       if (!gone) throw new CheckFailed('the test message is still there after permanentDelete');
       done.push('test message deleted for good');
     }

@@ -68,7 +68,13 @@ export async function acknowledgeFailure(
       actor: request.requestedBy,
       action: 'failure.acknowledged',
       connectorId,
-      detail: { itemId: item.itemId, archivedAt: item.archivedAt.toISOString(), reason, failures: lines.map((l) => ({ mailbox: l.mailbox, reason: l.reason.slice(0, 300) })), deliveries: deliveries.length },
+      detail: {
+        itemId: item.itemId,
+        archivedAt: item.archivedAt.toISOString(),
+        reason,
+        failures: lines.map((l) => ({ mailbox: l.mailbox, reason: l.reason.slice(0, 300) })),
+        deliveries: deliveries.length,
+      },
     });
     return lines.map((l) => ({ ...l, acknowledgement }));
   } finally {

@@ -104,7 +104,12 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
       collection: collected.report,
       itemIds: request.itemIds,
     });
-    await stores.audit.append({ actor: request.requestedBy, action: `run.started`, connectorId: ctx.connectorId, detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf } });
+    await stores.audit.append({
+      actor: request.requestedBy,
+      action: `run.started`,
+      connectorId: ctx.connectorId,
+      detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf },
+    });
     ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
     ctx.onStarted?.({ ...run });
 
@@ -135,7 +140,12 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     }
     run.endedAt = new Date();
     await stores.runs.update(run);
-    await stores.audit.append({ actor: request.requestedBy, action: 'run.ended', connectorId: ctx.connectorId, detail: { runId: run.runId, status: run.status, counts: run.counts, error: run.error } });
+    await stores.audit.append({
+      actor: request.requestedBy,
+      action: 'run.ended',
+      connectorId: ctx.connectorId,
+      detail: { runId: run.runId, status: run.status, counts: run.counts, error: run.error },
+    });
     ctx.log.info({ runId: run.runId, status: run.status, counts: run.counts }, 'run ended');
     return run;
   } finally {
@@ -297,10 +307,24 @@ class RunExecution {
     const hadUnmapped = unmapped.length > 0;
     if (recipients.length === 0) {
       this.counts.notImported++;
-      await this.logRows([{ itemId: item.id, sourceUserId: sourceUserOf(item), outcome: 'unmapped', reason: `Not imported: no participant maps to a Microsoft 365 mailbox (${unmapped[0]?.reason ?? 'no participants'})`, at: new Date() }]);
+      await this.logRows([
+        {
+          itemId: item.id,
+          sourceUserId: sourceUserOf(item),
+          outcome: 'unmapped',
+          reason: `Not imported: no participant maps to a Microsoft 365 mailbox (${unmapped[0]?.reason ?? 'no participants'})`,
+          at: new Date(),
+        },
+      ]);
       // Copies made under an earlier mapping stay in their mailboxes: such an item is still archived.
       const outcome = outcomeOfDeliveries(prior.deliveries);
-      await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox', outcome }), [], unmappedRows, stale);
+      await stores.ledger.save(
+        connectorId,
+        this.itemRecord(ref, staged, 'final', { kind: item.kind, hadUnmapped, reason: 'No participant maps to a Microsoft 365 mailbox', outcome }),
+        [],
+        unmappedRows,
+        stale,
+      );
       return;
     }
 
@@ -364,7 +388,12 @@ class RunExecution {
     // The log lines first: once the item is final, no replay would write them again.
     await this.logRows(rows);
     // The stale unmapped rows went with the pending write; deleting them again would fail the transaction.
-    await stores.ledger.save(connectorId, this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped, outcome: outcomeOfDeliveries(deliveries), acknowledgement }), finished, unmappedRows);
+    await stores.ledger.save(
+      connectorId,
+      this.itemRecord(ref, staged, allFinal ? 'final' : 'pending', { kind: item.kind, hadUnmapped, outcome: outcomeOfDeliveries(deliveries), acknowledgement }),
+      finished,
+      unmappedRows,
+    );
   }
 
   /**
@@ -413,7 +442,16 @@ class RunExecution {
       this.ctx.log.warn({ runId: this.run.runId, mailbox: m.mailbox, reason: m.reason }, 'participant unmapped: no Exchange Online mailbox');
     }
     const at = new Date();
-    await this.logRows(mailboxless.map((m) => ({ itemId: item.id, sourceUserId: m.participant.number ?? m.participant.email ?? '', m365UserId: m.mailbox, outcome: 'unmapped' as const, reason: `Unmapped: ${m.reason}`.slice(0, 500), at })));
+    await this.logRows(
+      mailboxless.map((m) => ({
+        itemId: item.id,
+        sourceUserId: m.participant.number ?? m.participant.email ?? '',
+        m365UserId: m.mailbox,
+        outcome: 'unmapped' as const,
+        reason: `Unmapped: ${m.reason}`.slice(0, 500),
+        at,
+      })),
+    );
   }
 
   /** Failed, partial, malformed and not-imported lines: rare, so written as they happen. */
@@ -427,7 +465,8 @@ class RunExecution {
       const days = daysOf(this.run.window.from, this.run.window.to).map((day) => ({ day, rows: this.ctx.stores.ledger.unmappedOn(this.ctx.connectorId, day) }));
       await this.ctx.stores.unmapped.refreshDays(this.ctx.connectorId, days);
       // Set, not added, from the ledger: a rerun or a replay counts each item once, in its outcome now.
-      for (const day of [...this.touchedDays].sort()) await this.ctx.stores.dailyCounts.refreshDay(this.ctx.connectorId, day, this.ctx.stores.ledger.outcomesOn(this.ctx.connectorId, day), this.run.runId);
+      for (const day of [...this.touchedDays].sort())
+        await this.ctx.stores.dailyCounts.refreshDay(this.ctx.connectorId, day, this.ctx.stores.ledger.outcomesOn(this.ctx.connectorId, day), this.run.runId);
     }
     const t = Date.now();
     if (force || t - this.lastProgress >= PROGRESS_EVERY_MS) {

@@ -29,7 +29,6 @@ export interface FailureLine {
   acknowledgement?: FailureAcknowledgement;
 }
 
-
 const archived = (d: DeliveryRecord) => d.status === 'imported' || d.status === 'partial' || d.status === 'duplicate';
 
 /**
@@ -90,7 +89,8 @@ export async function countRun(items: AsyncIterable<LedgerItem> | Iterable<Ledge
 /** The identities of docs/counts.md that `c` breaks, in words; empty when it keeps them all. */
 export function brokenIdentities(c: RunCounts): string[] {
   const broken: string[] = [];
-  if (c.afterFanOut !== c.imported + c.partiallyImported + c.alreadyArchived + c.deliveriesFailed) broken.push('deliveries after fan-out ≠ imported + partially imported + already archived + failed deliveries');
+  if (c.afterFanOut !== c.imported + c.partiallyImported + c.alreadyArchived + c.deliveriesFailed)
+    broken.push('deliveries after fan-out ≠ imported + partially imported + already archived + failed deliveries');
   if (c.availableFromSource !== c.itemsImported + c.itemsPartial + c.failed + c.notImported) broken.push('items from source ≠ items imported + partially imported + failed + not imported');
   if (c.failed !== c.failuresOutstanding + c.failuresAcknowledged) broken.push('failed items ≠ outstanding + acknowledged');
   if (c.itemsAlreadyArchived > c.itemsImported + c.itemsPartial) broken.push('items already archived > items imported or partially imported');
@@ -125,7 +125,12 @@ export function failureLinesOf(entry: LedgerItem): FailureLine[] {
   const line = { itemId: item.itemId, archivedAt: item.archivedAt, runId: item.runId, acknowledgement: item.acknowledgement };
   const failedDeliveries = deliveries.filter((d) => !archived(d));
   if (!failedDeliveries.length) return [{ ...line, reason: item.reason ?? 'Not completed yet: the next run or a rerun tries it again' }];
-  return failedDeliveries.map((d) => ({ ...line, mailbox: d.mailbox, runId: d.runId, reason: d.reason ?? (d.status === 'pending' ? 'Not completed yet: the next run or a rerun tries it again' : 'failed') }));
+  return failedDeliveries.map((d) => ({
+    ...line,
+    mailbox: d.mailbox,
+    runId: d.runId,
+    reason: d.reason ?? (d.status === 'pending' ? 'Not completed yet: the next run or a rerun tries it again' : 'failed'),
+  }));
 }
 
 /**

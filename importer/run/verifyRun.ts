@@ -51,7 +51,21 @@ export function verificationText(report: VerifyReport): string {
 export async function verifyRun(args: { run: RunRecord; stores: ImporterStores; source: ArchiveSource; sink: MailboxSink; abortSignal?: AbortSignal }): Promise<VerifyReport> {
   const { run, stores, source, sink, abortSignal } = args;
   const counts = await countRun(ledgerItems(stores, { connectorId: run.connectorId, window: run.window, itemIds: run.itemIds }), run.runId);
-  const report: VerifyReport = { runId: run.runId, window: run.window, itemsListed: 0, deliveriesChecked: 0, rawCopiesChecked: 0, missing: [], duplicated: [], altered: [], pending: 0, counts, verified: 0, brokenIdentities: brokenIdentities(counts), ok: false };
+  const report: VerifyReport = {
+    runId: run.runId,
+    window: run.window,
+    itemsListed: 0,
+    deliveriesChecked: 0,
+    rawCopiesChecked: 0,
+    missing: [],
+    duplicated: [],
+    altered: [],
+    pending: 0,
+    counts,
+    verified: 0,
+    brokenIdentities: brokenIdentities(counts),
+    ok: false,
+  };
   // A replay of held items covers those items only, wherever the source lists them.
   const only = run.itemIds && new Set(run.itemIds);
   const add = (list: VerifyFinding[], f: VerifyFinding) => list.length < MAX_FINDINGS && list.push(f);

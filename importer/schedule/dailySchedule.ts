@@ -43,10 +43,13 @@ export class DailyScheduler {
   start(): void {
     const every = this.options.checkEveryMs ?? 60_000;
     const tick = () => {
-      if (!this.running) this.running = this.check().then(
-        () => undefined,
-        () => undefined,
-      ).finally(() => (this.running = undefined));
+      if (!this.running)
+        this.running = this.check()
+          .then(
+            () => undefined,
+            () => undefined,
+          )
+          .finally(() => (this.running = undefined));
     };
     this.timer = setInterval(tick, every);
     this.timer.unref();

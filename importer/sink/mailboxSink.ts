@@ -106,7 +106,10 @@ interface Failure {
 }
 
 class SinkFailure extends Error {
-  constructor(readonly failure: Failure, message: string) {
+  constructor(
+    readonly failure: Failure,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -141,12 +144,19 @@ export class MailboxSink {
     if (!found) {
       found = this.call(key, 0, signal, 'retry', async () => {
         try {
-          return (await this.client.api(`/users/${encodeURIComponent(key)}`).select('id,userPrincipalName').get()) as ResolvedUser;
+          return (await this.client
+            .api(`/users/${encodeURIComponent(key)}`)
+            .select('id,userPrincipalName')
+            .get()) as ResolvedUser;
         } catch (err) {
           if (statusOf(err) !== 404) throw err;
         }
         // Not a user principal name: it may still be a user's primary email address.
-        const byMail = (await this.client.api('/users').filter(`mail eq '${key.replace(/'/g, "''")}'`).select('id,userPrincipalName').get()) as { value: ResolvedUser[] };
+        const byMail = (await this.client
+          .api('/users')
+          .filter(`mail eq '${key.replace(/'/g, "''")}'`)
+          .select('id,userPrincipalName')
+          .get()) as { value: ResolvedUser[] };
         return byMail.value[0];
       });
       this.users.set(key, found);
@@ -184,7 +194,10 @@ export class MailboxSink {
 
       const posts = missing(plan.post);
       if (posts.length) {
-        const encoded = await job.attachments.encoded(posts.map((a) => a.index), signal);
+        const encoded = await job.attachments.encoded(
+          posts.map((a) => a.index),
+          signal,
+        );
         for (const a of posts) {
           const refused = await this.postAttachment(job, messageId, a, encoded.get(a.index)!, signal);
           if (refused) keptOutside.push({ attachment: a, reason: refused });
@@ -228,8 +241,12 @@ export class MailboxSink {
       const slice = wanted.slice(i, i + BATCH_SIZE);
       const requests = slice.map((address, n) => ({ id: String(n), method: 'GET', url: `/users/${encodeURIComponent(address)}?$select=id,userPrincipalName` }));
       const text = JSON.stringify({ requests });
-      const res = await this.call('$batch', Buffer.byteLength(text), signal, 'retry', () =>
-        this.client.api('/$batch').post(text) as Promise<{ responses: { id: string; status: number; body?: ResolvedUser }[] }>,
+      const res = await this.call(
+        '$batch',
+        Buffer.byteLength(text),
+        signal,
+        'retry',
+        () => this.client.api('/$batch').post(text) as Promise<{ responses: { id: string; status: number; body?: ResolvedUser }[] }>,
       );
       for (const r of res.responses) {
         const address = slice[Number(r.id)];
@@ -272,9 +289,7 @@ export class MailboxSink {
     if (existing) return existing;
     try {
       // Creating a folder twice is harmless: the second answers ErrorFolderExists.
-      const created = await this.call(userId, 64, signal, 'retry-unknown', () =>
-        this.client.api(`/users/${userId}/mailFolders`).post({ displayName: name }) as Promise<{ id: string }>,
-      );
+      const created = await this.call(userId, 64, signal, 'retry-unknown', () => this.client.api(`/users/${userId}/mailFolders`).post({ displayName: name }) as Promise<{ id: string }>);
       return created.id;
     } catch (err) {
       if (failureOf(err).code !== 'ErrorFolderExists') throw err;
@@ -297,7 +312,12 @@ export class MailboxSink {
 
   /** Creates the message, or finds the one an earlier attempt made; never makes a second copy. */
   private async createOnce(job: DeliveryJob, plan: Plan, signal?: AbortSignal): Promise<{ id: string; recovered: boolean }> {
-    const encoded = plan.inline.length ? await job.attachments.encoded(plan.inline.map((a) => a.index), signal) : new Map<number, Blob>();
+    const encoded = plan.inline.length
+      ? await job.attachments.encoded(
+          plan.inline.map((a) => a.index),
+          signal,
+        )
+      : new Map<number, Blob>();
     const body = this.createBody(job, plan, encoded);
     let mayExist = job.mayExist;
     return this.retry.run(
@@ -307,9 +327,7 @@ export class MailboxSink {
           if (found) return { id: found, recovered: true };
         }
         try {
-          const created = await this.paced<{ id: string }>(job.userId, body.size, signal, () =>
-            this.client.api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`).post(body),
-          );
+          const created = await this.paced<{ id: string }>(job.userId, body.size, signal, () => this.client.api(`/users/${job.userId}/mailFolders/${job.folderId}/messages`).post(body));
           return { id: created.id, recovered: false };
         } catch (err) {
           // A create whose answer was lost may have happened: check before trying again.
@@ -413,10 +431,15 @@ export class MailboxSink {
     try {
       await this.retry.run(
         async () => {
-          const session = await this.call(job.userId, 256, signal, 'retry-unknown', () =>
-            this.client.api(`/users/${job.userId}/messages/${messageId}/attachments/createUploadSession`).post({
-              AttachmentItem: { attachmentType: 'file', name: a.name, size: a.size, contentType: a.contentType },
-            }) as Promise<{ uploadUrl: string }>,
+          const session = await this.call(
+            job.userId,
+            256,
+            signal,
+            'retry-unknown',
+            () =>
+              this.client.api(`/users/${job.userId}/messages/${messageId}/attachments/createUploadSession`).post({
+                AttachmentItem: { attachmentType: 'file', name: a.name, size: a.size, contentType: a.contentType },
+              }) as Promise<{ uploadUrl: string }>,
           );
           await this.putRanges(job, session.uploadUrl, a, signal);
         },
@@ -444,7 +467,7 @@ export class MailboxSink {
     const stream = await job.attachments.open(a.index, signal);
     const ranges = chunks(stream, CHUNK_BYTES)[Symbol.asyncIterator]();
     try {
-      for (let next = 0; next < a.size; ) {
+      for (let next = 0; next < a.size;) {
         const start = next;
         const end = Math.min(start + CHUNK_BYTES, a.size) - 1;
         let chunk: Buffer | undefined;
@@ -498,7 +521,11 @@ export class MailboxSink {
 
   /** One Graph call through the mailbox's pacer and the retry policy. */
   private call<T>(mailbox: string, bytes: number, signal: AbortSignal | undefined, mode: 'retry' | 'retry-unknown', op: () => Promise<T>): Promise<T> {
-    return this.retry.run(() => this.paced(mailbox, bytes, signal, op), (err) => classify(err, mode), { abortSignal: signal });
+    return this.retry.run(
+      () => this.paced(mailbox, bytes, signal, op),
+      (err) => classify(err, mode),
+      { abortSignal: signal },
+    );
   }
 
   private async paced<T>(mailbox: string, bytes: number, signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
@@ -577,7 +604,7 @@ function noteOf(item: ArchiveItem, k: { attachment: AttachmentInfo; reason: stri
   return Buffer.from(
     [
       `The attachment "${a.name}" of this archived item is not attached to this message: ${k.reason}.`,
-      'It is kept, unaltered, in the archive\'s raw item storage.',
+      "It is kept, unaltered, in the archive's raw item storage.",
       '',
       `Name: ${a.name}`,
       `Type: ${a.contentType}`,
@@ -695,4 +722,3 @@ function refusal(err: unknown): string {
   if (isPermanent(f)) return `Microsoft Graph refused it (${f.code || f.status})`;
   throw err;
 }
-

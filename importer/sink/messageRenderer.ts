@@ -63,7 +63,13 @@ function subjectOf(item: ArchiveItem, from: Participant | undefined, to: Partici
 function bodyOf(item: ArchiveItem, keptOutside: ReadonlySet<number>): string {
   const rows: [string, string][] = [
     ['Type', item.kind === 'chat' && item.chat ? `${KIND_LABEL.chat} (${item.chat.app})` : KIND_LABEL[item.kind]],
-    ['Time (UTC)', item.at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')],
+    [
+      'Time (UTC)',
+      item.at
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC'),
+    ],
   ];
   if (item.chat?.group) rows.push(['Group', item.chat.group]);
   if (item.subscriber) rows.push(['Archived line', item.subscriber]);
@@ -104,7 +110,7 @@ function recipient(p: Participant | undefined): Recipient {
 }
 
 function display(p: Participant): string {
-  return p.name ? `${p.name}${p.number ? ` (${p.number})` : ''}` : p.number ?? p.email ?? 'unknown';
+  return p.name ? `${p.name}${p.number ? ` (${p.number})` : ''}` : (p.number ?? p.email ?? 'unknown');
 }
 
 function participantLine(p: Participant): string {

@@ -102,7 +102,9 @@ export class CaptureMailboxCollector implements Collector {
   private async page(link: string, abortSignal?: AbortSignal): Promise<DeltaPage> {
     return this.options.retry.run(
       async () => {
-        const res = await this.get(link, abortSignal).header('Prefer', `odata.maxpagesize=${this.options.pageSize ?? DEFAULT_PAGE_SIZE}`).get() as Response;
+        const res = (await this.get(link, abortSignal)
+          .header('Prefer', `odata.maxpagesize=${this.options.pageSize ?? DEFAULT_PAGE_SIZE}`)
+          .get()) as Response;
         if (!res.ok) throw await graphFailure(res);
         return (await res.json()) as DeltaPage;
       },

@@ -57,8 +57,17 @@ export async function checkCaptureMailbox(client: Client, mailbox: string, from:
     };
   }
   const counted = waiting >= MAX_COUNTED ? `at least ${MAX_COUNTED}` : String(waiting);
-  const delta: DeliveryCheck = { name: 'captureMailboxDelta', title: `Read the Inbox of ${mailbox} (delta query)`, status: 'passed', detail: `${counted} email${waiting === 1 ? '' : 's'} waiting to be collected.` };
-  if (!first) return { checks: [delta, { name: 'captureMailboxMime', title: 'Read one email as TeleMessage sent it ($value)', status: 'skipped', detail: 'The Inbox holds no email yet: nothing to read.' }], waiting };
+  const delta: DeliveryCheck = {
+    name: 'captureMailboxDelta',
+    title: `Read the Inbox of ${mailbox} (delta query)`,
+    status: 'passed',
+    detail: `${counted} email${waiting === 1 ? '' : 's'} waiting to be collected.`,
+  };
+  if (!first)
+    return {
+      checks: [delta, { name: 'captureMailboxMime', title: 'Read one email as TeleMessage sent it ($value)', status: 'skipped', detail: 'The Inbox holds no email yet: nothing to read.' }],
+      waiting,
+    };
   return { checks: [delta, await readOneMime(client, user, first, abortSignal)], waiting };
 }
 
@@ -110,10 +119,14 @@ export async function checkLandingContainer(container: ContainerClient, abortSig
     try {
       checkEntries(zip.entries, DEFAULT_ZIP_LIMITS);
       const manifestEntry = findManifest(zip.entries);
-      if (manifestEntry.uncompressedSize > DEFAULT_ZIP_LIMITS.maxManifestBytes) throw new ZipRejection('ManifestUnreadable', `The manifest is ${manifestEntry.uncompressedSize} bytes; at most ${DEFAULT_ZIP_LIMITS.maxManifestBytes} are read.`);
+      if (manifestEntry.uncompressedSize > DEFAULT_ZIP_LIMITS.maxManifestBytes)
+        throw new ZipRejection('ManifestUnreadable', `The manifest is ${manifestEntry.uncompressedSize} bytes; at most ${DEFAULT_ZIP_LIMITS.maxManifestBytes} are read.`);
       const manifest = parseManifest(await readWhole(zip, manifestEntry));
       const emls = checkAgainstManifest(manifestEntry, manifest, zip.entries);
-      return { checks: [listed, { name: 'landingManifest', title, status: 'passed', detail: `The manifest's Count: ${manifest.count} matches the ${emls.length} EML files it lists.` }], waiting: zips.length };
+      return {
+        checks: [listed, { name: 'landingManifest', title, status: 'passed', detail: `The manifest's Count: ${manifest.count} matches the ${emls.length} EML files it lists.` }],
+        waiting: zips.length,
+      };
     } finally {
       zip.close();
     }

@@ -104,7 +104,10 @@ export class DeliverySetup implements DeliveryApi {
     checkSettingsChange(changes);
     if (choice.delivery === 'smtp' && !captureMailbox) throw new ImporterError('InvalidSetting', 'SMTP delivery needs the capture mailbox TeleMessage sends to, e.g. telemessage-capture@contoso.com.');
     if (choice.delivery === 'sftp' && !this.ctx.landing) {
-      throw new ImporterError('InvalidSetting', 'This deployment has no SFTP landing container: deploy it with TeleMessage\'s SSH key (docs/deploy.md), or set SFTP_STORAGE_ACCOUNT_NAME and SFTP_CONTAINER.');
+      throw new ImporterError(
+        'InvalidSetting',
+        "This deployment has no SFTP landing container: deploy it with TeleMessage's SSH key (docs/deploy.md), or set SFTP_STORAGE_ACCOUNT_NAME and SFTP_CONTAINER.",
+      );
     }
     return changes;
   }

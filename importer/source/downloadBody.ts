@@ -59,9 +59,7 @@ export class DownloadBody extends Readable {
   private finish(): void {
     const { expectedBytes, itemId } = this.options;
     if (expectedBytes !== undefined && this.received !== expectedBytes) {
-      this.destroy(
-        new ImporterError('SourceUnavailable', `The download of ${itemId} ended after ${this.received} of the ${expectedBytes} bytes TeleMessage announced.`),
-      );
+      this.destroy(new ImporterError('SourceUnavailable', `The download of ${itemId} ended after ${this.received} of the ${expectedBytes} bytes TeleMessage announced.`));
       return;
     }
     this.push(null);

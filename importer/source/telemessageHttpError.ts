@@ -37,12 +37,7 @@ export async function readHttpError(response: Response): Promise<TeleMessageHttp
   } catch {
     // Not JSON (a proxy's HTML page, say): report the status alone.
   }
-  return new TeleMessageHttpError(
-    response.status,
-    typeof body.error === 'string' ? body.error : undefined,
-    retryAfterMs,
-    typeof body.message === 'string' ? body.message.slice(0, 500) : undefined,
-  );
+  return new TeleMessageHttpError(response.status, typeof body.error === 'string' ? body.error : undefined, retryAfterMs, typeof body.message === 'string' ? body.message.slice(0, 500) : undefined);
 }
 
 /** Lets the connection go back to the pool without reading a body nobody needs. */

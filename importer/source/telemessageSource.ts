@@ -128,8 +128,7 @@ export class TeleMessageSource implements ArchiveSource {
   private async open(path: string, abortSignal: AbortSignal | undefined): Promise<{ response: Response; deadline: RequestDeadline }> {
     const deadline = new RequestDeadline(this.requestTimeoutMs, abortSignal);
     try {
-      const get = (token: string) =>
-        this.fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: deadline.signal });
+      const get = (token: string) => this.fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: deadline.signal });
       let token = await this.session.token(deadline.signal);
       let response = await get(token);
       if (response.status === 401) {

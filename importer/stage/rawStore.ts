@@ -168,4 +168,3 @@ function checkSize(actual: number, expected: number | undefined): void {
 export function sha256Of(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
-

@@ -93,7 +93,7 @@ export class WriteOnceBlob {
           reject(new BlobPutError(status, code, `Blob Storage answered ${status} ${code} to the raw item's write: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`, retryAfter));
         });
       });
-      req.setTimeout(120_000, () => req.destroy(new Error('Blob Storage did not answer the raw item\'s write within 120 s')));
+      req.setTimeout(120_000, () => req.destroy(new Error("Blob Storage did not answer the raw item's write within 120 s")));
       req.on('error', reject);
       req.end(data);
     });

@@ -110,13 +110,7 @@ export class DeliveryLedger {
    * it never claims more than is stored. `staleUnmapped` are numbers an earlier pass of the item
    * recorded as unmapped that now map (after a mapping change).
    */
-  async save(
-    connectorId: string,
-    item: ItemRecord,
-    deliveries: readonly DeliveryRecord[],
-    unmapped: readonly UnmappedRow[] = [],
-    staleUnmapped: readonly string[] = [],
-  ): Promise<void> {
+  async save(connectorId: string, item: ItemRecord, deliveries: readonly DeliveryRecord[], unmapped: readonly UnmappedRow[] = [], staleUnmapped: readonly string[] = []): Promise<void> {
     const pk = DeliveryLedger.partition(connectorId, item.archivedAt);
     const actions: TransactionAction[] = deliveries.map((d) => ['upsert', toDeliveryEntity(pk, d, item.archivedAt), 'Replace']);
     for (const u of unmapped) actions.push(['upsert', toUnmappedEntity(pk, u), 'Replace']);

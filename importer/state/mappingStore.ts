@@ -44,7 +44,12 @@ export class MappingStore {
   ) {}
 
   /** Stores `entries` whole as a new version, not yet active. */
-  async write(connectorId: string, entries: readonly MappingEntry[], meta: Omit<MappingVersion, 'version' | 'connectorId' | 'createdAt' | 'rows'>, options: { abortSignal?: AbortSignal } = {}): Promise<MappingVersion> {
+  async write(
+    connectorId: string,
+    entries: readonly MappingEntry[],
+    meta: Omit<MappingVersion, 'version' | 'connectorId' | 'createdAt' | 'rows'>,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<MappingVersion> {
     const createdAt = new Date();
     const version = `${String(MAX_TIME - createdAt.getTime()).padStart(13, '0')}-${randomUUID().slice(0, 8)}`;
     const body = Buffer.from(entries.map((e) => `${e.number},${e.mailbox}\n`).join(''), 'utf8');
@@ -55,7 +60,16 @@ export class MappingStore {
     });
     const record: MappingVersion = { ...meta, version, connectorId, createdAt, rows: entries.length };
     await this.table.createEntity(
-      { partitionKey: versionsPartition(connectorId), rowKey: version, createdAt: createdAt.toISOString(), createdBy: meta.createdBy, origin: meta.origin, rows: entries.length, restoredFrom: meta.restoredFrom, note: meta.note },
+      {
+        partitionKey: versionsPartition(connectorId),
+        rowKey: version,
+        createdAt: createdAt.toISOString(),
+        createdBy: meta.createdBy,
+        origin: meta.origin,
+        rows: entries.length,
+        restoredFrom: meta.restoredFrom,
+        note: meta.note,
+      },
       { abortSignal: options.abortSignal },
     );
     return record;
@@ -89,7 +103,7 @@ export class MappingStore {
     }
     // Read whole and split in one pass: a 100,000-row version is one 4 MB blob, not 100,000 awaits.
     const text = await this.read(version, options.abortSignal);
-    for (let start = 0; start < text.length; ) {
+    for (let start = 0; start < text.length;) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       const comma = text.indexOf(',', start);

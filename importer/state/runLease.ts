@@ -37,12 +37,15 @@ export async function acquireRunLease(locks: ContainerClient, connectorId: strin
 
   const lost = new AbortController();
   let released = false;
-  const timer = setInterval(() => {
-    leases.renewLease().catch(() => {
-      clearInterval(timer);
-      if (!released) lost.abort(new ImporterError('RunInProgress', `The run lease of connector "${connectorId}" was lost.`));
-    });
-  }, (duration * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      leases.renewLease().catch(() => {
+        clearInterval(timer);
+        if (!released) lost.abort(new ImporterError('RunInProgress', `The run lease of connector "${connectorId}" was lost.`));
+      });
+    },
+    (duration * 1000) / 3,
+  );
   timer.unref();
 
   return {

@@ -125,7 +125,9 @@ function toEntity(r: RunRecord): Record<string, unknown> & { partitionKey: strin
     verification: r.verification,
     stillFailing: r.stillFailing && JSON.stringify(r.stillFailing.slice(0, MAX_FAILURES_KEPT).map((f) => ({ ...f, reason: f.reason.slice(0, 300) }))),
     itemIds: r.itemIds && r.itemIds.length <= MAX_ITEM_IDS_KEPT ? JSON.stringify(r.itemIds) : undefined,
-    collection: r.collection && JSON.stringify({ ...r.collection, rejected: r.collection.rejected.slice(0, MAX_REJECTED_KEPT).map((b) => ({ ...b, name: b.name.slice(0, 300), reason: b.reason.slice(0, 500) })) }),
+    collection:
+      r.collection &&
+      JSON.stringify({ ...r.collection, rejected: r.collection.rejected.slice(0, MAX_REJECTED_KEPT).map((b) => ({ ...b, name: b.name.slice(0, 300), reason: b.reason.slice(0, 500) })) }),
   };
 }
 

@@ -30,10 +30,7 @@ export class StorageAccount {
   private readonly containers = new Map<string, Promise<ContainerClient>>();
 
   constructor(private readonly target: StorageTarget) {
-    this.blobs =
-      'connectionString' in target
-        ? BlobServiceClient.fromConnectionString(target.connectionString)
-        : new BlobServiceClient(storageEndpoints(target).blob, target.credential);
+    this.blobs = 'connectionString' in target ? BlobServiceClient.fromConnectionString(target.connectionString) : new BlobServiceClient(storageEndpoints(target).blob, target.credential);
   }
 
   table(name: string): Promise<TableClient> {

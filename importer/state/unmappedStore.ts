@@ -187,7 +187,9 @@ function merge(number: string, current: StoredNumber | undefined, fresh: FreshNu
 const MAX_DAYS = 400;
 const EARLIER = 'earlier';
 function foldOldDays(days: Record<string, DayCount>): void {
-  const dated = Object.keys(days).filter((d) => d !== EARLIER).sort();
+  const dated = Object.keys(days)
+    .filter((d) => d !== EARLIER)
+    .sort();
   for (const d of dated.slice(0, Math.max(0, dated.length - MAX_DAYS))) {
     const e = days[EARLIER];
     const c = days[d];

@@ -52,40 +52,55 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     return { admins, etag };
   }
 
-  server.get('/api/tab/admins', route(async (_req, res) => void res.json(200, await adminsView())));
+  server.get(
+    '/api/tab/admins',
+    route(async (_req, res) => void res.json(200, await adminsView())),
+  );
 
-  server.post('/api/tab/admins', route(async (req, res, caller) => {
-    const etag = ifMatch(req);
-    const body = await kit.jsonBody(req, addAdminBody);
-    const added = await importer.admins.add(body.user, caller.oid, etag, { abortSignal: kit.signal });
-    const view = await adminsView();
-    if (view.etag) res.header('etag', view.etag);
-    res.json(200, { added, ...view });
-  }));
+  server.post(
+    '/api/tab/admins',
+    route(async (req, res, caller) => {
+      const etag = ifMatch(req);
+      const body = await kit.jsonBody(req, addAdminBody);
+      const added = await importer.admins.add(body.user, caller.oid, etag, { abortSignal: kit.signal });
+      const view = await adminsView();
+      if (view.etag) res.header('etag', view.etag);
+      res.json(200, { added, ...view });
+    }),
+  );
 
-  server.del('/api/tab/admins/:id', route(async (req, res, caller) => {
-    const etag = ifMatch(req);
-    const id = kit.parse(adminId, req.params.id, 'admin');
-    await importer.admins.remove(id, caller.oid, etag);
-    const view = await adminsView();
-    if (view.etag) res.header('etag', view.etag);
-    res.json(200, view);
-  }));
+  server.del(
+    '/api/tab/admins/:id',
+    route(async (req, res, caller) => {
+      const etag = ifMatch(req);
+      const id = kit.parse(adminId, req.params.id, 'admin');
+      await importer.admins.remove(id, caller.oid, etag);
+      const view = await adminsView();
+      if (view.etag) res.header('etag', view.etag);
+      res.json(200, view);
+    }),
+  );
 
-  server.get('/api/tab/audit', route(async (req, res) => {
-    const window = kit.parse(auditQuery, kit.query(req), 'query');
-    const entries = await importer.audit(window.from, window.to);
-    const names = await namesOf(importer, idsIn(entries), kit.signal);
-    res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
-  }));
+  server.get(
+    '/api/tab/audit',
+    route(async (req, res) => {
+      const window = kit.parse(auditQuery, kit.query(req), 'query');
+      const entries = await importer.audit(window.from, window.to);
+      const names = await namesOf(importer, idsIn(entries), kit.signal);
+      res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
+    }),
+  );
 
-  server.get('/api/tab/audit.csv', route(async (req, res) => {
-    const window = kit.parse(auditQuery, kit.query(req), 'query');
-    const entries = await importer.audit(window.from, window.to);
-    const names = await namesOf(importer, idsIn(entries), kit.signal);
-    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
-    res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));
-    for (const e of entries) res.write(csvLine([e.at, actorName(e.actor, names), e.actor, e.action, auditSentence(e, names)]));
-    res.end();
-  }));
+  server.get(
+    '/api/tab/audit.csv',
+    route(async (req, res) => {
+      const window = kit.parse(auditQuery, kit.query(req), 'query');
+      const entries = await importer.audit(window.from, window.to);
+      const names = await namesOf(importer, idsIn(entries), kit.signal);
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
+      res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));
+      for (const e of entries) res.write(csvLine([e.at, actorName(e.actor, names), e.actor, e.action, auditSentence(e, names)]));
+      res.end();
+    }),
+  );
 }

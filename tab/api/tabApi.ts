@@ -118,7 +118,9 @@ export function createTabApi(options: TabApiOptions): TabApi {
     if (err instanceof ApiError) return void res.json(err.status, { error: { code: err.code, message: err.message, ...err.extra } });
     if (err instanceof BodyTooLarge) return void res.json(413, { error: { code: err.code, message: err.message } });
     if (err instanceof MappingFileError) {
-      return void res.json(422, { error: { code: err.code, reason: err.reason, message: err.message, problems: err.problems, reportCsv: err.problems.length ? mappingReportCsv(err.problems) : undefined } });
+      return void res.json(422, {
+        error: { code: err.code, reason: err.reason, message: err.message, problems: err.problems, reportCsv: err.problems.length ? mappingReportCsv(err.problems) : undefined },
+      });
     }
     if (err instanceof ImporterError && IMPORTER_STATUS[err.code]) return void res.json(IMPORTER_STATUS[err.code]!, { error: { code: err.code, message: err.message, details: err.details } });
     // Anything else stays in the log: its message may name internals.
@@ -147,7 +149,8 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
   function ifMatch(req: Request): string {
     const etag = req.headers['if-match'];
-    if (typeof etag !== 'string' || !etag) throw new ApiError(428, 'PreconditionRequired', "Send the connector's ETag (from GET /api/tab/connector) as If-Match, so a change made by someone else in between is not overwritten.");
+    if (typeof etag !== 'string' || !etag)
+      throw new ApiError(428, 'PreconditionRequired', "Send the connector's ETag (from GET /api/tab/connector) as If-Match, so a change made by someone else in between is not overwritten.");
     return etag;
   }
 
@@ -221,170 +224,245 @@ export function createTabApi(options: TabApiOptions): TabApi {
   }
 
   function mount(server: Server): void {
-    server.get('/api/tab/me', route(async (_req, res, caller) => void res.json(200, { ...caller, admin: true })));
+    server.get(
+      '/api/tab/me',
+      route(async (_req, res, caller) => void res.json(200, { ...caller, admin: true })),
+    );
 
-    server.get('/api/tab/connector', route(async (_req, res) => {
-      const view = await connectorView();
-      if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
-    }));
+    server.get(
+      '/api/tab/connector',
+      route(async (_req, res) => {
+        const view = await connectorView();
+        if (view.etag) res.header('etag', view.etag);
+        res.json(200, { ...view.body, etag: view.etag });
+      }),
+    );
 
-    server.patch('/api/tab/connector', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const patch = await jsonBody(req, connectorPatch);
-      const { termsAccepted, mappingConfirmed, consented, setupCompleted, ...changes } = patch;
-      const now = new Date().toISOString();
-      const updates = { ...changes, ...(termsAccepted && { termsAcceptedAt: now }), ...(mappingConfirmed && { mappingConfirmedAt: now }), ...(consented && { consentedAt: now }) };
-      if (setupCompleted) {
-        // Finishing needs every step saved, this request's own changes included.
-        const missing = unfinishedSteps(setupState({ ...(await importer.settings()).value, ...updates }));
-        if (missing.length) throw new ApiError(409, 'SetupIncomplete', `The setup cannot be finished yet: ${missing.map(stepLabel).join(', ')} still to do.`, { missing });
-      }
-      await importer.updateSettings({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, etag);
-      const view = await connectorView();
-      if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
-    }));
-
-    server.get('/api/tab/runs', route(async (req, res) => {
-      const q = parse(runsQuery, query(req), 'query');
-      const runs = await importer.listRuns(q.pageSize + 1, { after: q.after });
-      const page = runs.slice(0, q.pageSize);
-      res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
-    }));
-
-    server.post('/api/tab/runs', route(async (req, res, caller) => {
-      await jsonBody(req, z.object({}).strict().nullable());
-      const run = await startRun((w) => importer.runImport({ requestedBy: caller.oid, trigger: 'manual', ...w }));
-      res.json(202, { run });
-    }));
-
-    server.get('/api/tab/runs/:runId', route(async (req, res) => {
-      const id = parse(runId, req.params.runId, 'run id');
-      const run = await importer.getRun(id);
-      const log = [];
-      let more = false;
-      for await (const row of importer.runLog(id)) {
-        if (log.length >= RUN_LOG_ROWS) {
-          more = true;
-          break;
+    server.patch(
+      '/api/tab/connector',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const patch = await jsonBody(req, connectorPatch);
+        const { termsAccepted, mappingConfirmed, consented, setupCompleted, ...changes } = patch;
+        const now = new Date().toISOString();
+        const updates = { ...changes, ...(termsAccepted && { termsAcceptedAt: now }), ...(mappingConfirmed && { mappingConfirmedAt: now }), ...(consented && { consentedAt: now }) };
+        if (setupCompleted) {
+          // Finishing needs every step saved, this request's own changes included.
+          const missing = unfinishedSteps(setupState({ ...(await importer.settings()).value, ...updates }));
+          if (missing.length) throw new ApiError(409, 'SetupIncomplete', `The setup cannot be finished yet: ${missing.map(stepLabel).join(', ')} still to do.`, { missing });
         }
-        log.push(row);
-      }
-      res.json(200, { run, log, logTruncated: more });
-    }));
+        await importer.updateSettings({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, etag);
+        const view = await connectorView();
+        if (view.etag) res.header('etag', view.etag);
+        res.json(200, { ...view.body, etag: view.etag });
+      }),
+    );
 
-    server.get('/api/tab/runs/:runId/log.csv', route(async (req, res) => {
-      const id = parse(runId, req.params.runId, 'run id');
-      await importer.getRun(id);
-      await streamCsv(res, `run-${id}.csv`, importer.runLogCsv(id));
-    }));
+    server.get(
+      '/api/tab/runs',
+      route(async (req, res) => {
+        const q = parse(runsQuery, query(req), 'query');
+        const runs = await importer.listRuns(q.pageSize + 1, { after: q.after });
+        const page = runs.slice(0, q.pageSize);
+        res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
+      }),
+    );
 
-    server.post('/api/tab/runs/:runId/rerun', route(async (req, res, caller) => {
-      const id = parse(runId, req.params.runId, 'run id');
-      await jsonBody(req, z.object({}).strict().nullable());
-      await importer.getRun(id);
-      const run = await startRun((w) => importer.rerun(id, caller.oid, w));
-      res.json(202, { run });
-    }));
+    server.post(
+      '/api/tab/runs',
+      route(async (req, res, caller) => {
+        await jsonBody(req, z.object({}).strict().nullable());
+        const run = await startRun((w) => importer.runImport({ requestedBy: caller.oid, trigger: 'manual', ...w }));
+        res.json(202, { run });
+      }),
+    );
 
-    server.post('/api/tab/backfill', route(async (req, res, caller) => {
-      const window = await jsonBody(req, backfillBody);
-      const run = await startRun((w) => importer.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
-      res.json(202, { run });
-    }));
+    server.get(
+      '/api/tab/runs/:runId',
+      route(async (req, res) => {
+        const id = parse(runId, req.params.runId, 'run id');
+        const run = await importer.getRun(id);
+        const log = [];
+        let more = false;
+        for await (const row of importer.runLog(id)) {
+          if (log.length >= RUN_LOG_ROWS) {
+            more = true;
+            break;
+          }
+          log.push(row);
+        }
+        res.json(200, { run, log, logTruncated: more });
+      }),
+    );
 
-    server.get('/api/tab/failures', route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))));
+    server.get(
+      '/api/tab/runs/:runId/log.csv',
+      route(async (req, res) => {
+        const id = parse(runId, req.params.runId, 'run id');
+        await importer.getRun(id);
+        await streamCsv(res, `run-${id}.csv`, importer.runLogCsv(id));
+      }),
+    );
 
-    server.post('/api/tab/failures/:itemId/acknowledge', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
-      const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
-      // A stale page is refused: the admin acknowledges what they saw, not what changed since.
-      if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
-      res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
-    }));
+    server.post(
+      '/api/tab/runs/:runId/rerun',
+      route(async (req, res, caller) => {
+        const id = parse(runId, req.params.runId, 'run id');
+        await jsonBody(req, z.object({}).strict().nullable());
+        await importer.getRun(id);
+        const run = await startRun((w) => importer.rerun(id, caller.oid, w));
+        res.json(202, { run });
+      }),
+    );
 
-    server.get('/api/tab/unmapped', route(async (_req, res) => void res.json(200, await importer.unmappedReport())));
+    server.post(
+      '/api/tab/backfill',
+      route(async (req, res, caller) => {
+        const window = await jsonBody(req, backfillBody);
+        const run = await startRun((w) => importer.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
+        res.json(202, { run });
+      }),
+    );
 
-    server.post('/api/tab/mapping/numbers', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const body = await jsonBody(req, mapNumberBody);
-      res.json(200, await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
-    }));
+    server.get(
+      '/api/tab/failures',
+      route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))),
+    );
 
-    server.del('/api/tab/mapping/numbers/:number', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const body = parse(unmapNumberBody, { number: req.params.number }, 'number');
-      res.json(200, await importer.unmapNumber(body.number, caller.oid, { etag, abortSignal: stopping.signal }));
-    }));
+    server.post(
+      '/api/tab/failures/:itemId/acknowledge',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
+        const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
+        // A stale page is refused: the admin acknowledges what they saw, not what changed since.
+        if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+        res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
+      }),
+    );
 
-    server.post('/api/tab/mapping/preview', route(async (req, res) => {
-      const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-      const preview = await importer.previewMapping(file, { abortSignal: stopping.signal });
-      res.json(200, { ...preview, reportCsv: preview.check.problems.length ? mappingReportCsv(preview.check.problems) : undefined });
-    }));
+    server.get(
+      '/api/tab/unmapped',
+      route(async (_req, res) => void res.json(200, await importer.unmappedReport())),
+    );
 
-    server.put('/api/tab/mapping', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const q = parse(applyMappingQuery, query(req), 'query');
-      const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-      res.json(200, await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
-    }));
+    server.post(
+      '/api/tab/mapping/numbers',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const body = await jsonBody(req, mapNumberBody);
+        res.json(200, await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
+      }),
+    );
 
-    server.get('/api/tab/mapping/versions', route(async (_req, res) => void res.json(200, { versions: await importer.listMappingVersions({ top: 100, abortSignal: stopping.signal }) })));
+    server.del(
+      '/api/tab/mapping/numbers/:number',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const body = parse(unmapNumberBody, { number: req.params.number }, 'number');
+        res.json(200, await importer.unmapNumber(body.number, caller.oid, { etag, abortSignal: stopping.signal }));
+      }),
+    );
 
-    server.post('/api/tab/mapping/restore', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const body = await jsonBody(req, restoreMappingBody);
-      res.json(200, await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
-    }));
+    server.post(
+      '/api/tab/mapping/preview',
+      route(async (req, res) => {
+        const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
+        const preview = await importer.previewMapping(file, { abortSignal: stopping.signal });
+        res.json(200, { ...preview, reportCsv: preview.check.problems.length ? mappingReportCsv(preview.check.problems) : undefined });
+      }),
+    );
 
-    server.get('/api/tab/mapping.csv', route(async (req, res) => {
-      const q = parse(exportMappingQuery, query(req), 'query');
-      await streamCsv(res, q.version ? `mapping-${q.version}.csv` : 'mapping.csv', importer.exportMapping(q.version, { abortSignal: stopping.signal }));
-    }));
+    server.put(
+      '/api/tab/mapping',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const q = parse(applyMappingQuery, query(req), 'query');
+        const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
+        res.json(200, await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
+      }),
+    );
 
-    server.get('/api/tab/telemessage', route(async (_req, res) => void res.json(200, await telemessageStatus())));
+    server.get(
+      '/api/tab/mapping/versions',
+      route(async (_req, res) => void res.json(200, { versions: await importer.listMappingVersions({ top: 100, abortSignal: stopping.signal }) })),
+    );
 
-    server.put('/api/tab/telemessage', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const body = await jsonBody(req, credentialsBody);
-      // A stale page is refused before TeleMessage is asked; the importer checks the ETag again as it stores.
-      if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
-      // TeleMessage answers first: a wrong password is refused and nothing is stored.
-      await importer.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
-      await importer.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
-      res.json(200, await telemessageStatus());
-    }));
+    server.post(
+      '/api/tab/mapping/restore',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const body = await jsonBody(req, restoreMappingBody);
+        res.json(200, await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
+      }),
+    );
 
-    server.put('/api/tab/delivery', route(async (req, res, caller) => {
-      const etag = ifMatch(req);
-      const body = await jsonBody(req, deliveryBody);
-      await importer.setDelivery(body, caller.oid, { etag });
-      const view = await connectorView();
-      if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
-    }));
+    server.get(
+      '/api/tab/mapping.csv',
+      route(async (req, res) => {
+        const q = parse(exportMappingQuery, query(req), 'query');
+        await streamCsv(res, q.version ? `mapping-${q.version}.csv` : 'mapping.csv', importer.exportMapping(q.version, { abortSignal: stopping.signal }));
+      }),
+    );
+
+    server.get(
+      '/api/tab/telemessage',
+      route(async (_req, res) => void res.json(200, await telemessageStatus())),
+    );
+
+    server.put(
+      '/api/tab/telemessage',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const body = await jsonBody(req, credentialsBody);
+        // A stale page is refused before TeleMessage is asked; the importer checks the ETag again as it stores.
+        if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+        // TeleMessage answers first: a wrong password is refused and nothing is stored.
+        await importer.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
+        await importer.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
+        res.json(200, await telemessageStatus());
+      }),
+    );
+
+    server.put(
+      '/api/tab/delivery',
+      route(async (req, res, caller) => {
+        const etag = ifMatch(req);
+        const body = await jsonBody(req, deliveryBody);
+        await importer.setDelivery(body, caller.oid, { etag });
+        const view = await connectorView();
+        if (view.etag) res.header('etag', view.etag);
+        res.json(200, { ...view.body, etag: view.etag });
+      }),
+    );
 
     // Read-only (a delta read, one $value; a listing, one manifest): it changes nothing, so it needs no If-Match.
-    server.post('/api/tab/delivery/check', route(async (req, res) => {
-      const body = await jsonBody(req, deliveryBody);
-      if (body.delivery === 'api') throw new ApiError(400, 'InvalidRequest', 'The archive API is checked by signing in to TeleMessage (PUT /api/tab/telemessage).');
-      res.json(200, await importer.checkDelivery(body, { abortSignal: stopping.signal }));
-    }));
+    server.post(
+      '/api/tab/delivery/check',
+      route(async (req, res) => {
+        const body = await jsonBody(req, deliveryBody);
+        if (body.delivery === 'api') throw new ApiError(400, 'InvalidRequest', 'The archive API is checked by signing in to TeleMessage (PUT /api/tab/telemessage).');
+        res.json(200, await importer.checkDelivery(body, { abortSignal: stopping.signal }));
+      }),
+    );
 
-    server.post('/api/tab/preflight', route(async (req, res, caller) => {
-      const body = await jsonBody(req, preflightBody);
-      res.json(200, await importer.preflight(body.mailbox, caller.oid, { abortSignal: stopping.signal }));
-    }));
+    server.post(
+      '/api/tab/preflight',
+      route(async (req, res, caller) => {
+        const body = await jsonBody(req, preflightBody);
+        res.json(200, await importer.preflight(body.mailbox, caller.oid, { abortSignal: stopping.signal }));
+      }),
+    );
 
     mountSettingsRoutes(server, { importer, route, ifMatch, jsonBody, parse, query, signal: stopping.signal });
 
-    server.get('/api/tab/stats/daily', route(async (req, res) => {
-      const q = parse(dailyStatsQuery, query(req), 'query');
-      res.json(200, { days: await importer.dailyCounts(q.days) });
-    }));
+    server.get(
+      '/api/tab/stats/daily',
+      route(async (req, res) => {
+        const q = parse(dailyStatsQuery, query(req), 'query');
+        res.json(200, { days: await importer.dailyCounts(q.days) });
+      }),
+    );
   }
 
   return {

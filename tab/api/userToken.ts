@@ -67,7 +67,8 @@ export class UserTokenValidator {
     }
     // A v1 token (Entra's default when the app registration does not ask for v2) has another
     // issuer and audience; docs/deploy.md sets accessTokenAcceptedVersion to 2.
-    if (payload.ver !== '2.0') throw new TokenRefusal('WrongTokenVersion', 'The token is a version 1 token; the app registration must issue version 2 tokens (accessTokenAcceptedVersion: 2, docs/deploy.md).');
+    if (payload.ver !== '2.0')
+      throw new TokenRefusal('WrongTokenVersion', 'The token is a version 1 token; the app registration must issue version 2 tokens (accessTokenAcceptedVersion: 2, docs/deploy.md).');
     if (payload.tid !== this.options.tenantId || payload.iss !== this.issuer) throw new TokenRefusal('WrongTenant', "The token was issued for another tenant than this connector's.");
     const audiences = ([] as string[]).concat(payload.aud ?? []);
     if (!audiences.includes(this.options.clientId)) throw new TokenRefusal('WrongAudience', 'The token was issued for another application than this one.');

@@ -54,7 +54,14 @@ const mobileNumber = z.string().trim().min(3, 'is not a mobile number').max(32, 
 export const mapNumberBody = z.object({ number: mobileNumber, mailbox: z.email('is not an email address').max(254) }).strict();
 export const unmapNumberBody = z.object({ number: mobileNumber }).strict();
 
-export const applyMappingQuery = z.object({ confirmRemovals: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') }).strict();
+export const applyMappingQuery = z
+  .object({
+    confirmRemovals: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+  })
+  .strict();
 export const mappingVersion = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'is not a mapping version');
 export const restoreMappingBody = z.object({ version: mappingVersion, confirmRemovals: z.boolean().default(false) }).strict();
 export const exportMappingQuery = z.object({ version: mappingVersion.optional() }).strict();

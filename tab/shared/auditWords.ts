@@ -23,7 +23,8 @@ export function actorName(actor: string, names: Names): string {
   return names[actor.toLowerCase()] ?? SYSTEM_ACTORS[actor] ?? actor;
 }
 
-const text = (v: unknown): string => (v === undefined || v === null || v === '' ? 'none' : Array.isArray(v) ? (v.length ? v.map(text).join(', ') : 'none') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const text = (v: unknown): string =>
+  v === undefined || v === null || v === '' ? 'none' : Array.isArray(v) ? (v.length ? v.map(text).join(', ') : 'none') : typeof v === 'object' ? JSON.stringify(v) : String(v);
 const person = (id: unknown, names: Names) => (typeof id === 'string' ? (names[id.toLowerCase()] ?? id) : text(id));
 const count = (n: unknown, one: string, many = `${one}s`) => `${typeof n === 'number' ? n.toLocaleString('en-US') : text(n)} ${n === 1 ? one : many}`;
 
@@ -45,7 +46,10 @@ function settingChange(key: string, before: unknown, after: unknown, names: Name
       const now = Array.isArray(after) ? after : [];
       const added = now.filter((a) => !was.includes(a)).map((a) => person(a, names));
       const removed = was.filter((a) => !now.includes(a)).map((a) => person(a, names));
-      return [added.length && `added ${added.join(', ')} as ${added.length > 1 ? 'admins' : 'an admin'}`, removed.length && `removed ${removed.join(', ')} from the admins`].filter(Boolean).join(' and ') || undefined;
+      return (
+        [added.length && `added ${added.join(', ')} as ${added.length > 1 ? 'admins' : 'an admin'}`, removed.length && `removed ${removed.join(', ')} from the admins`].filter(Boolean).join(' and ') ||
+        undefined
+      );
     }
     case 'termsAcceptedAt':
       return after ? 'accepted the terms' : undefined;
@@ -93,7 +97,9 @@ function deed(entry: WordedEntry, names: Names): string {
     case 'admins.removed':
       return `removed ${typeof d.displayName === 'string' ? d.displayName : person(d.admin, names)} from the admins`;
     case 'telemessage.credentials.changed':
-      return before.username === after.username ? `changed the TeleMessage password of ${text(after.username)}` : `changed the TeleMessage sign-in from ${text(before.username)} to ${text(after.username)}`;
+      return before.username === after.username
+        ? `changed the TeleMessage password of ${text(after.username)}`
+        : `changed the TeleMessage sign-in from ${text(before.username)} to ${text(after.username)}`;
     case 'mapping.applied':
       return `applied a mapping file of ${count(d.fileRows, 'row')}: ${d.added ?? 0} added, ${d.changed ?? 0} changed, ${d.removed ?? 0} removed`;
     case 'mapping.numberMapped':
@@ -115,7 +121,9 @@ function deed(entry: WordedEntry, names: Names): string {
     case 'tenant.preflight':
       return `checked the tenant against ${text(d.mailbox)}: ${d.ok ? 'every check passed' : 'a check failed'}`;
     default: {
-      const details = Object.entries(d).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${text(v)}`);
+      const details = Object.entries(d)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k} ${text(v)}`);
       return `did ${entry.action}${details.length ? ` (${details.join('; ')})` : ''}`;
     }
   }

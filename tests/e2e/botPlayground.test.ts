@@ -13,7 +13,6 @@ const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).
 // A name as TeleMessage may hold it: Markdown with a link, which the chat must show as plain characters.
 const MARKDOWN_NAME = '[Reset](https://evil.example) **Boss**';
 
-
 describe('the bot in the Agents Playground', () => {
   let h: Harness;
   let server: ServerProcess;
@@ -72,7 +71,7 @@ describe('the bot in the Agents Playground', () => {
     await expect(page.locator('.ac-adaptiveCard a[href*="evil.example"]').count()).resolves.toBe(0);
   }, 90_000);
 
-  it('maps an employee\'s number from the alert card, imports the held items, and every other card offering it says it is mapped', async () => {
+  it("maps an employee's number from the alert card, imports the held items, and every other card offering it says it is mapped", async () => {
     const [waiting] = (await h.stores.unmapped.list('default')).filter((u) => u.kind !== 'outsideParty').sort((a, b) => b.itemCount - a.itemCount);
     expect(waiting).toBeDefined();
     const mailbox = h.staff[0].mailbox;

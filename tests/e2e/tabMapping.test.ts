@@ -38,7 +38,12 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const days = await h.stores.dailyCounts.list(CONNECTOR, day(-29), day(0));
     return days.map((d) => {
       const all = Object.values(d.kinds);
-      return [d.day, ...KINDS.map((k) => d.kinds[k as keyof typeof d.kinds].imported + d.kinds[k as keyof typeof d.kinds].partial), all.reduce((n, o) => n + o.failed, 0), all.reduce((n, o) => n + o.notImported, 0)].map(String);
+      return [
+        d.day,
+        ...KINDS.map((k) => d.kinds[k as keyof typeof d.kinds].imported + d.kinds[k as keyof typeof d.kinds].partial),
+        all.reduce((n, o) => n + o.failed, 0),
+        all.reduce((n, o) => n + o.notImported, 0),
+      ].map(String);
     });
   }
 
@@ -135,10 +140,17 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     expect((await settings()).mappingVersion).toBe(versionBefore);
     expect(await accessibilityProblems(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Remove them and apply' }).click();
-    await page.getByText(/^Mapping applied: 3 numbers, as the version of .*\. (It maps no new number\.|No items were held for the numbers it maps\.|\d+ held items imported, \d+ failed\.)$/).waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/^Mapping applied: 3 numbers, as the version of .*\. (It maps no new number\.|No items were held for the numbers it maps\.|\d+ held items imported, \d+ failed\.)$/)
+      .waitFor({ timeout: 60_000 });
     const after = await active();
     expect((await settings()).mappingVersion).not.toBe(versionBefore);
-    expect([...after.entries()].sort()).toEqual(h.staff.slice(0, 3).map((e) => [e.mobile, e.mailbox]).sort());
+    expect([...after.entries()].sort()).toEqual(
+      h.staff
+        .slice(0, 3)
+        .map((e) => [e.mobile, e.mailbox])
+        .sort(),
+    );
     await idle();
     expect(problems).toEqual([]);
   }, 180_000);
@@ -164,7 +176,10 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const newest: { version: string; origin: string; restoredFrom?: string }[] = [];
     for await (const v of h.stores.mappings.versions(CONNECTOR)) newest.push(v);
     expect(newest[0]).toMatchObject({ version: (await settings()).mappingVersion, origin: 'restore', restoredFrom: earliest.version });
-    await versions.getByRole('row').nth(listed.length + 1).waitFor();
+    await versions
+      .getByRole('row')
+      .nth(listed.length + 1)
+      .waitFor();
     expect(await versions.getByRole('row').nth(1).getByRole('cell').nth(4).innerText()).toBe('active');
     expect(await versions.getByRole('row').nth(1).getByRole('cell').nth(3).innerText()).toMatch(/^restored: a copy of the version of /);
     await page.screenshot({ path: path.join(shots, 'mapping-versions-default.png'), fullPage: true });
@@ -175,7 +190,10 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   it('downloads the active mapping as CSV, the same as the store holds', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the mapping (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe('mapping.csv');
-    const lines = fs.readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(lines[0]).toBe('External User ID,Microsoft 365 User Mailbox');
     const stored = [...(await active()).entries()].map(([number, mailbox]) => `${number.replace(/^\+/, '')},${mailbox}`);
     expect(lines.slice(1).sort()).toEqual(stored.sort());

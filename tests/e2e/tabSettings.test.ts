@@ -96,10 +96,15 @@ describe('the tab settings and audit trail in a browser', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download as CSV' }).click()]);
     expect(download.suggestedFilename()).toBe('audit-trail.csv');
-    const lines = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n');
     expect(lines[0]).toBe('When (UTC),Who,Who (object id),Action,What happened');
     expect(lines).toHaveLength(rows.length + 1);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`,${LOCAL.replace(/[()]/g, '\\$&')},local-dev,admins\\.added,${LOCAL.replace(/[()]/g, '\\$&')} added ${colleague.name} as an admin$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`,${LOCAL.replace(/[()]/g, '\\$&')},local-dev,admins\\.added,${LOCAL.replace(/[()]/g, '\\$&')} added ${colleague.name} as an admin$`)),
+    );
     expect(problems).toEqual([]);
   }, 60_000);
 

@@ -80,7 +80,7 @@ describe('signing in to the tab outside Teams', () => {
     expect(traffic.api).toEqual([]);
   }
 
-  it('sends an admin through the emulator\'s sign-in page and back to the dashboard, every API call with the bearer token', async () => {
+  it("sends an admin through the emulator's sign-in page and back to the dashboard, every API call with the bearer token", async () => {
     const { context, page, problems, traffic } = await open();
     try {
       await signInPage(page, traffic);

@@ -29,7 +29,19 @@ describe('the tab setup wizard in a browser', () => {
   /** Back to a connector never set up (the secret store keeps what it has). */
   async function resetSetup(): Promise<void> {
     const current = await h.stores.connectors.getOrDefault(CONNECTOR);
-    const { telemessageUsername: _u, telemessageSecretName: _s, mappingVersion: _m, termsAcceptedAt: _t, mappingConfirmedAt: _c, consentedAt: _a, scheduleTimeZone: _z, setupCompletedAt: _f, delivery: _d, captureMailbox: _cm, ...rest } = current.value;
+    const {
+      telemessageUsername: _u,
+      telemessageSecretName: _s,
+      mappingVersion: _m,
+      termsAcceptedAt: _t,
+      mappingConfirmedAt: _c,
+      consentedAt: _a,
+      scheduleTimeZone: _z,
+      setupCompletedAt: _f,
+      delivery: _d,
+      captureMailbox: _cm,
+      ...rest
+    } = current.value;
     await h.stores.connectors.save({ ...rest, scheduleUtc: '02:00' }, current.etag);
   }
 

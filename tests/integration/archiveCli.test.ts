@@ -80,7 +80,7 @@ describe('the archive CLI', () => {
     }, 120_000);
     afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-    it('lists the runs with the server\'s runtime flags and allocator settings', async () => {
+    it("lists the runs with the server's runtime flags and allocator settings", async () => {
       const runs = await runArchiveCli(['--runs'], { ...h.env, ...NODE_RUNTIME_ENV }, [...NODE_RUNTIME_FLAGS, path.join(outDir, 'scripts', 'archive.js')]);
       expect(runs.stderr).toBe('');
       expect(runs.code).toBe(0);

@@ -15,9 +15,7 @@ describe('embedded Azurite', () => {
     const created = await table.createEntity({ partitionKey: 'connector-1', rowKey: '0001', status: 'running' });
     await table.updateEntity({ partitionKey: 'connector-1', rowKey: '0001', status: 'succeeded' }, 'Merge', { etag: created.etag });
     // A writer holding the old ETag loses: that is what keeps two server instances honest.
-    await expect(
-      table.updateEntity({ partitionKey: 'connector-1', rowKey: '0001', status: 'failed' }, 'Merge', { etag: created.etag }),
-    ).rejects.toMatchObject({ statusCode: 412 });
+    await expect(table.updateEntity({ partitionKey: 'connector-1', rowKey: '0001', status: 'failed' }, 'Merge', { etag: created.etag })).rejects.toMatchObject({ statusCode: 412 });
     expect((await table.getEntity('connector-1', '0001')).status).toBe('succeeded');
   });
 
@@ -37,7 +35,10 @@ describe('embedded Azurite', () => {
     await container.createIfNotExists();
     const blob = container.getBlockBlobClient('item');
     await blob.upload('x', 1);
-    const err = await blob.setLegalHold(true).then(() => undefined, (e: unknown) => e);
+    const err = await blob.setLegalHold(true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RestError);
     expect((err as RestError).statusCode).toBe(501);
   });

@@ -53,7 +53,7 @@ describe('run cards through the Agents SDK connector client', () => {
       } as never,
     });
 
-  it('posts a run\'s cards once to a conversation stored before the move, and drops those answered 403 or 404', async () => {
+  it("posts a run's cards once to a conversation stored before the move, and drops those answered 403 or 404", async () => {
     for (const id of ['a:admin-chat', 'a:bot-removed', 'a:chat-deleted']) await storedByBotbuilder(id);
     connector.refuse.set('a:bot-removed', 403);
     connector.refuse.set('a:chat-deleted', 404);

@@ -59,7 +59,7 @@ describe('the bot in a chat', () => {
     recipient: { id: 'bot', name: 'Number Archiver' },
     value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
   });
-  const waitFor = async <T,>(what: () => T | undefined | Promise<T | undefined>, label: string): Promise<T> => {
+  const waitFor = async <T>(what: () => T | undefined | Promise<T | undefined>, label: string): Promise<T> => {
     for (let i = 0; i < 600; i++) {
       const v = await what();
       if (v) return v;
@@ -70,13 +70,13 @@ describe('the bot in a chat', () => {
 
   it('refuses someone who is not an admin, politely, and stores nothing of theirs', async () => {
     const replies = await b.say(install(stranger, 'chat-stranger'));
-    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('only the connector\'s admins')]);
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining("only the connector's admins")]);
     const [answer] = await b.say(message(stranger, 'status', 'chat-stranger'));
     expect(answer.text).toContain('you are not on its admin list');
     expect(await b.conversations.get('chat-stranger')).toBeUndefined();
   });
 
-  it('stores the admin\'s chat on install and says hello', async () => {
+  it("stores the admin's chat on install and says hello", async () => {
     const replies = await b.say(install(admin, 'chat-admin'));
     expect(textsOf(cardOf(replies[0])).join(' ')).toContain('I will post a summary here after every import');
     const stored = await b.conversations.get('chat-admin');
@@ -88,7 +88,8 @@ describe('the bot in a chat', () => {
     for (const text of ['help', 'what can you do?']) {
       const [reply] = await b.say(message(admin, text));
       const texts = textsOf(cardOf(reply));
-      for (const command of ['status', 'runs', 'rerun', 'rerun yesterday', 'rerun <yyyy-mm-dd>', 'rerun <run id>', 'retry failed', 'unmapped', 'help']) expect(texts.some((t) => t.startsWith(`${command}:`))).toBe(true);
+      for (const command of ['status', 'runs', 'rerun', 'rerun yesterday', 'rerun <yyyy-mm-dd>', 'rerun <run id>', 'retry failed', 'unmapped', 'help'])
+        expect(texts.some((t) => t.startsWith(`${command}:`))).toBe(true);
     }
   });
 
@@ -99,7 +100,7 @@ describe('the bot in a chat', () => {
     expect(texts).toMatch(/Next scheduled run: \d{4}-\d\d-\d\d 02:00 UTC\./);
   });
 
-  it('posts a run\'s summary card once to the admin\'s chat, with the connector-log counts', async () => {
+  it("posts a run's summary card once to the admin's chat, with the connector-log counts", async () => {
     const run = await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
     await b.notifier.notifyFinishedRuns();
     await b.notifier.notifyFinishedRuns();
@@ -170,19 +171,21 @@ describe('the bot in a chat', () => {
     const [latest] = await importer.listRuns(1);
     const error = `[Sign in again](https://evil.example/reset) **now**: ${'x'.repeat(5000)}`;
     const card = summaryCard({ run: { ...latest, status: 'failed', error }, logRows: [], unmapped: [] });
-    const shown = textsOf(card).find((t) => t.startsWith('Error: '))!.slice('Error: '.length);
+    const shown = textsOf(card)
+      .find((t) => t.startsWith('Error: '))!
+      .slice('Error: '.length);
     expect(shown.replace(/\\/g, '').length).toBeLessThanOrEqual(ERROR_CHARS);
     expect(shown.endsWith('…')).toBe(true);
     expect(shown).toContain('\\[Sign in again\\](https://evil.example/reset) \\*\\*now\\*\\*');
   });
 
-  it('shows a run\'s log from the card', async () => {
+  it("shows a run's log from the card", async () => {
     const [latest] = await importer.listRuns(1);
     const [answer] = await b.say(click(admin, 'runLog', { runId: latest.runId }));
     expect(textsOf(cardOf(answer))[0]).toMatch(/^Run log of /);
   });
 
-  it('reruns from the card: answers at once, then replaces the card with the rerun\'s summary, audited', async () => {
+  it("reruns from the card: answers at once, then replaces the card with the rerun's summary, audited", async () => {
     const [latest] = await importer.listRuns(1);
     const [answer] = await b.say(click(admin, 'rerun', { runId: latest.runId }, 'summary-card-7'));
     expect(textsOf(cardOf(answer))[0]).toBe('Rerun started');
@@ -252,7 +255,14 @@ describe('the bot in a chat', () => {
 
     // Every other card that offered the number is replaced in place: mapped, by whom, no button left.
     for (const activityId of [...elsewhere.map((p) => p.activityId), listed.id!]) {
-      const update = await waitFor(() => b.proactive.slice(updatesBefore).filter((p) => p.op === 'update' && p.activityId === activityId).at(-1), `the card ${activityId} updated`);
+      const update = await waitFor(
+        () =>
+          b.proactive
+            .slice(updatesBefore)
+            .filter((p) => p.op === 'update' && p.activityId === activityId)
+            .at(-1),
+        `the card ${activityId} updated`,
+      );
       expect(update.conversationId).toBe('chat-admin');
       expect(textsOf(update.card)).toContain(`Mapped to ${mailbox} by Ada Admin.`);
       expect(offeredNumbers(update.card)).not.toContain(waiting.number);

@@ -112,7 +112,16 @@ describe('the bot endpoint, authenticated', () => {
 
   it("answers 503, not 401, when the channel's signing keys cannot be read, and says why in the log", async () => {
     // Nothing listens on port 9: the keys are out of reach, as when the app cannot reach login.botframework.com.
-    const blind = startServer({ ...h.env, ...h.signin.managedIdentityEnvironment, PORT: '0', HOST: '127.0.0.1', BOT_ID, BOT_APP_TYPE: 'UserAssignedMSI', BOT_OPENID_METADATA_URL: 'https://127.0.0.1:9/v1/.well-known/openidconfiguration', ADMIN_OBJECT_IDS: ADMIN });
+    const blind = startServer({
+      ...h.env,
+      ...h.signin.managedIdentityEnvironment,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BOT_ID,
+      BOT_APP_TYPE: 'UserAssignedMSI',
+      BOT_OPENID_METADATA_URL: 'https://127.0.0.1:9/v1/.well-known/openidconfiguration',
+      ADMIN_OBJECT_IDS: ADMIN,
+    });
     try {
       const blindUrl = await blind.listening;
       const token = await h.signin.mintChannelToken({ audience: BOT_ID, serviceUrl: SERVICE_URL });

@@ -21,7 +21,11 @@ function expectEachOnce(h: Harness, items: ExpectedItem[]): number {
   return fanOut;
 }
 
-const archived = (h: Harness) => h.graph.mailboxes().filter((m) => m.userPrincipalName !== CAPTURE).reduce((n, m) => n + m.messageCount, 0);
+const archived = (h: Harness) =>
+  h.graph
+    .mailboxes()
+    .filter((m) => m.userPrincipalName !== CAPTURE)
+    .reduce((n, m) => n + m.messageCount, 0);
 const captureView = (h: Harness) => h.graph.mailbox(CAPTURE).messages.map((m: MessageSnapshot) => ({ id: m.id, folder: m.folderPath, isRead: m.isRead }));
 
 describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
@@ -104,7 +108,16 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     const day = h.telemessage.listExpected('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z').filter((e) => !e.malformation && e.sentAt.startsWith('2026-11-24'));
     const line = day[0].subscriber.number;
     const [base] = threadDays(day.filter((e) => e.subscriber.number === line).slice(0, 1));
-    const thread = { ...base, items: [...base.items, ...day.filter((e) => e !== base.items[0]).slice(0, 2).map((e) => ({ ...e, threadId: base.threadId }))] };
+    const thread = {
+      ...base,
+      items: [
+        ...base.items,
+        ...day
+          .filter((e) => e !== base.items[0])
+          .slice(0, 2)
+          .map((e) => ({ ...e, threadId: base.threadId })),
+      ],
+    };
     expect(thread.items).toHaveLength(3);
     await h.graph.deliverMime(CAPTURE, renderThreadedDay(thread, 'harness'), { receivedDateTime: threadedSendTime(thread.day) });
     const before = archived(h);

@@ -77,7 +77,11 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     tab.mount(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    malformed = h.telemessage.listExpected(DAY.from, DAY.to).filter((i) => i.malformation).map((i) => i.id).sort();
+    malformed = h.telemessage
+      .listExpected(DAY.from, DAY.to)
+      .filter((i) => i.malformation)
+      .map((i) => i.id)
+      .sort();
   }, 60_000);
   afterAll(async () => {
     await tab?.stop();
@@ -100,7 +104,12 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     // The card's reasons: failures only, the partial listed on its own.
     const log = [];
     for await (const row of importer.runLog(first.runId)) log.push(row);
-    expect(log.filter((r) => r.outcome === 'malformed').map((r) => r.itemId).sort()).toEqual(malformed);
+    expect(
+      log
+        .filter((r) => r.outcome === 'malformed')
+        .map((r) => r.itemId)
+        .sort(),
+    ).toEqual(malformed);
   }, 240_000);
 
   it('a rerun leaves the malformed items failing: it ends partial, and its log and `status` say what is still failing and why', async () => {
@@ -115,7 +124,12 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(rerun.stillFailing!.every((f) => /Malformed/.test(f.reason))).toBe(true);
     const log = [];
     for await (const row of importer.runLog(rerun.runId)) log.push(row);
-    expect(log.filter((r) => r.outcome === 'failed' && r.reason.startsWith('Still failing: Malformed')).map((r) => r.itemId).sort()).toEqual(malformed);
+    expect(
+      log
+        .filter((r) => r.outcome === 'failed' && r.reason.startsWith('Still failing: Malformed'))
+        .map((r) => r.itemId)
+        .sort(),
+    ).toEqual(malformed);
     expect(await outstandingIds()).toEqual(malformed);
     const listed = await runArchiveCli(['--failures'], h.env);
     expect(listed.stdout).toContain(`${malformed.length} items failing, 0 acknowledged`);
@@ -135,7 +149,9 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(c.imported + c.partiallyImported).toBeGreaterThan(0);
     const archivedNow = c.itemsImported + c.itemsPartial - c.itemsAlreadyArchived;
     expect(archivedNow).toBeGreaterThan(0);
-    expect(summarizeReplay(replay)).toBe(`${c.availableFromSource} held: ${c.itemsAlreadyArchived} already archived, ${archivedNow} new${c.failed ? `, ${c.failed} failed` : ''}${c.notImported ? `, ${c.notImported} still not imported` : ''}`);
+    expect(summarizeReplay(replay)).toBe(
+      `${c.availableFromSource} held: ${c.itemsAlreadyArchived} already archived, ${archivedNow} new${c.failed ? `, ${c.failed} failed` : ''}${c.notImported ? `, ${c.notImported} still not imported` : ''}`,
+    );
     expect(await outstandingIds()).toEqual(malformed);
   }, 240_000);
 
@@ -177,7 +193,12 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect((await api('GET', '/api/tab/connector')).json.status.failures).toEqual({ outstandingItems: 0, acknowledgedItems: malformed.length });
     expect(await dayFigures()).toEqual({ failed: 0, acknowledged: malformed.length });
     const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
-    expect(audit.filter((e) => e.action === 'failure.acknowledged').map((e) => e.detail?.itemId).sort()).toEqual(malformed);
+    expect(
+      audit
+        .filter((e) => e.action === 'failure.acknowledged')
+        .map((e) => e.detail?.itemId)
+        .sort(),
+    ).toEqual(malformed);
     expect(await statusText()).not.toContain('still failing');
 
     // The next rerun is clean, and still shows the acknowledged failures, never hides them.
@@ -187,7 +208,12 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(c).toMatchObject({ failed: malformed.length, failuresAcknowledged: malformed.length, failuresOutstanding: 0 });
     const log = [];
     for await (const row of importer.runLog(rerun.runId)) log.push(row);
-    expect(log.filter((r) => r.outcome === 'acknowledged').map((r) => r.itemId).sort()).toEqual(malformed);
+    expect(
+      log
+        .filter((r) => r.outcome === 'acknowledged')
+        .map((r) => r.itemId)
+        .sort(),
+    ).toEqual(malformed);
     expect((await h.stores.runs.list(CONNECTOR, 50)).every((r) => r.status !== 'running')).toBe(true);
   }, 240_000);
 });

@@ -8,7 +8,10 @@ describe('daily schedule', () => {
   let importer: Importer;
   let now: Date;
   beforeAll(async () => {
-    h = await startHarness({ captureMailbox: CAPTURE, telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } } });
+    h = await startHarness({
+      captureMailbox: CAPTURE,
+      telemessage: { days: ['2026-11-23', '2026-11-24', '2026-11-25'], now: new Date('2026-11-24T02:00:00Z'), traffic: { itemsPerDay: 30, hugeAttachments: [] } },
+    });
     now = new Date('2026-11-24T02:00:00Z');
     importer = await harnessImporter(h, { now: () => now });
   });

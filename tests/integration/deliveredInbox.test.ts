@@ -78,7 +78,8 @@ describe('the inbox of delivered items', () => {
       ['w-b', '2026-11-10T08:00:00.000Z'],
       ['w-d', '2026-11-11T00:00:00.000Z'],
       ['w-e', '2026-11-12T00:00:00.000Z'],
-    ]) await inbox.record(CONNECTOR, entry(id, at));
+    ])
+      await inbox.record(CONNECTOR, entry(id, at));
     expect(await listed(inbox, '2026-11-10T08:00:00Z', '2026-11-12T00:00:00Z')).toEqual([
       '2026-11-10T08:00:00.000Z w-a',
       '2026-11-10T08:00:00.000Z w-b',
@@ -90,7 +91,12 @@ describe('the inbox of delivered items', () => {
 
   it('serves a listed item from its staged raw copy', async () => {
     const eml = Buffer.from('Message-ID: <staged@tm>\r\nX-TELEMESSAGE-MessageType: MMS\r\nSubject: hi\r\n\r\nbody\r\n');
-    const { entry: taken, created } = await takeIntoInbox(h.stores, CONNECTOR, { body: Readable.from([eml]), deliveredAt: new Date('2026-11-09T01:00:00Z'), origin: 'capture:m1' }, { collectedAt: new Date('2026-11-09T02:00:00Z') });
+    const { entry: taken, created } = await takeIntoInbox(
+      h.stores,
+      CONNECTOR,
+      { body: Readable.from([eml]), deliveredAt: new Date('2026-11-09T01:00:00Z'), origin: 'capture:m1' },
+      { collectedAt: new Date('2026-11-09T02:00:00Z') },
+    );
     expect(created).toBe(true);
     expect(taken).toMatchObject({ id: 'staged@tm', type: 'MMS', sizeBytes: eml.length, origin: 'capture:m1' });
     const source = new InboxSource(CONNECTOR, h.stores);
@@ -117,7 +123,12 @@ class GeneratedDeliveries implements Collector {
     const report: CollectReport = { kind: 'smtp', collected: 0, alreadyCollected: 0, rejected: [] };
     for (const item of this.items()) {
       const raw = renderRawMessage(item, 'harness');
-      const { created } = await takeIntoInbox(this.h.stores, CONNECTOR, { body: raw.stream(), expectedSize: raw.size, deliveredAt: new Date(item.archivedAt), origin: `capture:${item.id}` }, { collectedAt: options.now(), abortSignal: options.abortSignal });
+      const { created } = await takeIntoInbox(
+        this.h.stores,
+        CONNECTOR,
+        { body: raw.stream(), expectedSize: raw.size, deliveredAt: new Date(item.archivedAt), origin: `capture:${item.id}` },
+        { collectedAt: options.now(), abortSignal: options.abortSignal },
+      );
       if (created) report.collected++;
       else report.alreadyCollected++;
     }
@@ -175,7 +186,10 @@ describe('a run of a delivered source', () => {
   it('refuses a delivery it does not know and a capture mailbox that is no address, changing nothing', async () => {
     const importer = await harnessImporter(h);
     const before = await importer.settings();
-    await expect(importer.updateSettings({ delivery: 'ftp' as never }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting', message: 'The delivery must be one of api, smtp, sftp.' });
+    await expect(importer.updateSettings({ delivery: 'ftp' as never }, 'oid-admin', before.etag)).rejects.toMatchObject({
+      code: 'InvalidSetting',
+      message: 'The delivery must be one of api, smtp, sftp.',
+    });
     await expect(importer.updateSettings({ captureMailbox: 'capture mailbox' }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting' });
     expect(await importer.settings()).toEqual(before);
   });

@@ -55,7 +55,7 @@ describe('Microsoft Graph sign-in', () => {
     });
   }
 
-  it('in Azure, signs in as the app with the managed identity\'s token and no secret, and Graph answers', async () => {
+  it("in Azure, signs in as the app with the managed identity's token and no secret, and Graph answers", async () => {
     const connection = configuredGraph(azureConfig());
     expect(connection).not.toHaveProperty('clientSecret');
     const before = signin.stats().tokensIssued;
@@ -68,7 +68,7 @@ describe('Microsoft Graph sign-in', () => {
     expect(claims).toMatchObject({ appid: APP_ID, tid: TENANT, aud: 'https://graph.microsoft.com', roles: ['Mail.ReadWrite', 'User.Read.All'] });
   });
 
-  it('is refused when the managed identity is not the one the app\'s federated credential trusts', async () => {
+  it("is refused when the managed identity is not the one the app's federated credential trusts", async () => {
     const before = signin.stats().refused;
     const connection = configuredGraph(azureConfig({ MANAGED_IDENTITY_CLIENT_ID: STRANGER.clientId }));
     await expect(graphCredential(connection).getToken('https://graph.microsoft.com/.default')).rejects.toThrow(/AADSTS700213/);

@@ -70,7 +70,10 @@ it('adds a small attachment by POST to a sent item; bytes over the keep threshol
   const messageId = await archivedMessage(SUSAN.id);
   const small = Buffer.from('tiny image');
   const medium = patterned(300 * 1024);
-  for (const [name, bytes] of [['small.png', small], ['medium.png', medium]] as const) {
+  for (const [name, bytes] of [
+    ['small.png', small],
+    ['medium.png', medium],
+  ] as const) {
     const attachment = await client.api(`/users/${SUSAN.id}/messages/${messageId}/attachments`).post({
       '@odata.type': '#microsoft.graph.fileAttachment',
       name,
@@ -92,11 +95,9 @@ it('adds a small attachment by POST to a sent item; bytes over the keep threshol
 it('uploads a 10 MB attachment with the SDK LargeFileUploadTask and answers 201 with a Location', async () => {
   const messageId = await archivedMessage(SUSAN.id);
   const bytes = patterned(10 * MB + 123);
-  const session = await LargeFileUploadTask.createUploadSession(
-    client,
-    `/users/${SUSAN.id}/messages/${messageId}/attachments/createUploadSession`,
-    { AttachmentItem: { attachmentType: 'file', name: 'call.wav', size: bytes.length, contentType: 'audio/wav' } },
-  );
+  const session = await LargeFileUploadTask.createUploadSession(client, `/users/${SUSAN.id}/messages/${messageId}/attachments/createUploadSession`, {
+    AttachmentItem: { attachmentType: 'file', name: 'call.wav', size: bytes.length, contentType: 'audio/wav' },
+  });
   const task = new LargeFileUploadTask(client, new FileUpload(bytes, 'call.wav', bytes.length), session, { rangeSize: 4 * MB });
   const result = await task.upload();
   const attachmentId = /Attachments\('([^']+)'\)/.exec(result.location ?? '')?.[1];
@@ -111,11 +112,9 @@ it('uploads a 10 MB attachment with the SDK LargeFileUploadTask and answers 201 
 it('takes a 112 MB attachment (just under 150 MB once base64, as Exchange counts it) into a mailbox raised to 150 MB, keeping only its hash', async () => {
   const messageId = await archivedMessage(BIGBOX.id);
   const bytes = patterned(112 * MB);
-  const session = await LargeFileUploadTask.createUploadSession(
-    client,
-    `/users/${BIGBOX.id}/messages/${messageId}/attachments/createUploadSession`,
-    { AttachmentItem: { attachmentType: 'file', name: 'long-call.wav', size: bytes.length } },
-  );
+  const session = await LargeFileUploadTask.createUploadSession(client, `/users/${BIGBOX.id}/messages/${messageId}/attachments/createUploadSession`, {
+    AttachmentItem: { attachmentType: 'file', name: 'long-call.wav', size: bytes.length },
+  });
   await new LargeFileUploadTask(client, new FileUpload(bytes, 'long-call.wav', bytes.length), session, { rangeSize: 4 * MB }).upload();
   const [stored] = emulator.mailbox(BIGBOX.id).messages[0].attachments;
   expect(stored).toMatchObject({ name: 'long-call.wav', size: bytes.length, sha256: sha256(bytes) });

@@ -67,8 +67,7 @@ async function failure(request: Promise<unknown>): Promise<GraphError> {
   throw new Error('the request succeeded');
 }
 
-const get = (path: string, accessToken?: string) =>
-  fetch(`${emulator.url}/v1.0${path}`, { headers: accessToken ? { Authorization: `Bearer ${accessToken}` } : {} });
+const get = (path: string, accessToken?: string) => fetch(`${emulator.url}/v1.0${path}`, { headers: accessToken ? { Authorization: `Bearer ${accessToken}` } : {} });
 
 beforeAll(async () => {
   const publicJwk = { ...signingKey.publicKey.export({ format: 'jwk' }), kid: KID, use: 'sig', alg: 'RS256' };
@@ -144,13 +143,19 @@ it('serves the /_emulator/ inspection endpoints without a token', async () => {
 it('keeps throttling buckets per (app, mailbox)', async () => {
   const limited = await startGraphEmulator({ auth: { jwksUri, issuer }, users: [SUSAN, BOB], limits: { requestsPerWindow: 3 } });
   try {
-    const appA = graphClient(limited.url, token({ appid: APP_A })).api(`/users/${SUSAN.id}/mailFolders`).middlewareOptions([new RetryHandlerOptions(0, 0)]);
+    const appA = graphClient(limited.url, token({ appid: APP_A }))
+      .api(`/users/${SUSAN.id}/mailFolders`)
+      .middlewareOptions([new RetryHandlerOptions(0, 0)]);
     for (let i = 0; i < 3; i++) await appA.get();
     const throttled = await failure(appA.get());
     expect(throttled.statusCode).toBe(429);
     expect(throttled.code).toBe('ApplicationThrottled');
-    await graphClient(limited.url, token({ appid: APP_B })).api(`/users/${SUSAN.id}/mailFolders`).get();
-    await graphClient(limited.url, token({ appid: APP_A })).api(`/users/${BOB.id}/mailFolders`).get();
+    await graphClient(limited.url, token({ appid: APP_B }))
+      .api(`/users/${SUSAN.id}/mailFolders`)
+      .get();
+    await graphClient(limited.url, token({ appid: APP_A }))
+      .api(`/users/${BOB.id}/mailFolders`)
+      .get();
     expect(limited.stats().refused.rate).toBe(1);
     // The other emulator instance in this process is untouched.
     expect(emulator.stats().refused.rate).toBe(0);

@@ -47,11 +47,7 @@ beforeEach(() => emulator.reset());
 
 it('runs dependent requests in order and answers each by id, through the SDK', async () => {
   const raw = await client.api('/$batch').post({
-    requests: [
-      smsCreate('1', 'first'),
-      smsCreate('2', 'second', ['1']),
-      { id: '3', method: 'GET', url: `/users/${SUSAN.id}/mailFolders/inbox/messages?$select=subject`, dependsOn: ['2'] },
-    ],
+    requests: [smsCreate('1', 'first'), smsCreate('2', 'second', ['1']), { id: '3', method: 'GET', url: `/users/${SUSAN.id}/mailFolders/inbox/messages?$select=subject`, dependsOn: ['2'] }],
   });
   const responses = new BatchResponseContent(raw);
   expect(responses.getResponseById('1').status).toBe(201);
@@ -68,10 +64,7 @@ it('refuses more than 20 requests', async () => {
 });
 
 it('fails a request with 424 when the request it depends on failed', async () => {
-  const { status, responses } = await batch([
-    { id: 'a', method: 'GET', url: `/users/${SUSAN.id}/mailFolders/AAMkADmissing=` },
-    smsCreate('b', 'never', ['a']),
-  ]);
+  const { status, responses } = await batch([{ id: 'a', method: 'GET', url: `/users/${SUSAN.id}/mailFolders/AAMkADmissing=` }, smsCreate('b', 'never', ['a'])]);
   expect(status).toBe(200);
   expect(byId(responses, 'a')).toMatchObject({ status: 404, body: { error: { code: 'ErrorItemNotFound' } } });
   expect(byId(responses, 'b').status).toBe(424);
@@ -90,9 +83,10 @@ it('still throttles inner requests inside a 200 when other requests hold the mai
   const slow = await startGraphEmulator({ auth: { mode: 'none' }, users: [SUSAN], latencyMs: 300 });
   try {
     const post = (requests: unknown[]) =>
-      fetch(`${slow.url}/v1.0/$batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ requests }) }).then(
-        async (res) => ({ status: res.status, body: (await res.json()) as { responses: BatchResponse[] } }),
-      );
+      fetch(`${slow.url}/v1.0/$batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ requests }) }).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { responses: BatchResponse[] },
+      }));
     const [first, second] = await Promise.all([post([0, 1, 2, 3].map((i) => smsCreate(String(i), `first ${i}`))), post([0, 1, 2, 3].map((i) => smsCreate(String(i), `second ${i}`)))]);
     expect([first.status, second.status]).toEqual([200, 200]);
     const throttled = [...first.body.responses, ...second.body.responses].filter((r) => r.status === 429);

@@ -133,10 +133,7 @@ it('pages a delta round with Prefer odata.maxpagesize and opaque tokens, and lis
     id: expect.any(String),
     subject: 'SMS 0 — שלום',
     from: { emailAddress: { name: 'Noa Levi Mobile', address: 'noa.levi@contoso.example' } },
-    toRecipients: [
-      { emailAddress: { name: 'Levi, Dan', address: 'dan@contoso.example' } },
-      { emailAddress: { name: 'דני', address: '447700900123@telemessage.invalid' } },
-    ],
+    toRecipients: [{ emailAddress: { name: 'Levi, Dan', address: 'dan@contoso.example' } }, { emailAddress: { name: 'דני', address: '447700900123@telemessage.invalid' } }],
     internetMessageId: '<plain-0@archive.telemessage.example>',
   });
 
@@ -205,8 +202,15 @@ it('answers an expired delta token with 410 SyncStateNotFound and a Location to 
   const expired = await fetch(deltaLink, { headers: { Authorization: 'Bearer local' } });
   expect(expired.status).toBe(410);
   expect((await expired.json()).error.code).toBe('SyncStateNotFound');
-  expect(expired.headers.get('location')).toBe(`${graph.url}/v1.0/users/${CAPTURE.id}/mailFolders/${graph.mailbox(CAPTURE.id).folders.find((f) => f.wellKnownName === 'inbox')?.id}/messages/delta?$select=subject`);
-  const error = await failure(client.api(deltaLink).middlewareOptions([new RetryHandlerOptions(0, 0)]).get());
+  expect(expired.headers.get('location')).toBe(
+    `${graph.url}/v1.0/users/${CAPTURE.id}/mailFolders/${graph.mailbox(CAPTURE.id).folders.find((f) => f.wellKnownName === 'inbox')?.id}/messages/delta?$select=subject`,
+  );
+  const error = await failure(
+    client
+      .api(deltaLink)
+      .middlewareOptions([new RetryHandlerOptions(0, 0)])
+      .get(),
+  );
   expect(error.statusCode).toBe(410);
   expect(error.code).toBe('SyncStateNotFound');
 
@@ -312,7 +316,10 @@ it('delivers journal-wrapped items: an Exchange journal report carrying the orig
 
   const { item, raw } = items[0];
   const original = await bytesOf(raw);
-  const response: Response = await client.api(`/users/${CAPTURE.id}/messages/${report.messageIds.get(item.id)}/$value`).responseType(ResponseType.RAW).get();
+  const response: Response = await client
+    .api(`/users/${CAPTURE.id}/messages/${report.messageIds.get(item.id)}/$value`)
+    .responseType(ResponseType.RAW)
+    .get();
   const journal = Buffer.from(await response.arrayBuffer());
   const text = journal.toString('utf8');
   expect(text).toMatch(/^X-MS-Journal-Report:\r?$/m);

@@ -26,10 +26,7 @@ const archived = (key: string) => ({
 });
 
 async function lookup(key: string): Promise<string[]> {
-  const page = await client
-    .api(`/users/${SUSAN.id}/messages`)
-    .filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq '${key}')`)
-    .get();
+  const page = await client.api(`/users/${SUSAN.id}/messages`).filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq '${key}')`).get();
   return page.value.map((m: { id: string }) => m.id);
 }
 
@@ -131,11 +128,9 @@ it('loses a whole batch response when an inner create loses its response', async
 it('keeps uploaded ranges whose responses were lost, and attaches the file after the last one', async () => {
   const message = await client.api(`/users/${SUSAN.id}/mailFolders/inbox/messages`).post(archived('upload'));
   const bytes = Buffer.alloc(5 * MB, 3);
-  const session = await LargeFileUploadTask.createUploadSession(
-    client,
-    `/users/${SUSAN.id}/messages/${message.id}/attachments/createUploadSession`,
-    { AttachmentItem: { attachmentType: 'file', name: 'call.wav', size: bytes.length } },
-  );
+  const session = await LargeFileUploadTask.createUploadSession(client, `/users/${SUSAN.id}/messages/${message.id}/attachments/createUploadSession`, {
+    AttachmentItem: { attachmentType: 'file', name: 'call.wav', size: bytes.length },
+  });
   emulator.addFault({ kind: 'lostResponse', count: 1, operations: ['uploadChunk'] });
   // The first range succeeds, except its response is lost; the SDK gives up, the bytes are in.
   await expect(new LargeFileUploadTask(client, new FileUpload(bytes, 'call.wav', bytes.length), session, { rangeSize: 4 * MB }).upload()).rejects.toThrow();

@@ -191,10 +191,7 @@ describe('messages', () => {
       .select('id,subject')
       .get();
     expect(found.value.map((m: { id: string }) => m.id)).toEqual([target.id]);
-    const mailboxWide = await client
-      .api(`/users/${SUSAN}/messages`)
-      .filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq 'key-5')`)
-      .get();
+    const mailboxWide = await client.api(`/users/${SUSAN}/messages`).filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq 'key-5')`).get();
     expect(mailboxWide.value).toEqual([]);
   });
 
@@ -215,9 +212,7 @@ describe('messages', () => {
   });
 
   it('refuses headers that are not x- headers, and unknown properties, as Graph does', async () => {
-    const headerError = await failure(
-      client.api(`/users/${SUSAN}/mailFolders/${folderId}/messages`).post(archivedMessage('k', { internetMessageHeaders: [{ name: 'From', value: 'x' }] })),
-    );
+    const headerError = await failure(client.api(`/users/${SUSAN}/mailFolders/${folderId}/messages`).post(archivedMessage('k', { internetMessageHeaders: [{ name: 'From', value: 'x' }] })));
     expect(headerError.code).toBe('InvalidInternetMessageHeader');
     const propertyError = await failure(client.api(`/users/${SUSAN}/mailFolders/${folderId}/messages`).post({ subjct: 'typo' }));
     expect(propertyError.statusCode).toBe(400);

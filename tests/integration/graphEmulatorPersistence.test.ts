@@ -15,7 +15,17 @@ const users = [
 
 const clientOf = (emulator: GraphEmulator) => Client.initWithMiddleware({ authProvider: { getAccessToken: async () => 'local-token' }, baseUrl: emulator.url, customHosts: new Set(['localhost']) });
 
-const MIME = ['Message-ID: <kept-1@archive.telemessage.example>', 'Date: Wed, 15 Jan 2025 09:13:22 +0000', 'From: Noa Levi <noa@contoso.com>', 'To: <capture@contoso.com>', 'Subject: SMS kept', 'Content-Type: text/plain; charset=UTF-8', '', 'Hello from before the restart', ''].join('\r\n');
+const MIME = [
+  'Message-ID: <kept-1@archive.telemessage.example>',
+  'Date: Wed, 15 Jan 2025 09:13:22 +0000',
+  'From: Noa Levi <noa@contoso.com>',
+  'To: <capture@contoso.com>',
+  'Subject: SMS kept',
+  'Content-Type: text/plain; charset=UTF-8',
+  '',
+  'Hello from before the restart',
+  '',
+].join('\r\n');
 
 describe('the Graph emulator with a data directory', () => {
   let dir: string;
@@ -34,7 +44,9 @@ describe('the Graph emulator with a data directory', () => {
         { id: ARCHIVE_KEY, value: 'item-42' },
       ],
     });
-    await graph.api(`/users/${users[0].id}/messages/${message.id}/attachments`).post({ '@odata.type': '#microsoft.graph.fileAttachment', name: 'photo.jpg', contentType: 'image/jpeg', contentBytes: Buffer.from('jpeg bytes').toString('base64') });
+    await graph
+      .api(`/users/${users[0].id}/messages/${message.id}/attachments`)
+      .post({ '@odata.type': '#microsoft.graph.fileAttachment', name: 'photo.jpg', contentType: 'image/jpeg', contentBytes: Buffer.from('jpeg bytes').toString('base64') });
     const bytes = Buffer.from(MIME, 'utf8');
     await first.deliverMime(users[1].userPrincipalName, { size: bytes.length, stream: () => Readable.from([bytes]) });
     await first.close();
@@ -45,7 +57,10 @@ describe('the Graph emulator with a data directory', () => {
       const folders = await again.api(`/users/${users[0].id}/mailFolders`).filter("displayName eq 'Enterprise Number Archiver'").get();
       expect(folders.value.map((f: { id: string }) => f.id)).toEqual([folder.id]);
       // The importer's idempotency lookup: the same key finds the same message, once.
-      const found = await again.api(`/users/${users[0].id}/mailFolders/${folder.id}/messages`).filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq 'item-42')`).get();
+      const found = await again
+        .api(`/users/${users[0].id}/mailFolders/${folder.id}/messages`)
+        .filter(`singleValueExtendedProperties/any(ep: ep/id eq '${ARCHIVE_KEY}' and ep/value eq 'item-42')`)
+        .get();
       expect(found.value.map((m: { id: string; subject: string }) => [m.id, m.subject])).toEqual([[message.id, 'SMS from +447700900002']]);
       const attachments = await again.api(`/users/${users[0].id}/messages/${message.id}/attachments`).get();
       expect(attachments.value.map((a: { name: string; contentBytes: string }) => [a.name, Buffer.from(a.contentBytes, 'base64').toString()])).toEqual([['photo.jpg', 'jpeg bytes']]);

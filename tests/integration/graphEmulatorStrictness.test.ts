@@ -26,7 +26,10 @@ async function sentMessage(userId: string, extra: Record<string, unknown> = {}):
   const message = await client.api(`/users/${userId}/messages`).post({
     subject: 'SMS',
     body: { contentType: 'text', content: 'hello' },
-    singleValueExtendedProperties: [{ id: 'Integer 0x0E07', value: '1' }, { id: KEY, value: 'AbC123' }],
+    singleValueExtendedProperties: [
+      { id: 'Integer 0x0E07', value: '1' },
+      { id: KEY, value: 'AbC123' },
+    ],
     ...extra,
   });
   return message.id;
@@ -61,7 +64,10 @@ it('matches the Name of a named extended property with its case, and the value w
   expect((await lookup(KEY, 'abc123')).value.map((m: { id: string }) => m.id)).toEqual([id]);
   expect((await lookup(KEY.replace('{6f1c4e0b', '{6F1C4E0B').replace('String', 'string'), 'ABC123')).value).toHaveLength(1);
   expect((await lookup(KEY.replace('ArchiveKey', 'archivekey'), 'AbC123')).value).toEqual([]);
-  const expanded = await client.api(`/users/${BOB.id}/messages/${id}`).expand(`singleValueExtendedProperties($filter=id eq '${KEY.replace('ArchiveKey', 'ARCHIVEKEY')}')`).get();
+  const expanded = await client
+    .api(`/users/${BOB.id}/messages/${id}`)
+    .expand(`singleValueExtendedProperties($filter=id eq '${KEY.replace('ArchiveKey', 'ARCHIVEKEY')}')`)
+    .get();
   expect(expanded.singleValueExtendedProperties).toEqual([]);
 });
 

@@ -102,7 +102,10 @@ describe('importer state in Table Storage', () => {
     await ledger.save('c5', item('b', 3), [], [row('+15550001111', 'b', 3, { name: 'Sam Mobile' })]);
     await refresh();
     let list = await unmapped.list('c5');
-    expect(list.map((u) => [u.number, u.itemCount])).toEqual([['+15550001111', 3], ['+15550002222', 1]]);
+    expect(list.map((u) => [u.number, u.itemCount])).toEqual([
+      ['+15550001111', 3],
+      ['+15550002222', 1],
+    ]);
     expect(list[0]).toMatchObject({ lastName: 'Sam Mobile', pendingItemIds: ['a', 'b', 'c'] });
     expect(list[0].firstSeen.toISOString()).toBe(at(1).toISOString());
     expect(list[0].lastSeen.toISOString()).toBe(at(5).toISOString());
@@ -130,7 +133,12 @@ describe('importer state in Table Storage', () => {
     for (const [i, n] of crowd.entries()) await ledger.save('c6', { itemId: `x${i}`, archivedAt: at(100), status: 'final', runId: 'r1' }, [], [row(n, `x${i}`, 100)]);
     // The shortest number was also seen the day before; that day's count must survive the next day's refreshes.
     const dayBefore = new Date(Date.UTC(2026, 10, 23, 12));
-    await ledger.save('c6', { itemId: 'y0', archivedAt: dayBefore, status: 'final', runId: 'r0' }, [], [{ number: numbers[0], itemId: 'y0', at: dayBefore, reason: 'No mailbox for this participant' }]);
+    await ledger.save(
+      'c6',
+      { itemId: 'y0', archivedAt: dayBefore, status: 'final', runId: 'r0' },
+      [],
+      [{ number: numbers[0], itemId: 'y0', at: dayBefore, reason: 'No mailbox for this participant' }],
+    );
     await unmapped.refreshDays('c6', [{ day: '2026-11-23', rows: ledger.unmappedOn('c6', '2026-11-23') }]);
     const refresh = () => unmapped.refreshDays('c6', [{ day: '2026-11-24', rows: ledger.unmappedOn('c6', '2026-11-24') }]);
     await refresh();
@@ -153,7 +161,14 @@ describe('importer state in Table Storage', () => {
   it("writes a run's log and gives it back as CSV with the connector log's columns", async () => {
     const log = new RunLogStore(await storage.table(TABLES.runLog));
     await log.append('run-1', [
-      { itemId: 'i1', sourceUserId: '+447700900001', m365UserId: 'ann@contoso.example', outcome: 'partial', reason: 'attachment "video.mp4" (160 MB) exceeds the mailbox limit', at: new Date('2026-11-24T10:00:00Z') },
+      {
+        itemId: 'i1',
+        sourceUserId: '+447700900001',
+        m365UserId: 'ann@contoso.example',
+        outcome: 'partial',
+        reason: 'attachment "video.mp4" (160 MB) exceeds the mailbox limit',
+        at: new Date('2026-11-24T10:00:00Z'),
+      },
       { itemId: '=cmd()', sourceUserId: '+15550001111', outcome: 'unmapped', reason: 'not in the custom mapping', at: new Date('2026-11-24T10:00:01Z') },
     ]);
     let csv = '';

@@ -130,7 +130,11 @@ describe('mailbox sink', () => {
   it('attaches small media inline and large recordings by upload session, byte for byte', async () => {
     const mms = item('TM-3', {
       kind: 'mms',
-      attachments: [await attachment(0, 'IMG_1.jpg', 'image/jpeg', 350 * 1024), await attachment(1, 'Screenshot_2.png', 'image/png', 2 * MB), await attachment(2, 'call.wav', 'audio/wav', 9 * MB + 123)],
+      attachments: [
+        await attachment(0, 'IMG_1.jpg', 'image/jpeg', 350 * 1024),
+        await attachment(1, 'Screenshot_2.png', 'image/png', 2 * MB),
+        await attachment(2, 'call.wav', 'audio/wav', 9 * MB + 123),
+      ],
     });
     const result = await sink.deliver(await job(mms, 'bob@contoso.example'));
     expect(result.outcome).toBe('imported');

@@ -169,7 +169,15 @@ describe('the pacer’s account of 429s, by the messages Exchange Online sends',
     const rec = item('TM-bytes', [await attachment(0, 'call.wav', 'audio/wav', 12 * MB)]);
     const user = await sink.findUser('ann@contoso.example');
     const folderId = await sink.ensureFolder(user!.id);
-    const result = await sink.deliver({ item: rec, mailbox: 'ann@contoso.example', userId: user!.id, folderId, archiveKey: archiveKeyOf(rec.id, 'ann@contoso.example'), mayExist: false, attachments: reader(rec) });
+    const result = await sink.deliver({
+      item: rec,
+      mailbox: 'ann@contoso.example',
+      userId: user!.id,
+      folderId,
+      archiveKey: archiveKeyOf(rec.id, 'ann@contoso.example'),
+      mayExist: false,
+      attachments: reader(rec),
+    });
     expect(result.outcome).toBe('imported');
     const refused = graph.stats().refused.upload;
     expect(refused).toBeGreaterThan(0);

@@ -64,9 +64,7 @@ describe('unmapped participants and the replay of held items', () => {
 
   it('replays every item held for a number into its new mailbox once, as a remap run, and the unmapped list shrinks', async () => {
     const employee = unmappedStaff.find((e) => h.telemessage.listExpected(window.from, window.to).some((i) => i.subscriber.number === e.mobile))!;
-    const held = h.telemessage
-      .listExpected(window.from, window.to)
-      .filter((i) => !i.malformation && i.participants.some((p) => p.number === employee.mobile));
+    const held = h.telemessage.listExpected(window.from, window.to).filter((i) => !i.malformation && i.participants.some((p) => p.number === employee.mobile));
     expect(held.length).toBeGreaterThan(0);
     const before = await importer.unmapped();
     expect(before.find((u) => u.number === employee.mobile)).toMatchObject({ kind: 'archivedLine', itemCount: held.length });
@@ -100,7 +98,9 @@ describe('unmapped participants and the replay of held items', () => {
   });
 
   it('a second replay of the same items writes nothing', async () => {
-    const employee = unmappedStaff.find((e) => !!h.telemessage.listExpected(window.from, window.to).some((i) => i.participants.some((p) => p.number === e.mobile)) && copiesIn(h, e.mailbox).size === 0)!;
+    const employee = unmappedStaff.find(
+      (e) => !!h.telemessage.listExpected(window.from, window.to).some((i) => i.participants.some((p) => p.number === e.mobile)) && copiesIn(h, e.mailbox).size === 0,
+    )!;
     const heldIds = new Set<string>();
     for (const day of await h.stores.unmapped.heldDays(CONNECTOR, employee.mobile)) for await (const id of h.stores.ledger.itemsHeldFor(CONNECTOR, day, employee.mobile)) heldIds.add(id);
     expect(heldIds.size).toBeGreaterThan(0);

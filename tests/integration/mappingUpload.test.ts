@@ -70,7 +70,14 @@ describe('custom mapping: upload, preview, versions, single edits, export', () =
 
   it('reads an Excel-saved file (BOM, semicolons, CRLF, quoted values with spaces) and previews what changes', async () => {
     const [a, b, c] = users;
-    const csv = '\uFEFF"Mobile Number";"Email"\r\n' + `" ${a.mobile} ";"  ${a.mailbox.toUpperCase()} "\r\n\r\n"${b.mobile}";"${c.mailbox}"\r\n` + users.slice(3).map((e) => `${e.mobile};${e.mailbox}`).join('\r\n') + '\r\n';
+    const csv =
+      '\uFEFF"Mobile Number";"Email"\r\n' +
+      `" ${a.mobile} ";"  ${a.mailbox.toUpperCase()} "\r\n\r\n"${b.mobile}";"${c.mailbox}"\r\n` +
+      users
+        .slice(3)
+        .map((e) => `${e.mobile};${e.mailbox}`)
+        .join('\r\n') +
+      '\r\n';
     const preview = await importer.previewMapping(Buffer.from(csv, 'utf8'));
     expect(preview.check).toMatchObject({ ok: true, delimiter: ';', rows: users.length - 1 });
     // c is left out; b now goes to c's mailbox.

@@ -44,7 +44,12 @@ describe('routes the manifest and the Bicep name', () => {
   // prototype, which must not leak into the other test files of a jest worker.
   beforeAll(async () => {
     // Storage is not needed to tell a route from a missing one; this one refuses at once.
-    server = startServer({ STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    server = startServer({
+      STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
     base = await server.listening;
   }, 60_000);
   afterAll(() => server.stop());

@@ -44,7 +44,11 @@ describe('raw store', () => {
     const part = randomBytes(3000);
     await expect(store.stage(Readable.from([part]), { expectedSize: 4000 })).rejects.toMatchObject({ code: 'SourceUnavailable' });
     expect(await store.hashOf(sha256Of(part))).toBeUndefined();
-    const broken = new Readable({ read() { this.destroy(new Error('socket hang up')); } });
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('socket hang up'));
+      },
+    });
     await expect(store.stage(broken, { expectedSize: 50_000 })).rejects.toThrow(/socket hang up/);
     expect(fs.readdirSync(tmpDir)).toEqual([]);
   });

@@ -43,7 +43,7 @@ describe('server process', () => {
     }
   });
 
-  it('in Azure\'s configuration (storage by account name, managed identity), reports storage that refuses as degraded', async () => {
+  it("in Azure's configuration (storage by account name, managed identity), reports storage that refuses as degraded", async () => {
     const identity = { tenantId: '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', principalId: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716' };
     const signin = await startSigninEmulator({ managedIdentities: [identity] });
     const refusing = 'https://127.0.0.1:9';
@@ -73,7 +73,7 @@ describe('server process', () => {
     }
   });
 
-  it('in Azure\'s configuration, answers ok once storage accepts the managed identity\'s token', async () => {
+  it("in Azure's configuration, answers ok once storage accepts the managed identity's token", async () => {
     const identity = { tenantId: '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', principalId: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716' };
     const signin = await startSigninEmulator({ managedIdentities: [identity] });
     // Azurite cannot check Entra tokens: a Table service stand-in that answers List Tables and

@@ -18,12 +18,20 @@ describe('TeleMessage delivering by SFTP: ZIPs of EMLs in the landing container'
   it('imports every item into every participant’s mailbox once, sets a bad ZIP aside, imports nothing on a second run, and verifies', async () => {
     const landing = await h.storage.container(LANDING);
     const delivered = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
-    const zips = await h.telemessage.deliverZips(landing, '2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z', { maxItemsPerZip: 12, maxBytesPerZip: 4 * 1024 * 1024, zippedAt: new Date('2026-11-25T00:30:00Z'), firstFileNumber: 2 });
+    const zips = await h.telemessage.deliverZips(landing, '2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z', {
+      maxItemsPerZip: 12,
+      maxBytesPerZip: 4 * 1024 * 1024,
+      zippedAt: new Date('2026-11-25T00:30:00Z'),
+      firstFileNumber: 2,
+    });
     expect(zips.length).toBeGreaterThanOrEqual(4);
     expect(zips.flatMap((z) => z.itemIds)).toEqual(delivered.map((i) => i.id));
     // File number 1 comes first and is bad: the ZIPs after it still go in.
     const badName = zipName(new Date('2026-11-25T00:30:00Z'), 1);
-    const strangers = [1, 2, 3].map((n) => ({ name: `stranger-${n}.eml`, bytes: Buffer.from(`Message-ID: <stranger-${n}@tm>\r\nX-TELEMESSAGE-ArchiveMessageID: STRANGER-${n}\r\nSubject: x\r\n\r\nnot to be imported\r\n`) }));
+    const strangers = [1, 2, 3].map((n) => ({
+      name: `stranger-${n}.eml`,
+      bytes: Buffer.from(`Message-ID: <stranger-${n}@tm>\r\nX-TELEMESSAGE-ArchiveMessageID: STRANGER-${n}\r\nSubject: x\r\n\r\nnot to be imported\r\n`),
+    }));
     await uploadBadZip(landing, badName, 'unlisted-extra', strangers);
 
     const importer = await harnessImporter(h, {

@@ -47,7 +47,12 @@ describe('the SFTP collector checks each ZIP before taking anything from it', ()
   };
   const goodZip = async (container: ContainerClient, fileNumber: number, files: EmlFile[]) => {
     const name = zipName(ZIPPED_AT, fileNumber);
-    await writeZip(container, name, files.map((f) => ({ name: f.name, size: f.bytes.length, open: () => Readable.from([f.bytes]) })), manifestText(files.map((f) => f.name)));
+    await writeZip(
+      container,
+      name,
+      files.map((f) => ({ name: f.name, size: f.bytes.length, open: () => Readable.from([f.bytes]) })),
+      manifestText(files.map((f) => f.name)),
+    );
     return name;
   };
   const collector = (connectorId: string, container: ContainerClient, overrides: Partial<ConstructorParameters<typeof SftpZipCollector>[0]> = {}) =>
@@ -163,7 +168,7 @@ describe('the SFTP collector checks each ZIP before taking anything from it', ()
       return record(...args);
     };
     await expect(collector('crash', container, { inbox: crashing }).collect({ now: NOW })).rejects.toBeInstanceOf(CollectionFailedError);
-    expect((await h.stores.landingZips.get('crash', zipName(ZIPPED_AT, 1)))).toBeUndefined();
+    expect(await h.stores.landingZips.get('crash', zipName(ZIPPED_AT, 1))).toBeUndefined();
 
     const again = await collector('crash', container).collect({ now: NOW });
     expect(again.collected + again.alreadyCollected).toBe(6);

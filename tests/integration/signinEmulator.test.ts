@@ -14,8 +14,7 @@ describe('sign-in emulator', () => {
   });
   afterAll(() => signin.close());
 
-  const credential = (secret = app.clientSecret) =>
-    new ClientSecretCredential(tenantId, app.clientId, secret, { authorityHost: signin.authorityHost, disableInstanceDiscovery: true });
+  const credential = (secret = app.clientSecret) => new ClientSecretCredential(tenantId, app.clientId, secret, { authorityHost: signin.authorityHost, disableInstanceDiscovery: true });
 
   it('serves HTTPS that this process trusts through NODE_EXTRA_CA_CERTS', async () => {
     expect(signin.url).toMatch(/^https:\/\/localhost:\d+$/);
@@ -76,7 +75,6 @@ describe('sign-in emulator', () => {
     }
   });
 });
-
 
 // The authorization code flow with PKCE as @azure/msal-browser runs it from the tab's page, over
 // HTTP: the sign-in page, the redirect with the code, its cross-origin redemption, the refresh.
@@ -139,7 +137,19 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
       body: new URLSearchParams(form),
     });
   const redeem = (code: string, verifier: string, overrides: Record<string, string> = {}, origin?: string | null) =>
-    token({ grant_type: 'authorization_code', client_id: spa.clientId, redirect_uri: REDIRECT_URI, code, code_verifier: verifier, scope: `${SCOPE} openid profile offline_access`, client_info: '1', ...overrides }, origin);
+    token(
+      {
+        grant_type: 'authorization_code',
+        client_id: spa.clientId,
+        redirect_uri: REDIRECT_URI,
+        code,
+        code_verifier: verifier,
+        scope: `${SCOPE} openid profile offline_access`,
+        client_info: '1',
+        ...overrides,
+      },
+      origin,
+    );
   const errorOf = async (res: Response) => ({ status: res.status, ...((await res.json()) as { error: string; error_description: string }) });
 
   it('publishes the endpoints MSAL reads in its OpenID metadata, readable from any page', async () => {
@@ -155,7 +165,7 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     });
   });
 
-  it('offers the directory\'s test users on a page without script, under its own strict policy', async () => {
+  it("offers the directory's test users on a page without script, under its own strict policy", async () => {
     const res = await fetch(authorizeUrl({ code_challenge: pkce().challenge }));
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'none'");
@@ -200,7 +210,7 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     }
   });
 
-  it('redirects the picked user with a code that redeems, from the page\'s origin, for v2 tokens the tab API accepts', async () => {
+  it("redirects the picked user with a code that redeems, from the page's origin, for v2 tokens the tab API accepts", async () => {
     const { location, params, verifier } = await signIn(admin);
     expect(location.origin + location.pathname).toBe(REDIRECT_URI);
     expect(params.get('state')).toBe('state-1');
@@ -260,7 +270,7 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     }
   });
 
-  it('redeems only cross-origin from the app\'s own page, with CORS for that origin alone', async () => {
+  it("redeems only cross-origin from the app's own page, with CORS for that origin alone", async () => {
     const fromServer = await signIn(admin);
     const noOrigin = await errorOf(await redeem(fromServer.params.get('code')!, fromServer.verifier, {}, null));
     expect(noOrigin.error_description).toContain('AADSTS9002327');
@@ -270,7 +280,10 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     expect((await errorOf(res)).error_description).toContain('AADSTS9002326');
 
     const preflight = (origin: string) =>
-      fetch(`${signin.url}/${tenantId}/oauth2/v2.0/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-anchormailbox' } });
+      fetch(`${signin.url}/${tenantId}/oauth2/v2.0/token`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-anchormailbox' },
+      });
     const allowed = await preflight(SPA_ORIGIN);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(SPA_ORIGIN);
@@ -290,7 +303,7 @@ describe('sign-in emulator: the authorization code flow of a single-page app', (
     }
   });
 
-  it('refreshes with the refresh token for the app that got it, until the SPA sign-in\'s 24 hours are over', async () => {
+  it("refreshes with the refresh token for the app that got it, until the SPA sign-in's 24 hours are over", async () => {
     const start = Date.now();
     clock = start;
     const { params, verifier } = await signIn(member);

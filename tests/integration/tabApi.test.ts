@@ -30,7 +30,7 @@ describe('the tab API', () => {
     let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.csv !== undefined) {
       headers['content-type'] = 'text/csv';
-      body = typeof options.csv === "string" ? options.csv : new Uint8Array(options.csv);
+      body = typeof options.csv === 'string' ? options.csv : new Uint8Array(options.csv);
     } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
@@ -77,7 +77,11 @@ describe('the tab API', () => {
     ])('%s: 401', async (_what, token) => {
       const before = await settings();
       const auditBefore = await auditText();
-      const res = await api('PATCH', '/api/tab/connector', { token: await token(), body: { automaticMapping: true }, headers: { 'if-match': (await h.stores.connectors.getOrDefault(CONNECTOR)).etag ?? '' } });
+      const res = await api('PATCH', '/api/tab/connector', {
+        token: await token(),
+        body: { automaticMapping: true },
+        headers: { 'if-match': (await h.stores.connectors.getOrDefault(CONNECTOR)).etag ?? '' },
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
       expect(res.json.error.message).toEqual(expect.any(String));
@@ -177,7 +181,11 @@ describe('the tab API', () => {
       const empty = await api('PATCH', '/api/tab/connector', { body: { admins: [] }, headers: { 'if-match': await etag() } });
       expect(empty.status).toBe(400);
       expect(empty.json.error.message).toContain('at least one admin');
-      const notJson = await fetch(`${url}/api/tab/connector`, { method: 'PATCH', headers: { authorization: `Bearer ${await mint()}`, 'if-match': await etag(), 'content-type': 'application/json' }, body: '{"scheduleUtc":' });
+      const notJson = await fetch(`${url}/api/tab/connector`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${await mint()}`, 'if-match': await etag(), 'content-type': 'application/json' },
+        body: '{"scheduleUtc":',
+      });
       expect(notJson.status).toBe(400);
       const stale = await api('PATCH', '/api/tab/connector', { body: { scheduleUtc: '03:30' }, headers: { 'if-match': 'W/"datetime\'2020-01-01T00%3A00%3A00Z\'"' } });
       expect(stale.status).toBe(412);
@@ -203,11 +211,17 @@ describe('the tab API', () => {
       expect((await api('PATCH', '/api/tab/connector', { body: { scheduleTimeZone: 'Mars/Olympus_Mons' }, headers: { 'if-match': await etag() } })).json.error.message).toContain('IANA time zone');
       expect(await settings()).toEqual(before);
 
-      const ok = await api('PATCH', '/api/tab/connector', { body: { scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', automaticMapping: false, mappingConfirmed: true }, headers: { 'if-match': await etag() } });
+      const ok = await api('PATCH', '/api/tab/connector', {
+        body: { scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', automaticMapping: false, mappingConfirmed: true },
+        headers: { 'if-match': await etag() },
+      });
       expect(ok.status).toBe(200);
       expect(ok.json.settings).toMatchObject({ scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', automaticMapping: false, mappingConfirmedAt: expect.any(String) });
       expect(await settings()).toMatchObject({ scheduleUtc: '00:15', scheduleTimeZone: 'Asia/Tokyo', mappingConfirmedAt: ok.json.settings.mappingConfirmedAt });
-      const restored = await api('PATCH', '/api/tab/connector', { body: { scheduleUtc: before.scheduleUtc, scheduleTimeZone: before.scheduleTimeZone, automaticMapping: before.automaticMapping }, headers: { 'if-match': await etag() } });
+      const restored = await api('PATCH', '/api/tab/connector', {
+        body: { scheduleUtc: before.scheduleUtc, scheduleTimeZone: before.scheduleTimeZone, automaticMapping: before.automaticMapping },
+        headers: { 'if-match': await etag() },
+      });
       expect(restored.status).toBe(200);
     });
 
@@ -275,7 +289,12 @@ describe('the tab API', () => {
 
     it('POST /api/tab/backfill validates the window, then imports it', async () => {
       const before = await runCount();
-      for (const body of [{ from: '2026-11-24T00:00:00Z', to: '2026-11-23T00:00:00Z' }, { from: '2026-01-01T00:00:00Z', to: '2026-11-23T00:00:00Z' }, { from: 'yesterday', to: 'today' }, { from: '2026-11-23T00:00:00Z', to: '2099-01-01T00:00:00Z' }]) {
+      for (const body of [
+        { from: '2026-11-24T00:00:00Z', to: '2026-11-23T00:00:00Z' },
+        { from: '2026-01-01T00:00:00Z', to: '2026-11-23T00:00:00Z' },
+        { from: 'yesterday', to: 'today' },
+        { from: '2026-11-23T00:00:00Z', to: '2099-01-01T00:00:00Z' },
+      ]) {
         const res = await api('POST', '/api/tab/backfill', { body });
         expect(res.status).toBe(400);
         expect(res.json.error.code).toBe('InvalidRequest');
@@ -499,7 +518,10 @@ describe('the tab API', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
       const csp = res.headers.get('content-security-policy') ?? '';
-      const ancestors = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('frame-ancestors'))!;
+      const ancestors = csp
+        .split(';')
+        .map((d) => d.trim())
+        .find((d) => d.startsWith('frame-ancestors'))!;
       expect(ancestors.split(' ').slice(1)).toEqual(expect.arrayContaining(['https://teams.microsoft.com', 'https://*.cloud.microsoft']));
       expect(ancestors).not.toMatch(/\*(\s|$)|'self'|http:/);
       expect(csp).toContain("script-src 'self'");

@@ -23,7 +23,8 @@ describe('the tab API: how TeleMessage delivers', () => {
   let container: ContainerClient;
 
   async function api(method: string, path: string, options: { token?: string | null; body?: unknown; etag?: string } = {}): Promise<ApiAnswer> {
-    const token = options.token === null ? undefined : (options.token ?? (await h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', scopes: ['access_as_user'] })));
+    const token =
+      options.token === null ? undefined : (options.token ?? (await h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', scopes: ['access_as_user'] })));
     const headers: Record<string, string> = { ...(token && { authorization: `Bearer ${token}` }), ...(options.etag && { 'if-match': options.etag }), 'content-type': 'application/json' };
     const res = await fetch(`${url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     const text = await res.text();
@@ -100,7 +101,15 @@ describe('the tab API: how TeleMessage delivers', () => {
   it('POST /api/tab/delivery/check reads the capture mailbox (a delta read, one $value), says how many emails wait, and changes nothing', async () => {
     const empty = await api('POST', '/api/tab/delivery/check', { body: { delivery: 'smtp', captureMailbox: CAPTURE } });
     expect(empty.status).toBe(200);
-    expect(empty.json).toMatchObject({ delivery: 'smtp', ok: true, waiting: 0, checks: [{ name: 'captureMailboxDelta', status: 'passed' }, { name: 'captureMailboxMime', status: 'skipped' }] });
+    expect(empty.json).toMatchObject({
+      delivery: 'smtp',
+      ok: true,
+      waiting: 0,
+      checks: [
+        { name: 'captureMailboxDelta', status: 'passed' },
+        { name: 'captureMailboxMime', status: 'skipped' },
+      ],
+    });
 
     const day = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
     const sent = (await deliverWindow(h, day[0].archivedAt, day[4].archivedAt)).length;
@@ -127,10 +136,23 @@ describe('the tab API: how TeleMessage delivers', () => {
   it('chooses SFTP: shows the host, user and container to give TeleMessage; the check lists the container and reads the newest ZIP manifest, refusing a bad one with its reason', async () => {
     const res = await api('PUT', '/api/tab/delivery', { body: { delivery: 'sftp' }, etag: await etag() });
     expect(res.status).toBe(200);
-    expect(res.json.telemessage).toMatchObject({ delivery: 'sftp', configured: true, description: `SFTP container ${LANDING}`, sftp: { container: LANDING, username: 'devstoreaccount1.telemessage' } });
+    expect(res.json.telemessage).toMatchObject({
+      delivery: 'sftp',
+      configured: true,
+      description: `SFTP container ${LANDING}`,
+      sftp: { container: LANDING, username: 'devstoreaccount1.telemessage' },
+    });
 
     const empty = await api('POST', '/api/tab/delivery/check', { body: { delivery: 'sftp' } });
-    expect(empty.json).toMatchObject({ delivery: 'sftp', ok: true, waiting: 0, checks: [{ name: 'landingList', status: 'passed' }, { name: 'landingManifest', status: 'skipped' }] });
+    expect(empty.json).toMatchObject({
+      delivery: 'sftp',
+      ok: true,
+      waiting: 0,
+      checks: [
+        { name: 'landingList', status: 'passed' },
+        { name: 'landingManifest', status: 'skipped' },
+      ],
+    });
 
     const items = h.telemessage.listExpected('2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z');
     const dropped = await h.telemessage.deliverZips(container, '2026-11-23T00:00:00Z', '2026-11-25T00:00:00Z', { maxItemsPerZip: 5, zippedAt: new Date('2026-12-01T10:00:00Z') });

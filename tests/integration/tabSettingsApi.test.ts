@@ -20,7 +20,8 @@ describe("the tab API's settings and audit trail", () => {
   let adminName: string;
   let colleague: { mailbox: string; name: string };
 
-  const mint = (oid = ADMIN) => h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid, name: 'Signed-in user', preferredUsername: 'someone@contoso.example', scopes: ['access_as_user'] });
+  const mint = (oid = ADMIN) =>
+    h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid, name: 'Signed-in user', preferredUsername: 'someone@contoso.example', scopes: ['access_as_user'] });
 
   async function api(method: string, path: string, options: { body?: unknown; etag?: string; oid?: string } = {}): Promise<ApiAnswer> {
     const headers: Record<string, string> = { authorization: `Bearer ${await mint(options.oid)}`, ...(options.etag !== undefined && { 'if-match': options.etag }) };
@@ -133,7 +134,9 @@ describe("the tab API's settings and audit trail", () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).trimEnd().split('\r\n');
     expect(lines[0]).toBe('When (UTC),Who,Who (object id),Action,What happened');
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^[^,]+,${adminName},${ADMIN},settings\\.changed,${adminName} changed the schedule from 02:00 to 03:00 UTC and changed the default country from none to GB$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^[^,]+,${adminName},${ADMIN},settings\\.changed,${adminName} changed the schedule from 02:00 to 03:00 UTC and changed the default country from none to GB$`)),
+    );
     const formula = lines.find((l) => l.includes('HYPERLINK'))!;
     expect(formula).toContain(`"'=HYPERLINK(""http://example.invalid"")"`);
     expect(formula).not.toMatch(/,=/);

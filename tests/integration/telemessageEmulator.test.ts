@@ -1,19 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  MailParser,
-  simpleParser,
-  type AddressObject,
-  type AttachmentStream,
-  type MessageText,
-  type ParsedMail,
-} from 'mailparser';
-import {
-  startTeleMessageEmulator,
-  type ExpectedItem,
-  type TeleMessageEmulator,
-  type TeleMessageEmulatorOptions,
-} from '../../emulators/telemessage/server';
+import { MailParser, simpleParser, type AddressObject, type AttachmentStream, type MessageText, type ParsedMail } from 'mailparser';
+import { startTeleMessageEmulator, type ExpectedItem, type TeleMessageEmulator, type TeleMessageEmulatorOptions } from '../../emulators/telemessage/server';
 import { renderRawMessage } from '../../emulators/telemessage/rfc822';
 import { MALFORMATIONS, type ItemType, type Participant } from '../../emulators/telemessage/traffic';
 
@@ -113,8 +101,7 @@ function participantsOf(mail: ParsedMail): Omit<Participant, 'employeeId'>[] {
 
 const wire = (participants: Participant[]) => participants.map(({ employeeId: _employeeId, ...rest }) => rest);
 const lf = (text: string) => text.replace(/\r\n/g, '\n').trim();
-const rawHeader = (raw: Buffer, name: string) =>
-  new RegExp(`^${name}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(raw.toString('latin1'))?.[1].replace(/\r\n[ \t]/g, ' ');
+const rawHeader = (raw: Buffer, name: string) => new RegExp(`^${name}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(raw.toString('latin1'))?.[1].replace(/\r\n[ \t]/g, ' ');
 
 describe('TeleMessage emulator', () => {
   let em: TeleMessageEmulator;
@@ -291,9 +278,7 @@ describe('TeleMessage emulator', () => {
       const item = firstOf('MMS', (i) => i.attachments.length >= 2);
       const mail = await parsedOf(item);
       const magic: Record<string, string> = { 'image/jpeg': 'ffd8ff', 'image/png': '89504e47', 'video/mp4': '66747970' };
-      expect(mail.attachments.map((a) => [a.filename, a.contentType, a.size])).toEqual(
-        item.attachments.map((a) => [a.filename, a.contentType, a.size]),
-      );
+      expect(mail.attachments.map((a) => [a.filename, a.contentType, a.size])).toEqual(item.attachments.map((a) => [a.filename, a.contentType, a.size]));
       for (const attachment of mail.attachments) {
         const head = attachment.content.subarray(0, 8).toString('hex');
         expect(head).toContain(magic[attachment.contentType]);
@@ -340,7 +325,9 @@ describe('TeleMessage emulator', () => {
     });
 
     test('participants parse to number, email, name and role; From/To show name and number in the default display format, with the registered email', async () => {
-      const sample = wellFormed().filter((item) => item.sizeBytes < 3 * MIB).slice(0, 60);
+      const sample = wellFormed()
+        .filter((item) => item.sizeBytes < 3 * MIB)
+        .slice(0, 60);
       let withoutEmail = 0;
       for (const item of sample) {
         const mail = await parsedOf(item);
@@ -354,7 +341,9 @@ describe('TeleMessage emulator', () => {
       expect(withoutEmail).toBeGreaterThan(0);
       // Employees with no email at TeleMessage appear by number only.
       const unregistered = em.population.employees.filter((e) => e.telemessageEmail === undefined).map((e) => e.id);
-      const seen = wellFormed().flatMap((i) => i.participants).filter((p) => p.employeeId && unregistered.includes(p.employeeId));
+      const seen = wellFormed()
+        .flatMap((i) => i.participants)
+        .filter((p) => p.employeeId && unregistered.includes(p.employeeId));
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((p) => p.email === undefined)).toBe(true);
     });
@@ -372,9 +361,7 @@ describe('TeleMessage emulator', () => {
         const mail = await parsedOf(inBody);
         expect(lf(mail.text ?? '')).toBe(lf(inBody.text));
       }
-      const rtlName = wellFormed().find(
-        (i) => /[\u0590-\u06ff]/.test(i.participants[0]?.name ?? '') && i.sizeBytes < 3 * MIB,
-      ) as ExpectedItem;
+      const rtlName = wellFormed().find((i) => /[\u0590-\u06ff]/.test(i.participants[0]?.name ?? '') && i.sizeBytes < 3 * MIB) as ExpectedItem;
       const mail = await parsedOf(rtlName);
       expect((mail.from as AddressObject).value[0].name).toBe(`${rtlName.participants[0].name} ${rtlName.participants[0].number}`);
       expect(mail.subject).toBe(rtlName.subject);
@@ -426,8 +413,7 @@ describe('TeleMessage emulator', () => {
     let broken: TeleMessageEmulator;
     let brokenBearer: string;
     let brokenItems: ExpectedItem[];
-    const byKind = (kind: string, extra: (i: ExpectedItem) => boolean = () => true) =>
-      brokenItems.find((i) => i.malformation === kind && i.sizeBytes < 3 * MIB && extra(i)) as ExpectedItem;
+    const byKind = (kind: string, extra: (i: ExpectedItem) => boolean = () => true) => brokenItems.find((i) => i.malformation === kind && i.sizeBytes < 3 * MIB && extra(i)) as ExpectedItem;
 
     beforeAll(async () => {
       broken = await startTeleMessageEmulator({ ...BASE, traffic: { itemsPerDay: 400, malformedRatio: 0.2, hugeAttachments: [] } });
@@ -630,9 +616,7 @@ describe('TeleMessage emulator', () => {
       expect(expected.every((i) => i.archivedAt < '2025-01-15T06:00:00.000Z')).toBe(true);
       const [first, second] = em.population.employees;
       const csv = await (await fetch(`${em.url}/_emulator/mapping.csv?employees=${first.id},${second.id}`)).text();
-      expect(csv).toBe(
-        `External User ID,Microsoft 365 User Mailbox\r\n${first.mobile.slice(1)},${first.mailbox}\r\n${second.mobile.slice(1)},${second.mailbox}\r\n`,
-      );
+      expect(csv).toBe(`External User ID,Microsoft 365 User Mailbox\r\n${first.mobile.slice(1)},${first.mailbox}\r\n${second.mobile.slice(1)},${second.mailbox}\r\n`);
       const population = await (await fetch(`${em.url}/_emulator/population`)).json();
       expect(population.employees).toHaveLength(30);
     });

@@ -246,7 +246,7 @@ describe('TeleMessage source', () => {
       expect(em.stats().downloadsCompleted).toBe(1);
     });
 
-    test('aborting a download mid-body errors the stream with the caller\'s reason', async () => {
+    test("aborting a download mid-body errors the stream with the caller's reason", async () => {
       const item = expected.reduce((a, b) => (b.sizeBytes > a.sizeBytes ? b : a));
       const controller = new AbortController();
       const body = await sourceFor().download(refOf(item), { abortSignal: controller.signal });

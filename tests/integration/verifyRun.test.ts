@@ -33,7 +33,10 @@ describe('verifying a run', () => {
     const keyOf = (m: typeof copied) => m.extendedProperties.find((p) => p.id.toLowerCase() === ARCHIVE_KEY_PROPERTY.toLowerCase())!.value;
     await graph.api(`/users/${box.userId}/mailFolders/${copied.folderId}/messages`).post({
       subject: copied.subject,
-      singleValueExtendedProperties: [{ id: ARCHIVE_KEY_PROPERTY, value: keyOf(copied) }, { id: 'Integer 0x0E07', value: '1' }],
+      singleValueExtendedProperties: [
+        { id: ARCHIVE_KEY_PROPERTY, value: keyOf(copied) },
+        { id: 'Integer 0x0E07', value: '1' },
+      ],
     });
     // And a raw copy is overwritten behind the importer's back.
     const raw = await h.storage.container(CONTAINERS.raw);

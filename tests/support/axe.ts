@@ -21,7 +21,14 @@ const tabsterSentinel = (v: AxeViolation, node: AxeViolation['nodes'][number]) =
 export async function accessibilityProblems(page: Page | Frame): Promise<string[]> {
   // What is still fading in (a dialog opening) would be judged on its colours half-way.
   // (A spinner turns for ever: only the animations that end are waited for.)
-  await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getTiming().iterations !== Infinity)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> it would refuse).
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {

@@ -50,7 +50,13 @@ export interface HarnessOptions {
 }
 
 /** What the tab's setup records, as a finished setup leaves it. */
-export const SETUP_DONE = { termsAcceptedAt: '2026-11-01T09:00:00.000Z', mappingConfirmedAt: '2026-11-01T09:05:00.000Z', consentedAt: '2026-11-01T09:10:00.000Z', scheduleTimeZone: 'UTC', setupCompletedAt: '2026-11-01T09:15:00.000Z' };
+export const SETUP_DONE = {
+  termsAcceptedAt: '2026-11-01T09:00:00.000Z',
+  mappingConfirmedAt: '2026-11-01T09:05:00.000Z',
+  consentedAt: '2026-11-01T09:10:00.000Z',
+  scheduleTimeZone: 'UTC',
+  setupCompletedAt: '2026-11-01T09:15:00.000Z',
+};
 
 export interface Harness {
   azurite: RunningAzurite;
@@ -104,8 +110,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined,
       ...(mailboxless.has(e.id) && { hasMailbox: false }),
     }));
-  const capture = options.captureMailbox ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }] : [];
-  const graph = await startGraphEmulator({ auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) }, users: [...graphUsers, ...capture, ...(options.people ?? []).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))], ...options.graph });
+  const capture = options.captureMailbox
+    ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }]
+    : [];
+  const graph = await startGraphEmulator({
+    auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) },
+    users: [...graphUsers, ...capture, ...(options.people ?? []).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))],
+    ...options.graph,
+  });
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
   const stores = await openStores(storage, { tmpDir });
@@ -154,7 +166,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     context: (overrides = {}) => ({
       connectorId: CONNECTOR,
       stores,
-      source: new TeleMessageSource({ baseUrl: telemessage.url, username: TM_USER, password: () => secrets.get('telemessage-password'), pageSize: 50, retry: new RetryPolicy({ baseDelayMs: 20, maxDelayMs: 200 }) }),
+      source: new TeleMessageSource({
+        baseUrl: telemessage.url,
+        username: TM_USER,
+        password: () => secrets.get('telemessage-password'),
+        pageSize: 50,
+        retry: new RetryPolicy({ baseDelayMs: 20, maxDelayMs: 200 }),
+      }),
       createSink: (folderName: string) =>
         new MailboxSink(createGraphClient({ tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, authorityHost: signin.authorityHost, graphBaseUrl: graph.url }), {
           folderName,

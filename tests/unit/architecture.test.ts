@@ -39,7 +39,11 @@ describe('architecture', () => {
   it('keeps every bot SDK import inside bot/', () => {
     const offenders = productFiles
       .filter((file) => !file.startsWith(path.join(ROOT, 'bot') + path.sep))
-      .flatMap((file) => imports(file).filter((spec) => /^(@microsoft\/agents-|@microsoft\/teams\.|botbuilder)/.test(spec)).map((spec) => `${path.relative(ROOT, file)} imports ${spec}`));
+      .flatMap((file) =>
+        imports(file)
+          .filter((spec) => /^(@microsoft\/agents-|@microsoft\/teams\.|botbuilder)/.test(spec))
+          .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -47,7 +51,9 @@ describe('architecture', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: object; devDependencies?: object };
     expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name.startsWith('botbuilder'))).toEqual([]);
     const offenders = [...productFiles, ...sources(path.join(ROOT, 'tests')), ...sources(path.join(ROOT, 'scripts'))].flatMap((file) =>
-      imports(file).filter((spec) => /^botbuilder/.test(spec)).map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+      imports(file)
+        .filter((spec) => /^botbuilder/.test(spec))
+        .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
     );
     expect(offenders).toEqual([]);
   });

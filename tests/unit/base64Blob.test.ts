@@ -19,7 +19,12 @@ describe('base64 encoding of attachment content', () => {
   it('encodes a stream whatever the sizes of its pieces', async () => {
     const bytes = randomBytes(300_001);
     for (const sizes of [[1], [2, 5], [0, 7, 65_536], [49_152], [100_000, 1]]) {
-      const blob = await base64Blob(pieces(bytes, sizes.map((n) => n || 1)));
+      const blob = await base64Blob(
+        pieces(
+          bytes,
+          sizes.map((n) => n || 1),
+        ),
+      );
       expect(await blob.text()).toBe(bytes.toString('base64'));
     }
   });

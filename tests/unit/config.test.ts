@@ -27,13 +27,22 @@ describe('configuration', () => {
     expect(loadConfig(local).localDevTeamsHostOrigin).toBeUndefined();
     expect(() => loadConfig({ ...local, LOCAL_DEV_TEAMS_HOST_ORIGIN: 'http://localhost:7104' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN/);
     expect(() => loadConfig({ ...local, LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104/host' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN: must be an https origin/);
-    expect(() => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104' })).toThrow(/LOCAL_DEV_TEAMS_HOST_ORIGIN: cannot be set when NODE_ENV=production/);
+    expect(() => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_TEAMS_HOST_ORIGIN: 'https://localhost:7104' })).toThrow(
+      /LOCAL_DEV_TEAMS_HOST_ORIGIN: cannot be set when NODE_ENV=production/,
+    );
   });
 
   it('refuses unauthenticated mode and missing settings in production, naming each variable', () => {
     const run = () => loadConfig({ ...local, NODE_ENV: 'production', LOCAL_DEV_UNAUTHENTICATED: 'true' });
     expect(run).toThrow(ConfigError);
-    const message = (() => { try { run(); } catch (e) { return (e as Error).message; } return ''; })();
+    const message = (() => {
+      try {
+        run();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
     for (const name of ['LOCAL_DEV_UNAUTHENTICATED', 'TENANT_ID', 'CLIENT_ID', 'CLIENT_SECRET', 'PUBLIC_URL', 'TELEMESSAGE_BASE_URL']) {
       expect(message).toContain(name);
     }
@@ -84,7 +93,9 @@ describe('configuration', () => {
     expect(loadConfig(local).sftpStorageConnectionString).toBeUndefined();
     expect(loadConfig(local).sftpContainer).toBe('telemessage');
     expect(loadConfig({ ...local, SFTP_STORAGE_ACCOUNT_NAME: 'archiversftp', SFTP_CONTAINER: 'tm-drop' })).toMatchObject({ sftpStorageAccountName: 'archiversftp', sftpContainer: 'tm-drop' });
-    expect(() => loadConfig({ ...local, SFTP_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', SFTP_STORAGE_ACCOUNT_NAME: 'archiversftp' })).toThrow(/SFTP_STORAGE_CONNECTION_STRING: set at most one/);
+    expect(() => loadConfig({ ...local, SFTP_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', SFTP_STORAGE_ACCOUNT_NAME: 'archiversftp' })).toThrow(
+      /SFTP_STORAGE_CONNECTION_STRING: set at most one/,
+    );
     expect(() => loadConfig({ ...local, SFTP_CONTAINER: 'Bad_Name' })).toThrow(/SFTP_CONTAINER: must be a container name/);
     expect(SECRET_ENV_NAMES).toContain('SFTP_STORAGE_CONNECTION_STRING');
   });

@@ -92,7 +92,9 @@ describe('mapping CSV', () => {
 
   it('refuses one number mapped to two mailboxes, and keeps a repeated identical row once', async () => {
     const dup = await readMappingCsv('External User ID,Microsoft 365 User Mailbox\n445204334324,a@company.com\n+44 5204 334324,b@company.com\n');
-    expect(dup.problems).toEqual([{ line: 3, code: 'ConflictingMailboxes', value: '+44 5204 334324', message: 'the number +445204334324 is mapped to a@company.com on line 2 and to b@company.com here' }]);
+    expect(dup.problems).toEqual([
+      { line: 3, code: 'ConflictingMailboxes', value: '+44 5204 334324', message: 'the number +445204334324 is mapped to a@company.com on line 2 and to b@company.com here' },
+    ]);
     const same = await readMappingCsv('External User ID,Microsoft 365 User Mailbox\n445204334324,a@company.com\n445204334324,A@company.com\n');
     expect(same.entries).toHaveLength(1);
     expect(same.repeated).toBe(1);

@@ -18,15 +18,20 @@ const LISTED: SourceItemRef = { id: 'TM-1', archivedAt: new Date('2025-03-02T10:
 const word = (charset: string, bytes: Buffer | string) => `=?${charset}?B?${Buffer.from(bytes).toString('base64')}?=`;
 
 function eml(headers: string[], body = `hi${CRLF}`, contentType = 'text/plain; charset=UTF-8'): string {
-  return [
-    'Message-ID: <TM-1@archive.telemessage.example>',
-    'Date: Sun, 02 Mar 2025 09:13:22 +0000',
-    'Subject: test',
-    'MIME-Version: 1.0',
-    'X-TELEMESSAGE-ArchiveMessageID: TM-1',
-    ...headers,
-    `Content-Type: ${contentType}`,
-  ].join(CRLF) + CRLF + CRLF + body;
+  return (
+    [
+      'Message-ID: <TM-1@archive.telemessage.example>',
+      'Date: Sun, 02 Mar 2025 09:13:22 +0000',
+      'Subject: test',
+      'MIME-Version: 1.0',
+      'X-TELEMESSAGE-ArchiveMessageID: TM-1',
+      ...headers,
+      `Content-Type: ${contentType}`,
+    ].join(CRLF) +
+    CRLF +
+    CRLF +
+    body
+  );
 }
 
 function parse(raw: string | Buffer, ref: SourceItemRef | undefined = LISTED): Promise<ArchiveItem> {
@@ -88,7 +93,7 @@ describe('participants from the display formats, without X-TELEMESSAGE-Participa
     expect(item.participants[0]).toEqual({ role: 'from', number: '+79161234567', email: 'ivan@contoso.example', name });
   });
 
-  test('an EML encrypted with the company\'s own key is held with the reason, not filed as ciphertext', async () => {
+  test("an EML encrypted with the company's own key is held with the reason, not filed as ciphertext", async () => {
     expect(await refusal(eml(['From: 972531234567 <noa@contoso.example>', 'To: 14155550123', 'X-TELEMESSAGE-ENC-DATAKEY: v2:AAAA', 'X-TELEMESSAGE-ENC-KEY-ID: k1']))).toMatch(
       /encrypted with the company's own key/,
     );
@@ -176,7 +181,7 @@ describe("the emulator's SMTP and SFTP EML", () => {
     }
   });
 
-  test('a threaded day is one item: every party once, every message in the transcript, every message\'s media', async () => {
+  test("a threaded day is one item: every party once, every message in the transcript, every message's media", async () => {
     const thread = threadDays(items).find((t) => t.items.length >= 2 && t.items.some((i) => i.attachments.length > 0)) as ReturnType<typeof threadDays>[number];
     expect(thread).toBeDefined();
     const item = await parsed(renderThreadedDay(thread, 'delivered', { emulatorHeaders: false }), refOf(threadDayId(thread), `${DAY}T23:59:59Z`));

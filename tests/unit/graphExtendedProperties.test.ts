@@ -5,12 +5,8 @@ describe('extended property ids', () => {
   it('reduces spellings Exchange treats as one property to a single id', () => {
     expect(canonicalPropertyId('Integer 0x0E07')).toBe('Integer 0xe07');
     expect(canonicalPropertyId('integer 0xe07')).toBe('Integer 0xe07');
-    expect(canonicalPropertyId('String {00020329-0000-0000-C000-000000000046} Name ArchiveKey')).toBe(
-      'String {00020329-0000-0000-c000-000000000046} Name ArchiveKey',
-    );
-    expect(canonicalPropertyId('String {00020329-0000-0000-C000-000000000046} Id 0x00A1')).toBe(
-      'String {00020329-0000-0000-c000-000000000046} Id 0xa1',
-    );
+    expect(canonicalPropertyId('String {00020329-0000-0000-C000-000000000046} Name ArchiveKey')).toBe('String {00020329-0000-0000-c000-000000000046} Name ArchiveKey');
+    expect(canonicalPropertyId('String {00020329-0000-0000-C000-000000000046} Id 0x00A1')).toBe('String {00020329-0000-0000-c000-000000000046} Id 0xa1');
   });
 
   it('rejects ids that are not MAPI property ids', () => {

@@ -26,7 +26,7 @@ describe('OData $filter', () => {
   it("takes 'in' lists of up to 15 values, as Graph does by default", () => {
     expect(matches("from/emailAddress/address in ('ann@contoso.com', 'BOB@contoso.com')")).toBe(true);
     expect(matches("subject in ('other', 'another')")).toBe(false);
-    expect(matches("size in (41, 42) and isRead eq false")).toBe(true);
+    expect(matches('size in (41, 42) and isRead eq false')).toBe(true);
     const values = (n: number) => Array.from({ length: n }, (_, i) => `'v${i}'`).join(',');
     expect(() => parseFilter(`subject in (${values(15)})`)).not.toThrow();
     expect(() => parseFilter(`subject in (${values(16)})`)).toThrow(/at most 15 values/);

@@ -36,7 +36,8 @@ describe('Graph transport', () => {
     graphUrl = await listen('localhost', (req, res) =>
       record(req, (body) => {
         if (req.url === '/v1.0/users/u/moved') return void res.writeHead(302, { location: `${elsewhereUrl}/content` }).end();
-        if (req.url === '/v1.0/users/u/refused') return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end(JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'slow down' } }));
+        if (req.url === '/v1.0/users/u/refused')
+          return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end(JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'slow down' } }));
         res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'created', bytes: body.length }));
       }),
     );
@@ -53,8 +54,16 @@ describe('Graph transport', () => {
     seen.length = 0;
     const big = 'A'.repeat(600 * 1024);
     expect(await client().api('/users/u/messages').post({ subject: 'hello' })).toEqual({ id: 'created', bytes: 19 });
-    expect(await client().api('/users/u/messages').post(new Blob(['{"a":"', 'x', '"}'], { type: 'application/json' }))).toEqual({ id: 'created', bytes: 9 });
-    expect(await client().api('/users/u/messages').post(new Blob(['{"a":"', new Blob([big]), '"}'], { type: 'application/json' }))).toEqual({ id: 'created', bytes: big.length + 8 });
+    expect(
+      await client()
+        .api('/users/u/messages')
+        .post(new Blob(['{"a":"', 'x', '"}'], { type: 'application/json' })),
+    ).toEqual({ id: 'created', bytes: 9 });
+    expect(
+      await client()
+        .api('/users/u/messages')
+        .post(new Blob(['{"a":"', new Blob([big]), '"}'], { type: 'application/json' })),
+    ).toEqual({ id: 'created', bytes: big.length + 8 });
     expect(seen.map((r) => r.authorization)).toEqual(['Bearer the-token', 'Bearer the-token', 'Bearer the-token']);
     expect(JSON.parse(seen[2].body.toString()).a).toBe(big);
   });
@@ -65,7 +74,10 @@ describe('Graph transport', () => {
 
   it('follows a redirect of a read, without taking the token to the other host', async () => {
     seen.length = 0;
-    const content = (await client().api('/users/u/moved').responseType('text' as never).get()) as string;
+    const content = (await client()
+      .api('/users/u/moved')
+      .responseType('text' as never)
+      .get()) as string;
     expect(content).toBe('MIME-Version: 1.0\r\n');
     expect(seen.map((r) => [r.url, r.authorization])).toEqual([
       ['/v1.0/users/u/moved', 'Bearer the-token'],

@@ -58,7 +58,10 @@ describe('provisioning and deployment files', () => {
 
 describe('storage the importer relies on', () => {
   it('creates every table and container the importer uses', () => {
-    const tableNames = bicep.match(/^var tableNames = \[(.*)\]$/m)?.[1].match(/'([^']+)'/g)?.map((t) => t.slice(1, -1));
+    const tableNames = bicep
+      .match(/^var tableNames = \[(.*)\]$/m)?.[1]
+      .match(/'([^']+)'/g)
+      ?.map((t) => t.slice(1, -1));
     expect(new Set(tableNames)).toEqual(new Set(Object.values(TABLES)));
     // The records account's containers; the SFTP landing account's one container is configuration.
     const records = ofType('Microsoft.Storage/storageAccounts/blobServices/containers').filter((c) => /parent: blobService\n/.test(c.body));
@@ -72,7 +75,10 @@ describe('storage the importer relies on', () => {
   });
 
   it('makes raw items write-once and the audit trail append-only for a period the admin chooses', () => {
-    const containerOf = (symbol: string) => ofType('Microsoft.Storage/storageAccounts/blobServices/containers').find((c) => c.symbol === symbol)?.body.match(/name: '([^']+)'/)?.[1];
+    const containerOf = (symbol: string) =>
+      ofType('Microsoft.Storage/storageAccounts/blobServices/containers')
+        .find((c) => c.symbol === symbol)
+        ?.body.match(/name: '([^']+)'/)?.[1];
     const policies = new Map(
       ofType('Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies').map((p) => [
         containerOf(p.body.match(/parent: (\w+)/)![1]),

@@ -30,7 +30,11 @@ function param(name: string): { decorators: string; type: string; default?: stri
   if (!m) throw new Error(`no parameter ${name} in infra/main.bicep`);
   return { decorators: m[1], type: m[2], default: m[3] };
 }
-const allowed = (name: string) => param(name).decorators.match(/@allowed\(\[(.*)\]\)/)?.[1].match(/'([^']+)'/g)?.map((v) => v.slice(1, -1));
+const allowed = (name: string) =>
+  param(name)
+    .decorators.match(/@allowed\(\[(.*)\]\)/)?.[1]
+    .match(/'([^']+)'/g)
+    ?.map((v) => v.slice(1, -1));
 
 describe('re-provisioning after the write-once policies are locked', () => {
   it('creates both immutability policies only when createImmutabilityPolicies is true', () => {
@@ -53,7 +57,10 @@ describe('Microsoft Graph without a client secret', () => {
     const config = JSON.parse(read('infra/bicepconfig.json').replace(/^\s*\/\/.*$/gm, '')) as { extensions: Record<string, string> };
     expect(config.extensions.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/);
     // The Toolkit downloads a Bicep CLI that knows extensions (v0.36.1 or later).
-    const version = read('m365agents.yml').match(/^\s+bicepCliVersion: v(\d+)\.(\d+)\.(\d+)$/m)!.slice(1).map(Number);
+    const version = read('m365agents.yml')
+      .match(/^\s+bicepCliVersion: v(\d+)\.(\d+)\.(\d+)$/m)!
+      .slice(1)
+      .map(Number);
     expect(version[0] > 0 || version[1] > 36 || (version[1] === 36 && version[2] >= 1)).toBe(true);
   });
 
@@ -104,10 +111,21 @@ describe('logs a regulator can ask for', () => {
     // Where Azure Monitor writes each category (Key Vault: resource-specific tables when Dedicated).
     expect(byScope.get('vault')!.dedicated).toBe(true);
     // App Service writes each category to the table of the same name; these are a Linux web app's.
-    const appServiceTables = ['AppServiceHTTPLogs', 'AppServiceConsoleLogs', 'AppServiceAppLogs', 'AppServiceAuditLogs', 'AppServiceIPSecAuditLogs', 'AppServicePlatformLogs', 'AppServiceAuthenticationLogs'];
+    const appServiceTables = [
+      'AppServiceHTTPLogs',
+      'AppServiceConsoleLogs',
+      'AppServiceAppLogs',
+      'AppServiceAuditLogs',
+      'AppServiceIPSecAuditLogs',
+      'AppServicePlatformLogs',
+      'AppServiceAuthenticationLogs',
+    ];
     // AzureDiagnostics: Key Vault's table where its resource-specific one is not offered.
     const tables = new Set(['AZKVAuditLogs', 'AzureDiagnostics', 'StorageBlobLogs', 'StorageTableLogs', ...appServiceTables]);
-    const retained = bicep.match(/^var retainedTables = \[\n([\s\S]*?)\n\]$/m)![1].match(/'(\w+)'/g)!.map((t) => t.slice(1, -1));
+    const retained = bicep
+      .match(/^var retainedTables = \[\n([\s\S]*?)\n\]$/m)![1]
+      .match(/'(\w+)'/g)!
+      .map((t) => t.slice(1, -1));
     expect(new Set(retained)).toEqual(tables);
     const logTables = resource('logTables');
     expect(logTables.body).toMatch(/totalRetentionInDays: logRetention\n/);
@@ -129,10 +147,12 @@ describe('network and access', () => {
       name: p.body.match(/name: '(\w+)'/)?.[1],
       allow: p.body.match(/allow: (\w+)/)?.[1],
     }));
-    expect(policies).toEqual(expect.arrayContaining([
-      { parent: 'webApp', name: 'ftp', allow: 'false' },
-      { parent: 'webApp', name: 'scm', allow: 'false' },
-    ]));
+    expect(policies).toEqual(
+      expect.arrayContaining([
+        { parent: 'webApp', name: 'ftp', allow: 'false' },
+        { parent: 'webApp', name: 'scm', allow: 'false' },
+      ]),
+    );
     expect(resource('webApp').body).toMatch(/ftpsState: 'Disabled'/);
   });
 
@@ -159,7 +179,7 @@ describe('network and access', () => {
     for (const symbol of ['privateZones', 'privateZoneLinks', 'endpoints', 'endpointDns']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'usePrivateEndpoints']);
   });
 
-  it('lets only the admins\' group get a token for the tab: assignment required on the enterprise app, the group assigned', () => {
+  it("lets only the admins' group get a token for the tab: assignment required on the enterprise app, the group assigned", () => {
     const sp = resource('appServicePrincipal');
     expect(sp.type).toBe('Microsoft.Graph/servicePrincipals');
     expect(sp.body).toMatch(/appId: clientId\n/);
@@ -183,7 +203,10 @@ describe('network and access', () => {
 
 describe('small defects', () => {
   it('creates the web app after the role that lets App Service resolve its Key Vault reference', () => {
-    const dependsOn = resource('webApp').body.match(/dependsOn: \[([^\]]*)\]/)![1].split(',').map((s) => s.trim());
+    const dependsOn = resource('webApp')
+      .body.match(/dependsOn: \[([^\]]*)\]/)![1]
+      .split(',')
+      .map((s) => s.trim());
     expect(dependsOn).toEqual(expect.arrayContaining(['secretsUserRole', 'clientSecretEntry']));
     expect(resource('secretsUserRole').body).toMatch(/scope: vault/);
   });
@@ -213,7 +236,8 @@ describe('the SFTP landing account TeleMessage delivers ZIPs into', () => {
   it('exists only when TeleMessage delivers by SFTP: made when its SSH public key is given', () => {
     expect(bicep).toMatch(/^var useSftp = !empty\(telemessageSftpPublicKey\)$/m);
     expect(param('telemessageSftpPublicKey')).toMatchObject({ type: 'string', default: "''" });
-    for (const symbol of ['sftpStorage', 'sftpBlobService', 'sftpContainer', 'sftpLocalUser', 'sftpContainerRole', 'sftpDiagnostics']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useSftp']);
+    for (const symbol of ['sftpStorage', 'sftpBlobService', 'sftpContainer', 'sftpLocalUser', 'sftpContainerRole', 'sftpDiagnostics'])
+      expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useSftp']);
     for (const symbol of ['sftpEndpoint', 'sftpEndpointDns']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useSftp && usePrivateEndpoints']);
     expect(parameterFile.telemessageSftpPublicKey.value).toBe('${{TELEMESSAGE_SFTP_PUBLIC_KEY}}');
     expect(envTemplate.TELEMESSAGE_SFTP_PUBLIC_KEY).toBe('');
@@ -223,7 +247,16 @@ describe('the SFTP landing account TeleMessage delivers ZIPs into', () => {
     const body = sftp().body;
     expect(body).toMatch(/name: sftpAccountName\n/);
     expect(bicep).toMatch(/^var sftpAccountName = baseNameIsValid \? take\('\$\{resourceBaseName\}sftp\$\{suffix\}', 24\) : /m);
-    for (const setting of ['isHnsEnabled: true', 'isSftpEnabled: true', 'isLocalUserEnabled: true', 'allowSharedKeyAccess: false', 'allowBlobPublicAccess: false', "minimumTlsVersion: 'TLS1_2'", "defaultAction: 'Deny'", "bypass: 'None'"]) {
+    for (const setting of [
+      'isHnsEnabled: true',
+      'isSftpEnabled: true',
+      'isLocalUserEnabled: true',
+      'allowSharedKeyAccess: false',
+      'allowBlobPublicAccess: false',
+      "minimumTlsVersion: 'TLS1_2'",
+      "defaultAction: 'Deny'",
+      "bypass: 'None'",
+    ]) {
       expect([setting, body.includes(setting)]).toEqual([setting, true]);
     }
     expect(body).toMatch(/virtualNetworkRules: usePrivateEndpoints \? \[\] : \[\{ id: appSubnetId, action: 'Allow' \}\]/);

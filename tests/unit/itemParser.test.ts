@@ -99,7 +99,14 @@ describe('parseRawItem', () => {
     expect(await parse(sms(`hi${CRLF}`, headers), ref)).toMatchObject({ id: ref.id, kind: 'chat' });
     expect(await reason(sms(`hi${CRLF}`, headers))).toMatch(/no X-TELEMESSAGE-ArchiveMessageID/);
     expect(await reason(sms(`hi${CRLF}`), { ...ref, id: 'TM-20250115-0000043-00000000' })).toMatch(/says it is TM-20250115-0000042-9c1f03ab, but it was listed as TM-20250115-0000043/);
-    expect(await reason(sms(`hi${CRLF}`, HEADERS.map((h) => h.replace('SMS', 'FAX'))))).toMatch(/type "FAX" is not one of/);
+    expect(
+      await reason(
+        sms(
+          `hi${CRLF}`,
+          HEADERS.map((h) => h.replace('SMS', 'FAX')),
+        ),
+      ),
+    ).toMatch(/type "FAX" is not one of/);
   });
 
   test('attachments are counted and hashed; file names and types as the parts give them', async () => {
@@ -127,18 +134,42 @@ describe('parseRawItem', () => {
     const photo = mediaPart('IMG_1.jpg', 'image/jpeg', Buffer.alloc(4000, 3));
     const whole = mms([photo]);
     expect(await reason(whole.slice(0, whole.length - 3000))).toBe('The body ends before its closing MIME boundary: the item was cut short.');
-    expect(await reason(whole.replace(`boundary="${BOUNDARY}"`, 'boundary="other"'))).toBe(
-      'The multipart body never uses its declared boundary, so its parts cannot be told apart.',
-    );
+    expect(await reason(whole.replace(`boundary="${BOUNDARY}"`, 'boundary="other"'))).toBe('The multipart body never uses its declared boundary, so its parts cannot be told apart.');
     expect(await reason(whole.replace(`; boundary="${BOUNDARY}"`, ''))).toMatch(/multipart body without a boundary/);
     expect(await reason(sms('Hello wor'))).toBe('The body ends in the middle of a line: the item was cut short.');
     expect(await reason(sms(`Hello wor=${CRLF}`))).toBe('The body ends in a quoted-printable soft line break: the item was cut short.');
-    expect(await reason(sms(`hi${CRLF}`, HEADERS.filter((h) => !/^(X-TELEMESSAGE-Participant|From|To):/.test(h))))).toMatch(/^The item names no participants/);
-    expect(await reason(sms(`hi${CRLF}`, HEADERS.filter((h) => !h.includes('role=to'))))).toMatch(/role=to/);
-    expect(await reason(sms(`hi${CRLF}`, HEADERS.map((h) => (h.startsWith('Date:') ? 'Date: 31/02/2025 25:61 local time' : h))))).toBe(
-      'The Date header "31/02/2025 25:61 local time" is not a valid RFC 5322 date.',
-    );
-    expect(await reason(sms(`hi${CRLF}`, HEADERS.filter((h) => !h.startsWith('Date:'))))).toMatch(/no Date header/);
+    expect(
+      await reason(
+        sms(
+          `hi${CRLF}`,
+          HEADERS.filter((h) => !/^(X-TELEMESSAGE-Participant|From|To):/.test(h)),
+        ),
+      ),
+    ).toMatch(/^The item names no participants/);
+    expect(
+      await reason(
+        sms(
+          `hi${CRLF}`,
+          HEADERS.filter((h) => !h.includes('role=to')),
+        ),
+      ),
+    ).toMatch(/role=to/);
+    expect(
+      await reason(
+        sms(
+          `hi${CRLF}`,
+          HEADERS.map((h) => (h.startsWith('Date:') ? 'Date: 31/02/2025 25:61 local time' : h)),
+        ),
+      ),
+    ).toBe('The Date header "31/02/2025 25:61 local time" is not a valid RFC 5322 date.');
+    expect(
+      await reason(
+        sms(
+          `hi${CRLF}`,
+          HEADERS.filter((h) => !h.startsWith('Date:')),
+        ),
+      ),
+    ).toMatch(/no Date header/);
     expect(await reason(Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a, 0x41, 0x3a]))).toMatch(/not an RFC 822 message/);
     expect(await reason('just some words\r\nand more\r\n')).toMatch(/not an RFC 822 message/);
     expect(await reason('')).toBe('The item is empty.');

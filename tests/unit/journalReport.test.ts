@@ -37,10 +37,12 @@ async function readAll(stream: Readable): Promise<Buffer> {
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 async function refusal(raw: string): Promise<string> {
-  const error = await unwrapJournalReport(trickle(Buffer.from(raw))).then(
-    async (result) => readAll(result.message).then(() => undefined),
-    (e: unknown) => e,
-  ).catch((e: unknown) => e);
+  const error = await unwrapJournalReport(trickle(Buffer.from(raw)))
+    .then(
+      async (result) => readAll(result.message).then(() => undefined),
+      (e: unknown) => e,
+    )
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ImporterError);
   expect((error as ImporterError).code).toBe('MalformedItem');
   return (error as ImporterError).message;

@@ -34,7 +34,11 @@ describe('Teams app manifest', () => {
     expect(bot?.scopes).toEqual(expect.arrayContaining(['personal', 'team']));
     const commandsByScope = new Map<string, string[]>();
     for (const list of bot?.commandLists ?? []) {
-      for (const scope of list.scopes) commandsByScope.set(scope, list.commands.map((c) => c.title));
+      for (const scope of list.scopes)
+        commandsByScope.set(
+          scope,
+          list.commands.map((c) => c.title),
+        );
     }
     for (const scope of ['personal', 'team']) {
       expect(commandsByScope.get(scope)).toEqual(expect.arrayContaining(['status', 'runs', 'rerun', 'unmapped', 'help']));

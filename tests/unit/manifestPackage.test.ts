@@ -44,7 +44,10 @@ describe('npm run package', () => {
     expect(manifest.bots?.[0].botId).toBe(values.BOT_ID);
     expect(JSON.stringify(manifest)).not.toContain('${{');
 
-    for (const [name, size] of [[manifest.icons.color, 192], [manifest.icons.outline, 32]] as const) {
+    for (const [name, size] of [
+      [manifest.icons.color, 192],
+      [manifest.icons.outline, 32],
+    ] as const) {
       const png = PNG.sync.read(await zip.file(name)!.async('nodebuffer'));
       expect([name, png.width, png.height]).toEqual([name, size, size]);
     }

@@ -51,7 +51,13 @@ describe('participant mapping', () => {
       'Not in the custom mapping; automatic mapping is off',
       'The custom mapping names gone@contoso.example, which is not a Microsoft 365 user; automatic mapping is off',
     ]);
-    const auto = await fanOut(item([{ role: 'to', number: '+447700900123' }, { role: 'cc', number: '+1', email: 'gone@contoso.example' }]), rules({}, true));
+    const auto = await fanOut(
+      item([
+        { role: 'to', number: '+447700900123' },
+        { role: 'cc', number: '+1', email: 'gone@contoso.example' },
+      ]),
+      rules({}, true),
+    );
     expect(auto.unmapped.map((u) => u.reason)).toEqual([
       'Not in the custom mapping; TeleMessage has no email address for this participant',
       'Not in the custom mapping; gone@contoso.example is not a Microsoft 365 user',

@@ -2,9 +2,26 @@ import { progressLine, watchRuns } from '../../scripts/runWatch';
 import type { RunRecord } from '../../importer';
 
 const counts = {
-  availableFromSource: 1200, afterFanOut: 2310, imported: 2100, partiallyImported: 3, alreadyArchived: 200, skippedDuplicates: 200, deliveriesFailed: 7,
-  itemsImported: 1150, itemsPartial: 3, failed: 5, failuresOutstanding: 5, failuresAcknowledged: 0, notImported: 12, itemsAlreadyArchived: 30, itemsHeld: 12,
-  unmapped: 40, unmappedArchivedLines: 2, unmappedEmployees: 1, unmappedOutsideParties: 37, unmappedNumbers: 20,
+  availableFromSource: 1200,
+  afterFanOut: 2310,
+  imported: 2100,
+  partiallyImported: 3,
+  alreadyArchived: 200,
+  skippedDuplicates: 200,
+  deliveriesFailed: 7,
+  itemsImported: 1150,
+  itemsPartial: 3,
+  failed: 5,
+  failuresOutstanding: 5,
+  failuresAcknowledged: 0,
+  notImported: 12,
+  itemsAlreadyArchived: 30,
+  itemsHeld: 12,
+  unmapped: 40,
+  unmappedArchivedLines: 2,
+  unmappedEmployees: 1,
+  unmappedOutsideParties: 37,
+  unmappedNumbers: 20,
 };
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   runId: '1765069200000-0a1b2c3d',

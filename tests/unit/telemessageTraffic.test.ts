@@ -12,9 +12,7 @@ describe('population', () => {
 
   test('is a pure function of its options', () => {
     expect(createPopulation({ seed: 'initech', employees: 200 })).toEqual(population);
-    expect(createPopulation({ seed: 'umbrella', employees: 200 }).employees.map((e) => e.mobile)).not.toEqual(
-      population.employees.map((e) => e.mobile),
-    );
+    expect(createPopulation({ seed: 'umbrella', employees: 200 }).employees.map((e) => e.mobile)).not.toEqual(population.employees.map((e) => e.mobile));
   });
 
   test('numbers are unique, valid E.164 mobiles, mostly from the primary country', () => {
@@ -51,9 +49,7 @@ describe('population', () => {
 
   test('renders the mapping CSV TeleMessage publishes, for the employees the caller picks', () => {
     const [a, b] = population.employees;
-    expect(renderMappingCsv([a, b])).toBe(
-      `External User ID,Microsoft 365 User Mailbox\r\n${a.mobile.slice(1)},${a.mailbox}\r\n${b.mobile.slice(1)},${b.mailbox}\r\n`,
-    );
+    expect(renderMappingCsv([a, b])).toBe(`External User ID,Microsoft 365 User Mailbox\r\n${a.mobile.slice(1)},${a.mailbox}\r\n${b.mobile.slice(1)},${b.mailbox}\r\n`);
   });
 });
 
@@ -154,7 +150,12 @@ describe('MIME encodings', () => {
     expect(chunks.reduce((sum, c) => sum + c.length, 0)).toBe(200_000);
     const encoded = Buffer.concat(chunks.map(base64Lines)).toString('latin1');
     expect(encoded.length).toBe(base64Size(200_000));
-    expect(encoded.split('\r\n').slice(0, -2).every((line) => line.length === 76)).toBe(true);
+    expect(
+      encoded
+        .split('\r\n')
+        .slice(0, -2)
+        .every((line) => line.length === 76),
+    ).toBe(true);
     expect(Buffer.from(encoded.replace(/\r\n/g, ''), 'base64')).toEqual(Buffer.concat(chunks));
   });
 

@@ -7,7 +7,18 @@ import { checkEntries, unsafeNameReason } from '../../importer/source/sftp/zipSa
 const MIB = 1024 * 1024;
 let offset = 0;
 const header = (name: string, extra: Partial<ZipEntryHeader> = {}): ZipEntryHeader => {
-  const e = { name, compressedSize: 100, uncompressedSize: 300, compressionMethod: 8, encrypted: false, crc32: 0, localHeaderOffset: offset, isDirectory: name.endsWith('/'), entry: undefined as never, ...extra };
+  const e = {
+    name,
+    compressedSize: 100,
+    uncompressedSize: 300,
+    compressionMethod: 8,
+    encrypted: false,
+    crc32: 0,
+    localHeaderOffset: offset,
+    isDirectory: name.endsWith('/'),
+    entry: undefined as never,
+    ...extra,
+  };
   offset += 30 + name.length + e.compressedSize;
   return e;
 };
@@ -32,7 +43,7 @@ describe('the manifest, read as Smarsh documents it and tolerant of what it does
     expect(refused(() => parseManifest(Buffer.from('Count: two\r\na.eml')))?.message).toBe('The manifest\'s Count: value "two" is not a number.');
   });
 
-  it('names the manifest\'s files relative to its folder, and refuses a name listed twice', () => {
+  it("names the manifest's files relative to its folder, and refuses a name listed twice", () => {
     const entries = [header('day/x.mf'), header('day/a.eml'), header('day/b.eml')];
     expect(checkAgainstManifest(entries[0], { count: 2, names: ['b.eml', 'a.eml'] }, entries).map((e) => e.name)).toEqual(['day/b.eml', 'day/a.eml']);
     expect(refused(() => checkAgainstManifest(entries[0], { count: 2, names: ['a.eml', 'a.eml'] }, entries))?.message).toBe('The manifest lists "a.eml" twice.');
@@ -68,7 +79,9 @@ describe('bombs and abuse, from the central directory alone', () => {
     expect(refused(() => checkEntries([header('e.eml', { encrypted: true })], DEFAULT_ZIP_LIMITS))?.code).toBe('EncryptedEntry');
     expect(refused(() => checkEntries([header('m.eml', { compressionMethod: 12 })], DEFAULT_ZIP_LIMITS))?.code).toBe('UnsupportedCompression');
     const first = header('one.eml');
-    expect(refused(() => checkEntries([first, { ...header('two.eml'), localHeaderOffset: first.localHeaderOffset + 40 }], DEFAULT_ZIP_LIMITS))?.message).toBe('The entries "one.eml" and "two.eml" overlap in the ZIP.');
+    expect(refused(() => checkEntries([first, { ...header('two.eml'), localHeaderOffset: first.localHeaderOffset + 40 }], DEFAULT_ZIP_LIMITS))?.message).toBe(
+      'The entries "one.eml" and "two.eml" overlap in the ZIP.',
+    );
   });
 
   it('refuses too many entries and too much in all', () => {

@@ -68,7 +68,7 @@ export class LandingContainer {
   async settled(options: { abortSignal?: AbortSignal; taken: (zip: LandingZip) => Promise<boolean> }): Promise<SettledListing> {
     const taken: LandingZip[] = [];
     const first: LandingZip[] = [];
-    for (const zip of await this.list(options)) (await options.taken(zip) ? taken : first).push(zip);
+    for (const zip of await this.list(options)) ((await options.taken(zip)) ? taken : first).push(zip);
     // Nothing new: no second listing, no wait.
     if (first.length === 0) return { taken, ready: [], stillWriting: [] };
     await this.pause(options.abortSignal);

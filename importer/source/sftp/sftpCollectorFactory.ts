@@ -10,8 +10,7 @@ import { SftpZipCollector } from './sftpZipCollector';
  */
 export function landingContainerClient(target: LandingTarget): ContainerClient {
   const { storage } = target;
-  const service =
-    'connectionString' in storage ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storageEndpoints(storage).blob, storage.credential);
+  const service = 'connectionString' in storage ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storageEndpoints(storage).blob, storage.credential);
   return service.getContainerClient(target.container);
 }
 

@@ -70,7 +70,10 @@ export function BackfillForm({ api, onStarted }: { api: TabApiClient; onStarted:
 
   return (
     <Card>
-      <CardHeader header={<Title3 as="h2">Backfill</Title3>} description={<Text>Imports a window again, at most {MAX_BACKFILL_DAYS} days, in your time zone; what is already archived is skipped.</Text>} />
+      <CardHeader
+        header={<Title3 as="h2">Backfill</Title3>}
+        description={<Text>Imports a window again, at most {MAX_BACKFILL_DAYS} days, in your time zone; what is already archived is skipped.</Text>}
+      />
       <div className={styles.row}>
         <Field label="From" validationMessage={problems.from} validationState={problems.from ? 'error' : 'none'}>
           <Input type="datetime-local" value={from} onChange={(_e, d) => setFrom(d.value)} />

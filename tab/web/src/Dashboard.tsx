@@ -84,9 +84,19 @@ function ConnectorStatus({ view }: { view: ConnectorView }) {
         <Text weight="semibold">Source</Text>
         <Text>{view.telemessage.description}</Text>
         <Text weight="semibold">Last run</Text>
-        <Text>{last ? <>{when(last.startedAt)} <RunStatus run={last} /></> : 'none yet'}</Text>
+        <Text>
+          {last ? (
+            <>
+              {when(last.startedAt)} <RunStatus run={last} />
+            </>
+          ) : (
+            'none yet'
+          )}
+        </Text>
         <Text weight="semibold">Next run</Text>
-        <Text>{when(view.status.nextRunAt)} (daily at {view.settings.scheduleUtc} UTC)</Text>
+        <Text>
+          {when(view.status.nextRunAt)} (daily at {view.settings.scheduleUtc} UTC)
+        </Text>
         <Text weight="semibold">Automatic mapping</Text>
         <Text>{view.settings.automaticMapping ? 'on' : 'off'}</Text>
       </div>
@@ -145,7 +155,12 @@ function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: Unmap
     try {
       const change = await api.mapNumber(checked.data.number, checked.data.mailbox);
       setProblem(undefined);
-      const held = change.replay.status === 'done' ? `${change.replay.run.counts.imported} held items imported` : change.replay.status === 'deferred' ? 'its held items will be imported after the current run' : 'no held items';
+      const held =
+        change.replay.status === 'done'
+          ? `${change.replay.run.counts.imported} held items imported`
+          : change.replay.status === 'deferred'
+            ? 'its held items will be imported after the current run'
+            : 'no held items';
       onMapped(`${entry.number} mapped to ${checked.data.mailbox}: ${held}.`);
     } catch (err) {
       setProblem((err as Error).message);
@@ -272,8 +287,18 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
           </Text>,
           <Text key={name}>{value}</Text>,
         ])}
-        {run.error && [<Text key="error-label" weight="semibold">Error</Text>, <Text key="error">{run.error}</Text>]}
-        {run.verification && [<Text key="verification-label" weight="semibold">Verification</Text>, <Text key="verification">{run.verification}</Text>]}
+        {run.error && [
+          <Text key="error-label" weight="semibold">
+            Error
+          </Text>,
+          <Text key="error">{run.error}</Text>,
+        ]}
+        {run.verification && [
+          <Text key="verification-label" weight="semibold">
+            Verification
+          </Text>,
+          <Text key="verification">{run.verification}</Text>,
+        ]}
       </div>
       {run.collection && <RunCollection collection={run.collection} />}
       <Table aria-label="Failed, partial and not imported items" size="small">

@@ -41,7 +41,9 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
         </Text>
         {admins.length ? (
           <>
-            <Text as="p" className={styles.text}>The connector's admins (with the Microsoft Entra object id the Entra admin center's Users page finds each one by):</Text>
+            <Text as="p" className={styles.text}>
+              The connector's admins (with the Microsoft Entra object id the Entra admin center's Users page finds each one by):
+            </Text>
             <ul className={styles.list} aria-label="The connector's admins">
               {admins.map((id) => (
                 <li key={id}>
@@ -57,7 +59,9 @@ export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError;
             </ul>
           </>
         ) : (
-          <Text as="p" className={styles.text}>The connector has no admins yet: whoever deployed it names the first ones (ADMIN_OBJECT_IDS in the app's settings, see the deployment guide).</Text>
+          <Text as="p" className={styles.text}>
+            The connector has no admins yet: whoever deployed it names the first ones (ADMIN_OBJECT_IDS in the app's settings, see the deployment guide).
+          </Text>
         )}
       </Card>
       {onSwitchAccount && (

@@ -32,14 +32,13 @@ export function TeamsSignInFailed({ failure }: { failure: TeamsSignInError }) {
         <ol className={styles.list}>
           {consent ? (
             <li>
-              Ask a Microsoft 365 admin (Global or Application Administrator) to consent for your organisation: in the Microsoft Entra admin center, open the app registration of the
-              Enterprise Number Archiver, then <b>API permissions</b> → <b>Grant admin consent</b>.
+              Ask a Microsoft 365 admin (Global or Application Administrator) to consent for your organisation: in the Microsoft Entra admin center, open the app registration of the Enterprise Number
+              Archiver, then <b>API permissions</b> → <b>Grant admin consent</b>.
             </li>
           ) : (
             <li>
               Ask whoever deployed the connector to check its app registration (deployment guide, step 7): the Application ID URI equals the Teams app's{' '}
-              <span className={styles.code}>webApplicationInfo.resource</span>, the <span className={styles.code}>access_as_user</span> scope is enabled, and the Teams clients are
-              authorised for it.
+              <span className={styles.code}>webApplicationInfo.resource</span>, the <span className={styles.code}>access_as_user</span> scope is enabled, and the Teams clients are authorised for it.
             </li>
           )}
           <li>Then open the tab again, or select Try again.</li>

@@ -70,7 +70,10 @@ export function DailyChart({ api, refresh }: { api: TabApiClient; refresh?: unkn
 
   return (
     <Card>
-      <CardHeader header={<Title3 as="h2">Last 30 days</Title3>} description={<Text>Items by the UTC day TeleMessage archived them, as they stand after the latest run: each item once, whatever number of mailboxes it went to.</Text>} />
+      <CardHeader
+        header={<Title3 as="h2">Last 30 days</Title3>}
+        description={<Text>Items by the UTC day TeleMessage archived them, as they stand after the latest run: each item once, whatever number of mailboxes it went to.</Text>}
+      />
       {error !== undefined && <Problem error={error} />}
       {!days && error === undefined && <Spinner label="Loading the last 30 days" />}
       {days && (

@@ -1,21 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import {
-  Badge,
-  Button,
-  Card,
-  CardHeader,
-  MessageBar,
-  MessageBarBody,
-  Spinner,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title3,
-} from '@fluentui/react-components';
+import { Badge, Button, Card, CardHeader, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { useConfirm } from '../ConfirmDialog';
 import { Problem } from '../Dashboard';
 import { when } from '../when';
@@ -23,7 +7,6 @@ import { TabApiError, type MappingChange, type MappingVersion, type TabApiClient
 import { MappingUpload } from './MappingUpload';
 import { originText, replayText } from './mappingText';
 import { usePageStyles } from '../pageStyles';
-
 
 function ActiveMapping({ api, active, createdAtOf, onError }: { api: TabApiClient; active?: MappingVersion; createdAtOf: (v: string) => string | undefined; onError: (err: unknown) => void }) {
   const styles = usePageStyles();
@@ -55,7 +38,17 @@ function ActiveMapping({ api, active, createdAtOf, onError }: { api: TabApiClien
   );
 }
 
-function VersionsTable({ versions, createdAtOf, onDownload, onRestore }: { versions: MappingVersion[]; createdAtOf: (v: string) => string | undefined; onDownload: (v: MappingVersion) => void; onRestore: (v: MappingVersion) => void }) {
+function VersionsTable({
+  versions,
+  createdAtOf,
+  onDownload,
+  onRestore,
+}: {
+  versions: MappingVersion[];
+  createdAtOf: (v: string) => string | undefined;
+  onDownload: (v: MappingVersion) => void;
+  onRestore: (v: MappingVersion) => void;
+}) {
   const styles = usePageStyles();
   return (
     <Table aria-label="Mapping versions" size="small">
@@ -76,7 +69,15 @@ function VersionsTable({ versions, createdAtOf, onDownload, onRestore }: { versi
             <TableCell>{v.createdBy}</TableCell>
             <TableCell>{v.rows}</TableCell>
             <TableCell>{originText(v, createdAtOf)}</TableCell>
-            <TableCell>{v.active ? <Badge appearance="filled" color="success">active</Badge> : 'earlier'}</TableCell>
+            <TableCell>
+              {v.active ? (
+                <Badge appearance="filled" color="success">
+                  active
+                </Badge>
+              ) : (
+                'earlier'
+              )}
+            </TableCell>
             <TableCell>
               <div className={styles.actions}>
                 <Button size="small" aria-label={`Download the version of ${when(v.createdAt)}`} onClick={() => onDownload(v)}>

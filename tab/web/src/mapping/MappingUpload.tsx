@@ -1,21 +1,5 @@
 import { useId, useState } from 'react';
-import {
-  Button,
-  Card,
-  CardHeader,
-  Label,
-  MessageBar,
-  MessageBarBody,
-  Spinner,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title3,
-} from '@fluentui/react-components';
+import { Button, Card, CardHeader, Label, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { useConfirm } from '../ConfirmDialog';
 import { Problem } from '../Dashboard';
@@ -23,7 +7,6 @@ import { when } from '../when';
 import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../tabApiClient';
 import { formatSize, replayText } from './mappingText';
 import { usePageStyles } from '../pageStyles';
-
 
 // The report's rows shown in the page; the downloadable report has them all.
 const PROBLEMS_SHOWN = 200;
@@ -135,7 +118,9 @@ export function MappingUpload({ api, onApplied }: { api: TabApiClient; onApplied
     if (!chosen) return;
     // Checked here first, so a file the server would refuse is not sent at all.
     if (chosen.size > MAX_MAPPING_UPLOAD_BYTES) {
-      return setError(new Error(`${chosen.name} is ${formatSize(chosen.size)}: a mapping file may be ${formatSize(MAX_MAPPING_UPLOAD_BYTES)} at most. Keep only the number and mailbox columns, or split the file.`));
+      return setError(
+        new Error(`${chosen.name} is ${formatSize(chosen.size)}: a mapping file may be ${formatSize(MAX_MAPPING_UPLOAD_BYTES)} at most. Keep only the number and mailbox columns, or split the file.`),
+      );
     }
     setBusy('Checking the file and its mailboxes');
     try {
@@ -164,7 +149,11 @@ export function MappingUpload({ api, onApplied }: { api: TabApiClient; onApplied
         if (!(await ask({ title: 'Remove more than half of the mapping?', text: err.message, confirm: 'Remove them and apply' }))) return;
         change = await api.applyMapping(file, true);
       }
-      setApplied(change.version ? `Mapping applied: ${change.version.rows} numbers, as the version of ${when(change.version.createdAt)}. ${replayText(change)}` : 'The file maps exactly what the active mapping maps: nothing changed.');
+      setApplied(
+        change.version
+          ? `Mapping applied: ${change.version.rows} numbers, as the version of ${when(change.version.createdAt)}. ${replayText(change)}`
+          : 'The file maps exactly what the active mapping maps: nothing changed.',
+      );
       setPreview(undefined);
       setFile(undefined);
       setInputKey((k) => k + 1);
@@ -178,7 +167,10 @@ export function MappingUpload({ api, onApplied }: { api: TabApiClient; onApplied
 
   return (
     <Card>
-      <CardHeader header={<Title3 as="h2">Upload a mapping</Title3>} description={<Text>TeleMessage's format: the mobile number, then the Microsoft 365 mailbox, one per line; up to {formatSize(MAX_MAPPING_UPLOAD_BYTES)}.</Text>} />
+      <CardHeader
+        header={<Title3 as="h2">Upload a mapping</Title3>}
+        description={<Text>TeleMessage's format: the mobile number, then the Microsoft 365 mailbox, one per line; up to {formatSize(MAX_MAPPING_UPLOAD_BYTES)}.</Text>}
+      />
       <div className={styles.stack}>
         <div className={styles.actions}>
           <Label htmlFor={inputId}>Mapping file (CSV)</Label>

@@ -1,22 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import {
-  Button,
-  Card,
-  Field,
-  Input,
-  MessageBar,
-  MessageBarBody,
-  Select,
-  Spinner,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title3,
-} from '@fluentui/react-components';
+import { Button, Card, Field, Input, MessageBar, MessageBarBody, Select, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { connectorPatch } from '../../../shared/apiSchemas';
 import { Problem } from '../Dashboard';
 import { usePageStyles } from '../pageStyles';
@@ -104,7 +87,11 @@ function Admins({ api, etag, onChanged }: { api: TabApiClient; etag: string | un
           () => api.addAdmin(user.trim(), etag).then((v) => (setUser(''), v)),
           (result) => `${name(result.added)} is now an admin.`,
         );
-  const remove = (admin: AdminListing) => act(() => api.removeAdmin(admin.id, etag), () => `${name(admin)} is no longer an admin.`);
+  const remove = (admin: AdminListing) =>
+    act(
+      () => api.removeAdmin(admin.id, etag),
+      () => `${name(admin)} is no longer an admin.`,
+    );
 
   return (
     <Card>

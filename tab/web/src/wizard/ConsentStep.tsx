@@ -17,7 +17,7 @@ const WHAT_TO_DO: Record<string, string> = {
   permissions: 'Grant admin consent for User.Read.All (the link above), then run the preflight again; remove Mail.ReadWrite from the API permissions if it is listed.',
   user: "The address is no Microsoft 365 user: enter the user's sign-in name (UPN).",
   mailbox: 'The user has no Exchange Online mailbox Graph can reach (no licence, or on-premises): pick another mailbox.',
-  folder: "Access denied: the Exchange Online role assignment for the app (deployment guide, step 4) does not cover this mailbox yet; it can take a couple of hours to reach Graph.",
+  folder: 'Access denied: the Exchange Online role assignment for the app (deployment guide, step 4) does not cover this mailbox yet; it can take a couple of hours to reach Graph.',
   nonDraftMessage: 'Do not start imports: archived items would read as unsent drafts. Report this with the answer above.',
   keyLookup: 'Do not start imports: without this lookup a retry could make a second copy. Report this with the answer above.',
   inlineAttachment: 'As for the folder: check the role assignment of the deployment guide, step 4.',
@@ -82,8 +82,7 @@ export function ConsentStep({ api, view, config, save, open }: StepProps) {
   return (
     <section className={styles.section} aria-labelledby="step-heading">
       <StepHeading step="consent">
-        The archiver reads your users and writes to their mailboxes with the app's own Microsoft Graph permissions, which take effect only once an administrator consents for the whole
-        organization.
+        The archiver reads your users and writes to their mailboxes with the app's own Microsoft Graph permissions, which take effect only once an administrator consents for the whole organization.
       </StepHeading>
       {view.settings.consentedAt && <Notice>Admin consent recorded on {when(view.settings.consentedAt)}.</Notice>}
       <Title3 as="h3">1. Grant admin consent</Title3>
@@ -107,7 +106,13 @@ export function ConsentStep({ api, view, config, save, open }: StepProps) {
           void run();
         }}
       >
-        <Field className={styles.field} label="Test mailbox" hint="A mailbox the archiver may write to, such as a test user of your own." validationMessage={problem} validationState={problem ? 'error' : 'none'}>
+        <Field
+          className={styles.field}
+          label="Test mailbox"
+          hint="A mailbox the archiver may write to, such as a test user of your own."
+          validationMessage={problem}
+          validationState={problem ? 'error' : 'none'}
+        >
           <Input type="email" value={mailbox} onChange={(_e, d) => setMailbox(d.value)} placeholder="archiver-test@contoso.com" />
         </Field>
         <div className={styles.actions}>

@@ -51,11 +51,14 @@ export function DeliveredSetup({ kind, api, view, advance, open }: StepProps & {
     <div className={styles.section}>
       {kind === 'smtp' ? (
         <Text as="p">
-          TeleMessage sends an email per archived item to a mailbox of your tenant (a shared mailbox such as telemessage-capture@contoso.com). The archiver only reads it, with Mail.Read
-          granted on that one mailbox.
+          TeleMessage sends an email per archived item to a mailbox of your tenant (a shared mailbox such as telemessage-capture@contoso.com). The archiver only reads it, with Mail.Read granted on
+          that one mailbox.
         </Text>
       ) : (
-        <Text as="p">TeleMessage writes ZIP files of EML items over SFTP into this deployment&apos;s landing container. Give TeleMessage the host, user and container below, and the SSH key pair whose public key the deployment holds.</Text>
+        <Text as="p">
+          TeleMessage writes ZIP files of EML items over SFTP into this deployment&apos;s landing container. Give TeleMessage the host, user and container below, and the SSH key pair whose public key
+          the deployment holds.
+        </Text>
       )}
       {kind === 'smtp' && (
         <Field className={styles.field} label="Capture mailbox address" required validationMessage={problem} validationState={problem ? 'error' : 'none'}>

@@ -147,13 +147,12 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
     }
   };
 
-
   const removals = preview?.diff.removed ?? 0;
   return (
     <section className={styles.section} aria-labelledby="step-heading">
       <StepHeading step="mapping">
-        Each participant of an item is matched to a Microsoft 365 mailbox: first by the custom mapping (TeleMessage's CSV of mobile numbers and mailboxes), then, with automatic mapping on,
-        by the email address TeleMessage has for them.
+        Each participant of an item is matched to a Microsoft 365 mailbox: first by the custom mapping (TeleMessage's CSV of mobile numbers and mailboxes), then, with automatic mapping on, by the
+        email address TeleMessage has for them.
       </StepHeading>
       <Switch label="Automatic user mapping (by the email address at TeleMessage)" checked={automatic} onChange={(_e, d) => setAutomatic(d.checked)} />
       <Text>

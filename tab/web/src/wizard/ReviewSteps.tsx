@@ -10,12 +10,22 @@ import { when } from '../when';
 export function ReviewStep({ api, view, open }: StepProps) {
   const styles = useStepStyles();
   const [active, setActive] = useState<MappingVersionListing | null>();
-  useEffect(() => void api.mappingVersions().then((v) => setActive(v.versions.find((x) => x.active) ?? null), () => setActive(null)), [api]);
+  useEffect(
+    () =>
+      void api.mappingVersions().then(
+        (v) => setActive(v.versions.find((x) => x.active) ?? null),
+        () => setActive(null),
+      ),
+    [api],
+  );
   const s = view.settings;
   const rows: [SetupStepId, string][] = [
     ['terms', s.termsAcceptedAt ? `accepted on ${when(s.termsAcceptedAt)}` : 'not accepted yet'],
     ['telemessage', view.telemessage.description],
-    ['mapping', `${s.mappingConfirmedAt ? '' : 'not saved yet; '}automatic mapping ${s.automaticMapping ? 'on' : 'off'}; custom mapping: ${active ? `${active.rows} numbers` : active === null ? 'none' : '…'}`],
+    [
+      'mapping',
+      `${s.mappingConfirmedAt ? '' : 'not saved yet; '}automatic mapping ${s.automaticMapping ? 'on' : 'off'}; custom mapping: ${active ? `${active.rows} numbers` : active === null ? 'none' : '…'}`,
+    ],
     ['consent', s.consentedAt ? `recorded on ${when(s.consentedAt)}` : 'not recorded yet'],
     ['schedule', s.scheduleTimeZone ? `daily at ${describeSchedule(s.scheduleUtc, s.scheduleTimeZone, new Date())}` : `not saved yet (now daily at ${s.scheduleUtc} UTC)`],
   ];

@@ -72,15 +72,11 @@ export function ScheduleStep({ view, save }: StepProps) {
         <Field className={styles.field} label="Time of day (24-hour, HH:MM)" validationMessage={problem} validationState={problem ? 'error' : 'none'}>
           <Input value={time} onChange={(_e, d) => setTime(d.value)} inputMode="numeric" maxLength={5} />
         </Field>
-        <Text role="status">
-          {utc
-            ? `Runs daily at ${time.trim()} in ${zone} (${zoneName(zone, now)}, ${offset} today): ${utc} UTC.`
-            : 'Enter the time as HH:MM to see when that is in UTC.'}
-        </Text>
+        <Text role="status">{utc ? `Runs daily at ${time.trim()} in ${zone} (${zoneName(zone, now)}, ${offset} today): ${utc} UTC.` : 'Enter the time as HH:MM to see when that is in UTC.'}</Text>
         {hasDaylightSaving(zone, now) && (
           <Text>
-            The archiver keeps the time in UTC, converted with today&apos;s offset ({offset}). After a daylight-saving change the run stays at {utc ?? 'the same'} UTC, an hour
-            earlier or later on the clock in {zone}; open this step again then to move it.
+            The archiver keeps the time in UTC, converted with today&apos;s offset ({offset}). After a daylight-saving change the run stays at {utc ?? 'the same'} UTC, an hour earlier or later on the
+            clock in {zone}; open this step again then to move it.
           </Text>
         )}
         {error !== undefined && <ErrorBar error={error} />}

@@ -10,10 +10,13 @@ export function useLanding(api: TabApiClient): boolean {
   useEffect(() => {
     if (landed) return;
     // Teams opens the tab at its address, with no page named: the imports' prefetched read decides.
-    api.peekConnector().then(
-      (view) => location.replace(view.settings.setupCompletedAt ? '#/imports' : '#/setup'),
-      () => location.replace('#/imports'), // the imports page shows why (a 403 names who can grant access)
-    ).finally(() => setLanded(true));
+    api
+      .peekConnector()
+      .then(
+        (view) => location.replace(view.settings.setupCompletedAt ? '#/imports' : '#/setup'),
+        () => location.replace('#/imports'), // the imports page shows why (a 403 names who can grant access)
+      )
+      .finally(() => setLanded(true));
   }, [api, landed]);
   return landed;
 }

@@ -47,8 +47,8 @@ export function TeleMessageStep(props: StepProps) {
   return (
     <section className={styles.section} aria-labelledby="step-heading">
       <StepHeading step="telemessage">
-        TeleMessage either lets the archiver read its archive API, or delivers the archive itself: by email into a capture mailbox (SMTP), or as ZIP files over SFTP. Choose what your
-        TeleMessage account is set up for.
+        TeleMessage either lets the archiver read its archive API, or delivers the archive itself: by email into a capture mailbox (SMTP), or as ZIP files over SFTP. Choose what your TeleMessage
+        account is set up for.
       </StepHeading>
       <Text>
         TeleMessage: <strong>{props.view.telemessage.description}</strong>
@@ -70,7 +70,10 @@ function ApiSignIn({ api, view, advance, open }: StepProps) {
     const checked = credentialsBody.safeParse({ username, password });
     if (!checked.success) {
       const fields = checked.error.issues.map((i) => i.path[0]);
-      return setProblems({ username: fields.includes('username') ? 'Enter your TeleMessage username.' : undefined, password: fields.includes('password') ? 'Enter your TeleMessage password.' : undefined });
+      return setProblems({
+        username: fields.includes('username') ? 'Enter your TeleMessage username.' : undefined,
+        password: fields.includes('password') ? 'Enter your TeleMessage password.' : undefined,
+      });
     }
     setProblems({});
     await run(async () => {
@@ -85,8 +88,8 @@ function ApiSignIn({ api, view, advance, open }: StepProps) {
   return (
     <div className={styles.section}>
       <Text as="p">
-        The archiver signs in to TeleMessage with your TeleMessage account to read the archived traffic. The sign-in is tried with TeleMessage before it is saved; the password is kept
-        encrypted in your Key Vault and is never shown again.
+        The archiver signs in to TeleMessage with your TeleMessage account to read the archived traffic. The sign-in is tried with TeleMessage before it is saved; the password is kept encrypted in
+        your Key Vault and is never shown again.
       </Text>
       {refusal !== undefined && <ErrorBar title="Not saved." error={refusal} />}
       <form
