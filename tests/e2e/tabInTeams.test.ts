@@ -89,7 +89,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
   it('loads the dashboard with the token Teams hands the tab, which the tab API validates', async () => {
     const { context, page, problems, api, tab } = await open({ user: ADMIN.oid, locale: 'en-gb' });
     try {
-      await tab.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await tab.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
       await tab.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).waitFor();
       expect(await status(page)).toContain(`The tab is running (teams-js 2.`);
       expect(await status(page)).toContain(`signed in as ${ADMIN.name}`);
@@ -159,7 +159,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
   it("re-themes the page when the host's theme changes to dark and to high contrast, without a reload", async () => {
     const { context, page, problems, tab } = await open({ user: ADMIN.oid });
     try {
-      await tab.getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await tab.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
       const [r, g, b] = await background(tab);
       expect(r + g + b).toBeGreaterThan(600);
       // A reload would lose this.
@@ -179,7 +179,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
       expect(await accessibilityProblems(tab)).toEqual([]);
 
       expect(await tab.evaluate(() => (window as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
-      await tab.getByText(`configured, as ${TM_USER}`).waitFor();
+      await tab.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -251,7 +251,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
       // The host the tab allows frames it, in the same browser.
       const allowed = await context.newPage();
       await allowed.goto(`${host.url}?user=${ADMIN.oid}`);
-      await allowed.frameLocator(TAB_FRAME).getByText(`configured, as ${TM_USER}`).waitFor({ timeout: 60_000 });
+      await allowed.frameLocator(TAB_FRAME).getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
     } finally {
       await context.close();
     }

@@ -434,7 +434,7 @@ describe('the tab API', () => {
       expect(await settings()).toEqual(before);
       expect(await h.secrets.get('telemessage-password')).toBe(TM_PASSWORD);
       expect(await auditText()).toBe(auditBefore);
-      expect((await api('GET', '/api/tab/telemessage')).json.description).toBe(`configured, as ${TM_USER}`);
+      expect((await api('GET', '/api/tab/telemessage')).json.description).toBe(`TeleMessage archive API as ${TM_USER}`);
     });
 
     it('PUT /api/tab/telemessage checks the sign-in with TeleMessage first: a wrong password stores nothing', async () => {
