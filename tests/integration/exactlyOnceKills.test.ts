@@ -22,7 +22,7 @@ describe('an importer killed at random points of a run, again and again', () => 
 
     expect(report.kills).toHaveLength(KILLS);
     expect(report.kills.filter((k) => k.heldLease).length).toBeGreaterThanOrEqual(KILLS - 1);
-    // While a dead importer's lease lasts, a new one is refused at once, saying why.
+    // While a run holds the lease, a new one is refused at once, saying why.
     expect(report.probes.length).toBeGreaterThanOrEqual(KILLS - 1);
     for (const probe of report.probes) {
       expect({ code: probe.code, stderr: probe.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('RunInProgress: A run of connector "default" is already in progress.') });

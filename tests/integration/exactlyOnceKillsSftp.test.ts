@@ -36,6 +36,12 @@ describe('an importer taking ZIPs from the SFTP landing container, killed at ran
     h.env = env;
     const report = await importThroughKills(h, [], killPoints(SEED, KILLS, before.deliveries));
     expect(report.kills).toHaveLength(KILLS);
+    // Every kill past the first hit an importer that had written, so held the lease; another start meanwhile is refused, saying why.
+    expect(report.kills.filter((k) => k.heldLease).length).toBeGreaterThanOrEqual(KILLS - 1);
+    expect(report.probes.length).toBeGreaterThanOrEqual(KILLS - 1);
+    for (const probe of report.probes) {
+      expect({ code: probe.code, stderr: probe.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('RunInProgress: A run of connector "default" is already in progress.') });
+    }
     expect(report.final.code).toBe(0);
 
     const audit = auditArchive(h, DAY, SEED);

@@ -1,8 +1,11 @@
 // Runs the archive CLI to completion the hard way: SIGKILL at a planned sequence of points,
 // restart after each, and finally one run left alone. The run lease of a killed process is left
-// to expire by itself, as it would in production.
+// to expire by itself, as it would in production. Only the planned importers may run: any other
+// start (the probe) is made while the lease is certainly held, so it cannot take work meant for
+// the next kill point, however slowly a process starts on a busy machine.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobClient } from '@azure/storage-blob';
 import { CONNECTOR, type Harness } from './importerHarness';
 import { startArchiveCli, type ArchiveProcess, type CliResult } from './archiveCli';
 
@@ -15,7 +18,7 @@ export interface KillPoint {
 export interface CrashReport {
   /** Kills that hit a running importer, and whether it held the run lease then. */
   kills: { point: KillPoint; heldLease: boolean }[];
-  /** Importers started while a killed one's lease was still held: each must have been refused. */
+  /** Importers started while the run lease was held (after a kill that left it held): each must have been refused. */
   probes: CliResult[];
   /** The run left to finish. */
   final: CliResult;
@@ -58,8 +61,10 @@ export async function importThroughKills(h: Harness, args: readonly string[], po
       importer.child.kill('SIGKILL');
       await importer.done;
       report.kills.push({ point, heldLease });
-      // Restarted at once, as an impatient admin or a second instance would: the lease says no.
-      if (heldLease) report.probes.push(await startArchiveCli(args, h.env).done);
+      // Restarted, as an impatient admin or a second instance would, while a run holds the lease:
+      // the lease says no. Not against the dead importer's own lease: it may expire before a
+      // slowly starting process asks, which would then run the whole import unplanned.
+      if (heldLease) report.probes.push(await whileHoldingLease(lock, leaseHeld, () => startArchiveCli(args, h.env).done));
       return 'killed';
     });
     if (outcome !== 'killed') throw new Error(`the importer ended before its planned kill (${JSON.stringify(point)}): exit ${outcome.code}\n${outcome.stdout}\n${outcome.stderr}`);
@@ -81,6 +86,18 @@ async function reachWhileRunning(importer: ArchiveProcess, reached: () => boolea
   while (!exited && !reached()) await sleep(20);
   if (!exited) await Promise.race([done, sleep(delayMs)]);
   return !exited;
+}
+
+/** Waits out the lease, then holds it (no expiry) while `attempt` runs, as a running importer would. */
+async function whileHoldingLease<T>(lock: BlobClient, leaseHeld: () => Promise<boolean>, attempt: () => Promise<T>): Promise<T> {
+  await untilLeaseFree(leaseHeld);
+  const lease = lock.getBlobLeaseClient();
+  await lease.acquireLease(-1);
+  try {
+    return await attempt();
+  } finally {
+    await lease.releaseLease();
+  }
 }
 
 async function untilLeaseFree(leaseHeld: () => Promise<boolean>): Promise<void> {
