@@ -24,27 +24,44 @@ const PAGE = 1000;
 /**
  * The inbox: every delivered item once, by id, and again by collection time for the import's
  * listing. The id row is written first and decides "once"; the time row follows. A crash between
- * the two is mended by the next record() of the same id, which writes the time row again from
- * the id row's collectedAt, so an item can never be recorded yet invisible to every window.
+ * the two is mended by the next record() of the same id, which gives the item that collection's
+ * time, so an item can never be recorded yet invisible to every window still to come.
  */
 export class InboxStore {
   constructor(private readonly table: TableClient) {}
 
-  /** Records the entry once: when the id is already there, returns the entry already recorded (and records nothing new). */
+  /**
+   * Records the entry once: when the id is already there and listable, returns the entry already
+   * recorded (and records nothing new). An id row a crash left without its time row was never
+   * listable, so never imported: it takes this collection's time, which the coming window covers
+   * (its first time may be behind the checkpoint by now), and counts as newly recorded.
+   */
   async record(connectorId: string, entry: InboxEntry, options: { abortSignal?: AbortSignal } = {}): Promise<{ entry: InboxEntry; created: boolean }> {
     const { abortSignal } = options;
+    const key = { partitionKey: keySafe(connectorId), rowKey: keySafe(entry.id) };
     let recorded = entry;
-    let created = true;
     try {
-      await this.table.createEntity({ partitionKey: keySafe(connectorId), rowKey: keySafe(entry.id), ...toColumns(entry) }, { abortSignal });
+      await this.table.createEntity({ ...key, ...toColumns(entry) }, { abortSignal });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 409) throw err;
-      created = false;
-      recorded = fromColumns(await this.table.getEntity(keySafe(connectorId), keySafe(entry.id), { abortSignal }));
+      const existing = await this.table.getEntity(key.partitionKey, key.rowKey, { abortSignal });
+      const earlier = fromColumns(existing);
+      if (await this.listable(connectorId, earlier, abortSignal)) return { entry: earlier, created: false };
+      recorded = { ...earlier, collectedAt: entry.collectedAt };
+      await this.table.updateEntity({ ...key, ...toColumns(recorded) }, 'Replace', { etag: existing.etag, abortSignal });
     }
-    // Upserted every time: the same row with the same values, or the one a crash left unwritten.
     await this.table.upsertEntity({ partitionKey: timePartition(connectorId, recorded.collectedAt), rowKey: timeRow(recorded), ...toColumns(recorded) }, 'Replace', { abortSignal });
-    return { entry: recorded, created };
+    return { entry: recorded, created: true };
+  }
+
+  private async listable(connectorId: string, entry: InboxEntry, abortSignal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await this.table.getEntity(timePartition(connectorId, entry.collectedAt), timeRow(entry), { abortSignal, queryOptions: { select: ['id'] } });
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw err;
+    }
   }
 
   /** The entry recorded under `id`, if any. */

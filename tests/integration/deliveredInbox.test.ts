@@ -48,7 +48,7 @@ describe('the inbox of delivered items', () => {
     expect(await listed(inbox, '2026-11-20T00:00:00Z', '2026-11-22T00:00:00Z')).toEqual(['2026-11-20T10:00:00.000Z <id-1@tm>']);
   });
 
-  it('mends a crash between its two rows: the next record of the id makes it listable at its first collection time', async () => {
+  it("mends a crash between its two rows: the next record of the id makes it listable at that collection's time, inside the windows still to come", async () => {
     let failUpsert = true;
     const crashing = new Proxy(table, {
       get(target, prop, receiver) {
@@ -66,9 +66,13 @@ describe('the inbox of delivered items', () => {
     // The id row is there, the time row is not: no window lists it yet.
     expect(await listed(inbox, '2026-11-20T00:00:00Z', '2026-11-22T00:00:00Z')).not.toContain('2026-11-20T12:00:00.000Z id-crash');
     const retried = await inbox.record(CONNECTOR, entry('id-crash', '2026-11-21T09:00:00.000Z'));
-    expect(retried.created).toBe(false);
-    expect(retried.entry.collectedAt.toISOString()).toBe('2026-11-20T12:00:00.000Z');
-    expect(await listed(inbox, '2026-11-20T00:00:00Z', '2026-11-22T00:00:00Z')).toEqual(['2026-11-20T10:00:00.000Z <id-1@tm>', '2026-11-20T12:00:00.000Z id-crash']);
+    // It was never listable, so never imported: it is recorded now, at this collection's time (a
+    // checkpoint may have moved past its first time meanwhile), and only once.
+    expect(retried.created).toBe(true);
+    expect(retried.entry.collectedAt.toISOString()).toBe('2026-11-21T09:00:00.000Z');
+    expect(await listed(inbox, '2026-11-20T00:00:00Z', '2026-11-22T00:00:00Z')).toEqual(['2026-11-20T10:00:00.000Z <id-1@tm>', '2026-11-21T09:00:00.000Z id-crash']);
+    const again = await inbox.record(CONNECTOR, entry('id-crash', '2026-11-21T10:00:00.000Z'));
+    expect(again).toMatchObject({ created: false, entry: { collectedAt: new Date('2026-11-21T09:00:00.000Z') } });
   });
 
   it('lists by collection window, half-open, across days, in time order', async () => {
