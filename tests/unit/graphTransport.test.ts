@@ -8,6 +8,8 @@ import { ensureLocalTls } from '../../emulators/tls/localCa';
 // The transport's own behaviour against stand-ins that record what they are sent (over HTTPS with
 // the local CA: the SDK hands tokens only to HTTPS hosts); the Graph emulator exercises it in the
 // sink's integration tests.
+// Each answer calls writeHead and end apart: restify, loaded by other test files of the same
+// jest worker, patches http's response so that writeHead returns nothing.
 describe('Graph transport', () => {
   const seen: { method: string; url: string; host: string; authorization?: string; body: Buffer }[] = [];
   const servers: https.Server[] = [];
@@ -32,13 +34,14 @@ describe('Graph transport', () => {
   };
 
   beforeAll(async () => {
-    elsewhereUrl = await listen('127.0.0.1', (req, res) => record(req, () => res.writeHead(200, { 'content-type': 'text/plain' }).end('MIME-Version: 1.0\r\n')));
+    elsewhereUrl = await listen('127.0.0.1', (req, res) => record(req, () => (res.writeHead(200, { 'content-type': 'text/plain' }), res.end('MIME-Version: 1.0\r\n'))));
     graphUrl = await listen('localhost', (req, res) =>
       record(req, (body) => {
-        if (req.url === '/v1.0/users/u/moved') return void res.writeHead(302, { location: `${elsewhereUrl}/content` }).end();
+        if (req.url === '/v1.0/users/u/moved') return void (res.writeHead(302, { location: `${elsewhereUrl}/content` }), res.end());
         if (req.url === '/v1.0/users/u/refused')
-          return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end(JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'slow down' } }));
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'created', bytes: body.length }));
+          return void (res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }), res.end(JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'slow down' } })));
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'created', bytes: body.length }));
       }),
     );
   });

@@ -8,6 +8,8 @@ import { WriteOnceBlob } from '../../importer/stage/writeOnceBlob';
 // The Shared Key path runs against Azurite (tests/integration/rawStore.test.ts). Azurite takes
 // bearer tokens only over HTTPS with its OAuth mode, so the managed identity's path is checked
 // here against a stand-in that records what Blob Storage would be sent and answers as it does.
+// Each answer calls writeHead and end apart: restify, loaded by other test files of the same
+// jest worker, patches http's response so that writeHead returns nothing.
 describe('write-once raw blob with a token credential', () => {
   const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
   const stored = new Set<string>();
@@ -23,12 +25,15 @@ describe('write-once raw blob with a token credential', () => {
         seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
         if (failNext > 0) {
           failNext--;
-          res.writeHead(503, { 'x-ms-error-code': 'ServerBusy' }).end();
+          res.writeHead(503, { 'x-ms-error-code': 'ServerBusy' });
+          res.end();
         } else if (stored.has(req.url ?? '')) {
-          res.writeHead(409, { 'x-ms-error-code': 'BlobAlreadyExists' }).end();
+          res.writeHead(409, { 'x-ms-error-code': 'BlobAlreadyExists' });
+          res.end();
         } else {
           stored.add(req.url ?? '');
-          res.writeHead(201).end();
+          res.writeHead(201);
+          res.end();
         }
       });
     });
