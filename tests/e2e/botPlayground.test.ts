@@ -58,7 +58,7 @@ describe('the bot in the Agents Playground', () => {
     const [rerun] = await h.stores.runs.list('default', 1);
     expect(rerun).toMatchObject({ trigger: 'rerun', requestedBy: ADMIN.aadObjectId });
     expect(rerun.counts.imported).toBeGreaterThan(0);
-    await expect(result.textContent()).resolves.toContain(`Imported${rerun.counts.imported}`);
+    await expect(result.textContent()).resolves.toContain(`Deliveries imported${rerun.counts.imported}`);
     // Replaced in place: the failed run's card is gone from the chat.
     await expect(page.locator('.ac-adaptiveCard', { hasText: 'Daily import failed' }).count()).resolves.toBe(0);
   }, 180_000);
