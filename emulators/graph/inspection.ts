@@ -147,11 +147,14 @@ export interface EmulatorControls {
 
 function reply(res: ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
-    res.writeHead(status).end();
+    res.writeHead(status);
+    res.end();
     return;
   }
   const payload = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }).end(payload);
+  // Apart: restify, when loaded in the same process (a test worker), makes writeHead return nothing.
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });
+  res.end(payload);
 }
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
