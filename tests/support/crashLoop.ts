@@ -26,11 +26,13 @@ export interface CrashReport {
 
 /**
  * A deterministic sequence of kill points for `seed`: the first while the importer is starting
- * (no message yet), the rest spread over the run, by how many messages have been written.
+ * (no message yet), the rest spread over the first four fifths of the run, by how many messages
+ * have been written. A killed importer goes on writing for its delay, so the last fifth is the
+ * room it may overshoot into and still leave the next importer work to be killed in.
  */
 export function killPoints(seed: string, count: number, totalMessages: number): KillPoint[] {
   const random = seededRandom(seed);
-  const fractions = Array.from({ length: count - 1 }, () => 0.02 + 0.93 * random()).sort((a, b) => a - b);
+  const fractions = Array.from({ length: count - 1 }, () => 0.02 + 0.78 * random()).sort((a, b) => a - b);
   return [{ messages: 0, delayMs: Math.round(200 + 2300 * random()) }, ...fractions.map((f) => ({ messages: Math.floor(f * totalMessages), delayMs: Math.round(400 * random()) }))];
 }
 
@@ -55,7 +57,9 @@ export async function importThroughKills(h: Harness, args: readonly string[], po
       const importer = startArchiveCli(args, h.env);
       // Past the first point, the importer must have written since it started: killed mid-run, not while starting.
       const from = point.messages > 0 ? messages() : -1;
-      const killed = await reachWhileRunning(importer, () => messages() - baseline >= point.messages && messages() > from, point.delayMs);
+      // A point an earlier importer already passed is met at this one's first write: kill it there and then.
+      const delayMs = from - baseline >= point.messages ? 0 : point.delayMs;
+      const killed = await reachWhileRunning(importer, () => messages() - baseline >= point.messages && messages() > from, delayMs);
       if (!killed) return importer.done;
       const heldLease = await leaseHeld();
       importer.child.kill('SIGKILL');
