@@ -123,7 +123,9 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
       if (run.trigger === 'remap') run.itemIds ??= execution.listedIds;
       await takeRunCounts(ctx.stores, ctx.connectorId, run);
       // Failures are the window's, not the run's: one that an earlier run met and this one skipped still counts.
-      run.status = nonFinal > 0 ? 'failed' : run.counts.failuresOutstanding > 0 || run.counts.partiallyImported > 0 ? 'partial' : 'succeeded';
+      // A delivered file set aside by the collection (a ZIP refused) is partial too: something TeleMessage sent is not in.
+      const setAside = (run.collection?.rejected.length ?? 0) > 0;
+      run.status = nonFinal > 0 ? 'failed' : run.counts.failuresOutstanding > 0 || run.counts.partiallyImported > 0 || setAside ? 'partial' : 'succeeded';
       if (nonFinal > 0) run.error = `${nonFinal} item${nonFinal === 1 ? '' : 's'} could not be completed and will be retried by the next run or a rerun`;
       else await advanceCheckpoint(ctx, window, run);
     } catch (err) {

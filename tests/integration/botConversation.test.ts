@@ -179,6 +179,19 @@ describe('the bot in a chat', () => {
     expect(shown).toContain('\\[Sign in again\\](https://evil.example/reset) \\*\\*now\\*\\*');
   });
 
+  it('alerts to a delivered ZIP set aside: its name and reason on the card, as text', async () => {
+    const [latest] = await importer.listRuns(1);
+    const name = '202611250000-TeleMessage_1_0030.zip';
+    const reason = 'the manifest counts 12 files and the ZIP holds 11: **[fix it](https://evil.example)**';
+    const collection = { kind: 'sftp' as const, collected: 40, alreadyCollected: 0, rejected: [{ name, reason, at: new Date().toISOString() }] };
+    const texts = textsOf(summaryCard({ run: { ...latest, status: 'partial', collection }, logRows: [], unmapped: [] }));
+    expect(texts).toContain('Set aside by the collection, nothing imported from them');
+    expect(texts.some((t) => t.includes('40 new, 0 already collected, 1 set aside'))).toBe(true);
+    const shown = texts.find((t) => t.includes('TeleMessage_1_0030'))!;
+    expect(shown).toContain('manifest counts 12 files');
+    expect(shown).toContain('\\*\\*\\[fix it\\](https://evil.example)\\*\\*');
+  });
+
   it("shows a run's log from the card", async () => {
     const [latest] = await importer.listRuns(1);
     const [answer] = await b.say(click(admin, 'runLog', { runId: latest.runId }));
