@@ -21,6 +21,7 @@ import {
 } from '../shared/apiSchemas';
 import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { BodyTooLarge, readCappedBody } from './requestBody';
+import { failureListingView, mappingChangeView, runView } from './runViews';
 import { mountSettingsRoutes, namesOf } from './settingsRoutes';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
 
@@ -264,7 +265,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const q = parse(runsQuery, query(req), 'query');
         const runs = await importer.listRuns(q.pageSize + 1, { after: q.after });
         const page = runs.slice(0, q.pageSize);
-        res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
+        res.json(200, { runs: page.map(runView), next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
       }),
     );
 
@@ -291,7 +292,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
           }
           log.push(row);
         }
-        res.json(200, { run, log, logTruncated: more });
+        res.json(200, { run: runView(run), log, logTruncated: more });
       }),
     );
 
@@ -326,7 +327,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
     server.get(
       '/api/tab/failures',
-      route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))),
+      route(async (_req, res, caller) => void res.json(200, await failureListingView(importer, caller, stopping.signal))),
     );
 
     server.post(
@@ -351,7 +352,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, mapNumberBody);
-        res.json(200, await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal })));
       }),
     );
 
@@ -379,7 +380,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const etag = ifMatch(req);
         const q = parse(applyMappingQuery, query(req), 'query');
         const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-        res.json(200, await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal })));
       }),
     );
 
@@ -393,7 +394,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, restoreMappingBody);
-        res.json(200, await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal })));
       }),
     );
 

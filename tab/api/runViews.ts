@@ -1,0 +1,26 @@
+import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type Importer, type MappingChange, type RunRecord } from '../../importer';
+import { actorName } from '../shared/auditWords';
+import { namesOf } from './settingsRoutes';
+
+/**
+ * A run as the tab shows it: the record, with the importer's own sentences for it (the one the
+ * card and the CLI print, and for a replay of held items "35 held: 35 already archived, 0 new"),
+ * so the page never words the counts its own way.
+ */
+export function runView(run: RunRecord): RunRecord & { summary: string; replaySummary?: string } {
+  return { ...run, summary: summarizeRun(run), replaySummary: run.trigger === 'remap' ? summarizeReplay(run) : undefined };
+}
+
+/** A mapping change whose replay run carries its sentences, as the runs do. */
+export function mappingChangeView(change: MappingChange) {
+  return change.replay.status === 'done' ? { ...change, replay: { ...change.replay, run: runView(change.replay.run) } } : change;
+}
+
+/** What is failing, with the name of whoever acknowledged each (Graph's display name where it answers). */
+export async function failureListingView(importer: Importer, caller: { oid: string; name?: string }, signal: AbortSignal) {
+  const listing: FailureListing = await importer.outstandingFailures({ abortSignal: signal });
+  const names = { ...(await namesOf(importer, new Set(listing.acknowledged.map((f) => f.acknowledgement!.by)), signal)) };
+  if (caller.name) names[caller.oid.toLowerCase()] ??= caller.name;
+  const named = (f: FailureLine) => (f.acknowledgement ? { ...f, acknowledgement: { ...f.acknowledgement, name: actorName(f.acknowledgement.by, names) } } : f);
+  return { ...listing, outstanding: listing.outstanding.map(named), acknowledged: listing.acknowledged.map(named) };
+}
