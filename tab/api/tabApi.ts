@@ -2,6 +2,7 @@ import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import { ImporterError, MappingFileError, deliveryConfigured, isAdmin, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
 import {
+  MAX_ACKNOWLEDGEMENT_REASON,
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
   applyMappingQuery,
@@ -21,7 +22,7 @@ import {
 } from '../shared/apiSchemas';
 import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { BodyTooLarge, readCappedBody } from './requestBody';
-import { failureListingView, mappingChangeView, runView } from './runViews';
+import { failureListingView, mappingChangeView, runView, unmappedView } from './tabViews';
 import { mountSettingsRoutes, namesOf } from './settingsRoutes';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
 
@@ -335,7 +336,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
-        const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
+        const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(MAX_ACKNOWLEDGEMENT_REASON) }).strict());
         // A stale page is refused: the admin acknowledges what they saw, not what changed since.
         if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
         res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
@@ -344,7 +345,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
     server.get(
       '/api/tab/unmapped',
-      route(async (_req, res) => void res.json(200, await importer.unmappedReport())),
+      route(async (_req, res) => void res.json(200, unmappedView(await importer.unmappedReport()))),
     );
 
     server.post(

@@ -1,5 +1,8 @@
-import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type Importer, type MappingChange, type RunRecord } from '../../importer';
+// How the tab API answers with the importer's records: each with the words and the number format
+// the bot uses too, computed here once, so the page shows them and words nothing its own way.
+import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type Importer, type MappingChange, type RunRecord, type UnmappedNumber, type UnmappedReport } from '../../importer';
 import { actorName } from '../shared/auditWords';
+import { displayNumber } from '../shared/phoneDisplay';
 import { namesOf } from './settingsRoutes';
 
 /**
@@ -14,6 +17,15 @@ export function runView(run: RunRecord): RunRecord & { summary: string; replaySu
 /** A mapping change whose replay run carries its sentences, as the runs do. */
 export function mappingChangeView(change: MappingChange) {
   return change.replay.status === 'done' ? { ...change, replay: { ...change.replay, run: runView(change.replay.run) } } : change;
+}
+
+/**
+ * The numbers without a mailbox, each with `display`: the number as the bot's cards show it
+ * (international format). Formatted here, so the dashboard loads no phone-number metadata.
+ */
+export function unmappedView(report: UnmappedReport<UnmappedNumber>) {
+  const shown = (list: UnmappedNumber[]) => list.map((u) => ({ ...u, display: displayNumber(u.number) }));
+  return { ...report, archivedLines: shown(report.archivedLines), employees: shown(report.employees) };
 }
 
 /** What is failing, with the name of whoever acknowledged each (Graph's display name where it answers). */
