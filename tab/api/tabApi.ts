@@ -328,7 +328,10 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
     server.get(
       '/api/tab/failures',
-      route(async (_req, res, caller) => void res.json(200, await failureListingView(importer, caller, stopping.signal))),
+      route(async (_req, res, caller) => {
+        const listing = await importer.outstandingFailures({ abortSignal: stopping.signal });
+        res.json(200, await failureListingView(listing, (ids) => namesOf(importer, ids, stopping.signal), caller));
+      }),
     );
 
     server.post(

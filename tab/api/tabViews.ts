@@ -1,9 +1,8 @@
 // How the tab API answers with the importer's records: each with the words and the number format
 // the bot uses too, computed here once, so the page shows them and words nothing its own way.
-import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type Importer, type MappingChange, type RunRecord, type UnmappedNumber, type UnmappedReport } from '../../importer';
-import { actorName } from '../shared/auditWords';
+import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type MappingChange, type RunRecord, type UnmappedNumber, type UnmappedReport } from '../../importer';
+import { actorName, type Names } from '../shared/auditWords';
 import { displayNumber } from '../shared/phoneDisplay';
-import { namesOf } from './settingsRoutes';
 
 /**
  * A run as the tab shows it: the record, with the importer's own sentences for it (the one the
@@ -28,10 +27,9 @@ export function unmappedView(report: UnmappedReport<UnmappedNumber>) {
   return { ...report, archivedLines: shown(report.archivedLines), employees: shown(report.employees) };
 }
 
-/** What is failing, with the name of whoever acknowledged each (Graph's display name where it answers). */
-export async function failureListingView(importer: Importer, caller: { oid: string; name?: string }, signal: AbortSignal) {
-  const listing: FailureListing = await importer.outstandingFailures({ abortSignal: signal });
-  const names = { ...(await namesOf(importer, new Set(listing.acknowledged.map((f) => f.acknowledgement!.by)), signal)) };
+/** What is failing, with the name of whoever acknowledged each (`namesOf`: Graph's display names, where it answers). */
+export async function failureListingView(listing: FailureListing, namesOf: (ids: Set<string>) => Promise<Names>, caller: { oid: string; name?: string }) {
+  const names = { ...(await namesOf(new Set(listing.acknowledged.map((f) => f.acknowledgement!.by)))) };
   if (caller.name) names[caller.oid.toLowerCase()] ??= caller.name;
   const named = (f: FailureLine) => (f.acknowledgement ? { ...f, acknowledgement: { ...f.acknowledgement, name: actorName(f.acknowledgement.by, names) } } : f);
   return { ...listing, outstanding: listing.outstanding.map(named), acknowledged: listing.acknowledged.map(named) };

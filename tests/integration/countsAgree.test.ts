@@ -195,7 +195,11 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     const failures = await api('GET', '/api/tab/failures');
     expect(failures.json.outstanding).toEqual([]);
     expect([...new Set(failures.json.acknowledged.map((f: { itemId: string }) => f.itemId))].sort()).toEqual(malformed);
-    expect(failures.json.acknowledged[0].acknowledgement).toMatchObject({ by: 'local-dev', reason: 'Corrupt at the source; TeleMessage cannot resend it' });
+    expect(failures.json.acknowledged[0].acknowledgement).toMatchObject({
+      by: 'local-dev',
+      name: 'Local development (unauthenticated)',
+      reason: 'Corrupt at the source; TeleMessage cannot resend it',
+    });
     expect((await api('GET', '/api/tab/connector')).json.status.failures).toEqual({ outstandingItems: 0, acknowledgedItems: malformed.length });
     expect(await dayFigures()).toEqual({ failed: 0, acknowledged: malformed.length });
     const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
