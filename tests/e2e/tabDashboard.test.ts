@@ -152,6 +152,9 @@ describe('the tab dashboard in a browser', () => {
     // The notice says what the replay did in the importer's words, the card's too.
     await page.getByText(`${shown} mapped to ${mailbox}: ${summarizeReplay(remap)}.`, { exact: true }).waitFor();
     await list.getByText(shown, { exact: true }).waitFor({ state: 'detached' });
+    // The audit trail names the number the same way.
+    const audit = (await (await fetch(`${url}/api/tab/audit`)).json()) as { entries: { text: string }[] };
+    expect(audit.entries.map((e) => e.text)).toContainEqual(expect.stringContaining(`mapped ${shown} to ${mailbox}`));
     // The imports table shows the replay as its newest run.
     await page.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).getByText('remap').waitFor();
     await page.screenshot({ path: path.join(shots, 'dashboard-mapped.png'), fullPage: true });
