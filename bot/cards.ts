@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import { summarizeRun, type RunRecord, type RunLogRow, type UnmappedNumber } from '../importer';
+import { summarizeReplay, summarizeRun, type RunRecord, type RunLogRow, type UnmappedNumber } from '../importer';
+import { collectionText, countFacts } from '../tab/shared/countFacts';
 import { displayNumber } from '../tab/shared/phoneDisplay';
 import { cappedError, plainText } from './cardText';
 
@@ -80,24 +81,9 @@ export function summaryCard({ run, logRows, unmapped, tabUrl, note, source }: Su
     { label: 'Status', value: status.word },
   ];
   if (source) facts.push({ label: 'Source', value: plainText(source) });
-  if (run.collection) {
-    const k = run.collection;
-    facts.push({ label: 'Collected', value: `${count(k.collected)} new, ${count(k.alreadyCollected)} already collected${k.rejected.length ? `, ${count(k.rejected.length)} set aside` : ''}` });
-  }
-  if (c.availableFromSource > 0) {
-    // docs/counts.md: items and deliveries are told apart in every label.
-    facts.push(
-      { label: 'Items from source', value: count(c.availableFromSource) },
-      { label: 'Items imported', value: count(c.itemsImported + c.itemsPartial) },
-      { label: 'Items failed', value: count(c.failed) + (c.failuresAcknowledged ? ` (${count(c.failuresAcknowledged)} acknowledged)` : '') },
-      { label: 'Items not imported', value: count(c.notImported) },
-      { label: 'Deliveries after fan-out', value: count(c.afterFanOut) },
-      { label: 'Deliveries imported', value: count(c.imported) },
-      { label: 'Deliveries partially imported', value: count(c.partiallyImported) },
-      { label: 'Deliveries already archived', value: count(c.alreadyArchived) },
-      { label: 'Deliveries failed', value: count(c.deliveriesFailed) },
-    );
-  }
+  if (run.collection) facts.push({ label: 'Collected', value: collectionText(run.collection) });
+  // docs/counts.md: items and deliveries are told apart in every label, the same in the tab.
+  if (c.availableFromSource > 0) facts.push(...countFacts(c));
   const duration = durationText(run);
   if (duration) facts.push({ label: 'Duration', value: duration });
   if (run.verification) facts.push({ label: 'Verification', value: plainText(cappedError(run.verification)) });
@@ -135,12 +121,9 @@ function topReasons(rows: RunLogRow[], top: number): { reason: string; count: st
     .map(([reason, n]) => ({ reason: plainText(cappedError(reason)), count: count(n) }));
 }
 
-/** What a replay of held items did, from its run record: "35 held: 35 already archived, 0 new". */
+/** What a replay of held items did, in items (docs/counts.md), as the tab says it too: "35 held: 35 already archived, 0 new." */
 export function replayText(run: RunRecord): string {
-  const c = run.counts as RunRecord['counts'] & { alreadyArchived?: number };
-  const already = c.alreadyArchived ?? c.skippedDuplicates;
-  const rest = [c.partiallyImported && `${count(c.partiallyImported)} partially imported`, c.failed && `${count(c.failed)} failed`].filter(Boolean);
-  return `${count(c.availableFromSource)} held: ${count(already)} already archived, ${count(c.imported)} new${rest.length ? `, ${rest.join(', ')}` : ''}.`;
+  return `${summarizeReplay(run)}.`;
 }
 
 /** The card a rerun keeps replacing in place: started, progress, then the result. */

@@ -55,6 +55,10 @@ export class HeldItemsSource implements ArchiveSource {
     for (const i of this.items) if (i.ref.archivedAt >= window.from && i.ref.archivedAt < window.to) yield i.ref;
   }
 
+  async count(window: TimeWindow): Promise<number> {
+    return this.items.filter((i) => i.ref.archivedAt >= window.from && i.ref.archivedAt < window.to).length;
+  }
+
   download(ref: SourceItemRef, options: SourceCallOptions = {}): Promise<Readable> {
     return this.stores.raw.open(this.bySha.get(ref.id)!, { abortSignal: options.abortSignal });
   }

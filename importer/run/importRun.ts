@@ -114,6 +114,11 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     ctx.onStarted?.({ ...run });
 
     const execution = new RunExecution(ctx, settings, run, signal);
+    // For progress only ("done of total"): counted beside the import, never holding it up or failing it.
+    const counting = ctx.source.count?.(window, { abortSignal: signal }).then(
+      (n) => void (run.itemsTotal = n),
+      () => undefined,
+    );
     // A run that died left its days' counts behind its ledger: this run counts them again.
     for (const stale of interrupted) for (const day of daysOf(stale.window.from, stale.window.to)) execution.touchedDays.add(day);
     try {
@@ -140,6 +145,7 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
         ctx.log.error({ runId: run.runId, err: { message: describe(err), code: (err as { code?: string }).code } }, 'run failed');
       }
     }
+    await counting;
     run.endedAt = new Date();
     await stores.runs.update(run);
     await stores.audit.append({

@@ -22,6 +22,10 @@ export class InboxSource implements ArchiveSource {
     }
   }
 
+  count(window: TimeWindow, options: SourceCallOptions = {}): Promise<number> {
+    return this.stores.inbox.count(this.connectorId, window, options);
+  }
+
   /** The staged raw copy; its inbox row is read again (a point read) so no listing is held in memory. */
   async download(ref: SourceItemRef, options: SourceCallOptions = {}): Promise<Readable> {
     const entry = await this.stores.inbox.get(this.connectorId, ref.id, options);

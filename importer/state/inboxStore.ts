@@ -76,13 +76,22 @@ export class InboxStore {
 
   /** Entries with collectedAt in [from, to), in (collectedAt, id) order, paged underneath. */
   async *list(connectorId: string, window: TimeWindow, options: { abortSignal?: AbortSignal } = {}): AsyncIterable<InboxEntry> {
+    for await (const page of this.pages(connectorId, window, undefined, options.abortSignal)) for (const e of page) yield fromColumns(e);
+  }
+
+  /** How many entries `list` yields for `window`: only their keys are read. */
+  async count(connectorId: string, window: TimeWindow, options: { abortSignal?: AbortSignal } = {}): Promise<number> {
+    let n = 0;
+    for await (const page of this.pages(connectorId, window, ['RowKey'], options.abortSignal)) n += page.length;
+    return n;
+  }
+
+  private async *pages(connectorId: string, window: TimeWindow, select: string[] | undefined, abortSignal: AbortSignal | undefined) {
     for (const day of daysOf(window.from, window.to)) {
       const pk = `${keySafe(connectorId)}|${day}`;
       // Row keys start with the ISO time, which sorts as time does; `<to ISO>|…` sorts after `<to ISO>`.
       const filter = `PartitionKey eq '${pk}' and RowKey ge '${window.from.toISOString()}' and RowKey lt '${window.to.toISOString()}'`;
-      for await (const page of this.table.listEntities({ queryOptions: { filter }, abortSignal: options.abortSignal }).byPage({ maxPageSize: PAGE })) {
-        for (const e of page) yield fromColumns(e);
-      }
+      yield* this.table.listEntities({ queryOptions: { filter, select }, abortSignal }).byPage({ maxPageSize: PAGE });
     }
   }
 }

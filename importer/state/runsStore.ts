@@ -29,6 +29,8 @@ export interface RunRecord {
   stillFailing?: FailureLine[];
   /** A replay of held items: which items it covers (its counts cover only these). */
   itemIds?: string[];
+  /** Items the source held for the window as the run began, where it can say (a delivered source's inbox, held items): progress is "done of total". */
+  itemsTotal?: number;
 }
 
 /** Rejected batches kept on a run record: the row has 64 KiB per column; the run log has them all. */
@@ -125,6 +127,7 @@ function toEntity(r: RunRecord): Record<string, unknown> & { partitionKey: strin
     verification: r.verification,
     stillFailing: r.stillFailing && JSON.stringify(r.stillFailing.slice(0, MAX_FAILURES_KEPT).map((f) => ({ ...f, reason: f.reason.slice(0, 300) }))),
     itemIds: r.itemIds && r.itemIds.length <= MAX_ITEM_IDS_KEPT ? JSON.stringify(r.itemIds) : undefined,
+    itemsTotal: r.itemsTotal,
     collection:
       r.collection &&
       JSON.stringify({ ...r.collection, rejected: r.collection.rejected.slice(0, MAX_REJECTED_KEPT).map((b) => ({ ...b, name: b.name.slice(0, 300), reason: b.reason.slice(0, 500) })) }),
@@ -150,6 +153,7 @@ function fromEntity(e: Record<string, unknown>): RunRecord {
     collection: s('collection') ? (JSON.parse(s('collection')!) as CollectReport) : undefined,
     stillFailing: s('stillFailing') ? (JSON.parse(s('stillFailing')!) as FailureLine[]).map(revive) : undefined,
     itemIds: s('itemIds') ? (JSON.parse(s('itemIds')!) as string[]) : undefined,
+    itemsTotal: typeof e.itemsTotal === 'number' ? e.itemsTotal : undefined,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import { ImporterError, MappingFileError, deliveryConfigured, isAdmin, mappingReportCsv, nextRunAt, type ConnectorSettings, type Importer, type RunLogger, type RunRecord } from '../../importer';
 import {
+  MAX_ACKNOWLEDGEMENT_REASON,
   MAX_JSON_BYTES,
   MAX_MAPPING_UPLOAD_BYTES,
   applyMappingQuery,
@@ -21,6 +22,7 @@ import {
 } from '../shared/apiSchemas';
 import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { BodyTooLarge, readCappedBody } from './requestBody';
+import { failureListingView, mappingChangeView, runView, unmappedView } from './tabViews';
 import { mountSettingsRoutes, namesOf } from './settingsRoutes';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
 
@@ -264,7 +266,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const q = parse(runsQuery, query(req), 'query');
         const runs = await importer.listRuns(q.pageSize + 1, { after: q.after });
         const page = runs.slice(0, q.pageSize);
-        res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
+        res.json(200, { runs: page.map(runView), next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
       }),
     );
 
@@ -291,7 +293,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
           }
           log.push(row);
         }
-        res.json(200, { run, log, logTruncated: more });
+        res.json(200, { run: runView(run), log, logTruncated: more });
       }),
     );
 
@@ -326,7 +328,10 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
     server.get(
       '/api/tab/failures',
-      route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))),
+      route(async (_req, res, caller) => {
+        const listing = await importer.outstandingFailures({ abortSignal: stopping.signal });
+        res.json(200, await failureListingView(listing, (ids) => namesOf(importer, ids, stopping.signal), caller));
+      }),
     );
 
     server.post(
@@ -334,7 +339,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
-        const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
+        const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(MAX_ACKNOWLEDGEMENT_REASON) }).strict());
         // A stale page is refused: the admin acknowledges what they saw, not what changed since.
         if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
         res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
@@ -343,7 +348,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
 
     server.get(
       '/api/tab/unmapped',
-      route(async (_req, res) => void res.json(200, await importer.unmappedReport())),
+      route(async (_req, res) => void res.json(200, unmappedView(await importer.unmappedReport()))),
     );
 
     server.post(
@@ -351,7 +356,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, mapNumberBody);
-        res.json(200, await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal })));
       }),
     );
 
@@ -379,7 +384,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const etag = ifMatch(req);
         const q = parse(applyMappingQuery, query(req), 'query');
         const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-        res.json(200, await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal })));
       }),
     );
 
@@ -393,7 +398,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, restoreMappingBody);
-        res.json(200, await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, mappingChangeView(await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal })));
       }),
     );
 

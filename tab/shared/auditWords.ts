@@ -1,3 +1,5 @@
+import { displayNumber } from './phoneDisplay';
+
 /**
  * An audit entry as a sentence an admin reads ("Alex Wilber changed the schedule from 02:00 to
  * 03:00 UTC"): the tab's audit page and its CSV export say the same words. Values from outside
@@ -26,6 +28,8 @@ export function actorName(actor: string, names: Names): string {
 const text = (v: unknown): string =>
   v === undefined || v === null || v === '' ? 'none' : Array.isArray(v) ? (v.length ? v.map(text).join(', ') : 'none') : typeof v === 'object' ? JSON.stringify(v) : String(v);
 const person = (id: unknown, names: Names) => (typeof id === 'string' ? (names[id.toLowerCase()] ?? id) : text(id));
+/** A number as the tab and the bot show every number (international format). */
+const phone = (v: unknown) => (typeof v === 'string' ? displayNumber(v) : text(v));
 const count = (n: unknown, one: string, many = `${one}s`) => `${typeof n === 'number' ? n.toLocaleString('en-US') : text(n)} ${n === 1 ? one : many}`;
 
 /** What one setting's change reads as, after "<who> …"; undefined for a field the sentence need not name. */
@@ -103,9 +107,9 @@ function deed(entry: WordedEntry, names: Names): string {
     case 'mapping.applied':
       return `applied a mapping file of ${count(d.fileRows, 'row')}: ${d.added ?? 0} added, ${d.changed ?? 0} changed, ${d.removed ?? 0} removed`;
     case 'mapping.numberMapped':
-      return d.previously ? `mapped ${text(d.number)} to ${text(d.mailbox)} (was ${text(d.previously)})` : `mapped ${text(d.number)} to ${text(d.mailbox)}`;
+      return d.previously ? `mapped ${phone(d.number)} to ${text(d.mailbox)} (was ${text(d.previously)})` : `mapped ${phone(d.number)} to ${text(d.mailbox)}`;
     case 'mapping.numberUnmapped':
-      return `removed ${text(d.number)} from the mapping${d.previously ? ` (was ${text(d.previously)})` : ''}`;
+      return `removed ${phone(d.number)} from the mapping${d.previously ? ` (was ${text(d.previously)})` : ''}`;
     case 'mapping.restored':
       return `restored the mapping version ${text(d.restoredFrom)}`;
     case 'run.started':

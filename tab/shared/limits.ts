@@ -8,3 +8,5 @@ export const MAX_MAPPING_UPLOAD_BYTES = 8 * 1024 * 1024;
 export const MAX_BACKFILL_DAYS = 31;
 export const MAX_AUDIT_DAYS = 93;
 export const MAX_STATS_DAYS = 90;
+/** An admin's reason for acknowledging a failure, as the importer keeps it. */
+export const MAX_ACKNOWLEDGEMENT_REASON = 500;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
+import { displayNumber } from '../../tab/shared/phoneDisplay';
 import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, startHarness, type Harness } from '../support/importerHarness';
 import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
 import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
@@ -289,7 +290,7 @@ describe('the tab setup wizard in a browser', () => {
     const changes = page.getByRole('table', { name: 'What this file changes' });
     await changes.waitFor({ timeout: 30_000 });
     expect(await changes.getByRole('row').nth(1).getByRole('cell').allInnerTexts()).toEqual(['8', '0', '0', '0']);
-    await page.getByRole('table', { name: 'Examples of the changes' }).getByText(staff[0].mobile).waitFor();
+    await page.getByRole('table', { name: 'Examples of the changes' }).getByText(displayNumber(staff[0].mobile)).waitFor();
     await shoot(page, '3-mapping-preview');
     expect((await settings()).mappingVersion).toBe(before.mappingVersion);
     await page.getByRole('button', { name: 'Apply this mapping' }).click();

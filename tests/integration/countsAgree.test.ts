@@ -3,6 +3,7 @@ import restify, { type Server } from 'restify';
 import { brokenIdentities, summarizeReplay, summarizeRun, type Importer, type RunCounts, type RunRecord } from '../../importer';
 import { createTabApi, type TabApi } from '../../tab/api/tabApi';
 import { statusCard } from '../../bot/statusCard';
+import { replayText } from '../../bot/cards';
 import { CONNECTOR, harnessImporter, quietLog, startHarness, type Harness } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
 
@@ -51,6 +52,8 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(report.verified).toBe(c.afterFanOut - c.deliveriesFailed);
 
     const summary = summarizeRun(record);
+    // The tab shows the importer's own sentence, never one of its own.
+    expect(fromTab.json.run.summary).toBe(summary);
     const runs = await runArchiveCli(['--runs'], h.env);
     expect(runs.code).toBe(0);
     expect(runs.stdout.split('\n').find((l) => l.startsWith(runId))).toContain(summary);
@@ -152,6 +155,9 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(summarizeReplay(replay)).toBe(
       `${c.availableFromSource} held: ${c.itemsAlreadyArchived} already archived, ${archivedNow} new${c.failed ? `, ${c.failed} failed` : ''}${c.notImported ? `, ${c.notImported} still not imported` : ''}`,
     );
+    // The tab and the bot say the same sentence: the tab's from the API, the card's from the run.
+    expect((await api('GET', `/api/tab/runs/${replay.runId}`)).json.run.replaySummary).toBe(summarizeReplay(replay));
+    expect(replayText(replay)).toBe(`${summarizeReplay(replay)}.`);
     expect(await outstandingIds()).toEqual(malformed);
   }, 240_000);
 
@@ -189,7 +195,11 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     const failures = await api('GET', '/api/tab/failures');
     expect(failures.json.outstanding).toEqual([]);
     expect([...new Set(failures.json.acknowledged.map((f: { itemId: string }) => f.itemId))].sort()).toEqual(malformed);
-    expect(failures.json.acknowledged[0].acknowledgement).toMatchObject({ by: 'local-dev', reason: 'Corrupt at the source; TeleMessage cannot resend it' });
+    expect(failures.json.acknowledged[0].acknowledgement).toMatchObject({
+      by: 'local-dev',
+      name: 'Local development (unauthenticated)',
+      reason: 'Corrupt at the source; TeleMessage cannot resend it',
+    });
     expect((await api('GET', '/api/tab/connector')).json.status.failures).toEqual({ outstandingItems: 0, acknowledgedItems: malformed.length });
     expect(await dayFigures()).toEqual({ failed: 0, acknowledged: malformed.length });
     const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));

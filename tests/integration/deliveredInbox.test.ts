@@ -172,6 +172,8 @@ describe('a run of a delivered source', () => {
     expect(run.counts.imported).toBe(fanOut);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
     expect((await importer.getRun(run.runId)).collection?.collected).toBe(delivered.length);
+    // The inbox gave the window's total before the import began: `npm start` prints "done of total".
+    expect((await importer.getRun(run.runId)).itemsTotal).toBe(delivered.length);
 
     const second = await importer.runImport({ requestedBy: 'oid-admin' });
     expect(second.collection).toEqual({ kind: 'smtp', collected: 0, alreadyCollected: delivered.length, rejected: [] });

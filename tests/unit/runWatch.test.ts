@@ -45,6 +45,15 @@ describe("npm start's run progress", () => {
     );
   });
 
+  it('says items done of the total while a run of a delivered source goes, the inbox having given the total', () => {
+    expect(progressLine(run({ itemsTotal: 5000 }), new Date('2026-12-07T02:00:25Z'))).toBe(
+      'run 1765069200000-0a1b2c3d (schedule) going for 25s: 1,200 of 5,000 items (24%), 12 not imported; 2,310 deliveries (2,100 imported, 3 partial, 7 failed, 200 already archived); 48 items/s',
+    );
+    // An empty window is done as soon as it starts; the line after the end needs no total.
+    expect(progressLine(run({ itemsTotal: 0, counts: { ...counts, availableFromSource: 0 } }), new Date('2026-12-07T02:00:01Z'))).toContain(': 0 of 0 items (100%),');
+    expect(progressLine(run({ itemsTotal: 5000, status: 'succeeded', endedAt: new Date('2026-12-07T02:01:40Z') }), new Date('2026-12-07T02:05:00Z'))).toContain(': 1,200 items, 12 not imported;');
+  });
+
   it('prints while the newest run goes and once when it ends, then nothing', async () => {
     jest.useFakeTimers();
     try {

@@ -1,6 +1,5 @@
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import {
-  Badge,
   Button,
   Card,
   CardHeader,
@@ -19,8 +18,9 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { BackfillForm } from './BackfillForm';
-import { RunCollection } from './RunCollection';
-import { TabApiError, type ConnectorView, type Run, type RunLogRow, type TabApiClient, type UnmappedNumber } from './tabApiClient';
+import { RunStatus } from './runs/RunStatus';
+import { RunsTable } from './runs/RunsTable';
+import { TabApiError, type ConnectorView, type Run, type TabApiClient, type UnmappedNumber } from './tabApiClient';
 import { loadSchemas } from './loadSchemas';
 import { when } from './when';
 import { usePageStyles } from './pageStyles';
@@ -34,43 +34,12 @@ const POLL_MS = 3_000;
 // Otherwise this often, to see a run the schedule or the bot started.
 const IDLE_POLL_MS = 30_000;
 
-const STATUS_COLOR: Record<Run['status'], 'success' | 'warning' | 'danger' | 'informative' | 'subtle'> = {
-  succeeded: 'success',
-  partial: 'warning',
-  failed: 'danger',
-  running: 'informative',
-  interrupted: 'subtle',
-};
-
-// The run counts as Microsoft's connector log names them.
-const COUNT_LABELS: Record<string, string> = {
-  availableFromSource: 'Available from source',
-  afterFanOut: 'After fan-out',
-  imported: 'Imported',
-  partiallyImported: 'Partially imported',
-  skippedDuplicates: 'Skipped (duplicates)',
-  failed: 'Failed',
-  unmapped: 'Unmapped participants',
-  unmappedArchivedLines: '… archived lines',
-  unmappedEmployees: '… employees',
-  unmappedOutsideParties: '… outside parties',
-  notImported: 'Not imported',
-};
-
 export function Problem({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);
   return (
     <MessageBar intent="error">
       <MessageBarBody>{message}</MessageBarBody>
     </MessageBar>
-  );
-}
-
-function RunStatus({ run }: { run: Run }) {
-  return (
-    <Badge appearance="filled" color={STATUS_COLOR[run.status]}>
-      {run.status}
-    </Badge>
   );
 }
 
@@ -97,49 +66,14 @@ function ConnectorStatus({ view }: { view: ConnectorView }) {
         <Text>
           {when(view.status.nextRunAt)} (daily at {view.settings.scheduleUtc} UTC)
         </Text>
+        <Text weight="semibold">Failures</Text>
+        <Text>
+          {view.status.failures.outstandingItems} items still failing, {view.status.failures.acknowledgedItems} acknowledged (every window; a run's detail lists its own)
+        </Text>
         <Text weight="semibold">Automatic mapping</Text>
         <Text>{view.settings.automaticMapping ? 'on' : 'off'}</Text>
       </div>
     </Card>
-  );
-}
-
-function RunsTable({ runs, onOpen }: { runs: Run[]; onOpen: (runId: string) => void }) {
-  return (
-    <Table aria-label="Imports" size="small">
-      <TableHeader>
-        <TableRow>
-          <TableHeaderCell>Started</TableHeaderCell>
-          <TableHeaderCell>Trigger</TableHeaderCell>
-          <TableHeaderCell>Status</TableHeaderCell>
-          <TableHeaderCell>From source</TableHeaderCell>
-          <TableHeaderCell>Imported</TableHeaderCell>
-          <TableHeaderCell>Partial</TableHeaderCell>
-          <TableHeaderCell>Failed</TableHeaderCell>
-          <TableHeaderCell>Not imported</TableHeaderCell>
-        </TableRow>
-      </TableHeader>
-      <TableBody>
-        {runs.map((run) => (
-          <TableRow key={run.runId}>
-            <TableCell>
-              <Button appearance="transparent" onClick={() => onOpen(run.runId)}>
-                {when(run.startedAt)}
-              </Button>
-            </TableCell>
-            <TableCell>{run.trigger}</TableCell>
-            <TableCell>
-              <RunStatus run={run} />
-            </TableCell>
-            <TableCell>{run.counts.availableFromSource}</TableCell>
-            <TableCell>{run.counts.imported}</TableCell>
-            <TableCell>{run.counts.partiallyImported}</TableCell>
-            <TableCell>{run.counts.failed}</TableCell>
-            <TableCell>{run.counts.notImported}</TableCell>
-          </TableRow>
-        ))}
-      </TableBody>
-    </Table>
   );
 }
 
@@ -148,6 +82,7 @@ function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: Unmap
   const [mailbox, setMailbox] = useState('');
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const shown = entry.display;
   const map = async () => {
     const checked = (await loadSchemas()).mapNumberBody.safeParse({ number: entry.number, mailbox: mailbox.trim() });
     if (!checked.success) return setProblem('Enter the Microsoft 365 mailbox (an email address).');
@@ -155,13 +90,9 @@ function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: Unmap
     try {
       const change = await api.mapNumber(checked.data.number, checked.data.mailbox);
       setProblem(undefined);
-      const held =
-        change.replay.status === 'done'
-          ? `${change.replay.run.counts.imported} held items imported`
-          : change.replay.status === 'deferred'
-            ? 'its held items will be imported after the current run'
-            : 'no held items';
-      onMapped(`${entry.number} mapped to ${checked.data.mailbox}: ${held}.`);
+      // The importer's own sentence for the replay, in items: "35 held: 35 already archived, 0 new".
+      const held = change.replay.status === 'done' ? change.replay.run.replaySummary : change.replay.status === 'deferred' ? 'its held items will be imported after the current run' : 'no held items';
+      onMapped(`${shown} mapped to ${checked.data.mailbox}: ${held}.`);
     } catch (err) {
       setProblem((err as Error).message);
     } finally {
@@ -170,17 +101,17 @@ function UnmappedRow({ api, entry, onMapped }: { api: TabApiClient; entry: Unmap
   };
   return (
     <TableRow>
-      <TableCell>{entry.number}</TableCell>
+      <TableCell>{shown}</TableCell>
       <TableCell>{entry.kind === 'archivedLine' ? 'archived line' : 'employee'}</TableCell>
       <TableCell>{entry.lastName ?? entry.lastEmail ?? '—'}</TableCell>
       <TableCell>{entry.itemCount}</TableCell>
       <TableCell>
-        <Field label={`Mailbox for ${entry.number}`} validationMessage={problem} validationState={problem ? 'error' : 'none'}>
+        <Field label={`Mailbox for ${shown}`} validationMessage={problem} validationState={problem ? 'error' : 'none'}>
           <Input value={mailbox} onChange={(_e, d) => setMailbox(d.value)} placeholder="name@contoso.com" type="email" />
         </Field>
       </TableCell>
       <TableCell>
-        <Button disabled={busy} onClick={map} aria-label={`Map ${entry.number}`}>
+        <Button disabled={busy} onClick={map} aria-label={`Map ${shown}`}>
           Map
         </Button>
       </TableCell>
@@ -238,93 +169,6 @@ function UnmappedNumbers({ api, onChanged }: { api: TabApiClient; onChanged: () 
         Outside parties (never mapped, by design): {outside.numbers} numbers in {outside.items} items.
       </Text>
     </section>
-  );
-}
-
-export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: string; onBack: () => void }) {
-  const styles = usePageStyles();
-  const [detail, setDetail] = useState<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>();
-  const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState<string>();
-
-  const load = useCallback(() => api.run(runId).then(setDetail, setError), [api, runId]);
-  useEffect(() => void load(), [load]);
-  useEffect(() => {
-    if (detail?.run.status !== 'running') return;
-    const timer = setInterval(load, POLL_MS);
-    return () => clearInterval(timer);
-  }, [detail?.run.status, load]);
-
-  if (error) return <Problem error={error} />;
-  if (!detail) return <Spinner label="Loading the run" />;
-  const { run, log } = detail;
-  const rerun = () => api.rerun(run.runId).then((r) => setNotice(`Rerun started (${r.run.runId}).`), setError);
-  return (
-    <div className={styles.page}>
-      <div className={styles.actions}>
-        <Button onClick={onBack}>Back to imports</Button>
-        <Button onClick={() => api.downloadRunLog(run.runId).catch(setError)}>Download the run log (CSV)</Button>
-        <Button appearance="primary" disabled={run.status === 'running'} onClick={rerun}>
-          Rerun what failed
-        </Button>
-      </div>
-      {notice && (
-        <MessageBar intent="success">
-          <MessageBarBody>{notice}</MessageBarBody>
-        </MessageBar>
-      )}
-      <Title3 as="h2">
-        Run of {when(run.startedAt)} <RunStatus run={run} />
-      </Title3>
-      <div className={styles.facts}>
-        <Text weight="semibold">Window</Text>
-        <Text>
-          {when(run.window.from)} – {when(run.window.to)}
-        </Text>
-        {Object.entries(run.counts).map(([name, value]) => [
-          <Text key={`${name}-label`} weight="semibold">
-            {COUNT_LABELS[name] ?? name}
-          </Text>,
-          <Text key={name}>{value}</Text>,
-        ])}
-        {run.error && [
-          <Text key="error-label" weight="semibold">
-            Error
-          </Text>,
-          <Text key="error">{run.error}</Text>,
-        ]}
-        {run.verification && [
-          <Text key="verification-label" weight="semibold">
-            Verification
-          </Text>,
-          <Text key="verification">{run.verification}</Text>,
-        ]}
-      </div>
-      {run.collection && <RunCollection collection={run.collection} />}
-      <Table aria-label="Failed, partial and not imported items" size="small">
-        <TableHeader>
-          <TableRow>
-            <TableHeaderCell className={styles.logMedium}>Item</TableHeaderCell>
-            <TableHeaderCell className={styles.logNarrow}>Source user</TableHeaderCell>
-            <TableHeaderCell className={styles.logMedium}>Microsoft 365 user</TableHeaderCell>
-            <TableHeaderCell className={styles.logNarrow}>Outcome</TableHeaderCell>
-            <TableHeaderCell className={styles.logWide}>Reason</TableHeaderCell>
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {log.map((row, i) => (
-            <TableRow key={`${row.itemId}-${i}`}>
-              <TableCell className={styles.wrapAnywhere}>{row.itemId}</TableCell>
-              <TableCell>{row.sourceUserId}</TableCell>
-              <TableCell className={styles.wrapAnywhere}>{row.m365UserId ?? '—'}</TableCell>
-              <TableCell>{row.outcome}</TableCell>
-              <TableCell>{row.reason}</TableCell>
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-      {detail.logTruncated && <Text>Only the first {log.length} lines are shown; the CSV has them all.</Text>}
-    </div>
   );
 }
 

@@ -3,7 +3,7 @@ import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsT
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
-import { Dashboard, RunDetail, dashboardReads } from './Dashboard';
+import { Dashboard, dashboardReads } from './Dashboard';
 import { Navigation, type PageLink } from './Navigation';
 import { NotAnAdmin } from './NotAnAdmin';
 import { TeamsSignInFailed } from './TeamsSignInFailed';
@@ -15,6 +15,7 @@ import { ThemeName } from './themeName';
 const MappingPage = lazy(() => import('./mapping/MappingPage').then((m) => ({ default: m.MappingPage })));
 const AuditPage = lazy(() => import('./audit/AuditPage').then((m) => ({ default: m.AuditPage })));
 const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const RunDetail = lazy(() => import('./runs/RunDetail').then((m) => ({ default: m.RunDetail })));
 const SetupWizard = lazy(() => import('./wizard/SetupWizard').then((m) => ({ default: m.SetupWizard })));
 
 const THEMES: Record<TeamsTheme, Theme> = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };

@@ -1,4 +1,5 @@
 import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
+import type { CountFigures } from '../../shared/countFacts';
 import type { SignIn } from './signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
@@ -22,15 +23,17 @@ export interface Caller {
 }
 
 // The shapes the page reads (the API's JSON, dates as strings).
-export interface RunCounts {
-  availableFromSource: number;
-  afterFanOut: number;
-  imported: number;
-  partiallyImported: number;
+/** A run's figures, as docs/counts.md defines them. */
+export interface RunCounts extends CountFigures {
   skippedDuplicates: number;
-  failed: number;
+  failuresOutstanding: number;
+  itemsAlreadyArchived: number;
+  itemsHeld: number;
   unmapped: number;
-  notImported: number;
+  unmappedArchivedLines: number;
+  unmappedEmployees: number;
+  unmappedOutsideParties: number;
+  unmappedNumbers: number;
 }
 export interface Run {
   runId: string;
@@ -46,6 +49,29 @@ export interface Run {
   verification?: string;
   /** A delivered source's collection before the import (smtp, sftp runs). */
   collection?: RunCollection;
+  /** The importer's account of the run, as the card and the CLI print it. */
+  summary: string;
+  /** A replay of held items (trigger remap): "35 held: 35 already archived, 0 new". */
+  replaySummary?: string;
+  /** Items the source held for the window as the run began, where it could say. */
+  itemsTotal?: number;
+  /** A replay's items: the only ones its counts cover. */
+  itemIds?: string[];
+}
+/** A failure as the failures list has it: one line per failed delivery, or per item when the item itself failed. */
+export interface FailureLine {
+  itemId: string;
+  archivedAt: string;
+  mailbox?: string;
+  reason: string;
+  runId: string;
+  /** `name` is who acknowledged it as Graph names them. */
+  acknowledgement?: { by: string; name: string; at: string; reason: string };
+}
+export interface FailureListing {
+  outstanding: FailureLine[];
+  acknowledged: FailureLine[];
+  truncated: boolean;
 }
 export interface RunCollection {
   kind: 'smtp' | 'sftp';
@@ -57,7 +83,7 @@ export interface RunLogRow {
   itemId: string;
   sourceUserId: string;
   m365UserId?: string;
-  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed';
+  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed' | 'acknowledged';
   reason: string;
   at: string;
 }
@@ -77,11 +103,14 @@ export interface ConnectorView {
     setupCompletedAt?: string;
   };
   telemessage: TeleMessageStatus;
-  status: { lastRun?: Run; running: boolean; nextRunAt: string };
+  /** `failures`: items failing across every window, as `status` and the chart count them. */
+  status: { lastRun?: Run; running: boolean; nextRunAt: string; failures: { outstandingItems: number; acknowledgedItems: number } };
 }
 
 export interface UnmappedNumber {
   number: string;
+  /** The number as people read it, as the bot shows it too (international format). */
+  display: string;
   itemCount: number;
   lastSeen: string;
   lastName?: string;
@@ -288,6 +317,11 @@ export class TabApiClient {
   runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
   run = (runId: string) => this.json<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
   startRun = () => this.json<{ run: Run }>('POST', '/api/tab/runs', {});
+  /** What is failing across every window, outstanding and acknowledged. */
+  failures = () => this.json<FailureListing>('GET', '/api/tab/failures');
+  /** An admin's word that a failed item can never be imported, with why; `etag` is the connector's, as the page read it. */
+  acknowledgeFailure = (itemId: string, reason: string, etag: string | undefined) =>
+    this.json<{ acknowledged: FailureLine[] }>('POST', `/api/tab/failures/${encodeURIComponent(itemId)}/acknowledge`, { reason }, etag);
   rerun = (runId: string) => this.json<{ run: Run }>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {});
 
   /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */

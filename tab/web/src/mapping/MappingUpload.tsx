@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { Button, Card, CardHeader, Label, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
+import { displayNumber } from '../../../shared/phoneDisplay';
 import { useConfirm } from '../ConfirmDialog';
 import { Problem } from '../Dashboard';
 import { when } from '../when';
@@ -81,7 +82,7 @@ function DiffView({ preview }: { preview: MappingPreview }) {
             {examples.map((e) => (
               <TableRow key={`${e.change}-${e.number}`}>
                 <TableCell>{e.change}</TableCell>
-                <TableCell>{e.number}</TableCell>
+                <TableCell>{displayNumber(e.number)}</TableCell>
                 <TableCell>{e.from ?? '—'}</TableCell>
                 <TableCell>{e.to ?? '—'}</TableCell>
               </TableRow>

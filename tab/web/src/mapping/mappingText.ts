@@ -1,3 +1,4 @@
+import { displayNumber } from '../../../shared/phoneDisplay';
 import type { MappingChange, MappingVersion } from '../tabApiClient';
 
 const ORIGINS: Record<MappingVersion['origin'], string> = {
@@ -12,12 +13,14 @@ export function originText(version: MappingVersion, createdAtOf: (version: strin
   const restored = version.restoredFrom && createdAtOf(version.restoredFrom);
   const origin = ORIGINS[version.origin] ?? version.origin;
   if (version.origin === 'restore') return restored ? `${origin}: a copy of the version of ${restored}` : origin;
-  return version.note ? `${origin}: ${version.note}` : origin;
+  // The note names the number as stored (E.164): shown as every number in the tab is.
+  return version.note ? `${origin}: ${version.note.replace(/\+\d{6,15}\b/g, displayNumber)}` : origin;
 }
 
 /** What the replay of the held items came to, after a change that maps new numbers. */
 export function replayText(change: MappingChange): string {
-  if (change.replay.status === 'done') return `${change.replay.run.counts.imported} held items imported, ${change.replay.run.counts.failed} failed.`;
+  // The importer's sentence, in items: "35 held: 35 already archived, 0 new".
+  if (change.replay.status === 'done') return `Held items replayed: ${change.replay.run.replaySummary}.`;
   if (change.replay.status === 'deferred') return `The held items of the numbers it maps will be imported after the run going now (${change.replay.reason}).`;
   return change.newlyMapped.length ? 'No items were held for the numbers it maps.' : 'It maps no new number.';
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, Checkbox, Field, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
+import { displayNumber } from '../../../shared/phoneDisplay';
 import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../tabApiClient';
 import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
@@ -44,7 +45,7 @@ function PreviewReport({ preview }: { preview: MappingPreview }) {
             {examples.map((e) => (
               <TableRow key={`${e.kind}-${e.number}`}>
                 <TableCell>{e.kind}</TableCell>
-                <TableCell>{e.number}</TableCell>
+                <TableCell>{displayNumber(e.number)}</TableCell>
                 <TableCell>{e.from ?? '—'}</TableCell>
                 <TableCell>{e.to ?? '—'}</TableCell>
               </TableRow>
