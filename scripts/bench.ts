@@ -320,11 +320,11 @@ function report(
   const byRequests = busiest ? (busiest.requests * limits.requestWindowMs) / limits.requestsPerWindow : 0;
   const byBytes = busiest ? (busiest.uploadBytes * limits.uploadWindowMs) / limits.uploadBytesPerWindow : 0;
   // SMTP: the capture mailbox is one more mailbox under the same per-mailbox limit (a delta page per 50 emails, a $value each).
-  // Counted like the others, by its sustained rate; collection comes before the import, so at scale the two add up.
+  // Counted like the others, by its sustained rate. A run collects everything before it imports, so the two add up.
   const collection = result.run.collection;
   const captureRequests = plan.source === 'smtp' && collection ? collection.collected + collection.alreadyCollected + Math.ceil((collection.collected + collection.alreadyCollected) / 50) + 1 : 0;
   const byCapture = (captureRequests * limits.requestWindowMs) / limits.requestsPerWindow;
-  const lowerBoundMs = Math.max(byRequests, byBytes, byCapture);
+  const lowerBoundMs = byCapture + Math.max(byRequests, byBytes);
   const ratio = lowerBoundMs > 0 ? result.durationMs / lowerBoundMs : NaN;
   const deliveries = c.imported + c.partiallyImported + c.deliveriesFailed;
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
@@ -342,13 +342,13 @@ function report(
     '',
     'figures',
     `  run                ${result.run.status}${result.run.error ? ` (${result.run.error})` : ''}`,
-    `  duration           ${s(result.durationMs)}`,
+    `  duration           ${s(result.durationMs)}${result.collectionMs === undefined ? '' : `: collection ${s(result.collectionMs)}, then the import ${s(result.durationMs - result.collectionMs)}`}`,
     `  deliveries/s       ${(deliveries / (result.durationMs / 1000)).toFixed(1)}`,
     // /proc counts in KiB; the target is in decimal megabytes (300 MB = 286.1 MiB).
     `  peak RSS           ${n((peakKb * 1024) / 1e6)} MB = ${n(peakKb / 1024)} MiB (target < 300 MB: ${mark(peakKb * 1024 < 300e6)})`,
     `  at the peak        V8 heap ${mb(result.atPeak.heapUsed)} used of ${mb(result.atPeak.heapTotal)}, buffers ${mb(result.atPeak.arrayBuffers)}, RSS ${mb(result.atPeak.rss)} (sampled every 0.1 s)`,
     `  429s               ${n(throttled)} of ${n(graphRequests)} Graph requests = ${((100 * throttled) / Math.max(1, graphRequests)).toFixed(2)} % (target < 2 %: ${mark(throttled < 0.02 * graphRequests)})`,
-    `  lower bound        ${s(lowerBoundMs)} = max(requests: ${s(byRequests)}, upload: ${s(byBytes)}) for the busiest mailbox${captureRequests ? `, capture mailbox: ${s(byCapture)} (${n(captureRequests)} requests)` : ''}`,
+    `  lower bound        ${s(lowerBoundMs)} = ${captureRequests ? `capture mailbox ${s(byCapture)} (${n(captureRequests)} requests) + ` : ''}max(requests: ${s(byRequests)}, upload: ${s(byBytes)}) for the busiest mailbox`,
     `  duration / bound   ${ratio.toFixed(3)} (target <= 1.2: ${mark(ratio <= 1.2)})`,
     `  CPU time           importer ${s(result.cpuMs)}, Azurite ${s(others.azurite.cpuMs)}, emulators ${s(others.emulators.cpuMs)}`,
     `  CPU per delivery   ${(result.cpuMs / Math.max(1, deliveries)).toFixed(2)} ms of the importer's (target <= 3 ms: ${mark(result.cpuMs <= 3 * deliveries)})`,

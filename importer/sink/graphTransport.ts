@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 
 export interface GraphTransportOptions {
@@ -10,6 +11,8 @@ export interface GraphTransportOptions {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Answers up to this size (by Content-Length) are read whole; larger or unsized ones are streamed. */
+const WHOLE_ANSWER_BYTES = 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
 /**
@@ -48,6 +51,8 @@ export class GraphTransport implements Middleware {
         context.response = response;
         return;
       }
+      // The redirect's own body is not wanted: read to its end, so its connection is free again.
+      await response.body?.cancel();
       const next = new URL(location, url);
       // The token is for Graph: never sent on to another host.
       if (next.origin !== new URL(url).origin) delete headers.authorization;
@@ -63,14 +68,18 @@ export class GraphTransport implements Middleware {
     if (payload) headers['content-length'] = String(payload.length);
     return new Promise<Response>((resolve, reject) => {
       const req = transport.request(target, { method, headers, agent, signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        const init = { status, statusText: res.statusMessage, headers: responseHeaders(res.rawHeaders) };
+        const empty = status === 204 || status === 304 || method === 'HEAD';
+        // A message's MIME (`$value`, up to 150 MB) is handed on as it arrives: held whole, four
+        // read at once took the collector's resident set over its target. Small answers (JSON) are
+        // read whole, which costs less CPU than a web stream.
+        const length = Number(res.headers['content-length'] ?? NaN);
+        if (!empty && !(length <= WHOLE_ANSWER_BYTES)) return resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init));
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const empty = status === 204 || status === 304 || method === 'HEAD';
-          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage, headers: responseHeaders(res.rawHeaders) }));
-        });
+        res.on('end', () => resolve(new Response(empty ? null : Buffer.concat(chunks), init)));
       });
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(new Error(`No answer from ${target.host} for ${Math.round(this.idleTimeoutMs / 1000)} s`)));
       req.on('error', reject);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { AuthenticationHandler, Client } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, ResponseType } from '@microsoft/microsoft-graph-client';
 import { GraphTransport } from '../../importer/sink/graphTransport';
 import { ensureLocalTls } from '../../emulators/tls/localCa';
 
@@ -33,10 +33,20 @@ describe('Graph transport', () => {
     });
   };
 
+  // A large MIME sent in two halves, the second only once the client says it has the first.
+  const MIB = 1024 * 1024;
+  let sendSecondHalf: () => void = () => undefined;
+  const streamBig = (res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write(Buffer.alloc(2 * MIB, 'a'));
+    sendSecondHalf = () => res.end(Buffer.alloc(2 * MIB, 'b'));
+  };
+
   beforeAll(async () => {
     elsewhereUrl = await listen('127.0.0.1', (req, res) => record(req, () => (res.writeHead(200, { 'content-type': 'text/plain' }), res.end('MIME-Version: 1.0\r\n'))));
     graphUrl = await listen('localhost', (req, res) =>
       record(req, (body) => {
+        if (req.url === '/v1.0/users/u/messages/big/$value') return void streamBig(res);
         if (req.url === '/v1.0/users/u/moved') return void (res.writeHead(302, { location: `${elsewhereUrl}/content` }), res.end());
         if (req.url === '/v1.0/users/u/refused')
           return void (res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }), res.end(JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'slow down' } })));
@@ -73,6 +83,24 @@ describe('Graph transport', () => {
 
   it("hands Graph's refusal to the client with its status and code", async () => {
     await expect(client().api('/users/u/refused').post({})).rejects.toMatchObject({ statusCode: 429, code: 'ApplicationThrottled', message: 'slow down' });
+  });
+
+  it("hands a large answer on as it arrives, never held whole (a message's MIME read by $value)", async () => {
+    const res = (await client().api('/users/u/messages/big/$value').responseType(ResponseType.RAW).get()) as Response;
+    expect(res.status).toBe(200);
+    // The answer is in hand while the server still holds back its second half.
+    const reader = res.body!.getReader();
+    let received = 0;
+    while (received < 2 * MIB) received += (await reader.read()).value!.length;
+    expect(received).toBe(2 * MIB);
+    sendSecondHalf();
+    let last = 0;
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      received += next.value.length;
+      last = next.value[next.value.length - 1];
+    }
+    expect(received).toBe(4 * MIB);
+    expect(String.fromCharCode(last)).toBe('b');
   });
 
   it('follows a redirect of a read, without taking the token to the other host', async () => {
