@@ -20,7 +20,7 @@ export interface BenchImportInput {
 export interface BenchImportResult {
   run: Pick<RunRecord, 'runId' | 'status' | 'counts' | 'error' | 'collection'>;
   durationMs: number;
-  /** A delivered source's collection, before the run record exists: from the start until the run began. */
+  /** A delivered source's collection, before its import. */
   collectionMs?: number;
   pacing?: PacingSummary;
   /** Peak resident set size of this process, in KiB. */
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const result: BenchImportResult = {
     run: { runId: run.runId, status: run.status, counts: run.counts, error: run.error, collection: run.collection },
     durationMs,
-    collectionMs: source === 'api' ? undefined : new Date(run.startedAt).getTime() - started,
+    collectionMs: run.collection?.durationMs,
     pacing,
     maxRssKb: process.resourceUsage().maxRSS,
     cpuMs: cpuMs(process.cpuUsage()),

@@ -42,14 +42,18 @@ export async function collectDelivered(ctx: CollectContext, options: { now: () =
     if (!latest || at > latest) latest = at;
     return at;
   };
+  const started = Date.now();
   try {
-    const report = await collector.collect({ now, abortSignal: options.abortSignal });
+    const report: CollectReport = { ...(await collector.collect({ now, abortSignal: options.abortSignal })), durationMs: Date.now() - started };
     ctx.log.info({ connectorId: ctx.connectorId, collection: { ...report, rejected: report.rejected.length } }, 'collected');
     await ctx.stores.audit.append({ actor: options.requestedBy, action: 'run.collected', connectorId: ctx.connectorId, detail: { ...report } });
     return { report, through: latest && ceilToSecond(new Date(latest.getTime() + 1)) };
   } catch (err) {
     ctx.log.error({ connectorId: ctx.connectorId, err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'collection failed');
-    const report: CollectReport = err instanceof CollectionFailedError ? err.report : { kind: collector.kind, collected: 0, alreadyCollected: 0, rejected: [] };
+    const report: CollectReport = {
+      ...(err instanceof CollectionFailedError ? err.report : { kind: collector.kind, collected: 0, alreadyCollected: 0, rejected: [] }),
+      durationMs: Date.now() - started,
+    };
     return { report, through: latest && ceilToSecond(new Date(latest.getTime() + 1)), error: err };
   }
 }

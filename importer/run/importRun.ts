@@ -93,36 +93,45 @@ export async function runImport(ctx: ImportContext, request: RunRequest): Promis
     setMaxListeners(0, signal);
     const interrupted = await markInterrupted(ctx);
     const settings = (await stores.connectors.getOrDefault(ctx.connectorId)).value;
-    const collected = collectsFirst(request) ? await collectDelivered(ctx, { now, abortSignal: signal, requestedBy: request.requestedBy }) : {};
-    const window = await resolveWindow(ctx, request, now(), collected.through);
+    // A delivered source's collection can take many minutes (a capture mailbox is read at Graph's
+    // 10,000 requests per 10 minutes): the run is recorded before it, so whoever started it, the
+    // tab and the bot see it going. Its window is set once the collection says how far it reaches.
+    const collecting = collectsFirst(request) && ctx.collector !== undefined;
     const run = await stores.runs.create({
       connectorId: ctx.connectorId,
       trigger: request.trigger,
-      window,
+      window: await resolveWindow(ctx, request, now()),
       requestedBy: request.requestedBy,
       rerunOf: request.rerunOf,
-      collection: collected.report,
       itemIds: request.itemIds,
     });
     await stores.audit.append({
       actor: request.requestedBy,
       action: `run.started`,
       connectorId: ctx.connectorId,
-      detail: { runId: run.runId, trigger: run.trigger, from: window.from.toISOString(), to: window.to.toISOString(), rerunOf: run.rerunOf },
+      detail: { runId: run.runId, trigger: run.trigger, from: run.window.from.toISOString(), to: run.window.to.toISOString(), rerunOf: run.rerunOf },
     });
-    ctx.log.info({ runId: run.runId, trigger: run.trigger, window }, 'run started');
+    ctx.log.info({ runId: run.runId, trigger: run.trigger, window: run.window }, 'run started');
     ctx.onStarted?.({ ...run });
 
     const execution = new RunExecution(ctx, settings, run, signal);
-    // For progress only ("done of total"): counted beside the import, never holding it up or failing it.
-    const counting = ctx.source.count?.(window, { abortSignal: signal }).then(
-      (n) => void (run.itemsTotal = n),
-      () => undefined,
-    );
+    let counting: Promise<void> | undefined;
     // A run that died left its days' counts behind its ledger: this run counts them again.
     for (const stale of interrupted) for (const day of daysOf(stale.window.from, stale.window.to)) execution.touchedDays.add(day);
     try {
-      if (collected.error) throw collected.error;
+      if (collecting) {
+        const collected = await collectDelivered(ctx, { now, abortSignal: signal, requestedBy: request.requestedBy });
+        run.collection = collected.report;
+        run.window = await resolveWindow(ctx, request, now(), collected.through);
+        await stores.runs.update(run);
+        if (collected.error) throw collected.error;
+      }
+      const window = run.window;
+      // For progress only ("done of total"): counted beside the import, never holding it up or failing it.
+      counting = ctx.source.count?.(window, { abortSignal: signal }).then(
+        (n) => void (run.itemsTotal = n),
+        () => undefined,
+      );
       const { nonFinal } = await execution.execute();
       // A replay counts the held items it was given, not the whole span of archive time they cover.
       if (run.trigger === 'remap') run.itemIds ??= execution.listedIds;

@@ -33,6 +33,8 @@ export interface CollectReport {
   /** Opaque, for the run record and the audit trail: where the cursor stood before and after. */
   cursorBefore?: string;
   cursorAfter?: string;
+  /** How long the collection took: reading a capture mailbox is bound by Graph's per-mailbox limit. */
+  durationMs?: number;
 }
 
 export interface Collector {

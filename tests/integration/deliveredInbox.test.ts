@@ -1,11 +1,13 @@
 import type { TableClient } from '@azure/data-tables';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { renderRawMessage } from '../../emulators/telemessage/rfc822';
 import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { CollectOptions, CollectReport, Collector } from '../../importer/source/collector';
 import { takeIntoInbox } from '../../importer/source/inboxIntake';
 import { InboxSource } from '../../importer/source/inboxSource';
 import { InboxStore, type InboxEntry } from '../../importer/state/inboxStore';
+import type { RunRecord } from '../../importer/state/runsStore';
 import { TABLES } from '../../importer/state/tableNames';
 import { archiveKeyOf } from '../../importer/sink/mailboxSink';
 import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
@@ -156,7 +158,7 @@ describe('a run of a delivered source', () => {
 
     const run = await importer.runImport({ requestedBy: 'oid-admin' });
     expect(collector.calls).toBe(1);
-    expect(run.collection).toEqual({ kind: 'smtp', collected: delivered.length, alreadyCollected: 0, rejected: [] });
+    expect(run.collection).toEqual({ kind: 'smtp', collected: delivered.length, alreadyCollected: 0, rejected: [], durationMs: expect.any(Number) });
     // Collected "now" (the pinned clock): the window reaches past it.
     expect(run.window.to.getTime()).toBeGreaterThan(h.telemessage.now().getTime());
     expect(run.counts.availableFromSource).toBe(delivered.length);
@@ -176,7 +178,7 @@ describe('a run of a delivered source', () => {
     expect((await importer.getRun(run.runId)).itemsTotal).toBe(delivered.length);
 
     const second = await importer.runImport({ requestedBy: 'oid-admin' });
-    expect(second.collection).toEqual({ kind: 'smtp', collected: 0, alreadyCollected: delivered.length, rejected: [] });
+    expect(second.collection).toEqual({ kind: 'smtp', collected: 0, alreadyCollected: delivered.length, rejected: [], durationMs: expect.any(Number) });
     expect(second.window.from).toEqual(run.window.to);
     expect(second.counts.availableFromSource).toBe(0);
     expect(second.counts.imported).toBe(0);
@@ -213,5 +215,31 @@ describe('a run of a delivered source', () => {
     expect(rerun.status).toBe('succeeded');
     expect(rerun.collection).toBeUndefined();
     expect(rerun.counts.imported).toBe(0);
+  }, 300_000);
+
+  it('is recorded as running while it collects: whoever started it sees it going, before the collection ends', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let collecting = false;
+    const slow: Collector = {
+      kind: 'smtp',
+      collect: async () => {
+        collecting = true;
+        await held;
+        return { kind: 'smtp', collected: 0, alreadyCollected: 0, rejected: [] };
+      },
+    };
+    const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => slow } });
+    let started: RunRecord | undefined;
+    const run = importer.runImport({ requestedBy: 'oid-admin', onStarted: (r) => (started = r) });
+    while (!collecting) await sleep(20);
+    expect(started).toBeDefined();
+    const [listed] = await importer.listRuns(1);
+    expect(listed).toMatchObject({ runId: started!.runId, status: 'running' });
+    expect(listed.collection).toBeUndefined();
+    release();
+    const ended = await run;
+    expect(ended).toMatchObject({ runId: started!.runId, status: 'succeeded', collection: { kind: 'smtp', collected: 0, durationMs: expect.any(Number) } });
+    expect((await importer.getRun(ended.runId)).collection?.durationMs).toBeGreaterThanOrEqual(0);
   }, 300_000);
 });

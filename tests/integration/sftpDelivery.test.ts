@@ -60,7 +60,15 @@ describe('TeleMessage delivering by SFTP: ZIPs of EMLs in the landing container'
     expect(origin).toBe(`zip:${zips[0].name}/${delivered[0].id}.eml`);
 
     const second = await importer.runImport({ requestedBy: 'oid-admin' });
-    expect(second.collection).toEqual({ kind: 'sftp', collected: 0, alreadyCollected: 0, rejected: [], cursorBefore: zips[zips.length - 1].name, cursorAfter: zips[zips.length - 1].name });
+    expect(second.collection).toEqual({
+      kind: 'sftp',
+      collected: 0,
+      alreadyCollected: 0,
+      rejected: [],
+      cursorBefore: zips[zips.length - 1].name,
+      cursorAfter: zips[zips.length - 1].name,
+      durationMs: expect.any(Number),
+    });
     expect(second.counts.availableFromSource).toBe(0);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
 
