@@ -48,7 +48,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
   const { importer, route, ifMatch } = kit;
 
   async function adminsView() {
-    const [admins, { etag }] = await Promise.all([importer.admins.list({ abortSignal: kit.signal }), importer.settings()]);
+    const [admins, { etag }] = await Promise.all([importer.admins.list({ abortSignal: kit.signal }), importer.connector.settings()]);
     return { admins, etag };
   }
 
@@ -85,7 +85,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/audit',
     route(async (req, res) => {
       const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit(window.from, window.to);
+      const entries = await importer.audit.list(window.from, window.to);
       const names = await namesOf(importer, idsIn(entries), kit.signal);
       res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
     }),
@@ -95,7 +95,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/audit.csv',
     route(async (req, res) => {
       const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit(window.from, window.to);
+      const entries = await importer.audit.list(window.from, window.to);
       const names = await namesOf(importer, idsIn(entries), kit.signal);
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
       res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));

@@ -70,6 +70,7 @@ const IMPORTER_STATUS: Partial<Record<ImporterError['code'], number>> = {
   SourceAuthFailed: 422,
   SourceUnavailable: 502,
   SourceProtocolError: 502,
+  ShuttingDown: 503,
 };
 
 export function createTabApi(options: TabApiOptions): TabApi {
@@ -83,7 +84,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
   async function admin(req: Request): Promise<TabCaller> {
     if (!validator) return LOCAL_CALLER;
     const caller = await validator.validate(req.headers.authorization);
-    const settings = (await importer.settings()).value;
+    const settings = (await importer.connector.settings()).value;
     const admins = settings.admins ?? [];
     if (!isAdmin(settings, caller.oid)) {
       // Named so the person refused knows whom to ask; the ids stay for an admin center search.
@@ -173,17 +174,17 @@ export function createTabApi(options: TabApiOptions): TabApi {
   const setupState = (settings: ConnectorSettings): SetupState => ({ ...settings, telemessageConfigured: deliveryConfigured(settings) });
 
   /** How TeleMessage delivers, named for the admin; for the API, the username only, never the password. */
-  const telemessageStatus = () => importer.deliveryStatus();
+  const telemessageStatus = () => importer.delivery.status();
 
   /** What is failing across every window, as `status` and the chart count it (docs/counts.md). */
   async function failureTotals() {
-    const { outstanding, acknowledged } = await importer.outstandingFailures({ abortSignal: stopping.signal });
+    const { outstanding, acknowledged } = await importer.runs.failures({ abortSignal: stopping.signal });
     return { outstandingItems: new Set(outstanding.map((f) => f.itemId)).size, acknowledgedItems: new Set(acknowledged.map((f) => f.itemId)).size };
   }
 
   async function connectorView() {
-    const { value, etag } = await importer.settings();
-    const [lastRun] = await importer.listRuns(1);
+    const { value, etag } = await importer.connector.settings();
+    const [lastRun] = await importer.runs.list({ top: 1 });
     return {
       etag,
       body: {
@@ -248,10 +249,10 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const updates = { ...changes, ...(termsAccepted && { termsAcceptedAt: now }), ...(mappingConfirmed && { mappingConfirmedAt: now }), ...(consented && { consentedAt: now }) };
         if (setupCompleted) {
           // Finishing needs every step saved, this request's own changes included.
-          const missing = unfinishedSteps(setupState({ ...(await importer.settings()).value, ...updates }));
+          const missing = unfinishedSteps(setupState({ ...(await importer.connector.settings()).value, ...updates }));
           if (missing.length) throw new ApiError(409, 'SetupIncomplete', `The setup cannot be finished yet: ${missing.map(stepLabel).join(', ')} still to do.`, { missing });
         }
-        await importer.updateSettings({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, etag);
+        await importer.connector.update({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, { etag });
         const view = await connectorView();
         if (view.etag) res.header('etag', view.etag);
         res.json(200, { ...view.body, etag: view.etag });
@@ -262,7 +263,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/runs',
       route(async (req, res) => {
         const q = parse(runsQuery, query(req), 'query');
-        const runs = await importer.listRuns(q.pageSize + 1, { after: q.after });
+        const runs = await importer.runs.list({ top: q.pageSize + 1, after: q.after });
         const page = runs.slice(0, q.pageSize);
         res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
       }),
@@ -272,7 +273,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/runs',
       route(async (req, res, caller) => {
         await jsonBody(req, z.object({}).strict().nullable());
-        const run = await startRun((w) => importer.runImport({ requestedBy: caller.oid, trigger: 'manual', ...w }));
+        const run = await startRun((w) => importer.runs.start(caller.oid, { trigger: 'manual', ...w }));
         res.json(202, { run });
       }),
     );
@@ -281,10 +282,10 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/runs/:runId',
       route(async (req, res) => {
         const id = parse(runId, req.params.runId, 'run id');
-        const run = await importer.getRun(id);
+        const run = await importer.runs.get(id);
         const log = [];
         let more = false;
-        for await (const row of importer.runLog(id)) {
+        for await (const row of importer.runs.log(id)) {
           if (log.length >= RUN_LOG_ROWS) {
             more = true;
             break;
@@ -299,8 +300,8 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/runs/:runId/log.csv',
       route(async (req, res) => {
         const id = parse(runId, req.params.runId, 'run id');
-        await importer.getRun(id);
-        await streamCsv(res, `run-${id}.csv`, importer.runLogCsv(id));
+        await importer.runs.get(id);
+        await streamCsv(res, `run-${id}.csv`, importer.runs.logCsv(id));
       }),
     );
 
@@ -309,8 +310,8 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const id = parse(runId, req.params.runId, 'run id');
         await jsonBody(req, z.object({}).strict().nullable());
-        await importer.getRun(id);
-        const run = await startRun((w) => importer.rerun(id, caller.oid, w));
+        await importer.runs.get(id);
+        const run = await startRun((w) => importer.runs.rerun(id, caller.oid, w));
         res.json(202, { run });
       }),
     );
@@ -319,14 +320,14 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/backfill',
       route(async (req, res, caller) => {
         const window = await jsonBody(req, backfillBody);
-        const run = await startRun((w) => importer.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
+        const run = await startRun((w) => importer.runs.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
         res.json(202, { run });
       }),
     );
 
     server.get(
       '/api/tab/failures',
-      route(async (_req, res) => void res.json(200, await importer.outstandingFailures({ abortSignal: stopping.signal }))),
+      route(async (_req, res) => void res.json(200, await importer.runs.failures({ abortSignal: stopping.signal }))),
     );
 
     server.post(
@@ -336,14 +337,14 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
         const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
         // A stale page is refused: the admin acknowledges what they saw, not what changed since.
-        if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
-        res.json(200, { acknowledged: await importer.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
+        if ((await importer.connector.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+        res.json(200, { acknowledged: await importer.runs.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: stopping.signal }) });
       }),
     );
 
     server.get(
       '/api/tab/unmapped',
-      route(async (_req, res) => void res.json(200, await importer.unmappedReport())),
+      route(async (_req, res) => void res.json(200, await importer.mapping.unmappedReport())),
     );
 
     server.post(
@@ -351,7 +352,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, mapNumberBody);
-        res.json(200, await importer.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
+        res.json(200, await importer.mapping.mapNumber(body.number, body.mailbox, caller.oid, { etag, abortSignal: stopping.signal }));
       }),
     );
 
@@ -360,7 +361,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = parse(unmapNumberBody, { number: req.params.number }, 'number');
-        res.json(200, await importer.unmapNumber(body.number, caller.oid, { etag, abortSignal: stopping.signal }));
+        res.json(200, await importer.mapping.unmapNumber(body.number, caller.oid, { etag, abortSignal: stopping.signal }));
       }),
     );
 
@@ -368,7 +369,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/mapping/preview',
       route(async (req, res) => {
         const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-        const preview = await importer.previewMapping(file, { abortSignal: stopping.signal });
+        const preview = await importer.mapping.preview(file, { abortSignal: stopping.signal });
         res.json(200, { ...preview, reportCsv: preview.check.problems.length ? mappingReportCsv(preview.check.problems) : undefined });
       }),
     );
@@ -379,13 +380,13 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const etag = ifMatch(req);
         const q = parse(applyMappingQuery, query(req), 'query');
         const file = await readCappedBody(req, MAX_MAPPING_UPLOAD_BYTES);
-        res.json(200, await importer.applyMapping(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, await importer.mapping.apply(file, caller.oid, { etag, confirmRemovals: q.confirmRemovals, abortSignal: stopping.signal }));
       }),
     );
 
     server.get(
       '/api/tab/mapping/versions',
-      route(async (_req, res) => void res.json(200, { versions: await importer.listMappingVersions({ top: 100, abortSignal: stopping.signal }) })),
+      route(async (_req, res) => void res.json(200, { versions: await importer.mapping.versions({ top: 100, abortSignal: stopping.signal }) })),
     );
 
     server.post(
@@ -393,7 +394,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, restoreMappingBody);
-        res.json(200, await importer.restoreMappingVersion(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
+        res.json(200, await importer.mapping.restore(body.version, caller.oid, { etag, confirmRemovals: body.confirmRemovals, abortSignal: stopping.signal }));
       }),
     );
 
@@ -401,7 +402,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/mapping.csv',
       route(async (req, res) => {
         const q = parse(exportMappingQuery, query(req), 'query');
-        await streamCsv(res, q.version ? `mapping-${q.version}.csv` : 'mapping.csv', importer.exportMapping(q.version, { abortSignal: stopping.signal }));
+        await streamCsv(res, q.version ? `mapping-${q.version}.csv` : 'mapping.csv', importer.mapping.export({ version: q.version, abortSignal: stopping.signal }));
       }),
     );
 
@@ -416,10 +417,10 @@ export function createTabApi(options: TabApiOptions): TabApi {
         const etag = ifMatch(req);
         const body = await jsonBody(req, credentialsBody);
         // A stale page is refused before TeleMessage is asked; the importer checks the ETag again as it stores.
-        if ((await importer.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+        if ((await importer.connector.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
         // TeleMessage answers first: a wrong password is refused and nothing is stored.
-        await importer.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
-        await importer.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
+        await importer.connector.checkTeleMessageCredentials(body.username, body.password, { abortSignal: stopping.signal });
+        await importer.connector.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
         res.json(200, await telemessageStatus());
       }),
     );
@@ -429,7 +430,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res, caller) => {
         const etag = ifMatch(req);
         const body = await jsonBody(req, deliveryBody);
-        await importer.setDelivery(body, caller.oid, { etag });
+        await importer.delivery.set(body, caller.oid, { etag });
         const view = await connectorView();
         if (view.etag) res.header('etag', view.etag);
         res.json(200, { ...view.body, etag: view.etag });
@@ -442,7 +443,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       route(async (req, res) => {
         const body = await jsonBody(req, deliveryBody);
         if (body.delivery === 'api') throw new ApiError(400, 'InvalidRequest', 'The archive API is checked by signing in to TeleMessage (PUT /api/tab/telemessage).');
-        res.json(200, await importer.checkDelivery(body, { abortSignal: stopping.signal }));
+        res.json(200, await importer.delivery.check(body, { abortSignal: stopping.signal }));
       }),
     );
 
@@ -450,7 +451,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/preflight',
       route(async (req, res, caller) => {
         const body = await jsonBody(req, preflightBody);
-        res.json(200, await importer.preflight(body.mailbox, caller.oid, { abortSignal: stopping.signal }));
+        res.json(200, await importer.connector.preflight(body.mailbox, caller.oid, { abortSignal: stopping.signal }));
       }),
     );
 
@@ -460,7 +461,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
       '/api/tab/stats/daily',
       route(async (req, res) => {
         const q = parse(dailyStatsQuery, query(req), 'query');
-        res.json(200, { days: await importer.dailyCounts(q.days) });
+        res.json(200, { days: await importer.runs.dailyCounts(q.days) });
       }),
     );
   }

@@ -154,7 +154,7 @@ describe('a run of a delivered source', () => {
     const collector = new GeneratedDeliveries(h, () => delivered);
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => collector } });
 
-    const run = await importer.runImport({ requestedBy: 'oid-admin' });
+    const run = await importer.runs.start('oid-admin');
     expect(collector.calls).toBe(1);
     expect(run.collection).toEqual({ kind: 'smtp', collected: delivered.length, alreadyCollected: 0, rejected: [] });
     // Collected "now" (the pinned clock): the window reaches past it.
@@ -171,16 +171,16 @@ describe('a run of a delivered source', () => {
     }
     expect(run.counts.imported).toBe(fanOut);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
-    expect((await importer.getRun(run.runId)).collection?.collected).toBe(delivered.length);
+    expect((await importer.runs.get(run.runId)).collection?.collected).toBe(delivered.length);
 
-    const second = await importer.runImport({ requestedBy: 'oid-admin' });
+    const second = await importer.runs.start('oid-admin');
     expect(second.collection).toEqual({ kind: 'smtp', collected: 0, alreadyCollected: delivered.length, rejected: [] });
     expect(second.window.from).toEqual(run.window.to);
     expect(second.counts.availableFromSource).toBe(0);
     expect(second.counts.imported).toBe(0);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
 
-    const report = await importer.verify(run.runId);
+    const report = await importer.runs.verify(run.runId);
     expect(report.itemsListed).toBe(delivered.length);
     expect(report.missing).toEqual([]);
     expect(report.duplicated).toEqual([]);
@@ -189,25 +189,25 @@ describe('a run of a delivered source', () => {
 
   it('refuses a delivery it does not know and a capture mailbox that is no address, changing nothing', async () => {
     const importer = await harnessImporter(h);
-    const before = await importer.settings();
-    await expect(importer.updateSettings({ delivery: 'ftp' as never }, 'oid-admin', before.etag)).rejects.toMatchObject({
+    const before = await importer.connector.settings();
+    await expect(importer.connector.update({ delivery: 'ftp' as never }, 'oid-admin', { etag: before.etag })).rejects.toMatchObject({
       code: 'InvalidSetting',
       message: 'The delivery must be one of api, smtp, sftp.',
     });
-    await expect(importer.updateSettings({ captureMailbox: 'capture mailbox' }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting' });
-    expect(await importer.settings()).toEqual(before);
+    await expect(importer.connector.update({ captureMailbox: 'capture mailbox' }, 'oid-admin', { etag: before.etag })).rejects.toMatchObject({ code: 'InvalidSetting' });
+    expect(await importer.connector.settings()).toEqual(before);
   });
 
   it('fails the run with the collector’s reason, and a rerun never collects', async () => {
     const broken: Collector = { kind: 'smtp', collect: () => Promise.reject(new Error('The capture mailbox could not be read: 403 ErrorAccessDenied')) };
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => broken } });
     const before = await h.stores.connectors.getCheckpoint(CONNECTOR);
-    const failed = await importer.runImport({ requestedBy: 'oid-admin' });
+    const failed = await importer.runs.start('oid-admin');
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe('The capture mailbox could not be read: 403 ErrorAccessDenied');
     expect((await h.stores.connectors.getCheckpoint(CONNECTOR))?.value).toEqual(before?.value);
-    const [first] = (await importer.listRuns(10)).filter((r) => r.status === 'succeeded').slice(-1);
-    const rerun = await importer.rerun(first.runId, 'oid-admin');
+    const [first] = (await importer.runs.list({ top: 10 })).filter((r) => r.status === 'succeeded').slice(-1);
+    const rerun = await importer.runs.rerun(first.runId, 'oid-admin');
     expect(rerun.status).toBe('succeeded');
     expect(rerun.collection).toBeUndefined();
     expect(rerun.counts.imported).toBe(0);

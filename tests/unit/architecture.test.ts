@@ -58,6 +58,22 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('reaches the importer only through its front door (importer/index.ts): the server, the bot, the tab and the CLI', () => {
+    // Benches of one internal part (the ZIP collector, the mapping diff) measure it directly, as unit tests do.
+    const callers = [...productFiles, ...sources(path.join(ROOT, 'scripts')).filter((file) => !/^bench/.test(path.basename(file)))].filter(
+      (file) => !file.startsWith(path.join(ROOT, 'importer') + path.sep),
+    );
+    expect(callers.length).toBeGreaterThan(0);
+    const offenders = callers.flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => ({ spec, target: path.relative(ROOT, path.resolve(path.dirname(file), spec)) }))
+        .filter(({ target }) => target.startsWith('importer' + path.sep))
+        .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it("keeps the tab's API on the importer's public API, and the page off the server side", () => {
     const tabFiles = sources(path.join(ROOT, 'tab'));
     expect(tabFiles.length).toBeGreaterThan(0);
