@@ -77,7 +77,9 @@ export class MapFlow {
     const done = await Promise.race([work, timeout]);
     if (done) return done;
     // Still replaying: answer now, replace the card when it is done.
-    void work.then((card) => (activityId ? channel.update(reference, activityId, card) : undefined)).catch(() => undefined);
+    void work
+      .then((card) => (activityId ? channel.update(reference, activityId, card) : undefined))
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'the card was not replaced after its mapping; the mapping and its replay stand'));
     const underWay = { text: `Mapping ${displayNumber(number)} to ${to}: importing its ${held ? held.itemCount : ''} held items…`, ok: true };
     results.set(number, underWay);
     return (await alerts.render(conversationId, activityId, { [number]: underWay })) ?? unmappedCard(withKept(await importer.mapping.unmappedAlerts(), before, results), results);

@@ -89,7 +89,7 @@ export class RerunFlow {
         err instanceof ImporterError && err.code === 'RunInProgress'
           ? inProgressCard((await importer.runs.list({ top: 5 })).find((r) => r.status === 'running'))
           : messageCard('Rerun could not start', plainText(cappedError((err as Error).message)));
-      if (activityId) await channel.update(reference, activityId, text).catch(() => undefined);
+      if (activityId) await channel.update(reference, activityId, text).catch((e: Error) => log.warn({ err: { message: e.message } }, 'the rerun card was not replaced with why it could not start'));
       return;
     }
     try {

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     bot?.start();
   });
   const stop = async () => {
-    await scheduler?.stop();
+    // Every run still going (scheduled, or asked for in the tab, the chat or by a mapping) is started
+    // through importer.runs, which stops them all: each ends `interrupted` before the process exits.
+    await Promise.all([scheduler?.stop(), importer?.runs.stop()]);
     await tab?.stop();
     await bot?.stop();
     app.close(() => process.exit(0));

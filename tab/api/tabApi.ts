@@ -32,7 +32,7 @@ export interface TabApiOptions {
   log: RunLogger;
 }
 
-/** The tab's REST API: mounted on the server, stopped with it (runs it started are asked to stop). */
+/** The tab's REST API: mounted on the server, stopped with it (its reads and checks are abandoned; runs are the importer's to stop). */
 export interface TabApi {
   mount(server: Server): void;
   stop(): Promise<void>;
@@ -78,7 +78,6 @@ export function createTabApi(options: TabApiOptions): TabApi {
   const validator = options.auth.mode === 'authenticated' ? new UserTokenValidator(options.auth) : undefined;
   void validator?.warm();
   const stopping = new AbortController();
-  const started = new Set<Promise<unknown>>();
 
   /** The caller, once their token is valid and they are one of the connector's admins. */
   async function admin(req: Request): Promise<TabCaller> {
@@ -155,18 +154,18 @@ export function createTabApi(options: TabApiOptions): TabApi {
     return etag;
   }
 
-  /** Starts a run and answers once it is recorded; what it refuses before that (another run, no sign-in) is the answer. */
-  function startRun(start: (watch: { onStarted: (run: RunRecord) => void; abortSignal: AbortSignal }) => Promise<RunRecord>): Promise<RunRecord> {
+  /**
+   * Starts a run and answers once it is recorded; what it refuses before that (another run, no
+   * sign-in) is the answer. The importer's run starter owns the run from then on: the server's stop stops it.
+   */
+  function startRun(start: (watch: { onStarted: (run: RunRecord) => void }) => Promise<RunRecord>): Promise<RunRecord> {
     return new Promise<RunRecord>((resolve, reject) => {
-      const running = start({ onStarted: resolve, abortSignal: stopping.signal });
-      started.add(running);
-      running
+      start({ onStarted: resolve })
         .then((run) => resolve(run))
         .catch((err: Error) => {
           reject(err);
           log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'a run started from the tab did not complete');
-        })
-        .finally(() => started.delete(running));
+        });
     });
   }
 
@@ -470,7 +469,6 @@ export function createTabApi(options: TabApiOptions): TabApi {
     mount,
     stop: async () => {
       stopping.abort();
-      await Promise.allSettled([...started]);
     },
   };
 }

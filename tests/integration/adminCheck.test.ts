@@ -31,7 +31,7 @@ describe('who is an admin', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }, 60_000);
   afterAll(async () => {
-    await tab?.stop();
+    await Promise.all([tab?.stop(), importer?.runs.stop()]);
     server?.close();
     await h?.close();
   });

@@ -84,7 +84,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
       .sort();
   }, 60_000);
   afterAll(async () => {
-    await tab?.stop();
+    await Promise.all([tab?.stop(), importer?.runs.stop()]);
     // fetch keeps its connections alive: close them, or the server would hold the worker open.
     server?.server.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
