@@ -2,7 +2,7 @@ import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
 import { CAPTURE, deliverWindow } from '../support/captureDelivery';
 import { renderThreadedDay, threadDayId, threadDays, threadedSendTime } from '../../emulators/telemessage/smtpFormats';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import type { Importer } from '../../importer';
 import { expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 

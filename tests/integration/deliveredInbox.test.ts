@@ -7,8 +7,8 @@ import { takeIntoInbox } from '../../importer/source/inboxIntake';
 import { InboxSource } from '../../importer/source/inboxSource';
 import { InboxStore, type InboxEntry } from '../../importer/state/inboxStore';
 import { TABLES } from '../../importer/state/tableNames';
-import { archiveKeyOf } from '../../importer/sink/mailboxSink';
-import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf } from '../../importer/sink/messageProperties';
+import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
 const entry = (id: string, collectedAt: string, extra: Partial<InboxEntry> = {}): InboxEntry => ({

@@ -1,5 +1,5 @@
 import { type Importer, type RunRecord } from '../../importer';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { findHeldItems, HeldItemsSource, windowOf } from '../../importer/run/heldItems';
 import { runImport } from '../../importer/run/importRun';
 import type { Employee } from '../../emulators/telemessage/population';

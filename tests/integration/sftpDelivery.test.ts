@@ -1,6 +1,6 @@
 import { uploadBadZip } from '../../emulators/telemessage/zipCrafting';
 import { zipName } from '../../emulators/telemessage/zipDrop';
-import { ARCHIVE_KEY_PROPERTY, archiveKeyOf } from '../../importer/sink/mailboxSink';
+import { ARCHIVE_KEY_PROPERTY, archiveKeyOf } from '../../importer/sink/messageProperties';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
 const LANDING = 'telemessage';
