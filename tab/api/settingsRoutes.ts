@@ -1,20 +1,8 @@
-import type { Request, Response, Server } from 'restify';
-import type { z } from 'zod';
+import type { Server } from 'restify';
 import { csvLine, type AuditEntry, type Importer } from '../../importer';
 import { addAdminBody, adminId, auditQuery } from '../shared/apiSchemas';
 import { actorName, auditSentence, type Names } from '../shared/auditWords';
-import type { TabCaller } from './userToken';
-
-/** What the tab API lends the routes mounted from this file: its checks and its way of answering. */
-export interface RouteKit {
-  importer: Importer;
-  route(handler: (req: Request, res: Response, caller: TabCaller) => Promise<void>): (req: Request, res: Response) => Promise<void>;
-  ifMatch(req: Request): string;
-  jsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>>;
-  parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S>;
-  query(req: Request): Record<string, unknown>;
-  signal: AbortSignal;
-}
+import type { RouteKit } from './routeKit';
 
 /** Object ids' display names as far as Graph answers; a Graph that cannot answer leaves the ids as they are. */
 export async function namesOf(importer: Importer, ids: Iterable<string>, signal?: AbortSignal): Promise<Names> {
