@@ -3,6 +3,7 @@ import { ImporterError, deliveryConfigured, nextRunAt, type ConnectorSettings } 
 import { connectorPatch, credentialsBody, deliveryBody, preflightBody } from '../shared/apiSchemas';
 import { stepLabel, unfinishedSteps, type SetupState } from '../shared/setupProgress';
 import { ApiError, type RouteKit } from './routeKit';
+import type { ConnectorView, DeliveryPreflight, PreflightReport, TeleMessageStatus } from '../shared/apiResponses';
 
 // The TeleMessage step is done once the chosen delivery has what it needs (a sign-in, a capture mailbox, a landing container).
 const setupState = (settings: ConnectorSettings): SetupState => ({ ...settings, telemessageConfigured: deliveryConfigured(settings) });
@@ -51,7 +52,7 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
     route(async (_req, res) => {
       const view = await connectorView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
+      res.json(200, { ...view.body, etag: view.etag } satisfies ConnectorView<Date>);
     }),
   );
 
@@ -71,13 +72,13 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
       await importer.connector.update({ ...updates, ...(setupCompleted && { setupCompletedAt: now }) }, caller.oid, { etag });
       const view = await connectorView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
+      res.json(200, { ...view.body, etag: view.etag } satisfies ConnectorView<Date>);
     }),
   );
 
   server.get(
     '/api/tab/telemessage',
-    route(async (_req, res) => void res.json(200, await telemessageStatus())),
+    route(async (_req, res) => void res.json(200, (await telemessageStatus()) satisfies TeleMessageStatus)),
   );
 
   server.put(
@@ -90,7 +91,7 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
       // TeleMessage answers first: a wrong password is refused and nothing is stored.
       await importer.connector.checkTeleMessageCredentials(body.username, body.password, { abortSignal: signal });
       await importer.connector.setTeleMessageCredentials(body.username, body.password, caller.oid, { etag });
-      res.json(200, await telemessageStatus());
+      res.json(200, (await telemessageStatus()) satisfies TeleMessageStatus);
     }),
   );
 
@@ -102,7 +103,7 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
       await importer.delivery.set(body, caller.oid, { etag });
       const view = await connectorView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, { ...view.body, etag: view.etag });
+      res.json(200, { ...view.body, etag: view.etag } satisfies ConnectorView<Date>);
     }),
   );
 
@@ -112,7 +113,7 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
     route(async (req, res) => {
       const body = await jsonBody(req, deliveryBody);
       if (body.delivery === 'api') throw new ApiError(400, 'InvalidRequest', 'The archive API is checked by signing in to TeleMessage (PUT /api/tab/telemessage).');
-      res.json(200, await importer.delivery.check(body, { abortSignal: signal }));
+      res.json(200, (await importer.delivery.check(body, { abortSignal: signal })) satisfies DeliveryPreflight);
     }),
   );
 
@@ -120,7 +121,7 @@ export function mountConnectorRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/preflight',
     route(async (req, res, caller) => {
       const body = await jsonBody(req, preflightBody);
-      res.json(200, await importer.connector.preflight(body.mailbox, caller.oid, { abortSignal: signal }));
+      res.json(200, (await importer.connector.preflight(body.mailbox, caller.oid, { abortSignal: signal })) satisfies PreflightReport);
     }),
   );
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ImporterError, type RunRecord } from '../../importer';
 import { backfillBody, dailyStatsQuery, runId, runsQuery } from '../shared/apiSchemas';
 import { streamCsv, type RouteKit } from './routeKit';
+import type { DailyStats, FailureAcknowledged, FailureListing, RunDetail, RunStarted, RunsPage } from '../shared/apiResponses';
 
 const RUN_LOG_ROWS = 500;
 
@@ -31,7 +32,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
       const q = parse(runsQuery, query(req), 'query');
       const runs = await importer.runs.list({ top: q.pageSize + 1, after: q.after });
       const page = runs.slice(0, q.pageSize);
-      res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined });
+      res.json(200, { runs: page, next: runs.length > q.pageSize ? page[page.length - 1].runId : undefined } satisfies RunsPage<Date>);
     }),
   );
 
@@ -40,7 +41,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
     route(async (req, res, caller) => {
       await jsonBody(req, z.object({}).strict().nullable());
       const run = await startRun((w) => importer.runs.start(caller.oid, { trigger: 'manual', ...w }));
-      res.json(202, { run });
+      res.json(202, { run } satisfies RunStarted<Date>);
     }),
   );
 
@@ -58,7 +59,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
         }
         log.push(row);
       }
-      res.json(200, { run, log, logTruncated: more });
+      res.json(200, { run, log, logTruncated: more } satisfies RunDetail<Date>);
     }),
   );
 
@@ -78,7 +79,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
       await jsonBody(req, z.object({}).strict().nullable());
       await importer.runs.get(id);
       const run = await startRun((w) => importer.runs.rerun(id, caller.oid, w));
-      res.json(202, { run });
+      res.json(202, { run } satisfies RunStarted<Date>);
     }),
   );
 
@@ -87,13 +88,13 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
     route(async (req, res, caller) => {
       const window = await jsonBody(req, backfillBody);
       const run = await startRun((w) => importer.runs.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
-      res.json(202, { run });
+      res.json(202, { run } satisfies RunStarted<Date>);
     }),
   );
 
   server.get(
     '/api/tab/failures',
-    route(async (_req, res) => void res.json(200, await importer.runs.failures({ abortSignal: signal }))),
+    route(async (_req, res) => void res.json(200, (await importer.runs.failures({ abortSignal: signal })) satisfies FailureListing<Date>)),
   );
 
   server.post(
@@ -104,7 +105,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
       const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(500) }).strict());
       // A stale page is refused: the admin acknowledges what they saw, not what changed since.
       if ((await importer.connector.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
-      res.json(200, { acknowledged: await importer.runs.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: signal }) });
+      res.json(200, { acknowledged: await importer.runs.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: signal }) } satisfies FailureAcknowledged<Date>);
     }),
   );
 
@@ -112,7 +113,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/stats/daily',
     route(async (req, res) => {
       const q = parse(dailyStatsQuery, query(req), 'query');
-      res.json(200, { days: await importer.runs.dailyCounts(q.days) });
+      res.json(200, { days: await importer.runs.dailyCounts(q.days) } satisfies DailyStats);
     }),
   );
 }

@@ -3,6 +3,7 @@ import { csvLine, type AuditEntry, type Importer } from '../../importer';
 import { addAdminBody, adminId, auditQuery } from '../shared/apiSchemas';
 import { actorName, auditSentence, type Names } from '../shared/auditWords';
 import type { RouteKit } from './routeKit';
+import type { AdminAdded, AdminsView, AuditPage } from '../shared/apiResponses';
 
 /** Object ids' display names as far as Graph answers; a Graph that cannot answer leaves the ids as they are. */
 export async function namesOf(importer: Importer, ids: Iterable<string>, signal?: AbortSignal): Promise<Names> {
@@ -42,7 +43,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
 
   server.get(
     '/api/tab/admins',
-    route(async (_req, res) => void res.json(200, await adminsView())),
+    route(async (_req, res) => void res.json(200, (await adminsView()) satisfies AdminsView)),
   );
 
   server.post(
@@ -53,7 +54,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
       const added = await importer.admins.add(body.user, caller.oid, etag, { abortSignal: kit.signal });
       const view = await adminsView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, { added, ...view });
+      res.json(200, { added, ...view } satisfies AdminAdded);
     }),
   );
 
@@ -65,7 +66,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
       await importer.admins.remove(id, caller.oid, etag);
       const view = await adminsView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, view);
+      res.json(200, view satisfies AdminsView);
     }),
   );
 
@@ -75,7 +76,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
       const window = kit.parse(auditQuery, kit.query(req), 'query');
       const entries = await importer.audit.list(window.from, window.to);
       const names = await namesOf(importer, idsIn(entries), kit.signal);
-      res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
+      res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names } satisfies AuditPage);
     }),
   );
 

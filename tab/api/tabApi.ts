@@ -9,6 +9,7 @@ import { ApiError, type RouteKit } from './routeKit';
 import { mountRunRoutes } from './runRoutes';
 import { mountSettingsRoutes, namesOf } from './settingsRoutes';
 import { TokenRefusal, UserTokenValidator, type TabCaller, type UserTokenOptions } from './userToken';
+import type { MeResponse } from '../shared/apiResponses';
 
 export type TabAuthentication = ({ mode: 'authenticated' } & UserTokenOptions) | { mode: 'localUnauthenticated' };
 
@@ -130,7 +131,7 @@ export function createTabApi(options: TabApiOptions): TabApi {
   function mount(server: Server): void {
     server.get(
       '/api/tab/me',
-      route(async (_req, res, caller) => void res.json(200, { ...caller, admin: true })),
+      route(async (_req, res, caller) => void res.json(200, { ...caller, admin: true } satisfies MeResponse)),
     );
 
     const kit: RouteKit = { importer, log, route, ifMatch, jsonBody, parse, query, signal: stopping.signal };

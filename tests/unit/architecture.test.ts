@@ -91,4 +91,11 @@ describe('architecture', () => {
     );
     expect(offenders).toEqual([]);
   });
+
+  it("checks every answer of the tab's API against the shapes the page reads (tab/shared/apiResponses.ts)", () => {
+    const apiFiles = sources(path.join(ROOT, 'tab', 'api'));
+    const answers = apiFiles.flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/res\.json\(2\d\d,[^;]*;/g)].map((m) => ({ file: path.relative(ROOT, file), text: m[0] })));
+    expect(answers.length).toBeGreaterThan(20);
+    expect(answers.filter((a) => !a.text.includes(' satisfies ')).map((a) => `${a.file}: ${a.text}`)).toEqual([]);
+  });
 });
