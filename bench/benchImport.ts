@@ -1,5 +1,5 @@
 // The importer under measurement for `npm run bench`: a process of its own (its peak RSS is the
-// importer's), started by scripts/bench.ts with NODE_EXTRA_CA_CERTS set. Sets the connector up
+// importer's), started by bench/bench.ts with NODE_EXTRA_CA_CERTS set. Sets the connector up
 // through the public API, imports the bench day once, and prints one RESULT line.
 import fs from 'node:fs';
 import path from 'node:path';
