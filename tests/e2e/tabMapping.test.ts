@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
 import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { artifactDir, watchProblems } from '../support/chromium';
+import { openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's mapping screens, backfill form, audit trail and 30-day chart in headless Chromium,
@@ -19,9 +19,8 @@ const KINDS = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog'];
 
 describe('the tab mapping, backfill, audit and chart in a browser', () => {
   let h: Harness;
-  let server: ServerProcess;
+  let tab: TabInBrowser | undefined;
   let url: string;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[] = [];
@@ -57,17 +56,11 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
 
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: today, traffic: { itemsPerDay: 20, hugeAttachments: [] } } });
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true' });
-    url = await server.listening;
-    await idle();
-    browser = await launchChromium();
-    context = await tabContext(browser, { timezoneId: ZONE });
-    page = await context.newPage();
-    problems = watchProblems(page);
+    tab = await openTabInBrowser(h, { context: { timezoneId: ZONE } });
+    ({ url, context, page, problems } = tab);
   }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await tab?.close();
     await h?.close();
   });
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CONNECTOR, harnessUserId, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CONNECTOR, harnessUserId, startHarness, type Harness } from '../support/importerHarness';
+import { artifactDir, watchProblems } from '../support/chromium';
+import { openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's Settings page (default country, admins by name), the audit trail in words with its CSV
@@ -16,9 +16,8 @@ const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).
 
 describe('the tab settings and audit trail in a browser', () => {
   let h: Harness;
-  let server: ServerProcess;
+  let tab: TabInBrowser | undefined;
   let url: string;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[] = [];
@@ -33,17 +32,11 @@ describe('the tab settings and audit trail in a browser', () => {
     const staff = h.telemessage.population.employees;
     adminName = `${staff[0].firstName} ${staff[0].lastName}`;
     colleague = { mailbox: staff[1].mailbox, name: `${staff[1].firstName} ${staff[1].lastName}` };
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN });
-    url = await server.listening;
-    await runsEnded(h);
-    browser = await launchChromium();
-    context = await tabContext(browser);
-    page = await context.newPage();
-    problems = watchProblems(page);
+    tab = await openTabInBrowser(h, { env: { ADMIN_OBJECT_IDS: ADMIN } });
+    ({ url, context, page, problems } = tab);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await tab?.close();
     await h?.close();
   });
 
