@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
 import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { artifactDir, watchProblems } from '../support/chromium';
-import { openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
+import { artifactDir } from '../support/chromium';
+import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's mapping screens, backfill form, audit trail and 30-day chart in headless Chromium,
@@ -270,24 +270,10 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('follows a dark colour scheme on every page, with no accessibility problem', async () => {
-    const dark = await context.newPage();
-    const darkProblems = watchProblems(dark);
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    for (const [name, hash, ready] of [
-      ['dashboard', '', 'Items per day'],
-      ['mapping', '#/mapping', 'Mapping versions'],
-      ['audit', '#/audit', 'Audit trail'],
-    ] as const) {
-      await dark.goto(`${url}/tab/index.html${hash}`);
-      if (name === 'dashboard') await chartRows(dark);
-      else await dark.getByRole('table', { name: ready }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
-      const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g)!.map(Number);
-      expect(r + g + b).toBeLessThan(200);
-      await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
-      expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
-    }
-    expect(darkProblems).toEqual([]);
-    await dark.close();
+    await expectDarkPages(context, url, shots, [
+      { name: 'dashboard', hash: '', ready: chartRows },
+      { name: 'mapping', hash: '#/mapping', ready: (p) => firstRowOf(p, 'Mapping versions') },
+      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
+    ]);
   }, 120_000);
 });

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CONNECTOR, harnessUserId, startHarness, type Harness } from '../support/importerHarness';
-import { artifactDir, watchProblems } from '../support/chromium';
-import { openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
+import { artifactDir } from '../support/chromium';
+import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's Settings page (default country, admins by name), the audit trail in words with its CSV
@@ -135,22 +135,9 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 150_000);
 
   it('follows a dark colour scheme on the settings and the audit trail, with no accessibility problem', async () => {
-    const dark = await context.newPage();
-    const darkProblems = watchProblems(dark);
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    for (const [name, hash, ready] of [
-      ['settings', '#/settings', 'Admins'],
-      ['audit', '#/audit', 'Audit trail'],
-    ] as const) {
-      await dark.goto(`${url}/tab/index.html${hash}`);
-      await dark.getByRole('table', { name: ready }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
-      const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g)!.map(Number);
-      expect(r + g + b).toBeLessThan(200);
-      await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
-      expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
-    }
-    expect(darkProblems).toEqual([]);
-    await dark.close();
+    await expectDarkPages(context, url, shots, [
+      { name: 'settings', hash: '#/settings', ready: (p) => firstRowOf(p, 'Admins') },
+      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
+    ]);
   }, 60_000);
 });

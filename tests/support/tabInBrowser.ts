@@ -1,7 +1,9 @@
 // The tab as an admin meets it in local development: the real server (its own process, no
 // sign-in), its first scheduled run ended, and a page in headless Chromium that records what
 // breaks. The setup every browser test of the tab's pages shares.
+import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { accessibilityProblems } from './axe';
 import { runsEnded, type Harness } from './importerHarness';
 import { freePort, startServer, type ServerProcess } from './serverProcess';
 import { launchChromium, tabContext, watchProblems } from './chromium';
@@ -45,4 +47,28 @@ export async function openTabInBrowser(h: Harness, options: { env?: Record<strin
     await server.stop();
     throw err;
   }
+}
+
+/** Waits for the first row of the table named `name`: the page has its data. */
+export const firstRowOf = (page: Page, name: string) => page.getByRole('table', { name }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
+
+/**
+ * Each page in a dark colour scheme, as an admin whose Teams is dark sees it: a dark background,
+ * no accessibility problem (axe), nothing broken; a screenshot of each in `shots`.
+ */
+export async function expectDarkPages(context: BrowserContext, url: string, shots: string, pages: readonly { name: string; hash: string; ready(page: Page): Promise<unknown> }[]): Promise<void> {
+  const dark = await context.newPage();
+  const problems = watchProblems(dark);
+  await dark.emulateMedia({ colorScheme: 'dark' });
+  for (const { name, hash, ready } of pages) {
+    await dark.goto(`${url}/tab/index.html${hash}`);
+    await ready(dark);
+    const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
+    const [r, g, b] = background.match(/\d+/g)!.map(Number);
+    expect(r + g + b).toBeLessThan(200);
+    await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
+    expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
+  }
+  expect(problems).toEqual([]);
+  await dark.close();
 }
