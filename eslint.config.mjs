@@ -22,7 +22,7 @@ export default defineConfig(
   },
   {
     // The bench's shim patches Azurite's own CommonJS modules, found by path at run time.
-    files: ['scripts/benchAzuriteLoki.ts'],
+    files: ['bench/benchAzuriteLoki.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

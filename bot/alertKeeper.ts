@@ -123,7 +123,7 @@ export class AlertKeeper {
     const open: OfferingCard[] = [];
     for await (const card of cards.open()) open.push(card);
     if (!open.length) return;
-    const waiting = new Map((await importer.unmappedAlerts()).map((u) => [u.number, u]));
+    const waiting = new Map((await importer.mapping.unmappedAlerts()).map((u) => [u.number, u]));
     let mapping: Promise<{ mailboxes: Map<string, string>; by: string }> | undefined;
     for (const card of open) {
       if (this.answering.has(`${card.conversationId}|${card.activityId}`)) continue;
@@ -163,7 +163,7 @@ export class AlertKeeper {
     const { importer } = this.deps;
     const mailboxes = new Map<string, string>();
     let header = true;
-    for await (const line of importer.exportMapping()) {
+    for await (const line of importer.mapping.export()) {
       if (header) {
         header = false;
         continue;
@@ -174,7 +174,7 @@ export class AlertKeeper {
         .map((f) => f.replace(/^"|"$/g, '').replace(/^'/, '').trim());
       if (number && mailbox) mailboxes.set(`+${number.replace(/^\+/, '')}`, mailbox.toLowerCase());
     }
-    const active = (await importer.listMappingVersions({ top: 5 })).find((v) => v.active);
+    const active = (await importer.mapping.versions({ top: 5 })).find((v) => v.active);
     return { mailboxes, by: active ? await this.nameOf(active.createdBy, active.origin) : 'an admin' };
   }
 

@@ -77,7 +77,7 @@ export class ArchiverBot extends ActivityHandler {
   private async isAdmin(context: TurnContext): Promise<boolean> {
     const oid = context.activity.from?.aadObjectId;
     if (!oid) return false;
-    const { value } = await this.deps.importer.settings();
+    const { value } = await this.deps.importer.connector.settings();
     if (!isAdmin(value, oid)) return false;
     // Cards say who mapped a number by name.
     this.deps.alerts.learnName(oid, context.activity.from?.name);
@@ -109,7 +109,7 @@ export class ArchiverBot extends ActivityHandler {
       ),
     );
     // The newest finished run, so a new admin sees where things stand (and it is not posted here twice).
-    const latest = (await importer.listRuns(5)).find((r) => r.status !== 'running');
+    const latest = (await importer.runs.list({ top: 5 })).find((r) => r.status !== 'running');
     const stored = await conversations.get(conversationIdOf(context));
     if (latest && stored) {
       const cards = await notifier.cardsFor(latest);
@@ -119,7 +119,7 @@ export class ArchiverBot extends ActivityHandler {
         await notifications.mark(latest.runId, kind, stored.conversationId, 'sent', sent?.id);
       }
       // Every number without a mailbox, not only the latest run's: where things stand.
-      await alerts.announce(stored.conversationId, await importer.unmappedAlerts(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
+      await alerts.announce(stored.conversationId, await importer.mapping.unmappedAlerts(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
     }
   }
 
@@ -145,7 +145,7 @@ export class ArchiverBot extends ActivityHandler {
     }
     if (command.name === 'unmapped') {
       // Tracked, so a mapping made anywhere later updates this card too.
-      await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.unmapped(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
+      await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.mapping.unmapped(), async (card) => (await context.sendActivity(cardActivity(card)))?.id ?? '');
       return;
     }
     await context.sendActivity(cardActivity(await this.answer(command)));
@@ -157,9 +157,9 @@ export class ArchiverBot extends ActivityHandler {
       case 'status':
         return statusCard(importer, this.now());
       case 'runs':
-        return runsCard(await importer.listRuns(10));
+        return runsCard(await importer.runs.list({ top: 10 }));
       case 'unmapped':
-        return unmappedCard(await importer.unmapped());
+        return unmappedCard(await importer.mapping.unmapped());
       case 'help':
         return helpCard();
     }
@@ -181,7 +181,7 @@ export class ArchiverBot extends ActivityHandler {
         return card(await this.answer({ name: verb }));
       case 'unmapped': {
         let answer: AdaptiveCard | undefined;
-        await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.unmapped(), async (c) => {
+        await this.deps.alerts.offer(conversationIdOf(context), 'list', await this.deps.importer.mapping.unmapped(), async (c) => {
           answer = c;
           return context.activity.replyToId ?? '';
         });
@@ -218,14 +218,14 @@ export class ArchiverBot extends ActivityHandler {
   private async runLogCard(runId: string): Promise<AdaptiveCard> {
     let run: RunRecord;
     try {
-      run = await this.deps.importer.getRun(runId);
+      run = await this.deps.importer.runs.get(runId);
     } catch (err) {
       if (err instanceof ImporterError && err.code === 'NotFound') return messageCard('Run log', `There is no run "${runId}".`);
       throw err;
     }
     const lines: string[] = [];
     let total = 0;
-    for await (const row of this.deps.importer.runLog(run.runId)) {
+    for await (const row of this.deps.importer.runs.log(run.runId)) {
       total++;
       if (lines.length < 15) lines.push(plainText(`${row.outcome}: ${row.itemId}${row.m365UserId ? ` → ${row.m365UserId}` : ''}: ${cappedError(row.reason)}`));
     }

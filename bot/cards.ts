@@ -68,7 +68,7 @@ export interface SummaryInput {
   unmapped: UnmappedNumber[];
   tabUrl?: string;
   note?: string;
-  /** How TeleMessage delivers, named for the admin (`Importer.deliveryStatus`). */
+  /** How TeleMessage delivers, named for the admin (`importer.delivery.status`). */
   source?: string;
 }
 

@@ -39,14 +39,14 @@ export class MapFlow {
   async map(number: string, mailbox: string, by: Clicker, reference: Partial<ConversationReference>, activityId: string | undefined): Promise<AdaptiveCard> {
     const { importer, channel, log, alerts } = this.deps;
     const conversationId = reference.conversation?.id ?? '';
-    const before = await importer.unmappedAlerts();
+    const before = await importer.mapping.unmappedAlerts();
     const held = before.find((u) => u.number === number);
     const results = this.shown.get(activityId ?? '') ?? new Map<string, Result>();
     if (activityId) this.shown.set(activityId, results);
     const show = async (result: Result): Promise<AdaptiveCard> => {
       results.set(number, result);
       await alerts.settle(conversationId, activityId, number, result);
-      return (await alerts.render(conversationId, activityId)) ?? unmappedCard(withKept(await importer.unmappedAlerts(), before, results), results);
+      return (await alerts.render(conversationId, activityId)) ?? unmappedCard(withKept(await importer.mapping.unmappedAlerts(), before, results), results);
     };
     if (!mailbox.trim()) return show({ text: `Type the Microsoft 365 mailbox for ${displayNumber(number)} first.`, ok: false });
     const to = mailbox.trim().toLowerCase();
@@ -54,8 +54,8 @@ export class MapFlow {
     const work = alerts.whileAnswering(conversationId, activityId, async (): Promise<AdaptiveCard> => {
       let result: Result;
       try {
-        const { etag } = await importer.settings();
-        const { replay } = await importer.mapNumber(number, mailbox, by.aadObjectId, { etag });
+        const { etag } = await importer.connector.settings();
+        const { replay } = await importer.mapping.mapNumber(number, mailbox, by.aadObjectId, { etag });
         const text =
           replay.status === 'done'
             ? `Mapped to ${to} by ${who}. ${replayText(replay.run)}`
@@ -77,10 +77,12 @@ export class MapFlow {
     const done = await Promise.race([work, timeout]);
     if (done) return done;
     // Still replaying: answer now, replace the card when it is done.
-    void work.then((card) => (activityId ? channel.update(reference, activityId, card) : undefined)).catch(() => undefined);
+    void work
+      .then((card) => (activityId ? channel.update(reference, activityId, card) : undefined))
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'the card was not replaced after its mapping; the mapping and its replay stand'));
     const underWay = { text: `Mapping ${displayNumber(number)} to ${to}: importing its ${held ? held.itemCount : ''} held items…`, ok: true };
     results.set(number, underWay);
-    return (await alerts.render(conversationId, activityId, { [number]: underWay })) ?? unmappedCard(withKept(await importer.unmappedAlerts(), before, results), results);
+    return (await alerts.render(conversationId, activityId, { [number]: underWay })) ?? unmappedCard(withKept(await importer.mapping.unmappedAlerts(), before, results), results);
   }
 }
 

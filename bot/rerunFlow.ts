@@ -31,7 +31,7 @@ export class RerunFlow {
    */
   async start(target: RerunTarget, requestedBy: string, show: (card: AdaptiveCard) => Promise<string>, reference: Partial<ConversationReference>): Promise<void> {
     const { importer } = this.deps;
-    const runs = await importer.listRuns(30);
+    const runs = await importer.runs.list({ top: 30 });
     const running = runs.find((r) => r.status === 'running');
     if (running) {
       await show(inProgressCard(running));
@@ -40,7 +40,7 @@ export class RerunFlow {
     let of: RunRecord | undefined;
     let window: TimeWindow | undefined;
     if ('runId' in target) {
-      of = runs.find((r) => r.runId === target.runId) ?? (await importer.getRun(target.runId).catch(() => undefined));
+      of = runs.find((r) => r.runId === target.runId) ?? (await importer.runs.get(target.runId).catch(() => undefined));
       if (!of) {
         await show(messageCard('Rerun', `There is no run "${target.runId}". Type "runs" to see the recent ones.`));
         return;
@@ -83,23 +83,23 @@ export class RerunFlow {
     };
     let result: RunRecord;
     try {
-      result = of ? await importer.rerun(of.runId, requestedBy, { onProgress }) : await importer.backfill(window!, requestedBy, { onProgress });
+      result = of ? await importer.runs.rerun(of.runId, requestedBy, { onProgress }) : await importer.runs.backfill(window!, requestedBy, { onProgress });
     } catch (err) {
       const text =
         err instanceof ImporterError && err.code === 'RunInProgress'
-          ? inProgressCard((await importer.listRuns(5)).find((r) => r.status === 'running'))
+          ? inProgressCard((await importer.runs.list({ top: 5 })).find((r) => r.status === 'running'))
           : messageCard('Rerun could not start', plainText(cappedError((err as Error).message)));
-      if (activityId) await channel.update(reference, activityId, text).catch(() => undefined);
+      if (activityId) await channel.update(reference, activityId, text).catch((e: Error) => log.warn({ err: { message: e.message } }, 'the rerun card was not replaced with why it could not start'));
       return;
     }
     try {
       await claim(result.runId);
       const logRows = [];
-      for await (const row of importer.runLog(result.runId)) {
+      for await (const row of importer.runs.log(result.runId)) {
         logRows.push(row);
         if (logRows.length >= 500) break;
       }
-      const [unmapped, delivery] = await Promise.all([importer.unmapped(), importer.deliveryStatus()]);
+      const [unmapped, delivery] = await Promise.all([importer.mapping.unmapped(), importer.delivery.status()]);
       const card = summaryCard({ run: result, logRows, unmapped, tabUrl: this.deps.tabUrl?.(result.runId), source: delivery.description });
       if (activityId) await channel.update(reference, activityId, card);
       await notifier.notifyFinishedRuns();

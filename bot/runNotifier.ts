@@ -55,17 +55,17 @@ export class RunNotifier {
   async cardsFor(run: RunRecord): Promise<{ kind: CardKind; card: AdaptiveCard }[]> {
     const { importer, tabUrl } = this.options;
     const logRows: RunLogRow[] = [];
-    for await (const row of importer.runLog(run.runId)) {
+    for await (const row of importer.runs.log(run.runId)) {
       logRows.push(row);
       if (logRows.length >= LOG_ROWS_READ) break;
     }
-    const [unmapped, delivery] = await Promise.all([importer.unmapped(), importer.deliveryStatus()]);
+    const [unmapped, delivery] = await Promise.all([importer.mapping.unmapped(), importer.delivery.status()]);
     return [{ kind: 'summary', card: summaryCard({ run, logRows, unmapped, tabUrl: tabUrl?.(run.runId), source: delivery.description }) }];
   }
 
   /** The archived lines and employees without a mailbox that the run met. */
   async waitingAfter(run: RunRecord): Promise<UnmappedNumber[]> {
-    return (await this.options.importer.unmappedAlerts()).filter((u) => u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
+    return (await this.options.importer.mapping.unmappedAlerts()).filter((u) => u.lastSeen >= run.window.from && u.firstSeen < run.window.to);
   }
 
   /** Posts a run's cards to one conversation unless they were posted already; false when the conversation is gone. */
@@ -106,7 +106,7 @@ export class RunNotifier {
   private async scan(): Promise<void> {
     const { importer, conversations, notifications, log } = this.options;
     const since = Date.now() - (this.options.lookBackMs ?? 7 * 86_400_000);
-    const finished = (await importer.listRuns(30)).filter((r) => r.status !== 'running' && r.endedAt && r.endedAt.getTime() >= since).reverse();
+    const finished = (await importer.runs.list({ top: 30 })).filter((r) => r.status !== 'running' && r.endedAt && r.endedAt.getTime() >= since).reverse();
     // Every check also brings the open alert cards up to date: a mapping made in the tab, by a CSV or a restore shows there.
     if (!finished.length) return this.options.alerts.refresh();
     const targets: StoredConversation[] = [];

@@ -4,10 +4,10 @@ import { cappedError, plainText } from './cardText';
 
 /** "status": is the connector set up, how did the last run go, when is the next, what is failing. */
 export async function statusCard(importer: Importer, now: Date): Promise<AdaptiveCard> {
-  const { value: settings } = await importer.settings();
+  const { value: settings } = await importer.connector.settings();
   // Set up once the chosen delivery has what it needs: an API sign-in, a capture mailbox or a landing container.
   if (!deliveryConfigured(settings)) return messageCard('Status', 'The connector is not set up yet: open the Archiver tab and finish the setup.');
-  const [runs, unmapped, failures, delivery] = await Promise.all([importer.listRuns(10), importer.unmapped(), importer.outstandingFailures({ top: 1000 }), importer.deliveryStatus()]);
+  const [runs, unmapped, failures, delivery] = await Promise.all([importer.runs.list({ top: 10 }), importer.mapping.unmapped(), importer.runs.failures({ top: 1000 }), importer.delivery.status()]);
   const lines: string[] = [`Source: ${plainText(delivery.description)}.`];
   const last = runs.find((r) => r.status !== 'running');
   const running = runs.find((r) => r.status === 'running');

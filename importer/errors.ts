@@ -30,6 +30,8 @@ export type ImporterErrorCode =
   | 'CollectionFailed'
   /** Removing the connector's only admin, which would leave nobody to reach its settings. */
   | 'LastAdmin'
+  /** The importer was stopped (the server shutting down): it starts no run. */
+  | 'ShuttingDown'
   | 'Conflict';
 
 export class ImporterError extends Error {

@@ -160,18 +160,20 @@ Press Ctrl-C to stop everything.
 async function seedLocalConnector(env: Record<string, string>, stack: LocalStackInfo): Promise<string> {
   const importer = await createConfiguredImporter(loadConfig(env), { info: () => undefined, warn: () => undefined, error: () => undefined });
   // The source chosen on the command line, as an admin would choose it in the setup's TeleMessage step.
-  const current = await importer.settings();
+  const current = await importer.connector.settings();
   if ((current.value.delivery ?? 'api') !== SOURCE || (SOURCE === 'smtp' && current.value.captureMailbox !== stack.captureMailbox)) {
-    await importer.setDelivery(SOURCE === 'smtp' ? { delivery: 'smtp', captureMailbox: stack.captureMailbox } : { delivery: SOURCE }, 'local-setup', { etag: current.etag });
+    await importer.delivery.set(SOURCE === 'smtp' ? { delivery: 'smtp', captureMailbox: stack.captureMailbox } : { delivery: SOURCE }, 'local-setup', { etag: current.etag });
   }
-  const source = (await importer.deliveryStatus()).description;
+  const source = (await importer.delivery.status()).description;
   if (current.value.telemessageUsername) return `already set up (${source})`;
   const identity = JSON.parse(fs.readFileSync(path.join(ROOT, '.local', 'dev-identity.json'), 'utf8')) as { telemessagePassword: string };
-  await importer.setTeleMessageCredentials(stack.telemessageUsername, identity.telemessagePassword, 'local-setup');
-  const { entries } = await importer.uploadMapping(fs.readFileSync(stack.mappingCsvPath), 'local-setup', (await importer.settings()).etag);
+  await importer.connector.setTeleMessageCredentials(stack.telemessageUsername, identity.telemessagePassword, 'local-setup');
+  const { entries } = await importer.mapping.upload(fs.readFileSync(stack.mappingCsvPath), 'local-setup', { etag: (await importer.connector.settings()).etag });
   // The rest of the tab's setup, as an admin finishing it leaves it (its Setup page can change any step).
   const now = new Date().toISOString();
-  await importer.updateSettings({ termsAcceptedAt: now, mappingConfirmedAt: now, consentedAt: now, scheduleTimeZone: 'UTC', setupCompletedAt: now }, 'local-setup', (await importer.settings()).etag);
+  await importer.connector.update({ termsAcceptedAt: now, mappingConfirmedAt: now, consentedAt: now, scheduleTimeZone: 'UTC', setupCompletedAt: now }, 'local-setup', {
+    etag: (await importer.connector.settings()).etag,
+  });
   return `set up: ${source}; TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
 }
 

@@ -1,6 +1,6 @@
 import restify, { type Server } from 'restify';
 import { TableServiceClient } from '@azure/data-tables';
-import { storageEndpoints } from '../importer/state/storageAccount';
+import { storageEndpoints } from '../importer';
 import type { Config } from './config';
 import { configuredStorage } from './importerFactory';
 import type { Logger } from './logger';

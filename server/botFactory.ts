@@ -33,7 +33,7 @@ function tabLink(config: Config): ((runId: string) => string | undefined) | unde
 /** The first admins, from ADMIN_OBJECT_IDS, when the connector has none yet (audited as the system's change). */
 export async function seedAdmins(config: Config, importer: Importer): Promise<void> {
   if (!config.adminObjectIds?.length) return;
-  const current = await importer.settings();
+  const current = await importer.connector.settings();
   if (current.value.admins?.length) return;
-  await importer.updateSettings({ admins: config.adminObjectIds }, 'system:ADMIN_OBJECT_IDS', current.etag);
+  await importer.connector.update({ admins: config.adminObjectIds }, 'system:ADMIN_OBJECT_IDS', { etag: current.etag });
 }

@@ -1,9 +1,6 @@
 import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { createImporter, type Importer, type LandingTarget } from '../importer';
-import type { RunLogger } from '../importer/run/importRun';
-import type { GraphConnection } from '../importer/sink/graphClient';
-import type { StorageTarget } from '../importer/state/storageAccount';
+import { createImporter, type GraphConnection, type Importer, type LandingTarget, type RunLogger, type StorageTarget } from '../importer';
 import { ConfigError, type Config } from './config';
 
 /** The storage account as configured: a connection string, or the account name and the managed identity. */

@@ -4,7 +4,7 @@ import { createLogger } from './logger';
 import { createConfiguredImporter } from './importerFactory';
 import { createConfiguredBot, seedAdmins } from './botFactory';
 import { createConfiguredTabApi } from './tabFactory';
-import { DailyScheduler } from '../importer/schedule/dailySchedule';
+import { DailyScheduler } from '../importer';
 
 // Entry point: read configuration, build the app and the scheduler, listen.
 async function main(): Promise<void> {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const bot = importer && (await createConfiguredBot(config, importer, log));
   const afterRun = async () => {
     // Held items of numbers mapped while a run held the connector (a deferred replay) go in now.
-    await importer?.replayHeldItems('system:deferred-replay').catch((err: Error) => log.warn({ err: { message: err.message } }, 'deferred replay of held items did not run; the next run tries again'));
+    await importer?.runs.replayHeld('system:deferred-replay').catch((err: Error) => log.warn({ err: { message: err.message } }, 'deferred replay of held items did not run; the next run tries again'));
     await bot?.notifyFinishedRuns();
   };
   const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: afterRun });
@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     bot?.start();
   });
   const stop = async () => {
-    await scheduler?.stop();
+    // Every run still going (scheduled, or asked for in the tab, the chat or by a mapping) is started
+    // through importer.runs, which stops them all: each ends `interrupted` before the process exits.
+    await Promise.all([scheduler?.stop(), importer?.runs.stop()]);
     await tab?.stop();
     await bot?.stop();
     app.close(() => process.exit(0));

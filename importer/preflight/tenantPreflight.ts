@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
-import { ARCHIVE_KEY_PROPERTY, CLIENT_SUBMIT_TIME, MESSAGE_DELIVERY_TIME, MESSAGE_FLAGS, SESSION_MIN_BYTES, type MailboxSink } from '../sink/mailboxSink';
+import { type MailboxSink } from '../sink/mailboxSink';
+import { ARCHIVE_KEY_PROPERTY, CLIENT_SUBMIT_TIME, MESSAGE_DELIVERY_TIME, MESSAGE_FLAGS } from '../sink/messageProperties';
+import { SESSION_MIN_BYTES } from '../sink/attachmentPlan';
 
 /**
  * The tenant preflight: in the admin's own tenant, against the one test mailbox the admin names,

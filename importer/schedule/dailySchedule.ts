@@ -66,14 +66,14 @@ export class DailyScheduler {
   async check(): Promise<RunRecord | undefined> {
     const now = (this.options.now ?? (() => new Date()))();
     try {
-      const { value: settings } = await this.importer.settings();
+      const { value: settings } = await this.importer.connector.settings();
       // Not set up yet: the tab's setup finishes it (how TeleMessage delivers, mapping, consent, schedule).
       if (!deliveryConfigured(settings) || !settings.setupCompletedAt) return undefined;
       const due = lastDueAt(settings.scheduleUtc, now);
-      const runs = await this.importer.listRuns(20);
+      const runs = await this.importer.runs.list({ top: 20 });
       // Done for the day once a scheduled run covered the archive up to the due time.
       if (runs.some((r) => r.trigger === 'schedule' && r.window.to >= due)) return undefined;
-      const run = await this.importer.runImport({ trigger: 'schedule', requestedBy: 'scheduler', abortSignal: this.abort.signal });
+      const run = await this.importer.runs.start('scheduler', { trigger: 'schedule', abortSignal: this.abort.signal });
       await this.options.onRunEnded?.(run);
       return run;
     } catch (err) {

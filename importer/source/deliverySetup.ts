@@ -45,14 +45,14 @@ export interface DeliveryPreflight {
   sftp?: SftpEndpoint;
 }
 
-/** The delivery part of the importer's public API (ConnectorImporter delegates here). */
-export interface DeliveryApi {
+/** How TeleMessage delivers (the archive API, a capture mailbox, SFTP ZIPs): `importer.delivery`. */
+export interface DeliveryClient {
   /** How TeleMessage delivers, named for the admin. */
-  deliveryStatus(): Promise<DeliveryStatus>;
+  status(): Promise<DeliveryStatus>;
   /** Stores how TeleMessage delivers (ETag-checked, audited); bad input is InvalidSetting and changes nothing. */
-  setDelivery(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus>;
+  set(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus>;
   /** Proves the app can read the chosen delivery (the capture mailbox, the landing container), changing nothing. */
-  checkDelivery(choice: DeliveryChoice, options?: { abortSignal?: AbortSignal }): Promise<DeliveryPreflight>;
+  check(choice: DeliveryChoice, options?: { abortSignal?: AbortSignal }): Promise<DeliveryPreflight>;
 }
 
 /**
@@ -67,22 +67,22 @@ export interface DeliverySetupContext {
   graph: () => Client;
   landing?: LandingTarget;
   settings: () => Promise<{ value: ConnectorSettings; etag?: string }>;
-  updateSettings: (changes: Partial<ConnectorSettings>, requestedBy: string, etag: string | undefined) => Promise<ConnectorSettings>;
+  updateSettings: (changes: Partial<ConnectorSettings>, requestedBy: string, options: { etag: string | undefined }) => Promise<ConnectorSettings>;
 }
 
-export class DeliverySetup implements DeliveryApi {
+export class DeliverySetup implements DeliveryClient {
   constructor(private readonly ctx: DeliverySetupContext) {}
 
-  async deliveryStatus(): Promise<DeliveryStatus> {
+  async status(): Promise<DeliveryStatus> {
     return this.describe((await this.ctx.settings()).value);
   }
 
-  async setDelivery(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus> {
+  async set(choice: DeliveryChoice, requestedBy: string, options: { etag?: string }): Promise<DeliveryStatus> {
     const changes = this.checked(choice);
-    return this.describe(await this.ctx.updateSettings(changes, requestedBy, options.etag));
+    return this.describe(await this.ctx.updateSettings(changes, requestedBy, { etag: options.etag }));
   }
 
-  async checkDelivery(choice: DeliveryChoice, options: { abortSignal?: AbortSignal } = {}): Promise<DeliveryPreflight> {
+  async check(choice: DeliveryChoice, options: { abortSignal?: AbortSignal } = {}): Promise<DeliveryPreflight> {
     const { delivery, captureMailbox } = this.checked(choice);
     if (delivery === 'smtp') {
       const mailbox = captureMailbox!;

@@ -1,20 +1,9 @@
-import type { Request, Response, Server } from 'restify';
-import type { z } from 'zod';
+import type { Server } from 'restify';
 import { csvLine, type AuditEntry, type Importer } from '../../importer';
 import { addAdminBody, adminId, auditQuery } from '../shared/apiSchemas';
 import { actorName, auditSentence, type Names } from '../shared/auditWords';
-import type { TabCaller } from './userToken';
-
-/** What the tab API lends the routes mounted from this file: its checks and its way of answering. */
-export interface RouteKit {
-  importer: Importer;
-  route(handler: (req: Request, res: Response, caller: TabCaller) => Promise<void>): (req: Request, res: Response) => Promise<void>;
-  ifMatch(req: Request): string;
-  jsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>>;
-  parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S>;
-  query(req: Request): Record<string, unknown>;
-  signal: AbortSignal;
-}
+import type { RouteKit } from './routeKit';
+import type { AdminAdded, AdminsView, AuditPage } from '../shared/apiResponses';
 
 /** Object ids' display names as far as Graph answers; a Graph that cannot answer leaves the ids as they are. */
 export async function namesOf(importer: Importer, ids: Iterable<string>, signal?: AbortSignal): Promise<Names> {
@@ -48,13 +37,13 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
   const { importer, route, ifMatch } = kit;
 
   async function adminsView() {
-    const [admins, { etag }] = await Promise.all([importer.admins.list({ abortSignal: kit.signal }), importer.settings()]);
+    const [admins, { etag }] = await Promise.all([importer.admins.list({ abortSignal: kit.signal }), importer.connector.settings()]);
     return { admins, etag };
   }
 
   server.get(
     '/api/tab/admins',
-    route(async (_req, res) => void res.json(200, await adminsView())),
+    route(async (_req, res) => void res.json(200, (await adminsView()) satisfies AdminsView)),
   );
 
   server.post(
@@ -65,7 +54,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
       const added = await importer.admins.add(body.user, caller.oid, etag, { abortSignal: kit.signal });
       const view = await adminsView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, { added, ...view });
+      res.json(200, { added, ...view } satisfies AdminAdded);
     }),
   );
 
@@ -77,7 +66,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
       await importer.admins.remove(id, caller.oid, etag);
       const view = await adminsView();
       if (view.etag) res.header('etag', view.etag);
-      res.json(200, view);
+      res.json(200, view satisfies AdminsView);
     }),
   );
 
@@ -85,9 +74,9 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/audit',
     route(async (req, res) => {
       const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit(window.from, window.to);
+      const entries = await importer.audit.list(window.from, window.to);
       const names = await namesOf(importer, idsIn(entries), kit.signal);
-      res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names });
+      res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names } satisfies AuditPage);
     }),
   );
 
@@ -95,7 +84,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/audit.csv',
     route(async (req, res) => {
       const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit(window.from, window.to);
+      const entries = await importer.audit.list(window.from, window.to);
       const names = await namesOf(importer, idsIn(entries), kit.signal);
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
       res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
 import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { artifactDir } from '../support/chromium';
+import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's mapping screens, backfill form, audit trail and 30-day chart in headless Chromium,
@@ -19,9 +19,8 @@ const KINDS = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog'];
 
 describe('the tab mapping, backfill, audit and chart in a browser', () => {
   let h: Harness;
-  let server: ServerProcess;
+  let tab: TabInBrowser | undefined;
   let url: string;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[] = [];
@@ -57,17 +56,11 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
 
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: today, traffic: { itemsPerDay: 20, hugeAttachments: [] } } });
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true' });
-    url = await server.listening;
-    await idle();
-    browser = await launchChromium();
-    context = await tabContext(browser, { timezoneId: ZONE });
-    page = await context.newPage();
-    problems = watchProblems(page);
+    tab = await openTabInBrowser(h, { context: { timezoneId: ZONE } });
+    ({ url, context, page, problems } = tab);
   }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await tab?.close();
     await h?.close();
   });
 
@@ -279,24 +272,10 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('follows a dark colour scheme on every page, with no accessibility problem', async () => {
-    const dark = await context.newPage();
-    const darkProblems = watchProblems(dark);
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    for (const [name, hash, ready] of [
-      ['dashboard', '', 'Items per day'],
-      ['mapping', '#/mapping', 'Mapping versions'],
-      ['audit', '#/audit', 'Audit trail'],
-    ] as const) {
-      await dark.goto(`${url}/tab/index.html${hash}`);
-      if (name === 'dashboard') await chartRows(dark);
-      else await dark.getByRole('table', { name: ready }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
-      const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g)!.map(Number);
-      expect(r + g + b).toBeLessThan(200);
-      await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
-      expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
-    }
-    expect(darkProblems).toEqual([]);
-    await dark.close();
+    await expectDarkPages(context, url, shots, [
+      { name: 'dashboard', hash: '', ready: chartRows },
+      { name: 'mapping', hash: '#/mapping', ready: (p) => firstRowOf(p, 'Mapping versions') },
+      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
+    ]);
   }, 120_000);
 });

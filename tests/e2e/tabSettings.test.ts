@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CONNECTOR, harnessUserId, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CONNECTOR, harnessUserId, startHarness, type Harness } from '../support/importerHarness';
+import { artifactDir } from '../support/chromium';
+import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
 
 // The tab's Settings page (default country, admins by name), the audit trail in words with its CSV
@@ -16,9 +16,8 @@ const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).
 
 describe('the tab settings and audit trail in a browser', () => {
   let h: Harness;
-  let server: ServerProcess;
+  let tab: TabInBrowser | undefined;
   let url: string;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[] = [];
@@ -33,17 +32,11 @@ describe('the tab settings and audit trail in a browser', () => {
     const staff = h.telemessage.population.employees;
     adminName = `${staff[0].firstName} ${staff[0].lastName}`;
     colleague = { mailbox: staff[1].mailbox, name: `${staff[1].firstName} ${staff[1].lastName}` };
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN });
-    url = await server.listening;
-    await runsEnded(h);
-    browser = await launchChromium();
-    context = await tabContext(browser);
-    page = await context.newPage();
-    problems = watchProblems(page);
+    tab = await openTabInBrowser(h, { env: { ADMIN_OBJECT_IDS: ADMIN } });
+    ({ url, context, page, problems } = tab);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await tab?.close();
     await h?.close();
   });
 
@@ -142,22 +135,9 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 150_000);
 
   it('follows a dark colour scheme on the settings and the audit trail, with no accessibility problem', async () => {
-    const dark = await context.newPage();
-    const darkProblems = watchProblems(dark);
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    for (const [name, hash, ready] of [
-      ['settings', '#/settings', 'Admins'],
-      ['audit', '#/audit', 'Audit trail'],
-    ] as const) {
-      await dark.goto(`${url}/tab/index.html${hash}`);
-      await dark.getByRole('table', { name: ready }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
-      const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g)!.map(Number);
-      expect(r + g + b).toBeLessThan(200);
-      await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
-      expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
-    }
-    expect(darkProblems).toEqual([]);
-    await dark.close();
+    await expectDarkPages(context, url, shots, [
+      { name: 'settings', hash: '#/settings', ready: (p) => firstRowOf(p, 'Admins') },
+      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
+    ]);
   }, 60_000);
 });

@@ -31,7 +31,7 @@ describe('who is an admin', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }, 60_000);
   afterAll(async () => {
-    await tab?.stop();
+    await Promise.all([tab?.stop(), importer?.runs.stop()]);
     server?.close();
     await h?.close();
   });
@@ -55,9 +55,9 @@ describe('who is an admin', () => {
   };
 
   it('an admin id saved in upper case is stored in its one form and passes the bot and the tab', async () => {
-    const current = await importer.settings();
-    await importer.updateSettings({ admins: [` ${ADMIN.toUpperCase()} `] }, 'test', current.etag);
-    expect((await importer.settings()).value.admins).toEqual([ADMIN]);
+    const current = await importer.connector.settings();
+    await importer.connector.update({ admins: [` ${ADMIN.toUpperCase()} `] }, 'test', { etag: current.etag });
+    expect((await importer.connector.settings()).value.admins).toEqual([ADMIN]);
 
     expect(await tabStatus(ADMIN)).toBe(200);
     expect(await botAnswer(ADMIN)).not.toContain('you are not on its admin list');
@@ -70,7 +70,7 @@ describe('who is an admin', () => {
     const row = await table.getEntity<{ settings: string }>('config', CONNECTOR);
     const settings = { ...JSON.parse(row.settings), admins: [ADMIN.toUpperCase()] };
     await table.updateEntity({ partitionKey: 'config', rowKey: CONNECTOR, settings: JSON.stringify(settings) }, 'Replace', { etag: row.etag });
-    expect((await importer.settings()).value.admins).toEqual([ADMIN.toUpperCase()]);
+    expect((await importer.connector.settings()).value.admins).toEqual([ADMIN.toUpperCase()]);
 
     expect(await tabStatus(ADMIN)).toBe(200);
     expect(await botAnswer(ADMIN)).not.toContain('you are not on its admin list');

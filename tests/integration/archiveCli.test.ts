@@ -81,7 +81,7 @@ describe('the archive CLI', () => {
     afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
     it("lists the runs with the server's runtime flags and allocator settings", async () => {
-      const runs = await runArchiveCli(['--runs'], { ...h.env, ...NODE_RUNTIME_ENV }, [...NODE_RUNTIME_FLAGS, path.join(outDir, 'scripts', 'archive.js')]);
+      const runs = await runArchiveCli(['--runs'], { ...h.env, ...NODE_RUNTIME_ENV }, [...NODE_RUNTIME_FLAGS, path.join(outDir, 'cli', 'archive.js')]);
       expect(runs.stderr).toBe('');
       expect(runs.code).toBe(0);
       expect(runs.stdout).toMatch(new RegExp(`^\\S+  backfill (succeeded|partial) +${DAY.from} → ${DAY.to}  40 items from source`, 'm'));
@@ -99,7 +99,7 @@ describe('the archive CLI', () => {
           else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) needed.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
         }
       };
-      walk(path.join(outDir, 'scripts', 'archive.js'));
+      walk(path.join(outDir, 'cli', 'archive.js'));
       walk(path.join(outDir, 'server', 'index.js'));
       expect(needed.size).toBeGreaterThan(3);
       expect([...needed].filter((name) => !production.has(name))).toEqual([]);

@@ -25,8 +25,8 @@ describe('run cards through the Agents SDK connector client', () => {
   beforeAll(async () => {
     h = await startHarness({ telemessage: { traffic: { itemsPerDay: 10, hugeAttachments: [] } } });
     importer = await createConfiguredImporter(loadConfig(h.env), quietLog);
-    const current = await importer.settings();
-    await importer.updateSettings({ admins: [ADMIN] }, 'test', current.etag);
+    const current = await importer.connector.settings();
+    await importer.connector.update({ admins: [ADMIN] }, 'test', { etag: current.etag });
     connector = await startConnector();
     bot = await createBot({ importer, storage: h.storage, auth: { mode: 'localUnauthenticated' }, log: quietLog });
     conversations = new ConversationStore(await h.storage.table(TABLES.conversations), importer.connectorId);
@@ -57,7 +57,7 @@ describe('run cards through the Agents SDK connector client', () => {
     for (const id of ['a:admin-chat', 'a:bot-removed', 'a:chat-deleted']) await storedByBotbuilder(id);
     connector.refuse.set('a:bot-removed', 403);
     connector.refuse.set('a:chat-deleted', 404);
-    const run = await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    const run = await importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
 
     await bot.notifyFinishedRuns();
     await bot.notifyFinishedRuns();

@@ -30,8 +30,8 @@ describe('the bot in a chat', () => {
     // The leaver (no mailbox, so an alert) registered at TeleMessage under that name.
     h.staff.at(-1)!.displayName = MARKDOWN_NAME;
     importer = await createConfiguredImporter(loadConfig(h.env), quietLog);
-    const current = await importer.settings();
-    await importer.updateSettings({ admins: [ADMIN] }, 'test', current.etag);
+    const current = await importer.connector.settings();
+    await importer.connector.update({ admins: [ADMIN] }, 'test', { etag: current.etag });
     b = await botUnderTest(importer, h.storage);
   }, 60_000);
   afterAll(() => h.close());
@@ -101,14 +101,14 @@ describe('the bot in a chat', () => {
   });
 
   it("posts a run's summary card once to the admin's chat, with the connector-log counts", async () => {
-    const run = await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    const run = await importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
     await b.notifier.notifyFinishedRuns();
     await b.notifier.notifyFinishedRuns();
     const posted = b.proactive.filter((p) => p.op === 'post' && p.conversationId === 'chat-admin');
     const summaries = posted.filter((p) => textsOf(p.card).some((t) => t.startsWith('Window:')));
     expect(summaries).toHaveLength(1);
     const texts = textsOf(summaries[0].card);
-    expect(texts).toContain(`Source: TeleMessage archive API as ${(await importer.settings()).value.telemessageUsername}`);
+    expect(texts).toContain(`Source: TeleMessage archive API as ${(await importer.connector.settings()).value.telemessageUsername}`);
     expect(texts).toContain(`Items from source: ${run.counts.availableFromSource.toLocaleString('en-US')}`);
     expect(texts).toContain(`Deliveries imported: ${run.counts.imported.toLocaleString('en-US')}`);
     expect(texts).toContain(`Deliveries after fan-out: ${run.counts.afterFanOut.toLocaleString('en-US')}`);
@@ -129,13 +129,13 @@ describe('the bot in a chat', () => {
 
   it('does not post a second alert for a number after the next run, but updates the first with its held count', async () => {
     const first = b.proactive.find((p) => p.op === 'post' && p.conversationId === 'chat-admin' && textsOf(p.card)[0]?.endsWith('without a mailbox'))!;
-    const leaver = (await importer.unmappedAlerts()).find((u) => u.lastName === MARKDOWN_NAME)!;
+    const leaver = (await importer.mapping.unmappedAlerts()).find((u) => u.lastName === MARKDOWN_NAME)!;
     const sent = b.proactive.length;
     // The day before: the harness's TeleMessage archives it too, with more of the leaver's traffic.
     const dayBefore = { from: new Date(Date.parse(DAY.from) - 86_400_000), to: new Date(DAY.from) };
-    await importer.backfill(dayBefore, ADMIN);
+    await importer.runs.backfill(dayBefore, ADMIN);
     await b.notifier.notifyFinishedRuns();
-    const now = (await importer.unmappedAlerts()).find((u) => u.number === leaver.number)!;
+    const now = (await importer.mapping.unmappedAlerts()).find((u) => u.number === leaver.number)!;
     expect(now.itemCount).toBeGreaterThan(leaver.itemCount);
     const after = b.proactive.slice(sent).filter((p) => p.conversationId === 'chat-admin');
     expect(after.filter((p) => p.op === 'post' && JSON.stringify(p.card).includes(`"${leaver.number}"`))).toHaveLength(0);
@@ -145,7 +145,7 @@ describe('the bot in a chat', () => {
   });
 
   it('lists the "runs" with their counts', async () => {
-    const [latest] = await importer.listRuns(1);
+    const [latest] = await importer.runs.list({ top: 1 });
     const [reply] = await b.say(message(admin, 'runs'));
     const texts = textsOf(cardOf(reply));
     expect(texts).toContain(`Run ${latest.runId}`);
@@ -153,7 +153,7 @@ describe('the bot in a chat', () => {
   });
 
   it('lists "unmapped" employees with a field to map each, and outside parties only as a count', async () => {
-    const unmapped = await importer.unmapped();
+    const unmapped = await importer.mapping.unmapped();
     const employees = unmapped.filter((u) => u.kind !== 'outsideParty');
     // The harness's leaver: an employee TeleMessage knows, with no Microsoft 365 mailbox.
     expect(employees.length).toBeGreaterThan(0);
@@ -168,7 +168,7 @@ describe('the bot in a chat', () => {
   });
 
   it('shows an error from Graph or TeleMessage capped, and as text: no Markdown, no link', async () => {
-    const [latest] = await importer.listRuns(1);
+    const [latest] = await importer.runs.list({ top: 1 });
     const error = `[Sign in again](https://evil.example/reset) **now**: ${'x'.repeat(5000)}`;
     const card = summaryCard({ run: { ...latest, status: 'failed', error }, logRows: [], unmapped: [] });
     const shown = textsOf(card)
@@ -180,7 +180,7 @@ describe('the bot in a chat', () => {
   });
 
   it('alerts to a delivered ZIP set aside: its name and reason on the card, as text', async () => {
-    const [latest] = await importer.listRuns(1);
+    const [latest] = await importer.runs.list({ top: 1 });
     const name = '202611250000-TeleMessage_1_0030.zip';
     const reason = 'the manifest counts 12 files and the ZIP holds 11: **[fix it](https://evil.example)**';
     const collection = { kind: 'sftp' as const, collected: 40, alreadyCollected: 0, rejected: [{ name, reason, at: new Date().toISOString() }] };
@@ -193,40 +193,40 @@ describe('the bot in a chat', () => {
   });
 
   it("shows a run's log from the card", async () => {
-    const [latest] = await importer.listRuns(1);
+    const [latest] = await importer.runs.list({ top: 1 });
     const [answer] = await b.say(click(admin, 'runLog', { runId: latest.runId }));
     expect(textsOf(cardOf(answer))[0]).toMatch(/^Run log of /);
   });
 
   it("reruns from the card: answers at once, then replaces the card with the rerun's summary, audited", async () => {
-    const [latest] = await importer.listRuns(1);
+    const [latest] = await importer.runs.list({ top: 1 });
     const [answer] = await b.say(click(admin, 'rerun', { runId: latest.runId }, 'summary-card-7'));
     expect(textsOf(cardOf(answer))[0]).toBe('Rerun started');
     const final = await waitFor(() => b.proactive.find((p) => p.op === 'update' && p.activityId === 'summary-card-7' && textsOf(p.card).some((t) => t.startsWith('Window:'))), 'the rerun summary');
     expect(textsOf(final.card)[0]).toMatch(/^Rerun (succeeded|partially succeeded)$/);
-    const [rerun] = await importer.listRuns(1);
+    const [rerun] = await importer.runs.list({ top: 1 });
     expect(rerun).toMatchObject({ trigger: 'rerun', rerunOf: latest.runId, requestedBy: ADMIN });
     // The card replaced in place is this chat's summary of the rerun: no second one is posted.
     await b.notifier.notifyFinishedRuns();
     expect(b.proactive.filter((p) => p.op === 'post' && textsOf(p.card)[0]?.startsWith('Rerun '))).toHaveLength(0);
-    const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
+    const audit = await importer.audit.list(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
     expect(audit.some((a) => a.action === 'run.rerun.requested' && a.actor === ADMIN)).toBe(true);
   });
 
   it('refuses a card button clicked by someone who is not an admin; the card stays, nothing runs', async () => {
-    const before = (await importer.listRuns(30)).length;
-    const [latest] = await importer.listRuns(1);
+    const before = (await importer.runs.list({ top: 30 })).length;
+    const [latest] = await importer.runs.list({ top: 1 });
     const [answer] = await b.say(click(stranger, 'rerun', { runId: latest.runId }, 'forwarded-card', 'chat-stranger'));
     const value = (answer.value as { body: { type: string; value: string } }).body;
     expect(value.type).toBe('application/vnd.microsoft.activity.message');
     expect(value.value).toContain('you are not on its admin list');
     await new Promise((r) => setTimeout(r, 300));
-    expect((await importer.listRuns(30)).length).toBe(before);
+    expect((await importer.runs.list({ top: 30 })).length).toBe(before);
   });
 
   it('maps a number from one alert card: a bad mailbox changes nothing; a good one imports the held items once, and every other card offering the number says it is mapped', async () => {
-    const [waiting] = (await importer.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount);
-    const versionBefore = (await importer.settings()).value.mappingVersion;
+    const [waiting] = (await importer.mapping.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount);
+    const versionBefore = (await importer.connector.settings()).value.mappingVersion;
     // Cards offering the number elsewhere: this chat's alert after the runs, and its "unmapped" answer.
     const offering = (c: { card: unknown }) => offeredNumbers(c.card).includes(waiting.number);
     const elsewhere = b.proactive.filter((p) => p.op === 'post' && p.conversationId === 'chat-admin' && offering(p));
@@ -247,14 +247,14 @@ describe('the bot in a chat', () => {
     const refused = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: 'nobody@contoso.example' }, alert.id, 'chat-admin-2'));
     expect(textsOf(refused).join('\n')).toMatch(/nobody@contoso\.example/);
     expect(offeredNumbers(refused)).toContain(waiting.number);
-    expect((await importer.settings()).value.mappingVersion).toBe(versionBefore);
+    expect((await importer.connector.settings()).value.mappingVersion).toBe(versionBefore);
 
     const mailbox = h.staff[0].mailbox;
     const messagesBefore = h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount ?? 0;
     const updatesBefore = b.proactive.length;
     const answer = await settled(click(admin, 'map', { number: waiting.number, inputKey, [`mailbox-${inputKey}`]: ` ${mailbox.toUpperCase()} ` }, alert.id, 'chat-admin-2'));
     const texts = textsOf(answer).join('\n');
-    const [remap] = await importer.listRuns(1);
+    const [remap] = await importer.runs.list({ top: 1 });
     expect(remap).toMatchObject({ trigger: 'remap', requestedBy: ADMIN });
     // Items that already reached this mailbox through another participant are not written twice.
     const imported = remap.counts.imported;
@@ -264,7 +264,7 @@ describe('the bot in a chat', () => {
     expect(replayText(remap)).toMatch(/^\d+ held: \d+ already archived, \d+ new/);
     expect(offeredNumbers(answer)).not.toContain(waiting.number);
     expect(h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)?.messageCount).toBe(messagesBefore + imported);
-    expect((await importer.unmappedAlerts()).some((u) => u.number === waiting.number)).toBe(false);
+    expect((await importer.mapping.unmappedAlerts()).some((u) => u.number === waiting.number)).toBe(false);
 
     // Every other card that offered the number is replaced in place: mapped, by whom, no button left.
     for (const activityId of [...elsewhere.map((p) => p.activityId), listed.id!]) {
@@ -290,16 +290,16 @@ describe('the bot in a chat', () => {
 
   it('updates the alert when its number is mapped outside the chat (here a mapping version restored, as from the tab) at the next check', async () => {
     const number = h.staff.at(-1)!.mobile;
-    const mappedVersion = (await importer.settings()).value.mappingVersion!;
+    const mappedVersion = (await importer.connector.settings()).value.mappingVersion!;
     // Unmapped again and met again by a run: the number has no mailbox once more, so it is announced afresh.
-    await importer.unmapNumber(number, ADMIN, { etag: (await importer.settings()).etag });
-    await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    await importer.mapping.unmapNumber(number, ADMIN, { etag: (await importer.connector.settings()).etag });
+    await importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
     const sent = b.proactive.length;
     await b.notifier.notifyFinishedRuns();
     const alert = b.proactive.slice(sent).find((p) => p.op === 'post' && p.conversationId === 'chat-admin' && offeredNumbers(p.card).includes(number));
     expect(alert).toBeDefined();
 
-    await importer.restoreMappingVersion(mappedVersion, ADMIN, { etag: (await importer.settings()).etag });
+    await importer.mapping.restore(mappedVersion, ADMIN, { etag: (await importer.connector.settings()).etag });
     const before = b.proactive.length;
     await b.notifier.notifyFinishedRuns();
     const update = b.proactive.slice(before).find((p) => p.op === 'update' && p.activityId === alert!.activityId);
@@ -325,7 +325,7 @@ describe('the bot in a chat', () => {
   it('drops a conversation whose post answers 403, and does not try it again', async () => {
     await b.say(install(admin, 'chat-removed'));
     b.refuse.set('chat-removed', 403);
-    await importer.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
+    await importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, ADMIN);
     await b.notifier.notifyFinishedRuns();
     expect(await b.conversations.get('chat-removed')).toBeUndefined();
     expect(await b.conversations.get('chat-admin')).toBeDefined();

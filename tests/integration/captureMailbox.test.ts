@@ -2,7 +2,7 @@ import type { ExpectedItem } from '../../emulators/telemessage/server';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
 import { CAPTURE, deliverWindow } from '../support/captureDelivery';
 import { renderThreadedDay, threadDayId, threadDays, threadedSendTime } from '../../emulators/telemessage/smtpFormats';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import type { Importer } from '../../importer';
 import { expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
@@ -38,13 +38,13 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
       telemessage: { days: ['2026-11-22', '2026-11-23', '2026-11-24'], now: new Date('2026-11-25T00:00:00Z'), traffic: { itemsPerDay: 24, hugeAttachments: [] } },
     });
     importer = await harnessImporter(h, { now: () => h.telemessage.now() });
-    await importer.updateSettings({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', (await importer.settings()).etag);
+    await importer.connector.update({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', { etag: (await importer.connector.settings()).etag });
   });
   afterAll(() => h.close());
 
   it('follows the delta over three runs: each imports only what arrived since, every item once, plain or journal-wrapped', async () => {
     const first = await deliverDay('2026-11-22');
-    const run1 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const run1 = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(run1.collection).toMatchObject({ kind: 'smtp', collected: first.length, alreadyCollected: 0, rejected: [], cursorBefore: 'start' });
     expect(run1.collection?.cursorAfter).toMatch(/^delta:[0-9a-f]{12}$/);
     expect(run1.counts.availableFromSource).toBe(first.length);
@@ -55,7 +55,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     // The second day arrives journal-wrapped; Graph stumbles meanwhile.
     const second = await deliverDay('2026-11-23', { journal: true });
     h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, count: 3, operations: ['deltaMessages', 'getMessageContent'] });
-    const run2 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const run2 = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(h.graph.stats().refused.injected503).toBe(3);
     expect(second.length).toBeGreaterThan(10);
     expect(run2.collection).toMatchObject({ collected: second.length, alreadyCollected: 0, rejected: [], cursorBefore: run1.collection?.cursorAfter });
@@ -64,7 +64,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(archived(h)).toBe(fanOut);
 
     const third = await deliverDay('2026-11-24');
-    const run3 = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const run3 = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(run3.collection).toMatchObject({ collected: third.length, alreadyCollected: 0 });
     fanOut += expectEachOnce(h, third);
     expect(archived(h)).toBe(fanOut);
@@ -73,7 +73,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     // Retry-After): the collector waits as told instead of hammering it.
     const stormsBefore = h.graph.stats().refused.storm;
     h.graph.startThrottleStorm(2);
-    const quiet = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const quiet = await importer.runs.start('scheduler', { trigger: 'schedule' });
     const throttled = h.graph.stats().refused.storm - stormsBefore;
     expect(throttled).toBeGreaterThanOrEqual(1);
     expect(throttled).toBeLessThanOrEqual(2);
@@ -83,7 +83,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(archived(h)).toBe(fanOut);
 
     for (const run of [run1, run2, run3]) {
-      const report = await importer.verify(run.runId);
+      const report = await importer.runs.verify(run.runId);
       expect({ run: run.runId, missing: report.missing, duplicated: report.duplicated, ok: report.ok }).toEqual({ run: run.runId, missing: [], duplicated: [], ok: true });
     }
   }, 300_000);
@@ -95,7 +95,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     // While the token is dead, TeleMessage sends the first hours of the first day again.
     const repeat = await deliverWindow(h, '2026-11-22T00:00:00Z', '2026-11-22T06:00:00Z');
     expect(repeat.length).toBeGreaterThan(0);
-    const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const run = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(run.status).toBe('succeeded');
     expect(run.collection).toMatchObject({ collected: 0, alreadyCollected: alreadyIn + repeat.length });
     expect(run.collection?.cursorAfter).toMatch(/resynced from the start/);
@@ -121,7 +121,7 @@ describe('a capture mailbox (TeleMessage’s SMTP delivery)', () => {
     expect(thread.items).toHaveLength(3);
     await h.graph.deliverMime(CAPTURE, renderThreadedDay(thread, 'harness'), { receivedDateTime: threadedSendTime(thread.day) });
     const before = archived(h);
-    const run = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    const run = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(run.collection).toMatchObject({ collected: 1 });
     expect(run.counts.availableFromSource).toBe(1);
     const id = threadDayId(thread);

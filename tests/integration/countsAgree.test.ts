@@ -34,7 +34,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
 
   /** The counts of `runId` read every way an admin can read them: all equal, and keeping the identities. */
   async function expectOneSetOfCounts(runId: string): Promise<RunCounts> {
-    const record = await importer.getRun(runId);
+    const record = await importer.runs.get(runId);
     const c = record.counts;
     expect(brokenIdentities(c)).toEqual([]);
     // The identities, spelled out as docs/counts.md states them.
@@ -46,7 +46,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(fromTab.status).toBe(200);
     expect(fromTab.json.run.counts).toEqual(c);
 
-    const report = await importer.verify(runId);
+    const report = await importer.runs.verify(runId);
     expect(report.counts).toEqual(c);
     expect(report.ok).toBe(true);
     expect(report.verified).toBe(c.afterFanOut - c.deliveriesFailed);
@@ -64,9 +64,9 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     return c;
   }
 
-  const outstandingIds = async () => [...new Set((await importer.outstandingFailures()).outstanding.map((f) => f.itemId))].sort();
+  const outstandingIds = async () => [...new Set((await importer.runs.failures()).outstanding.map((f) => f.itemId))].sort();
   const dayFigures = async () => {
-    const [day] = (await importer.dailyCounts(30)).filter((d) => d.day === '2026-11-24');
+    const [day] = (await importer.runs.dailyCounts(30)).filter((d) => d.day === '2026-11-24');
     const all = Object.values(day.kinds);
     return { failed: all.reduce((n, k) => n + k.failed, 0), acknowledged: all.reduce((n, k) => n + k.acknowledged, 0) };
   };
@@ -87,7 +87,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
       .sort();
   }, 60_000);
   afterAll(async () => {
-    await tab?.stop();
+    await Promise.all([tab?.stop(), importer?.runs.stop()]);
     // fetch keeps its connections alive: close them, or the server would hold the worker open.
     server?.server.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
@@ -96,7 +96,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
 
   it('the first run: failures and partials, counted the same everywhere', async () => {
     expect(malformed.length).toBeGreaterThan(0);
-    first = await importer.runImport({ requestedBy: 'scheduler', trigger: 'schedule' });
+    first = await importer.runs.start('scheduler', { trigger: 'schedule' });
     expect(first.status).toBe('partial');
     const c = await expectOneSetOfCounts(first.runId);
     expect(c).toMatchObject({ availableFromSource: h.telemessage.listExpected(DAY.from, DAY.to).length, failed: malformed.length, failuresOutstanding: malformed.length, alreadyArchived: 0 });
@@ -106,7 +106,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(await dayFigures()).toEqual({ failed: malformed.length, acknowledged: 0 });
     // The card's reasons: failures only, the partial listed on its own.
     const log = [];
-    for await (const row of importer.runLog(first.runId)) log.push(row);
+    for await (const row of importer.runs.log(first.runId)) log.push(row);
     expect(
       log
         .filter((r) => r.outcome === 'malformed')
@@ -116,7 +116,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
   }, 240_000);
 
   it('a rerun leaves the malformed items failing: it ends partial, and its log and `status` say what is still failing and why', async () => {
-    const rerun = await importer.rerun(first.runId, 'admin-1');
+    const rerun = await importer.runs.rerun(first.runId, 'admin-1');
     expect(rerun.status).toBe('partial');
     const c = await expectOneSetOfCounts(rerun.runId);
     expect(c).toMatchObject({ imported: 0, partiallyImported: 0, failed: malformed.length, failuresOutstanding: malformed.length });
@@ -126,7 +126,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect([...new Set(rerun.stillFailing!.map((f) => f.itemId))].sort()).toEqual(malformed);
     expect(rerun.stillFailing!.every((f) => /Malformed/.test(f.reason))).toBe(true);
     const log = [];
-    for await (const row of importer.runLog(rerun.runId)) log.push(row);
+    for await (const row of importer.runs.log(rerun.runId)) log.push(row);
     expect(
       log
         .filter((r) => r.outcome === 'failed' && r.reason.startsWith('Still failing: Malformed'))
@@ -142,10 +142,10 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
   }, 240_000);
 
   it('a remap replays the held items and says how many were new', async () => {
-    const line = (await importer.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount)[0];
+    const line = (await importer.mapping.unmappedAlerts()).sort((a, b) => b.itemCount - a.itemCount)[0];
     expect(line).toBeDefined();
-    const { etag } = await importer.settings();
-    const change = await importer.mapNumber(line.number, h.staff[0].mailbox, 'admin-1', { etag });
+    const { etag } = await importer.connector.settings();
+    const change = await importer.mapping.mapNumber(line.number, h.staff[0].mailbox, 'admin-1', { etag });
     expect(change.replay.status).toBe('done');
     const replay = (change.replay as { run: RunRecord }).run;
     const c = await expectOneSetOfCounts(replay.runId);
@@ -162,10 +162,10 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
   }, 240_000);
 
   it('a backfill with automatic mapping off does not call archived items "not imported"', async () => {
-    const before = (await importer.verify(first.runId)).counts;
-    const { value, etag } = await importer.settings();
-    await importer.updateSettings({ ...value, automaticMapping: false }, 'admin-1', etag);
-    const backfill = await importer.backfill(DAY, 'admin-1');
+    const before = (await importer.runs.verify(first.runId)).counts;
+    const { value, etag } = await importer.connector.settings();
+    await importer.connector.update({ ...value, automaticMapping: false }, 'admin-1', { etag });
+    const backfill = await importer.runs.backfill(DAY, 'admin-1');
     expect(backfill.status).toBe('partial');
     const c = await expectOneSetOfCounts(backfill.runId);
     // Items archived through automatic mapping stay archived; only those never archived are "not imported".
@@ -202,7 +202,7 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     });
     expect((await api('GET', '/api/tab/connector')).json.status.failures).toEqual({ outstandingItems: 0, acknowledgedItems: malformed.length });
     expect(await dayFigures()).toEqual({ failed: 0, acknowledged: malformed.length });
-    const audit = await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
+    const audit = await importer.audit.list(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000));
     expect(
       audit
         .filter((e) => e.action === 'failure.acknowledged')
@@ -212,12 +212,12 @@ describe('one set of counts everywhere, and failures that stay until resolved', 
     expect(await statusText()).not.toContain('still failing');
 
     // The next rerun is clean, and still shows the acknowledged failures, never hides them.
-    const rerun = await importer.rerun(first.runId, 'admin-1');
+    const rerun = await importer.runs.rerun(first.runId, 'admin-1');
     expect(rerun.status).toBe('succeeded');
     const c = await expectOneSetOfCounts(rerun.runId);
     expect(c).toMatchObject({ failed: malformed.length, failuresAcknowledged: malformed.length, failuresOutstanding: 0 });
     const log = [];
-    for await (const row of importer.runLog(rerun.runId)) log.push(row);
+    for await (const row of importer.runs.log(rerun.runId)) log.push(row);
     expect(
       log
         .filter((r) => r.outcome === 'acknowledged')

@@ -45,13 +45,13 @@ describe('items per archive day, kind and outcome', () => {
   afterAll(() => h?.close());
 
   it('counts each item of a run by its kind, failed while Graph refuses every message', async () => {
-    expect(tallyOf(await importer.dailyCounts(30))).toEqual({});
+    expect(tallyOf(await importer.runs.dailyCounts(30))).toEqual({});
     h.graph.addFault({ kind: 'error', status: 503, retryAfterSeconds: 0, operations: ['createMessage'] });
     const run = await runImport(h.context(), { trigger: 'backfill', requestedBy: 'test', window: WINDOW });
     h.graph.clearFaults();
     expect(run.counts.failed).toBeGreaterThan(0);
 
-    const days = await importer.dailyCounts(3);
+    const days = await importer.runs.dailyCounts(3);
     expect(days.map((d) => d.day)).toEqual(['2026-11-23', '2026-11-24', '2026-11-25']);
     expect(tallyOf(days)).toEqual(expected(h, 'failed'));
     expect(days[0].countedBy).toBe(run.runId);
@@ -64,24 +64,24 @@ describe('items per archive day, kind and outcome', () => {
     const [first] = await h.stores.runs.list(CONNECTOR, 1);
     const rerun = await runImport(h.context(), { trigger: 'rerun', rerunOf: first.runId, requestedBy: 'test' });
     expect(rerun.counts.imported).toBeGreaterThan(0);
-    expect(tallyOf(await importer.dailyCounts(3))).toEqual(expected(h, 'imported'));
+    expect(tallyOf(await importer.runs.dailyCounts(3))).toEqual(expected(h, 'imported'));
 
     const again = await runImport(h.context(), { trigger: 'rerun', rerunOf: first.runId, requestedBy: 'test' });
     expect(again.counts.imported).toBe(0);
     expect(again.counts.skippedDuplicates).toBeGreaterThan(0);
-    expect(tallyOf(await importer.dailyCounts(3))).toEqual(expected(h, 'imported'));
+    expect(tallyOf(await importer.runs.dailyCounts(3))).toEqual(expected(h, 'imported'));
   }, 120_000);
 
   it('a replay of held items after a number is mapped counts them imported once, no longer not imported', async () => {
-    const held = (await importer.unmappedReport()).archivedLines[0];
+    const held = (await importer.mapping.unmappedReport()).archivedLines[0];
     expect(held).toBeDefined();
     const mailbox = [...h.users].find((m) => ![...h.mappedNumbers.values()].includes(m)) ?? [...h.users][0];
-    const before = tallyOf(await importer.dailyCounts(3));
-    const change = await importer.mapNumber(held.number, mailbox, 'test', { etag: (await importer.settings()).etag });
+    const before = tallyOf(await importer.runs.dailyCounts(3));
+    const change = await importer.mapping.mapNumber(held.number, mailbox, 'test', { etag: (await importer.connector.settings()).etag });
     expect(change.replay.status).toBe('done');
     h.mappedNumbers.set(held.number, mailbox);
 
-    const after = tallyOf(await importer.dailyCounts(3));
+    const after = tallyOf(await importer.runs.dailyCounts(3));
     expect(after).toEqual(expected(h, 'imported'));
     expect(after).not.toEqual(before);
     const total = (t: Tally, outcome: ItemOutcome) => Object.values(t).reduce((n, kinds) => n + Object.values(kinds).reduce((m, o) => m + (o[outcome] ?? 0), 0), 0);

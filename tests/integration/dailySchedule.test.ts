@@ -24,13 +24,13 @@ describe('daily schedule', () => {
   });
 
   it('starts nothing until the setup is finished, even with the TeleMessage sign-in stored', async () => {
-    const { value, etag } = await importer.settings();
+    const { value, etag } = await importer.connector.settings();
     expect(value.telemessageUsername).toBeDefined();
-    await importer.updateSettings({ setupCompletedAt: undefined }, 'oid-admin', etag);
+    await importer.connector.update({ setupCompletedAt: undefined }, 'oid-admin', { etag });
     const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
     expect(await scheduler.check()).toBeUndefined();
-    expect(await importer.listRuns(5)).toEqual([]);
-    await importer.updateSettings({ setupCompletedAt: value.setupCompletedAt }, 'oid-admin', (await importer.settings()).etag);
+    expect(await importer.runs.list({ top: 5 })).toEqual([]);
+    await importer.connector.update({ setupCompletedAt: value.setupCompletedAt }, 'oid-admin', { etag: (await importer.connector.settings()).etag });
   });
 
   it('runs once when due, ends the run with its verification, and not again the same day', async () => {
@@ -38,7 +38,7 @@ describe('daily schedule', () => {
     const run = await scheduler.check();
     expect(run).toMatchObject({ trigger: 'schedule', requestedBy: 'scheduler' });
     expect(run!.verification).toMatch(/^verified: \d+ deliveries and \d+ raw copies, all present once and unaltered$/);
-    expect((await importer.getRun(run!.runId)).verification).toBe(run!.verification);
+    expect((await importer.runs.get(run!.runId)).verification).toBe(run!.verification);
     now = new Date('2026-11-24T09:00:00Z');
     expect(await scheduler.check()).toBeUndefined();
   });
@@ -53,8 +53,8 @@ describe('daily schedule', () => {
   });
 
   it('follows a changed schedule time', async () => {
-    const { value, etag } = await importer.settings();
-    await importer.updateSettings({ scheduleUtc: '18:00' }, 'oid-admin', etag);
+    const { value, etag } = await importer.connector.settings();
+    await importer.connector.update({ scheduleUtc: '18:00' }, 'oid-admin', { etag });
     const scheduler = new DailyScheduler(importer, { log: quietLog, now: () => now });
     expect(await scheduler.check()).toBeUndefined(); // 18:00 not reached; yesterday's 18:00 is covered by today's run
     now = new Date('2026-11-25T18:00:30Z');
@@ -67,7 +67,7 @@ describe('daily schedule', () => {
     const { value, etag } = await h.stores.connectors.getOrDefault(CONNECTOR);
     const { telemessageUsername: _u, telemessageSecretName: _s, ...unsigned } = value;
     await h.stores.connectors.save(unsigned, etag);
-    await importer.setDelivery({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', { etag: (await importer.settings()).etag });
+    await importer.delivery.set({ delivery: 'smtp', captureMailbox: CAPTURE }, 'oid-admin', { etag: (await importer.connector.settings()).etag });
     now = new Date('2026-11-26T18:05:00Z'); // the next 18:00 since the last scheduled run
     h.telemessage.setNow(now);
     const run = await new DailyScheduler(importer, { log: quietLog, now: () => now }).check();

@@ -7,10 +7,10 @@ import type { CollectOptions, CollectReport, Collector } from '../../importer/so
 import { takeIntoInbox } from '../../importer/source/inboxIntake';
 import { InboxSource } from '../../importer/source/inboxSource';
 import { InboxStore, type InboxEntry } from '../../importer/state/inboxStore';
-import type { RunRecord } from '../../importer/state/runsStore';
+import type { RunRecord } from '../../importer';
 import { TABLES } from '../../importer/state/tableNames';
-import { archiveKeyOf } from '../../importer/sink/mailboxSink';
-import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf } from '../../importer/sink/messageProperties';
+import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
 const entry = (id: string, collectedAt: string, extra: Partial<InboxEntry> = {}): InboxEntry => ({
@@ -156,7 +156,7 @@ describe('a run of a delivered source', () => {
     const collector = new GeneratedDeliveries(h, () => delivered);
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => collector } });
 
-    const run = await importer.runImport({ requestedBy: 'oid-admin' });
+    const run = await importer.runs.start('oid-admin');
     expect(collector.calls).toBe(1);
     expect(run.collection).toEqual({ kind: 'smtp', collected: delivered.length, alreadyCollected: 0, rejected: [], durationMs: expect.any(Number) });
     // Collected "now" (the pinned clock): the window reaches past it.
@@ -173,18 +173,18 @@ describe('a run of a delivered source', () => {
     }
     expect(run.counts.imported).toBe(fanOut);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
-    expect((await importer.getRun(run.runId)).collection?.collected).toBe(delivered.length);
+    expect((await importer.runs.get(run.runId)).collection?.collected).toBe(delivered.length);
     // The inbox gave the window's total before the import began: `npm start` prints "done of total".
-    expect((await importer.getRun(run.runId)).itemsTotal).toBe(delivered.length);
+    expect((await importer.runs.get(run.runId)).itemsTotal).toBe(delivered.length);
 
-    const second = await importer.runImport({ requestedBy: 'oid-admin' });
+    const second = await importer.runs.start('oid-admin');
     expect(second.collection).toEqual({ kind: 'smtp', collected: 0, alreadyCollected: delivered.length, rejected: [], durationMs: expect.any(Number) });
     expect(second.window.from).toEqual(run.window.to);
     expect(second.counts.availableFromSource).toBe(0);
     expect(second.counts.imported).toBe(0);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
 
-    const report = await importer.verify(run.runId);
+    const report = await importer.runs.verify(run.runId);
     expect(report.itemsListed).toBe(delivered.length);
     expect(report.missing).toEqual([]);
     expect(report.duplicated).toEqual([]);
@@ -193,25 +193,25 @@ describe('a run of a delivered source', () => {
 
   it('refuses a delivery it does not know and a capture mailbox that is no address, changing nothing', async () => {
     const importer = await harnessImporter(h);
-    const before = await importer.settings();
-    await expect(importer.updateSettings({ delivery: 'ftp' as never }, 'oid-admin', before.etag)).rejects.toMatchObject({
+    const before = await importer.connector.settings();
+    await expect(importer.connector.update({ delivery: 'ftp' as never }, 'oid-admin', { etag: before.etag })).rejects.toMatchObject({
       code: 'InvalidSetting',
       message: 'The delivery must be one of api, smtp, sftp.',
     });
-    await expect(importer.updateSettings({ captureMailbox: 'capture mailbox' }, 'oid-admin', before.etag)).rejects.toMatchObject({ code: 'InvalidSetting' });
-    expect(await importer.settings()).toEqual(before);
+    await expect(importer.connector.update({ captureMailbox: 'capture mailbox' }, 'oid-admin', { etag: before.etag })).rejects.toMatchObject({ code: 'InvalidSetting' });
+    expect(await importer.connector.settings()).toEqual(before);
   });
 
   it('fails the run with the collector’s reason, and a rerun never collects', async () => {
     const broken: Collector = { kind: 'smtp', collect: () => Promise.reject(new Error('The capture mailbox could not be read: 403 ErrorAccessDenied')) };
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => broken } });
     const before = await h.stores.connectors.getCheckpoint(CONNECTOR);
-    const failed = await importer.runImport({ requestedBy: 'oid-admin' });
+    const failed = await importer.runs.start('oid-admin');
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe('The capture mailbox could not be read: 403 ErrorAccessDenied');
     expect((await h.stores.connectors.getCheckpoint(CONNECTOR))?.value).toEqual(before?.value);
-    const [first] = (await importer.listRuns(10)).filter((r) => r.status === 'succeeded').slice(-1);
-    const rerun = await importer.rerun(first.runId, 'oid-admin');
+    const [first] = (await importer.runs.list({ top: 10 })).filter((r) => r.status === 'succeeded').slice(-1);
+    const rerun = await importer.runs.rerun(first.runId, 'oid-admin');
     expect(rerun.status).toBe('succeeded');
     expect(rerun.collection).toBeUndefined();
     expect(rerun.counts.imported).toBe(0);
@@ -231,15 +231,15 @@ describe('a run of a delivered source', () => {
     };
     const importer = await harnessImporter(h, { now: () => h.telemessage.now(), collectors: { smtp: () => slow } });
     let started: RunRecord | undefined;
-    const run = importer.runImport({ requestedBy: 'oid-admin', onStarted: (r) => (started = r) });
+    const run = importer.runs.start('oid-admin', { onStarted: (r) => (started = r) });
     while (!collecting) await sleep(20);
     expect(started).toBeDefined();
-    const [listed] = await importer.listRuns(1);
+    const [listed] = await importer.runs.list({ top: 1 });
     expect(listed).toMatchObject({ runId: started!.runId, status: 'running' });
     expect(listed.collection).toBeUndefined();
     release();
     const ended = await run;
     expect(ended).toMatchObject({ runId: started!.runId, status: 'succeeded', collection: { kind: 'smtp', collected: 0, durationMs: expect.any(Number) } });
-    expect((await importer.getRun(ended.runId)).collection?.durationMs).toBeGreaterThanOrEqual(0);
+    expect((await importer.runs.get(ended.runId)).collection?.durationMs).toBeGreaterThanOrEqual(0);
   }, 300_000);
 });

@@ -3,7 +3,7 @@ import { zipName } from '../../emulators/telemessage/zipDrop';
 import { expectedUnmapped, startHarness, type Harness } from '../support/importerHarness';
 import { runArchiveCli } from '../support/archiveCli';
 import { auditArchive } from '../support/archiveAudit';
-import { importThroughKills, killPoints } from '../support/crashLoop';
+import { expectKillsRefusedWhileHeld, importThroughKills, killPoints, verifiedFinalRun } from '../support/crashLoop';
 import { DAY, mixedDay } from '../support/mixedDay';
 
 const SEED = 'exactly-once-kills-sftp';
@@ -35,24 +35,13 @@ describe('an importer taking ZIPs from the SFTP landing container, killed at ran
     // No window: each run first takes what the landing container holds, then imports it.
     h.env = env;
     const report = await importThroughKills(h, [], killPoints(SEED, KILLS, before.deliveries));
-    expect(report.kills).toHaveLength(KILLS);
-    // Every kill past the first hit an importer that had written, so held the lease; another start meanwhile is refused, saying why.
-    expect(report.kills.filter((k) => k.heldLease).length).toBeGreaterThanOrEqual(KILLS - 1);
-    expect(report.probes.length).toBeGreaterThanOrEqual(KILLS - 1);
-    for (const probe of report.probes) {
-      expect({ code: probe.code, stderr: probe.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('RunInProgress: A run of connector "default" is already in progress.') });
-    }
-    expect(report.final.code).toBe(0);
+    expectKillsRefusedWhileHeld(report, KILLS);
 
     const audit = auditArchive(h, DAY, SEED);
     expect(audit.problems).toEqual([]);
     expect(audit.attachments).toBeGreaterThan(30);
 
-    const runId = /^run (\S+) (succeeded|partial):/m.exec(report.final.stdout)?.[1];
-    expect(runId).toBeDefined();
-    const verify = await runArchiveCli(['--verify', runId!], env);
-    expect(verify.stdout).toMatch(/0 missing, 0 duplicated, 0 altered, 0 pending/);
-    expect(verify.code).toBe(0);
+    await verifiedFinalRun(report, env);
 
     const delivered = h.telemessage.listExpected(DAY.from, DAY.to);
     const unmapped = await h.stores.unmapped.list('default');

@@ -1,5 +1,5 @@
 import { runImport } from '../../importer/run/importRun';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { CONNECTOR, expectedMailboxes, startHarness, type Harness } from '../support/importerHarness';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
 

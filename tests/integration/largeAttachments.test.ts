@@ -1,5 +1,5 @@
 import { runImport } from '../../importer/run/importRun';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { expectedMailboxes, startHarness, type Harness } from '../support/importerHarness';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,8 @@
 import { startSigninEmulator, type SigninEmulator } from '../../emulators/signin/server';
 import { startGraphEmulator, type GraphEmulator } from '../../emulators/graph/server';
 import { createGraphClient } from '../../importer/sink/graphClient';
-import { MailboxSink, archiveKeyOf, ARCHIVE_KEY_PROPERTY, type AttachmentReader, type DeliveryJob } from '../../importer/sink/mailboxSink';
+import { MailboxSink, type AttachmentReader, type DeliveryJob } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { RetryPolicy } from '../../importer/retryPolicy';
 import { base64Blob } from '../../importer/sink/base64Blob';
 import type { ArchiveItem, AttachmentInfo } from '../../importer/model';

@@ -1,7 +1,8 @@
 import { startSigninEmulator, type SigninEmulator } from '../../emulators/signin/server';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../emulators/graph/server';
 import { createGraphClient } from '../../importer/sink/graphClient';
-import { MailboxSink, archiveKeyOf, type AttachmentReader, type DeliveryJob } from '../../importer/sink/mailboxSink';
+import { MailboxSink, type AttachmentReader, type DeliveryJob } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf } from '../../importer/sink/messageProperties';
 import { RetryPolicy } from '../../importer/retryPolicy';
 import { base64Blob } from '../../importer/sink/base64Blob';
 import { ImporterError } from '../../importer/errors';

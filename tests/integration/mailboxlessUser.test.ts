@@ -1,5 +1,5 @@
 import { runImport, type RunLogger } from '../../importer/run/importRun';
-import { archiveKeyOf } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf } from '../../importer/sink/messageProperties';
 import type { RunLogRow } from '../../importer/state/runLogStore';
 import { CONNECTOR, expectedMailboxes, startHarness, type Harness } from '../support/importerHarness';
 

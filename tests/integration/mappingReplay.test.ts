@@ -1,5 +1,5 @@
 import { type Importer, type RunRecord } from '../../importer';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { findHeldItems, HeldItemsSource, windowOf } from '../../importer/run/heldItems';
 import { runImport } from '../../importer/run/importRun';
 import type { Employee } from '../../emulators/telemessage/population';
@@ -30,7 +30,7 @@ describe('unmapped participants and the replay of held items', () => {
   beforeAll(async () => {
     h = await startHarness({ automaticMapping: false, mapped: (s) => s.slice(0, 6), telemessage: { traffic: { itemsPerDay: 80, hugeAttachments: [] } } });
     importer = await harnessImporter(h, { now: () => h.telemessage.now(), runLeaseSeconds: 15 });
-    run = await importer.backfill(window, 'admin-1');
+    run = await importer.runs.backfill(window, 'admin-1');
     unmappedStaff = h.staff.slice(6).filter((e) => h.users.has(e.mailbox));
   });
   afterAll(() => h.close());
@@ -44,19 +44,19 @@ describe('unmapped participants and the replay of held items', () => {
     const items = h.telemessage.listExpected(window.from, window.to).filter((i) => !i.malformation);
     const employeeNumbers = new Set(h.staff.map((e) => e.mobile));
     const outside = new Set(h.telemessage.population.externals.map((x) => x.number));
-    const report = await importer.unmappedReport();
+    const report = await importer.mapping.unmappedReport();
     for (const u of report.archivedLines) {
       expect(employeeNumbers.has(u.number)).toBe(true);
       expect(items.some((i) => i.subscriber.number === u.number)).toBe(true);
     }
     for (const u of report.employees) expect(employeeNumbers.has(u.number)).toBe(true);
-    const outsideNumbers = (await importer.unmapped()).filter((u) => u.kind === 'outsideParty');
+    const outsideNumbers = (await importer.mapping.unmapped()).filter((u) => u.kind === 'outsideParty');
     expect(outsideNumbers.every((u) => outside.has(u.number))).toBe(true);
     expect(report.outsideParties).toEqual({ numbers: outsideNumbers.length, items: outsideNumbers.reduce((n, u) => n + u.itemCount, 0) });
     expect(report.outsideParties.numbers).toBeGreaterThan(0);
 
     // The alert data the bot posts: never an outside party.
-    const alerts = await importer.unmappedAlerts();
+    const alerts = await importer.mapping.unmappedAlerts();
     expect(alerts.length).toBe(report.archivedLines.length + report.employees.length);
     expect(alerts.some((u) => outside.has(u.number))).toBe(false);
     expect(alerts.every((u) => employeeNumbers.has(u.number))).toBe(true);
@@ -66,12 +66,12 @@ describe('unmapped participants and the replay of held items', () => {
     const employee = unmappedStaff.find((e) => h.telemessage.listExpected(window.from, window.to).some((i) => i.subscriber.number === e.mobile))!;
     const held = h.telemessage.listExpected(window.from, window.to).filter((i) => !i.malformation && i.participants.some((p) => p.number === employee.mobile));
     expect(held.length).toBeGreaterThan(0);
-    const before = await importer.unmapped();
+    const before = await importer.mapping.unmapped();
     expect(before.find((u) => u.number === employee.mobile)).toMatchObject({ kind: 'archivedLine', itemCount: held.length });
     expect(copiesIn(h, employee.mailbox).size).toBe(0);
     const checkpoint = await h.stores.connectors.getCheckpoint(CONNECTOR);
 
-    const change = await importer.mapNumber(employee.mobile, employee.mailbox, 'admin-2', { etag: (await importer.settings()).etag });
+    const change = await importer.mapping.mapNumber(employee.mobile, employee.mailbox, 'admin-2', { etag: (await importer.connector.settings()).etag });
     expect(change.newlyMapped).toEqual([employee.mobile]);
     expect(change.replay.status).toBe('done');
     const replay = (change.replay as { run: RunRecord }).run;
@@ -84,16 +84,16 @@ describe('unmapped participants and the replay of held items', () => {
     for (const item of held) expect(copies.get(archiveKeyOf(item.id, employee.mailbox))).toBe(1);
     expect(replay.counts.imported).toBe(held.length);
 
-    const runs = await importer.listRuns();
+    const runs = await importer.runs.list();
     expect(runs[0]).toMatchObject({ runId: replay.runId, trigger: 'remap' });
-    const after = await importer.unmapped();
+    const after = await importer.mapping.unmapped();
     expect(after.find((u) => u.number === employee.mobile)).toBeUndefined();
     expect(after.length).toBe(before.length - 1);
     // A replay covers items behind the checkpoint: it never moves it.
     expect(await h.stores.connectors.getCheckpoint(CONNECTOR)).toEqual(checkpoint);
 
     // Asked again, there is nothing held for it: no run, and the mailbox is unchanged.
-    expect(await importer.replayHeldItems('admin-2')).toBeUndefined();
+    expect(await importer.runs.replayHeld('admin-2')).toBeUndefined();
     expect(copiesIn(h, employee.mailbox)).toEqual(copies);
   });
 
@@ -105,7 +105,7 @@ describe('unmapped participants and the replay of held items', () => {
     for (const day of await h.stores.unmapped.heldDays(CONNECTOR, employee.mobile)) for await (const id of h.stores.ledger.itemsHeldFor(CONNECTOR, day, employee.mobile)) heldIds.add(id);
     expect(heldIds.size).toBeGreaterThan(0);
 
-    const first = await importer.mapNumber(employee.mobile, employee.mailbox, 'admin-2', { etag: (await importer.settings()).etag });
+    const first = await importer.mapping.mapNumber(employee.mobile, employee.mailbox, 'admin-2', { etag: (await importer.connector.settings()).etag });
     const firstRun = (first.replay as { run: RunRecord }).run;
     expect(firstRun.counts.imported).toBe(heldIds.size);
     const copies = copiesIn(h, employee.mailbox);

@@ -1,6 +1,6 @@
 import { uploadBadZip } from '../../emulators/telemessage/zipCrafting';
 import { zipName } from '../../emulators/telemessage/zipDrop';
-import { ARCHIVE_KEY_PROPERTY, archiveKeyOf } from '../../importer/sink/mailboxSink';
+import { ARCHIVE_KEY_PROPERTY, archiveKeyOf } from '../../importer/sink/messageProperties';
 import { CONNECTOR, expectedMailboxes, harnessImporter, startHarness, type Harness } from '../support/importerHarness';
 
 const LANDING = 'telemessage';
@@ -38,7 +38,7 @@ describe('TeleMessage delivering by SFTP: ZIPs of EMLs in the landing container'
       now: () => h.telemessage.now(),
       landing: { storage: { connectionString: h.azurite.connectionString }, container: LANDING, settleMs: 50 },
     });
-    const run = await importer.runImport({ requestedBy: 'oid-admin' });
+    const run = await importer.runs.start('oid-admin');
     // A ZIP set aside is something TeleMessage sent that is not in: the run says so.
     expect(run.status).toBe('partial');
     expect(run.collection).toMatchObject({ kind: 'sftp', collected: delivered.length, alreadyCollected: 0 });
@@ -59,7 +59,7 @@ describe('TeleMessage delivering by SFTP: ZIPs of EMLs in the landing container'
     const origin = (await h.stores.inbox.get(CONNECTOR, delivered[0].id))?.origin;
     expect(origin).toBe(`zip:${zips[0].name}/${delivered[0].id}.eml`);
 
-    const second = await importer.runImport({ requestedBy: 'oid-admin' });
+    const second = await importer.runs.start('oid-admin');
     expect(second.collection).toEqual({
       kind: 'sftp',
       collected: 0,
@@ -72,7 +72,7 @@ describe('TeleMessage delivering by SFTP: ZIPs of EMLs in the landing container'
     expect(second.counts.availableFromSource).toBe(0);
     expect(h.graph.mailboxes().reduce((n, m) => n + m.messageCount, 0)).toBe(fanOut);
 
-    const report = await importer.verify(run.runId);
+    const report = await importer.runs.verify(run.runId);
     expect(report.itemsListed).toBe(delivered.length);
     expect(report.missing).toEqual([]);
     expect(report.duplicated).toEqual([]);

@@ -2,6 +2,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
 import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
+import { tabApiCaller } from '../support/tabApiCaller';
 
 // The tab's API with authentication on, in the server as its own process: every token below is
 // minted by the sign-in emulator (or forged), and every verdict is the production validation's.
@@ -9,45 +10,19 @@ const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const OTHER_USER = '9b2e7f10-6c4d-4a8e-b1f3-2d5c6e7f8a90';
 const OTHER_TENANT = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 
-interface ApiAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
 describe('the tab API', () => {
   let h: Harness;
   let server: ServerProcess;
   let url: string;
 
-  const mint = (overrides: Partial<Parameters<Harness['signin']['mintUserToken']>[0]> = {}) =>
-    h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example', scopes: ['access_as_user'], ...overrides });
-
-  async function api(method: string, path: string, options: { token?: string | null; body?: unknown; csv?: string | Buffer; headers?: Record<string, string> } = {}): Promise<ApiAnswer> {
-    const token = options.token === null ? undefined : (options.token ?? (await mint()));
-    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
-    let body: string | Uint8Array<ArrayBuffer> | undefined;
-    if (options.csv !== undefined) {
-      headers['content-type'] = 'text/csv';
-      body = typeof options.csv === 'string' ? options.csv : new Uint8Array(options.csv);
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  }
+  const api = tabApiCaller(
+    () => h,
+    () => url,
+    { oid: ADMIN, name: 'Ada Admin', preferredUsername: 'ada@contoso.example' },
+  );
+  const { mint, etag } = api;
 
   const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
-  const etag = async () => (await api('GET', '/api/tab/connector')).json.etag as string;
   const auditText = async () => JSON.stringify(await h.stores.audit.list(CONNECTOR, new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000)));
   const runCount = async () => (await h.stores.runs.list(CONNECTOR, 1000)).length;
 

@@ -2,8 +2,9 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { uploadBadZip } from '../../emulators/telemessage/zipCrafting';
 import { zipName } from '../../emulators/telemessage/zipDrop';
 import { CAPTURE, deliverWindow } from '../support/captureDelivery';
-import { APP, CONNECTOR, TENANT, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
+import { tabApiCaller } from '../support/tabApiCaller';
 
 // The setup's TeleMessage step over the tab's API, in the server as its own process with
 // authentication on: choosing how TeleMessage delivers (stored with If-Match, audited) and the
@@ -11,28 +12,20 @@ import { startServer, type ServerProcess } from '../support/serverProcess';
 const ADMIN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const LANDING = 'tmdrop';
 
-interface ApiAnswer {
-  status: number;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
 describe('the tab API: how TeleMessage delivers', () => {
   let h: Harness;
   let server: ServerProcess;
   let url: string;
   let container: ContainerClient;
 
-  async function api(method: string, path: string, options: { token?: string | null; body?: unknown; etag?: string } = {}): Promise<ApiAnswer> {
-    const token =
-      options.token === null ? undefined : (options.token ?? (await h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid: ADMIN, name: 'Ada Admin', scopes: ['access_as_user'] })));
-    const headers: Record<string, string> = { ...(token && { authorization: `Bearer ${token}` }), ...(options.etag && { 'if-match': options.etag }), 'content-type': 'application/json' };
-    const res = await fetch(`${url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  }
+  const api = tabApiCaller(
+    () => h,
+    () => url,
+    { oid: ADMIN, name: 'Ada Admin' },
+  );
+  const { etag } = api;
 
   const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
-  const etag = async () => (await api('GET', '/api/tab/connector')).json.etag as string;
   const audit = () => h.stores.audit.list(CONNECTOR, new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000));
   // What the capture mailbox holds, as its owner would see it: ids, folders, read state.
   const captureView = () => h.graph.mailbox(CAPTURE).messages.map((m) => ({ id: m.id, folder: m.folderPath, isRead: m.isRead }));

@@ -1,17 +1,12 @@
-import { CONNECTOR, TENANT, APP, harnessUserId, runsEnded, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, harnessUserId, runsEnded, startHarness, type Harness } from '../support/importerHarness';
 import { startServer, type ServerProcess } from '../support/serverProcess';
+import { tabApiCaller } from '../support/tabApiCaller';
 
 // The settings the tab's API keeps beside the setup: the admins by display name (Graph's, from the
 // emulator's directory), added and removed with If-Match, never the last; the audit trail in
 // words and as CSV. Authentication is on: every token comes from the sign-in emulator.
 const ADMIN = harnessUserId(0);
 const OUTSIDER = '9b2e7f10-6c4d-4a8e-b1f3-2d5c6e7f8a90';
-
-interface ApiAnswer {
-  status: number;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
 
 describe("the tab API's settings and audit trail", () => {
   let h: Harness;
@@ -20,23 +15,12 @@ describe("the tab API's settings and audit trail", () => {
   let adminName: string;
   let colleague: { mailbox: string; name: string };
 
-  const mint = (oid = ADMIN) =>
-    h.signin.mintUserToken({ tenantId: TENANT, audience: APP.clientId, oid, name: 'Signed-in user', preferredUsername: 'someone@contoso.example', scopes: ['access_as_user'] });
-
-  async function api(method: string, path: string, options: { body?: unknown; etag?: string; oid?: string } = {}): Promise<ApiAnswer> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await mint(options.oid)}`, ...(options.etag !== undefined && { 'if-match': options.etag }) };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, text, json };
-  }
-  const etag = async () => (await api('GET', '/api/tab/connector')).json.etag as string;
+  const api = tabApiCaller(
+    () => h,
+    () => url,
+    { oid: ADMIN, name: 'Signed-in user', preferredUsername: 'someone@contoso.example' },
+  );
+  const { mint, etag } = api;
   const admins = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value.admins;
   const trail = () => h.stores.audit.list(CONNECTOR, new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000));
 

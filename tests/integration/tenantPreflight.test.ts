@@ -20,7 +20,7 @@ const mailboxState = (h: Harness) =>
 
 async function preflightAudit(h: Harness) {
   const importer = await importerOf(h);
-  return (await importer.audit(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000))).filter((e) => e.action === 'tenant.preflight');
+  return (await importer.audit.list(new Date(Date.now() - 3_600_000), new Date(Date.now() + 60_000))).filter((e) => e.action === 'tenant.preflight');
 }
 
 describe('the tenant preflight', () => {
@@ -36,7 +36,7 @@ describe('the tenant preflight', () => {
   it('passes every check on a normal mailbox, leaves nothing behind, touches no other mailbox and writes one audit entry', async () => {
     const mailbox = h.staff[0].mailbox;
     const before = mailboxState(h);
-    const report = await importer.preflight(mailbox, 'oid-admin');
+    const report = await importer.connector.preflight(mailbox, 'oid-admin');
     expect(report.checks.filter((c) => c.status !== 'passed')).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.checks.map((c) => c.name)).toEqual(['token', 'permissions', 'user', 'mailbox', 'folder', 'nonDraftMessage', 'keyLookup', 'inlineAttachment', 'uploadSession', 'cleanup']);
@@ -59,7 +59,7 @@ describe('the tenant preflight', () => {
     const user = h.graph.mailboxes().find((m) => m.userPrincipalName === mailbox)!;
     await h.context().createSink(FOLDER).ensureFolder(user.userId);
     const before = mailboxState(h);
-    const report = await importer.preflight(mailbox, 'oid-admin');
+    const report = await importer.connector.preflight(mailbox, 'oid-admin');
     expect(report.ok).toBe(true);
     expect(report.checks.find((c) => c.name === 'folder')?.detail).toContain('already there');
     expect(report.checks.find((c) => c.name === 'cleanup')?.detail).toMatch(/left as it was/);
@@ -67,7 +67,7 @@ describe('the tenant preflight', () => {
   });
 
   it('reports the mailbox check as failed, with Graph’s answer, for a user without an Exchange Online mailbox', async () => {
-    const report = await importer.preflight(h.staff[1].mailbox, 'oid-admin');
+    const report = await importer.connector.preflight(h.staff[1].mailbox, 'oid-admin');
     expect(report.ok).toBe(false);
     const mailboxCheck = report.checks.find((c) => c.name === 'mailbox')!;
     expect(mailboxCheck).toMatchObject({
@@ -81,7 +81,7 @@ describe('the tenant preflight', () => {
     const audit = (await preflightAudit(h)).length;
     const before = mailboxState(h);
     for (const bad of ['', 'not-an-address', 'a@b.com/../users/other@b.com', 'a@b.com,c@d.com']) {
-      await expect(importer.preflight(bad, 'oid-admin')).rejects.toMatchObject({ constructor: ImporterError, code: 'InvalidMailboxAddress' });
+      await expect(importer.connector.preflight(bad, 'oid-admin')).rejects.toMatchObject({ constructor: ImporterError, code: 'InvalidMailboxAddress' });
     }
     expect((await preflightAudit(h)).length).toBe(audit);
     expect(mailboxState(h)).toEqual(before);
@@ -110,7 +110,7 @@ describe('the tenant preflight in a tenant that refuses upload sessions on non-d
   it('reports exactly that check as failed, with Graph’s error, and the others as passed', async () => {
     const importer = await importerOf(h);
     const before = mailboxState(h);
-    const report = await importer.preflight(h.staff[0].mailbox, 'oid-admin');
+    const report = await importer.connector.preflight(h.staff[0].mailbox, 'oid-admin');
     expect(report.ok).toBe(false);
     expect(report.checks.filter((c) => c.status !== 'passed').map((c) => c.name)).toEqual(['uploadSession']);
     expect(report.checks.find((c) => c.name === 'uploadSession')?.error).toEqual({

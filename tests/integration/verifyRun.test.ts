@@ -1,6 +1,6 @@
 import { BlockBlobClient } from '@azure/storage-blob';
 import { createGraphClient } from '../../importer/sink/graphClient';
-import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { runImport } from '../../importer/run/importRun';
 import { verifyRun } from '../../importer/run/verifyRun';
 import { CONTAINERS } from '../../importer/state/tableNames';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mediaChunks } from '../../emulators/telemessage/mediaBytes';
 import type { MessageSnapshot } from '../../emulators/graph/inspection';
 import type { ExpectedItem } from '../../emulators/telemessage/server';
-import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/mailboxSink';
+import { archiveKeyOf, ARCHIVE_KEY_PROPERTY } from '../../importer/sink/messageProperties';
 import { expectedMailboxes, type Harness } from './importerHarness';
 
 const KEY = ARCHIVE_KEY_PROPERTY.toLowerCase();

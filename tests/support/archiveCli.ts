@@ -1,10 +1,10 @@
-// The archive CLI (scripts/archive.ts) as a real child process, for tests that kill it, race two
+// The archive CLI (cli/archive.ts) as a real child process, for tests that kill it, race two
 // of them or read what it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SCRIPT = path.join(ROOT, 'scripts', 'archive.ts');
+const SCRIPT = path.join(ROOT, 'cli', 'archive.ts');
 
 export interface CliResult {
   code: number | null;
@@ -20,9 +20,9 @@ export interface ArchiveProcess {
 }
 
 /**
- * Starts `node --import tsx scripts/archive.ts <args>` with the jest worker's environment (which
+ * Starts `node --import tsx cli/archive.ts <args>` with the jest worker's environment (which
  * trusts the local CA) plus `env`: the harness's settings, nothing read from .local/. With
- * `nodeArgs` (say, Node flags and a compiled archive.js) those replace `--import tsx scripts/archive.ts`.
+ * `nodeArgs` (say, Node flags and a compiled archive.js) those replace `--import tsx cli/archive.ts`.
  */
 export function startArchiveCli(args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = ['--import', 'tsx', SCRIPT]): ArchiveProcess {
   const child = spawn(process.execPath, [...nodeArgs, ...args], {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobClient } from '@azure/storage-blob';
 import { CONNECTOR, type Harness } from './importerHarness';
-import { startArchiveCli, type ArchiveProcess, type CliResult } from './archiveCli';
+import { runArchiveCli, startArchiveCli, type ArchiveProcess, type CliResult } from './archiveCli';
 
 /** Kill once the mailboxes hold `messages` more messages than at the start, `delayMs` later. */
 export interface KillPoint {
@@ -115,4 +115,28 @@ async function untilLeaseFree(leaseHeld: () => Promise<boolean>): Promise<void> 
 function seededRandom(seed: string): () => number {
   let n = 0;
   return () => createHash('sha256').update(`${seed}\u0000${n++}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/**
+ * What every kill test asks of the kills: each point hit a running importer, every one past the
+ * first had written (so held the run lease), and each start meanwhile was refused, saying why.
+ */
+export function expectKillsRefusedWhileHeld(report: CrashReport, kills: number): void {
+  expect(report.kills).toHaveLength(kills);
+  expect(report.kills.filter((k) => k.heldLease).length).toBeGreaterThanOrEqual(kills - 1);
+  expect(report.probes.length).toBeGreaterThanOrEqual(kills - 1);
+  for (const probe of report.probes) {
+    expect({ code: probe.code, stderr: probe.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('RunInProgress: A run of connector "default" is already in progress.') });
+  }
+}
+
+/** The run the last, unkilled importer made, checked by `--verify` as an admin would check it: nothing missing, doubled, altered or pending. Returns its id. */
+export async function verifiedFinalRun(report: CrashReport, env: Record<string, string>): Promise<string> {
+  expect(report.final.code).toBe(0);
+  const runId = /^run (\S+) (succeeded|partial):/m.exec(report.final.stdout)?.[1];
+  expect(runId).toBeDefined();
+  const verify = await runArchiveCli(['--verify', runId!], env);
+  expect(verify.stdout).toMatch(/0 missing, 0 duplicated, 0 altered, 0 pending/);
+  expect(verify.code).toBe(0);
+  return runId!;
 }

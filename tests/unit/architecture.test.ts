@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PRODUCT = ['importer', 'bot', 'tab', 'server'];
+const PRODUCT = ['importer', 'bot', 'tab', 'server', 'cli'];
 
 function sources(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -50,10 +50,24 @@ describe('architecture', () => {
   it('uses no botbuilder anywhere: Microsoft no longer supports it', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: object; devDependencies?: object };
     expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name.startsWith('botbuilder'))).toEqual([]);
-    const offenders = [...productFiles, ...sources(path.join(ROOT, 'tests')), ...sources(path.join(ROOT, 'scripts'))].flatMap((file) =>
+    const offenders = [...productFiles, ...sources(path.join(ROOT, 'tests')), ...sources(path.join(ROOT, 'scripts')), ...sources(path.join(ROOT, 'bench'))].flatMap((file) =>
       imports(file)
         .filter((spec) => /^botbuilder/.test(spec))
         .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('reaches the importer only through its front door (importer/index.ts): the server, the bot, the tab and the CLI', () => {
+    // bench/ measures single internal parts (the ZIP collector, the mapping diff) directly, as unit tests do.
+    const callers = [...productFiles, ...sources(path.join(ROOT, 'scripts'))].filter((file) => !file.startsWith(path.join(ROOT, 'importer') + path.sep));
+    expect(callers.length).toBeGreaterThan(0);
+    const offenders = callers.flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => ({ spec, target: path.relative(ROOT, path.resolve(path.dirname(file), spec)) }))
+        .filter(({ target }) => target.startsWith('importer' + path.sep))
+        .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
     );
     expect(offenders).toEqual([]);
   });
@@ -74,5 +88,12 @@ describe('architecture', () => {
         .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it("checks every answer of the tab's API against the shapes the page reads (tab/shared/apiResponses.ts)", () => {
+    const apiFiles = sources(path.join(ROOT, 'tab', 'api'));
+    const answers = apiFiles.flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/res\.json\(2\d\d,[^;]*;/g)].map((m) => ({ file: path.relative(ROOT, file), text: m[0] })));
+    expect(answers.length).toBeGreaterThan(20);
+    expect(answers.filter((a) => !a.text.includes(' satisfies ')).map((a) => `${a.file}: ${a.text}`)).toEqual([]);
   });
 });

@@ -79,9 +79,9 @@ describe('configuration contract', () => {
   it('runs `npm run archive` with the same allocator settings and Node flags', () => {
     const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const env = Object.entries(NODE_RUNTIME_ENV).map(([name, value]) => `${name}=${value}`);
-    expect(scripts.archive).toBe(`${env.join(' ')} NODE_OPTIONS='${NODE_RUNTIME_FLAGS.join(' ')}' tsx scripts/archive.ts`);
+    expect(scripts.archive).toBe(`${env.join(' ')} NODE_OPTIONS='${NODE_RUNTIME_FLAGS.join(' ')}' tsx cli/archive.ts`);
     // The compiled CLI, for App Service, where development dependencies (tsx) are pruned.
-    expect(scripts['archive:compiled']).toBe(`${env.join(' ')} node ${NODE_RUNTIME_FLAGS.join(' ')} dist/scripts/archive.js`);
+    expect(scripts['archive:compiled']).toBe(`${env.join(' ')} node ${NODE_RUNTIME_FLAGS.join(' ')} dist/cli/archive.js`);
   });
 
   it('deploys on Node.js 24 LTS, the runtime package.json asks for', () => {

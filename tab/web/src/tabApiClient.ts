@@ -1,5 +1,24 @@
 import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
-import type { CountFigures } from '../../shared/countFacts';
+import type {
+  AdminAdded,
+  AdminsView,
+  AuditPage,
+  ConnectorView,
+  DailyStats,
+  DeliveryPreflight,
+  FailureAcknowledged,
+  FailureListing,
+  MappingChange,
+  MappingPreview,
+  MappingVersions,
+  MeResponse,
+  PreflightReport,
+  RunDetail,
+  RunsPage,
+  RunStarted,
+  TeleMessageStatus,
+  UnmappedReport,
+} from '../../shared/apiResponses';
 import type { SignIn } from './signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
@@ -15,223 +34,45 @@ export class TabApiError extends Error {
   }
 }
 
-/** The caller, as the API's GET /api/tab/me and its NotAnAdmin refusal name them. */
-export interface Caller {
-  oid: string;
-  name?: string;
-  username?: string;
-}
-
-// The shapes the page reads (the API's JSON, dates as strings).
-/** A run's figures, as docs/counts.md defines them. */
-export interface RunCounts extends CountFigures {
-  skippedDuplicates: number;
-  failuresOutstanding: number;
-  itemsAlreadyArchived: number;
-  itemsHeld: number;
-  unmapped: number;
-  unmappedArchivedLines: number;
-  unmappedEmployees: number;
-  unmappedOutsideParties: number;
-  unmappedNumbers: number;
-}
-export interface Run {
-  runId: string;
-  trigger: string;
-  window: { from: string; to: string };
-  status: 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
-  counts: RunCounts;
-  requestedBy: string;
-  startedAt: string;
-  endedAt?: string;
-  rerunOf?: string;
-  error?: string;
-  verification?: string;
-  /** A delivered source's collection before the import (smtp, sftp runs). */
-  collection?: RunCollection;
-  /** The importer's account of the run, as the card and the CLI print it. */
-  summary: string;
-  /** A replay of held items (trigger remap): "35 held: 35 already archived, 0 new". */
-  replaySummary?: string;
-  /** Items the source held for the window as the run began, where it could say. */
-  itemsTotal?: number;
-  /** A replay's items: the only ones its counts cover. */
-  itemIds?: string[];
-}
-/** A failure as the failures list has it: one line per failed delivery, or per item when the item itself failed. */
-export interface FailureLine {
-  itemId: string;
-  archivedAt: string;
-  mailbox?: string;
-  reason: string;
-  runId: string;
-  /** `name` is who acknowledged it as Graph names them. */
-  acknowledgement?: { by: string; name: string; at: string; reason: string };
-}
-export interface FailureListing {
-  outstanding: FailureLine[];
-  acknowledged: FailureLine[];
-  truncated: boolean;
-}
-export interface RunCollection {
-  kind: 'smtp' | 'sftp';
-  collected: number;
-  alreadyCollected: number;
-  rejected: { name: string; reason: string; at: string }[];
-}
-export interface RunLogRow {
-  itemId: string;
-  sourceUserId: string;
-  m365UserId?: string;
-  outcome: 'failed' | 'partial' | 'unmapped' | 'malformed' | 'acknowledged';
-  reason: string;
-  at: string;
-}
-export interface ConnectorView {
-  etag?: string;
-  settings: {
-    scheduleUtc: string;
-    scheduleTimeZone?: string;
-    folderName: string;
-    automaticMapping: boolean;
-    defaultCountry?: string;
-    admins: string[];
-    mappingVersion?: string;
-    termsAcceptedAt?: string;
-    mappingConfirmedAt?: string;
-    consentedAt?: string;
-    setupCompletedAt?: string;
-  };
-  telemessage: TeleMessageStatus;
-  /** `failures`: items failing across every window, as `status` and the chart count them. */
-  status: { lastRun?: Run; running: boolean; nextRunAt: string; failures: { outstandingItems: number; acknowledgedItems: number } };
-}
-
-export interface UnmappedNumber {
-  number: string;
-  /** The number as people read it, as the bot shows it too (international format). */
-  display: string;
-  itemCount: number;
-  lastSeen: string;
-  lastName?: string;
-  lastEmail?: string;
-  kind: 'archivedLine' | 'employee' | 'outsideParty';
-  reason: string;
-}
-export interface UnmappedReport {
-  archivedLines: UnmappedNumber[];
-  employees: UnmappedNumber[];
-  outsideParties: { numbers: number; items: number };
-}
-export interface MappingChange {
-  newlyMapped: string[];
-  replay: { status: 'none' } | { status: 'done'; run: Run } | { status: 'deferred'; reason: string };
-  version?: MappingVersion;
-  diff?: MappingDiff;
-}
-
-export interface MappingProblem {
-  line: number;
-  code: string;
-  value: string;
-  message: string;
-}
-export interface MappingChangeExample {
-  number: string;
-  from?: string;
-  to?: string;
-}
-export interface MappingDiff {
-  activeVersion?: string;
-  activeRows: number;
-  added: number;
-  changed: number;
-  removed: number;
-  unchanged: number;
-  examples: { added: MappingChangeExample[]; changed: MappingChangeExample[]; removed: MappingChangeExample[] };
-  confirmationRequired: boolean;
-}
-export interface MappingPreview {
-  check: { ok: boolean; rows: number; entries: number; repeated: number; problems: MappingProblem[]; mailboxes: { checked: number; unknown: number } };
-  diff: MappingDiff;
-  /** The row report as CSV, when the file has problems. */
-  reportCsv?: string;
-}
-export interface MappingVersion {
-  version: string;
-  createdAt: string;
-  createdBy: string;
-  origin: 'upload' | 'mapNumber' | 'unmapNumber' | 'restore';
-  rows: number;
-  restoredFrom?: string;
-  note?: string;
-  active?: boolean;
-}
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  before?: unknown;
-  after?: unknown;
-  detail?: Record<string, unknown>;
-  /** The actor's display name where Graph knows them, and the entry in words. */
-  who: string;
-  text: string;
-}
-/** An admin: the object id the connector keeps, and who Graph says that is. */
-export interface AdminListing {
-  id: string;
-  displayName?: string;
-  userPrincipalName?: string;
-}
-export interface AdminsView {
-  admins: AdminListing[];
-  etag?: string;
-}
-export type ItemOutcome = 'imported' | 'partial' | 'failed' | 'notImported';
-/** One UTC archive day: items by kind (sms, mms, chat, voiceRecording, voiceCallLog, unknown) and outcome. */
-export interface DailyCounts {
-  day: string;
-  kinds: Record<string, Record<ItemOutcome, number>>;
-}
-/** A version as the versions list shows it: whether it is the active one. */
-export type MappingVersionListing = MappingVersion & { active: boolean };
-/** How TeleMessage delivers, as the connector stands: named by `description`. */
-export interface TeleMessageStatus {
-  delivery: DeliveryBody['delivery'];
-  configured: boolean;
-  username?: string;
-  captureMailbox?: string;
-  sftp?: SftpEndpoint;
-  description: string;
-}
-/** What to give TeleMessage for an SFTP delivery. */
-export interface SftpEndpoint {
-  host: string;
-  username: string;
-  container: string;
-}
-/** A delivered source's read-only preflight. */
-export interface DeliveryPreflight {
-  delivery: 'smtp' | 'sftp';
-  ok: boolean;
-  checks: { name: string; title: string; status: 'passed' | 'failed' | 'skipped'; detail: string }[];
-  waiting?: number;
-  sftp?: SftpEndpoint;
-}
-export interface PreflightCheck {
-  name: string;
-  title: string;
-  status: 'passed' | 'failed' | 'skipped';
-  detail: string;
-  error?: { status: number; code: string; message: string };
-  warning?: string;
-}
-export interface PreflightReport {
-  mailbox: string;
-  ok: boolean;
-  checks: PreflightCheck[];
-}
+// The shapes the page reads (the API's JSON, dates as strings), declared once beside the API's request schemas.
+export type {
+  AdminAdded,
+  AdminListing,
+  AdminsView,
+  AuditEntry,
+  AuditPage,
+  Caller,
+  ConnectorView,
+  DailyCounts,
+  DailyStats,
+  DeliveryPreflight,
+  FailureAcknowledged,
+  FailureLine,
+  FailureListing,
+  ItemOutcome,
+  MappingChange,
+  MappingChangeExample,
+  MappingDiff,
+  MappingPreview,
+  MappingProblem,
+  MappingVersion,
+  MappingVersionListing,
+  MappingVersions,
+  MeResponse,
+  PreflightCheck,
+  PreflightReport,
+  Run,
+  RunCollection,
+  RunCounts,
+  RunDetail,
+  RunLogRow,
+  RunsPage,
+  RunStarted,
+  SftpEndpoint,
+  TeleMessageStatus,
+  UnmappedNumber,
+  UnmappedReport,
+} from '../../shared/apiResponses';
 
 type Body = { json: unknown } | { csv: Blob };
 
@@ -289,7 +130,7 @@ export class TabApiClient {
     }
   }
 
-  me = () => this.json<Caller & { admin: boolean }>('GET', '/api/tab/me');
+  me = () => this.json<MeResponse>('GET', '/api/tab/me');
   unmapped = () => this.json<UnmappedReport>('GET', '/api/tab/unmapped');
   /** Maps one number; the connector's ETag guards against someone else's change in between. */
   mapNumber = async (number: string, mailbox: string) => this.json<MappingChange>('POST', '/api/tab/mapping/numbers', { number, mailbox }, (await this.connector()).etag);
@@ -312,17 +153,12 @@ export class TabApiClient {
    */
   applyMapping = async (file: Blob, confirmRemovals = false, etag?: string) =>
     (await (await this.request('PUT', `/api/tab/mapping?confirmRemovals=${confirmRemovals}`, { csv: file }, etag ?? (await this.connector()).etag)).json()) as MappingChange;
-  mappingVersions = () => this.json<{ versions: MappingVersionListing[] }>('GET', '/api/tab/mapping/versions');
+  mappingVersions = () => this.json<MappingVersions>('GET', '/api/tab/mapping/versions');
   preflight = (mailbox: string) => this.json<PreflightReport>('POST', '/api/tab/preflight', { mailbox });
-  runs = (after?: string, pageSize = 25) => this.json<{ runs: Run[]; next?: string }>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
-  run = (runId: string) => this.json<{ run: Run; log: RunLogRow[]; logTruncated: boolean }>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
-  startRun = () => this.json<{ run: Run }>('POST', '/api/tab/runs', {});
-  /** What is failing across every window, outstanding and acknowledged. */
-  failures = () => this.json<FailureListing>('GET', '/api/tab/failures');
-  /** An admin's word that a failed item can never be imported, with why; `etag` is the connector's, as the page read it. */
-  acknowledgeFailure = (itemId: string, reason: string, etag: string | undefined) =>
-    this.json<{ acknowledged: FailureLine[] }>('POST', `/api/tab/failures/${encodeURIComponent(itemId)}/acknowledge`, { reason }, etag);
-  rerun = (runId: string) => this.json<{ run: Run }>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {});
+  runs = (after?: string, pageSize = 25) => this.json<RunsPage>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  run = (runId: string) => this.json<RunDetail>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
+  startRun = () => this.json<RunStarted>('POST', '/api/tab/runs', {});
+  rerun = (runId: string) => this.json<RunStarted>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {});
 
   /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */
   async downloadRunLog(runId: string): Promise<void> {
@@ -336,17 +172,22 @@ export class TabApiClient {
     const name = version ? `mapping-${version}.csv` : 'mapping.csv';
     saveFile(await (await this.request('GET', `/api/tab/mapping.csv${version ? `?version=${encodeURIComponent(version)}` : ''}`)).blob(), name);
   }
-  backfill = (window: { from: string; to: string }) => this.json<{ run: Run }>('POST', '/api/tab/backfill', window);
-  audit = (from: string, to: string) => this.json<{ entries: AuditEntry[] }>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  backfill = (window: { from: string; to: string }) => this.json<RunStarted>('POST', '/api/tab/backfill', window);
+  audit = (from: string, to: string) => this.json<AuditPage>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   /** The audit trail of the window as CSV, in words, spreadsheet-safe. */
   async downloadAudit(from: string, to: string): Promise<void> {
     saveFile(await (await this.request('GET', `/api/tab/audit.csv?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).blob(), 'audit-trail.csv');
   }
   // The settings page: the admins by display name, each change guarded by the connector's ETag.
   admins = () => this.json<AdminsView>('GET', '/api/tab/admins');
-  addAdmin = (user: string, etag: string | undefined) => this.json<AdminsView & { added: AdminListing }>('POST', '/api/tab/admins', { user }, etag);
+  addAdmin = (user: string, etag: string | undefined) => this.json<AdminAdded>('POST', '/api/tab/admins', { user }, etag);
   removeAdmin = (id: string, etag: string | undefined) => this.json<AdminsView>('DELETE', `/api/tab/admins/${encodeURIComponent(id)}`, undefined, etag);
-  dailyStats = (days = 30) => this.json<{ days: DailyCounts[] }>('GET', `/api/tab/stats/daily?days=${days}`);
+  dailyStats = (days = 30) => this.json<DailyStats>('GET', `/api/tab/stats/daily?days=${days}`);
+  /** What is failing across every window, outstanding and acknowledged. */
+  failures = () => this.json<FailureListing>('GET', '/api/tab/failures');
+  /** An admin's word that a failed item can never be imported, with why; `etag` is the connector's, as the page read it. */
+  acknowledgeFailure = (itemId: string, reason: string, etag: string | undefined) =>
+    this.json<FailureAcknowledged>('POST', `/api/tab/failures/${encodeURIComponent(itemId)}/acknowledge`, { reason }, etag);
 }
 
 /** Saves what the page holds (a download fetched with the token, a report it was sent) as a file. */

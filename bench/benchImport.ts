@@ -1,10 +1,9 @@
 // The importer under measurement for `npm run bench`: a process of its own (its peak RSS is the
-// importer's), started by scripts/bench.ts with NODE_EXTRA_CA_CERTS set. Sets the connector up
+// importer's), started by bench/bench.ts with NODE_EXTRA_CA_CERTS set. Sets the connector up
 // through the public API, imports the bench day once, and prints one RESULT line.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createImporter, type RunProgress, type RunRecord } from '../importer';
-import type { PacingSummary } from '../importer/sink/mailboxSink';
+import { createImporter, type PacingSummary, type RunProgress, type RunRecord } from '../importer';
 import { benchWindow, scaledLimits, type BenchPlan } from './benchPlan';
 import type { BenchStackReady, BenchStackSecrets } from './benchStack';
 
@@ -63,9 +62,9 @@ async function main(): Promise<void> {
     // The ZIPs are whole before the run starts: a second's settling is enough here.
     ...(input.landingContainer && { landing: { storage: { connectionString: input.connectionString }, container: input.landingContainer, settleMs: 1000 } }),
   });
-  await importer.setTeleMessageCredentials(secrets.telemessageUsername, secrets.telemessagePassword, 'bench');
-  await importer.updateSettings({ automaticMapping: true }, 'bench', (await importer.settings()).etag);
-  await importer.uploadMapping(fs.readFileSync(stack.mappingCsvPath), 'bench', (await importer.settings()).etag);
+  await importer.connector.setTeleMessageCredentials(secrets.telemessageUsername, secrets.telemessagePassword, 'bench');
+  await importer.connector.update({ automaticMapping: true }, 'bench', { etag: (await importer.connector.settings()).etag });
+  await importer.mapping.upload(fs.readFileSync(stack.mappingCsvPath), 'bench', { etag: (await importer.connector.settings()).etag });
 
   let lastProgress = Date.now();
   const onProgress = (p: RunProgress) => {
@@ -80,9 +79,9 @@ async function main(): Promise<void> {
   const memory = sampleMemory();
   const started = Date.now();
   const source = plan.source ?? 'api';
-  if (source !== 'api') await importer.setDelivery({ delivery: source, captureMailbox: stack.captureMailbox }, 'bench', { etag: (await importer.settings()).etag });
+  if (source !== 'api') await importer.delivery.set({ delivery: source, captureMailbox: stack.captureMailbox }, 'bench', { etag: (await importer.connector.settings()).etag });
   // A delivered source's run collects first, then imports what it collected: a backfill never collects.
-  const run = source === 'api' ? await importer.backfill(benchWindow(plan.day), 'bench', { onProgress }) : await importer.runImport({ requestedBy: 'bench', trigger: 'manual', onProgress });
+  const run = source === 'api' ? await importer.runs.backfill(benchWindow(plan.day), 'bench', { onProgress }) : await importer.runs.start('bench', { trigger: 'manual', onProgress });
   const durationMs = Date.now() - started;
 
   const result: BenchImportResult = {

@@ -1,5 +1,5 @@
 // The emulators for `npm run bench`, in a process of their own so the importer is measured alone.
-// Started by scripts/bench.ts with NODE_EXTRA_CA_CERTS set; reads its plan and the local secrets
+// Started by bench/bench.ts with NODE_EXTRA_CA_CERTS set; reads its plan and the local secrets
 // from the environment, writes the mapping CSV, prints one READY line and runs until SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -62,13 +62,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => abort.abort(new Error('stopped by Ctrl-C')));
 
   if (args.runs) {
-    for (const run of await importer.listRuns(30)) {
+    for (const run of await importer.runs.list({ top: 30 })) {
       process.stdout.write(`${run.runId}  ${run.trigger.padEnd(8)} ${run.status.padEnd(11)} ${run.window.from.toISOString()} → ${run.window.to.toISOString()}  ${summarizeRun(run)}\n`);
     }
     return 0;
   }
   if (args.failures) {
-    const { outstanding, acknowledged, truncated } = await importer.outstandingFailures({ abortSignal: abort.signal });
+    const { outstanding, acknowledged, truncated } = await importer.runs.failures({ abortSignal: abort.signal });
     process.stdout.write(
       `${new Set(outstanding.map((f) => f.itemId)).size} items failing, ${new Set(acknowledged.map((f) => f.itemId)).size} acknowledged${truncated ? ' (the first 500 lines of each)' : ''}\n`,
     );
@@ -79,21 +79,21 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.acknowledge !== undefined) {
-    const lines = await importer.acknowledgeFailure(args.acknowledge, args.reason ?? '', requestedBy, { abortSignal: abort.signal });
+    const lines = await importer.runs.acknowledgeFailure(args.acknowledge, args.reason ?? '', requestedBy, { abortSignal: abort.signal });
     process.stdout.write(`acknowledged ${args.acknowledge} (${lines.map((l) => l.reason).join('; ')}): no longer outstanding, still listed\n`);
     return 0;
   }
   if (args.preflight !== undefined) {
-    const report = await importer.preflight(args.preflight, requestedBy, { abortSignal: abort.signal });
+    const report = await importer.connector.preflight(args.preflight, requestedBy, { abortSignal: abort.signal });
     process.stdout.write(preflightText(report));
     return report.ok ? 0 : 1;
   }
   if (args.log) {
-    for await (const line of importer.runLogCsv(args.log)) process.stdout.write(line);
+    for await (const line of importer.runs.logCsv(args.log)) process.stdout.write(line);
     return 0;
   }
   if (args.verify) {
-    const report = await importer.verify(args.verify, { abortSignal: abort.signal });
+    const report = await importer.runs.verify(args.verify, { abortSignal: abort.signal });
     process.stdout.write(
       `verified run ${report.runId}: ${report.itemsListed} items listed, ${report.deliveriesChecked} deliveries and ${report.rawCopiesChecked} raw copies checked; ` +
         `${report.missing.length} missing, ${report.duplicated.length} duplicated, ${report.altered.length} altered, ${report.pending} pending\n` +
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
 
   const window = args.from || args.to ? { from: parseTime(args.from, '--from'), to: args.to ? parseTime(args.to, '--to') : new Date() } : undefined;
   if (args['dry-run']) {
-    const report = await importer.dryRun(window, { abortSignal: abort.signal });
+    const report = await importer.runs.dryRun({ window, abortSignal: abort.signal });
     process.stdout.write(
       `dry run of ${report.window.from.toISOString()} → ${report.window.to.toISOString()}: ${report.items} items (${
         Object.entries(report.byKind)
@@ -127,9 +127,9 @@ async function main(): Promise<number> {
 
   const progress = progressPrinter();
   let run: RunRecord;
-  if (args.rerun) run = await importer.rerun(args.rerun, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
-  else if (window) run = await importer.backfill(window, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
-  else run = await importer.runImport({ requestedBy, trigger: 'manual', abortSignal: abort.signal, onProgress: progress.update });
+  if (args.rerun) run = await importer.runs.rerun(args.rerun, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
+  else if (window) run = await importer.runs.backfill(window, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
+  else run = await importer.runs.start(requestedBy, { trigger: 'manual', abortSignal: abort.signal, onProgress: progress.update });
   progress.done();
   process.stdout.write(`run ${run.runId} ${run.status}: ${summarizeRun(run)}\n`);
   if (run.error) process.stdout.write(`  ${run.error}\n`);

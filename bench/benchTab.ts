@@ -14,7 +14,7 @@ import { startHarness, APP, CONNECTOR, TENANT, type Harness } from '../tests/sup
 import { freePort, startServer } from '../tests/support/serverProcess';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, tabContext } from '../tests/support/chromium';
-import { EMPTY_COUNTS } from '../importer/state/runsStore';
+import { EMPTY_COUNTS } from '../importer';
 import { ensureLocalTls } from '../emulators/tls/localCa';
 import { startTeamsHost } from '../emulators/teamsHost/server';
 

@@ -1,5 +1,5 @@
 // The top costs in a V8 CPU profile of the bench's importer (`npm run bench -- --cpu-prof`, which
-// prints them at the end), or of any profile: `tsx scripts/benchProfile.ts <file.cpuprofile> [n]`.
+// prints them at the end), or of any profile: `tsx bench/benchProfile.ts <file.cpuprofile> [n]`.
 // Two views of self time: by function, and by module with Node's internals and native code
 // charged to the package or project file that called them (a socket write counts for whoever
 // sent the request). The profiler samples wall-clock time: on a busy machine the time a process
@@ -85,7 +85,7 @@ export function formatProfileTop(top: ProfileTop): string {
 if (require.main === module) {
   const [file, count] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: tsx scripts/benchProfile.ts <file.cpuprofile> [n]\n');
+    process.stderr.write('usage: tsx bench/benchProfile.ts <file.cpuprofile> [n]\n');
     process.exit(2);
   }
   process.stdout.write(formatProfileTop(profileTop(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, count ? Number(count) : 10)));

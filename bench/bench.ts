@@ -2,8 +2,8 @@
 // importer uses what Microsoft Graph allows: deliveries per second, the importer's peak RSS, the
 // 429s it drew, and its duration against the lower bound the busiest mailbox's limits set.
 //   npm run bench -- [--deliveries 200000] [--mailboxes 1000] [--time-scale 1] [--item-workers N] [--source api|smtp|sftp]
-//   npm run bench -- --mapping    (only the custom mapping's figures, scripts/benchMapping.ts)
-//   npm run bench -- --bot | --tab (the bot endpoint, the tab: scripts/benchBot.ts, scripts/benchTab.ts)
+//   npm run bench -- --mapping    (only the custom mapping's figures, bench/benchMapping.ts)
+//   npm run bench -- --bot | --tab (the bot endpoint, the tab: bench/benchBot.ts, bench/benchTab.ts)
 // Azurite, the emulators and the importer each run in a process of their own; the importer runs
 // compiled, with the environment production gives it, and its memory is sampled from /proc every
 // 250 ms. Time scale 1 is Microsoft's own limits; a smaller one shrinks Graph's windows (and the
@@ -40,7 +40,7 @@ interface Args {
   timeScale: number;
   itemWorkers?: number;
   seed: string;
-  /** How TeleMessage delivers the day (scripts/benchStack.ts delivers it that way before the import). */
+  /** How TeleMessage delivers the day (bench/benchStack.ts delivers it that way before the import). */
   source: (typeof SOURCES)[number];
   /** Writes a V8 CPU profile of the importer under .local/bench/profiles. */
   cpuProf: boolean;
@@ -188,11 +188,11 @@ function newestProfileTop(dir: string): string {
 
 /**
  * Azurite inherits this process's environment: for its start only, NODE_OPTIONS preloads the
- * shim that lets its LokiJS lookups use their indexes (scripts/benchAzuriteLoki.ts says why).
+ * shim that lets its LokiJS lookups use their indexes (bench/benchAzuriteLoki.ts says why).
  */
 async function withAzuriteIndexes<T>(built: string, start: () => Promise<T>): Promise<T> {
   const before = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = [before, `--require ${path.join(built, 'scripts', 'benchAzuriteLoki.js')}`].filter(Boolean).join(' ');
+  process.env.NODE_OPTIONS = [before, `--require ${path.join(built, 'bench', 'benchAzuriteLoki.js')}`].filter(Boolean).join(' ');
   try {
     return await start();
   } finally {
@@ -214,7 +214,7 @@ function compile(outDir: string): string {
     { encoding: 'utf8' },
   );
   // Type errors elsewhere in the tree still emit; only missing output stops the bench.
-  if (!fs.existsSync(path.join(outDir, 'scripts', 'benchImport.js'))) throw new Error(`compiling failed:\n${tsc.stdout}${tsc.stderr}`);
+  if (!fs.existsSync(path.join(outDir, 'bench', 'benchImport.js'))) throw new Error(`compiling failed:\n${tsc.stdout}${tsc.stderr}`);
   // The emulators find the local CA relative to their own files.
   const tlsLink = path.join(outDir, '.local', 'tls');
   if (!fs.existsSync(tlsLink)) {
@@ -225,7 +225,7 @@ function compile(outDir: string): string {
 }
 
 function spawnBuilt(built: string, file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, path.join(built, 'scripts', file)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, path.join(built, 'bench', file)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   return child;
 }

@@ -2,7 +2,7 @@
 // child: the generated company and day, and the Graph limits scaled to the bench's time scale.
 import { createPopulation, type Population } from '../emulators/telemessage/population';
 import { TrafficModel, type TrafficOptions } from '../emulators/telemessage/traffic';
-import type { MailboxLimits } from '../importer/sink/mailboxPacer';
+import type { MailboxLimits } from '../importer';
 
 export interface BenchPlan {
   seed: string;
