@@ -1,15 +1,15 @@
 // First: in Teams it starts loading teams-js as soon as the page's code runs.
-import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
+import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn/signIn';
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
-import { Dashboard, dashboardReads } from './Dashboard';
+import { Dashboard, dashboardReads } from './imports/Dashboard';
 import { Navigation, type PageLink } from './Navigation';
-import { NotAnAdmin } from './NotAnAdmin';
-import { TeamsSignInFailed } from './TeamsSignInFailed';
-import { TabApiClient, TabApiError } from './tabApiClient';
+import { NotAnAdmin } from './signIn/NotAnAdmin';
+import { TeamsSignInFailed } from './signIn/TeamsSignInFailed';
+import { TabApiClient, TabApiError } from './common/tabApiClient';
 import { useLanding } from './wizard/landing';
-import { ThemeName } from './themeName';
+import { ThemeName } from './common/themeName';
 
 // The pages other than the imports are loaded when first opened: the dashboard comes up sooner.
 const MappingPage = lazy(() => import('./mapping/MappingPage').then((m) => ({ default: m.MappingPage })));

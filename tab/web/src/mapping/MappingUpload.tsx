@@ -2,12 +2,12 @@ import { useId, useState } from 'react';
 import { Button, Card, CardHeader, Label, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { displayNumber } from '../../../shared/phoneDisplay';
-import { useConfirm } from '../ConfirmDialog';
-import { Problem } from '../Dashboard';
-import { when } from '../when';
-import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../tabApiClient';
+import { useConfirm } from '../common/ConfirmDialog';
+import { Problem } from '../imports/Dashboard';
+import { when } from '../common/when';
+import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../common/tabApiClient';
 import { formatSize, replayText } from './mappingText';
-import { usePageStyles } from '../pageStyles';
+import { usePageStyles } from '../common/pageStyles';
 
 // The report's rows shown in the page; the downloadable report has them all.
 const PROBLEMS_SHOWN = 200;

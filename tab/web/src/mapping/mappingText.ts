@@ -1,5 +1,5 @@
 import { displayNumber } from '../../../shared/phoneDisplay';
-import type { MappingChange, MappingVersion } from '../tabApiClient';
+import type { MappingChange, MappingVersion } from '../common/tabApiClient';
 
 const ORIGINS: Record<MappingVersion['origin'], string> = {
   upload: 'uploaded file',

@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { Badge, Button, Field, Input, Link, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { preflightBody } from '../../../shared/apiSchemas';
-import type { TabConfig } from '../signIn';
-import type { PreflightCheck, PreflightReport } from '../tabApiClient';
+import type { TabConfig } from '../signIn/signIn';
+import type { PreflightCheck, PreflightReport } from '../common/tabApiClient';
 import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import { when } from '../common/when';
 
 const useStyles = makeStyles({
   checks: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },

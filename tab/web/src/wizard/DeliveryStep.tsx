@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Button, Field, Input, Radio, RadioGroup, Text } from '@fluentui/react-components';
 import { deliveryBody, type DeliveryBody } from '../../../shared/apiSchemas';
-import type { DeliveryPreflight, SftpEndpoint } from '../tabApiClient';
+import type { DeliveryPreflight, SftpEndpoint } from '../common/tabApiClient';
 import { ErrorBar, Notice, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 export type DeliveryKind = DeliveryBody['delivery'];

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Button, Checkbox, Field, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { displayNumber } from '../../../shared/phoneDisplay';
-import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../tabApiClient';
+import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../common/tabApiClient';
 import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 const mebibytes = (bytes: number) => `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB`;

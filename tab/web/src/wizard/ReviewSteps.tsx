@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import { stepLabel, unfinishedSteps, type SetupStepId } from '../../../shared/setupProgress';
-import type { MappingVersionListing } from '../tabApiClient';
+import type { MappingVersionListing } from '../common/tabApiClient';
 import { describeSchedule } from './ScheduleStep';
 import { ErrorBar, Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import { when } from '../common/when';
 
 /** Step 6: everything chosen, each with the way back to its step. */
 export function ReviewStep({ api, view, open }: StepProps) {

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
 import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import { when } from '../common/when';
 import { DeliveredSetup, DeliveryChoice, type DeliveryKind } from './DeliveryStep';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */

@@ -2,8 +2,8 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { MessageBar, MessageBarBody, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, type SetupState, type SetupStepId } from '../../../shared/setupProgress';
-import type { TabConfig } from '../signIn';
-import type { ConnectorView, TabApiClient } from '../tabApiClient';
+import type { TabConfig } from '../signIn/signIn';
+import type { ConnectorView, TabApiClient } from '../common/tabApiClient';
 
 /** What every step gets from the wizard. */
 export interface StepProps {

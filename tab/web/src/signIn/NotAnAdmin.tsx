@@ -1,5 +1,5 @@
 import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
-import type { Caller, TabApiError } from './tabApiClient';
+import type { Caller, TabApiError } from '../common/tabApiClient';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL, maxWidth: '48rem' },

@@ -18,16 +18,16 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { BackfillForm } from './BackfillForm';
-import { RunStatus } from './runs/RunStatus';
-import { RunsTable } from './runs/RunsTable';
-import { TabApiError, type ConnectorView, type Run, type TabApiClient, type UnmappedNumber } from './tabApiClient';
+import { RunStatus } from '../runs/RunStatus';
+import { RunsTable } from './RunsTable';
+import { TabApiError, type ConnectorView, type Run, type TabApiClient, type UnmappedNumber } from '../common/tabApiClient';
 import { loadSchemas } from './loadSchemas';
-import { when } from './when';
-import { usePageStyles } from './pageStyles';
-import { announce, useRefetchOn } from './viewRefresh';
+import { when } from '../common/when';
+import { usePageStyles } from '../common/pageStyles';
+import { announce, useRefetchOn } from '../common/viewRefresh';
 
 // The chart library is a third of the page's code: loaded after the dashboard, not before it.
-const DailyChart = lazy(() => import('./chart/DailyChart').then((m) => ({ default: m.DailyChart })));
+const DailyChart = lazy(() => import('./DailyChart').then((m) => ({ default: m.DailyChart })));
 
 // While a run is going, the page asks again this often: progress without a reload.
 const POLL_MS = 3_000;

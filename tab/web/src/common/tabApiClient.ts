@@ -1,6 +1,6 @@
-import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
-import type { CountFigures } from '../../shared/countFacts';
-import type { SignIn } from './signIn';
+import type { ConnectorPatch, DeliveryBody } from '../../../shared/apiSchemas';
+import type { CountFigures } from '../../../shared/countFacts';
+import type { SignIn } from '../signIn/signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
 export class TabApiError extends Error {
