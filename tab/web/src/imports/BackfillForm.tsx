@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Button, Card, CardHeader, Field, Input, MessageBar, MessageBarBody, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { MAX_BACKFILL_DAYS } from '../../../shared/limits';
 import { loadSchemas } from './loadSchemas';
-import { Problem } from './Dashboard';
-import { when } from '../common/when';
-import type { Run, TabApiClient } from '../common/tabApiClient';
+import { Problem } from '../common';
+import { when } from '../common';
+import type { Run, TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },

@@ -1,10 +1,10 @@
 import { useContext, useEffect, useId, useState } from 'react';
 import { Card, CardHeader, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { DataVizPalette, VerticalStackedBarChart, getColorFromToken, type VerticalStackedChartProps } from '@fluentui/react-charts';
-import { Problem } from './Dashboard';
-import { ThemeName } from '../common/themeName';
-import { useRefetchOn } from '../common/viewRefresh';
-import type { DailyCounts, TabApiClient } from '../common/tabApiClient';
+import { Problem } from '../common';
+import { ThemeName } from '../common';
+import { useRefetchOn } from '../common';
+import type { DailyCounts, TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   chart: { width: '100%', minHeight: '320px' },

@@ -1,7 +1,7 @@
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { countFact } from '../../../shared/countFacts';
-import type { Run } from '../common/tabApiClient';
-import { when } from '../common/when';
+import type { Run } from '../common';
+import { when } from '../common';
 import { RunStatus } from '../runs/RunStatus';
 
 // The figures the imports table shows, labelled and valued as the card and the run detail do.

@@ -3,11 +3,11 @@ import { Button, Card, CardHeader, Label, MessageBar, MessageBarBody, Spinner, T
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { displayNumber } from '../../../shared/phoneDisplay';
 import { useConfirm } from '../common/ConfirmDialog';
-import { Problem } from '../imports/Dashboard';
-import { when } from '../common/when';
-import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../common/tabApiClient';
+import { Problem } from '../common';
+import { when } from '../common';
+import { TabApiError, saveFile, type MappingChange, type MappingChangeExample, type MappingPreview, type TabApiClient } from '../common';
 import { formatSize, replayText } from './mappingText';
-import { usePageStyles } from '../common/pageStyles';
+import { usePageStyles } from '../common';
 
 // The report's rows shown in the page; the downloadable report has them all.
 const PROBLEMS_SHOWN = 200;

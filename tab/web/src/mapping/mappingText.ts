@@ -1,5 +1,5 @@
 import { displayNumber } from '../../../shared/phoneDisplay';
-import type { MappingChange, MappingVersion } from '../common/tabApiClient';
+import type { MappingChange, MappingVersion } from '../common';
 
 const ORIGINS: Record<MappingVersion['origin'], string> = {
   upload: 'uploaded file',

@@ -2,8 +2,9 @@ import { useCallback, useEffect, useState } from 'react';
 import { Button, Checkbox, Field, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
 import { displayNumber } from '../../../shared/phoneDisplay';
-import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../common/tabApiClient';
-import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { saveFile, type MappingChange, type MappingPreview, type MappingVersionListing } from '../common';
+import { Problem } from '../common';
+import { Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 const mebibytes = (bytes: number) => `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB`;
 
@@ -62,7 +63,7 @@ function RowReport({ preview, filename }: { preview: MappingPreview; filename: s
   const { problems } = preview.check;
   return (
     <>
-      <ErrorBar
+      <Problem
         title="This file cannot be applied."
         error={`${problems.length} ${problems.length === 1 ? 'row has a problem' : 'rows have problems'}: fix ${problems.length === 1 ? 'it' : 'them'} in the file and choose it again. Nothing was changed.`}
       />
@@ -164,7 +165,7 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
       <Field className={styles.field} label="Mapping CSV file" hint={`TeleMessage's export: External User ID, Microsoft 365 User Mailbox. At most ${mebibytes(MAX_MAPPING_UPLOAD_BYTES)}.`}>
         {(fieldProps) => <input {...fieldProps} type="file" accept=".csv,text/csv" disabled={busy} onChange={(e) => void choose(e.target.files?.[0])} />}
       </Field>
-      {fileError !== undefined && <ErrorBar title="The file was not used." error={fileError} />}
+      {fileError !== undefined && <Problem title="The file was not used." error={fileError} />}
       {preview && !preview.check.ok && file && <RowReport preview={preview} filename={file.name} />}
       {preview?.check.ok && (
         <>
@@ -187,7 +188,7 @@ export function MappingStep({ api, view, save, reload }: StepProps) {
         </Notice>
       )}
 
-      {step.error !== undefined && <ErrorBar error={step.error} />}
+      {step.error !== undefined && <Problem error={step.error} />}
       <div className={styles.actions}>
         <Button appearance="primary" disabled={busy || step.busy} onClick={() => step.run(() => save({ automaticMapping: automatic, mappingConfirmed: true }))}>
           Save and continue
