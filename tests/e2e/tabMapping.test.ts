@@ -99,14 +99,15 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const good = renderMappingCsv(h.staff.slice(0, 3));
     const broken = good + 'not-a-number,someone@contoso.example\r\n14155550100,not-an-email\r\n';
     await page.getByLabel('Mapping file (CSV)').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
-    const report = page.getByRole('table', { name: 'Problems in the file' });
+    const report = page.getByRole('table', { name: 'Rows with problems' });
     await report.getByRole('row').nth(2).waitFor({ timeout: 30_000 });
     const lines = await report.getByRole('row').evaluateAll((rows) => rows.slice(1).map((r) => r.querySelector('td')?.textContent));
     // A header and three rows: the two bad rows are lines 5 and 6.
     expect(lines).toEqual(['5', '6']);
-    await page.getByText('The file has 2 problems, so it cannot be applied.', { exact: false }).waitFor();
+    await page.getByText('This file cannot be applied.').waitFor();
+    await page.getByText('2 rows have problems: fix them in the file', { exact: false }).waitFor();
     expect(await page.getByRole('button', { name: 'Apply this mapping' }).isDisabled()).toBe(true);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the report (CSV)' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the row report (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe('broken-report.csv');
     const reportCsv = fs.readFileSync((await download.path())!, 'utf8');
     expect(reportCsv).toContain('not-a-number');
@@ -120,7 +121,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const watch = (r: { url(): string }) => sent.push(r.url());
     page.on('request', watch);
     await page.getByLabel('Mapping file (CSV)').setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(8 * 1024 * 1024 + 1, 'a') });
-    await page.getByText('huge.csv is 8.0 MiB: a mapping file may be 8.0 MiB at most.', { exact: false }).waitFor();
+    await page.getByText('huge.csv is 8.1 MiB: a mapping file may be 8 MiB at most.', { exact: false }).waitFor();
     page.off('request', watch);
     expect(sent.filter((u) => u.includes('/api/tab/mapping'))).toEqual([]);
 

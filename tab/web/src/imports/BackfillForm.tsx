@@ -2,9 +2,7 @@ import { useState } from 'react';
 import { Button, Card, CardHeader, Field, Input, MessageBar, MessageBarBody, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { MAX_BACKFILL_DAYS } from '../../../shared/limits';
 import { loadSchemas } from './loadSchemas';
-import { Problem } from '../common';
-import { when } from '../common';
-import type { Run, TabApiClient } from '../common';
+import { Problem, when, type Run, type TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },

@@ -1,7 +1,5 @@
 import { Card, CardHeader, Text, Title3 } from '@fluentui/react-components';
-import type { ConnectorView } from '../common';
-import { usePageStyles } from '../common';
-import { when } from '../common';
+import { usePageStyles, when, type ConnectorView } from '../common';
 import { RunStatus } from '../runs/RunStatus';
 
 /** The connector at a glance: where it reads from, its last and next run, what is still failing, automatic mapping. */

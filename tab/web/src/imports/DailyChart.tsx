@@ -1,10 +1,7 @@
 import { useContext, useEffect, useId, useState } from 'react';
 import { Card, CardHeader, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { DataVizPalette, VerticalStackedBarChart, getColorFromToken, type VerticalStackedChartProps } from '@fluentui/react-charts';
-import { Problem } from '../common';
-import { ThemeName } from '../common';
-import { useRefetchOn } from '../common';
-import type { DailyCounts, TabApiClient } from '../common';
+import { Problem, ThemeName, useRefetchOn, type DailyCounts, type TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   chart: { width: '100%', minHeight: '320px' },

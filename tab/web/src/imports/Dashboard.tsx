@@ -1,9 +1,6 @@
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { Button, Spinner, Title3 } from '@fluentui/react-components';
-import { TabApiError, type ConnectorView, type Run, type TabApiClient } from '../common';
-import { Problem } from '../common';
-import { usePageStyles } from '../common';
-import { announce, useRefetchOn } from '../common';
+import { TabApiError, Problem, usePageStyles, announce, useRefetchOn, type ConnectorView, type Run, type TabApiClient } from '../common';
 import { BackfillForm } from './BackfillForm';
 import { ConnectorStatus } from './ConnectorStatus';
 import { RunsTable } from './RunsTable';

@@ -1,7 +1,6 @@
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { countFact } from '../../../shared/countFacts';
-import type { Run } from '../common';
-import { when } from '../common';
+import { when, type Run } from '../common';
 import { RunStatus } from '../runs/RunStatus';
 
 // The figures the imports table shows, labelled and valued as the card and the run detail do.

@@ -1,8 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, Field, Input, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
-import type { TabApiClient, UnmappedNumber } from '../common';
-import { Problem } from '../common';
-import { useRefetchOn } from '../common';
+import { Problem, useRefetchOn, type TabApiClient, type UnmappedNumber } from '../common';
 import { loadSchemas } from './loadSchemas';
 
 /** One archived line or employee without a mailbox, with a field to map it; checked with the API's own schema first. */

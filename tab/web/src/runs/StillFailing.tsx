@@ -1,9 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
-import { TabApiError, type FailureLine, type Run, type TabApiClient } from '../common';
-import { usePageStyles } from '../common';
-import { useRefetchOn } from '../common';
-import { when } from '../common';
+import { TabApiError, usePageStyles, useRefetchOn, when, type FailureLine, type Run, type TabApiClient } from '../common';
 import { AcknowledgeDialog } from './AcknowledgeDialog';
 
 /** A failure reason from Graph or TeleMessage, capped: the run log has it whole. */

@@ -2,10 +2,8 @@ import { useState } from 'react';
 import { Badge, Button, Field, Input, Link, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { preflightBody } from '../../../shared/apiSchemas';
 import type { TabConfig } from '../signIn/signIn';
-import type { PreflightCheck, PreflightReport } from '../common';
-import { Problem } from '../common';
+import { Problem, when, type PreflightCheck, type PreflightReport } from '../common';
 import { Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../common';
 
 const useStyles = makeStyles({
   checks: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },

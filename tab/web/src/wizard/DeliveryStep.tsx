@@ -1,8 +1,7 @@
 import { useState } from 'react';
 import { Button, Field, Input, Radio, RadioGroup, Text } from '@fluentui/react-components';
 import { deliveryBody, type DeliveryBody } from '../../../shared/apiSchemas';
-import type { DeliveryPreflight, SftpEndpoint } from '../common';
-import { Problem } from '../common';
+import { Problem, type DeliveryPreflight, type SftpEndpoint } from '../common';
 import { Notice, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 export type DeliveryKind = DeliveryBody['delivery'];

@@ -1,11 +1,9 @@
 import { useEffect, useState } from 'react';
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import { stepLabel, unfinishedSteps, type SetupStepId } from '../../../shared/setupProgress';
-import type { MappingVersionListing } from '../common';
+import { Problem, when, type MappingVersionListing } from '../common';
 import { describeSchedule } from './ScheduleStep';
-import { Problem } from '../common';
 import { Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../common';
 
 /** Step 6: everything chosen, each with the way back to its step. */
 export function ReviewStep({ api, view, open }: StepProps) {

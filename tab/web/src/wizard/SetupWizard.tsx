@@ -3,8 +3,7 @@ import { Button, Spinner, Text, makeStyles, tokens } from '@fluentui/react-compo
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, resumeStep, stepDone, type SetupStepId } from '../../../shared/setupProgress';
 import type { TabConfig } from '../signIn/signIn';
-import { TabApiError, type ConnectorView, type TabApiClient } from '../common';
-import { Problem } from '../common';
+import { TabApiError, Problem, type ConnectorView, type TabApiClient } from '../common';
 import { setupStateOf, type StepProps } from './stepParts';
 import { TermsStep, TeleMessageStep } from './signInSteps';
 import { MappingStep } from './MappingStep';

@@ -1,9 +1,8 @@
 import { useState } from 'react';
 import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
-import { Problem } from '../common';
+import { Problem, when } from '../common';
 import { Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../common';
 import { DeliveredSetup, DeliveryChoice, type DeliveryKind } from './DeliveryStep';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */
