@@ -1,41 +1,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { CONNECTOR, runsEnded } from '../support/importerHarness';
+import { artifactDir } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
+import { TODAY, day, seenInDark, useTabStack } from '../support/tabBrowser';
 
 // The tab's mapping screens, backfill form, audit trail and 30-day chart in headless Chromium,
 // against the real server in local-development mode (no sign-in), checked against the stores.
 // The browser keeps New York's clock, so the backfill's local times must reach the server as the
 // instants they name.
 const DAY = 86_400_000;
-const today = new Date();
-const day = (offset: number) => new Date(today.getTime() + offset * DAY).toISOString().slice(0, 10);
 const ZONE = 'America/New_York';
 const KINDS = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog'];
 
 describe('the tab mapping, backfill, audit and chart in a browser', () => {
-  let h: Harness;
-  let server: ServerProcess;
-  let url: string;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[] = [];
+  const tab = useTabStack({
+    harness: { automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: TODAY, traffic: { itemsPerDay: 20, hugeAttachments: [] } } },
+    firstRunEnded: true,
+    page: { timezoneId: ZONE },
+    timeoutMs: 180_000,
+  });
   const shots = artifactDir('tab-mapping');
   const startedAt = new Date();
 
-  const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
-  const active = async () => h.stores.mappings.load((await settings()).mappingVersion);
+  const settings = async () => (await tab.h.stores.connectors.getOrDefault(CONNECTOR)).value;
+  const active = async () => tab.h.stores.mappings.load((await settings()).mappingVersion);
 
-  const idle = () => runsEnded(h);
+  const idle = () => runsEnded(tab.h);
 
   /** What the chart's table must say, worked out from the stored daily counts: archived per kind, failed and not imported. */
   async function expectedChartRows(): Promise<string[][]> {
-    const days = await h.stores.dailyCounts.list(CONNECTOR, day(-29), day(0));
+    const days = await tab.h.stores.dailyCounts.list(CONNECTOR, day(-29), day(0));
     return days.map((d) => {
       const all = Object.values(d.kinds);
       return [
@@ -55,23 +52,8 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     return Promise.all(rows.slice(1).map((r) => r.getByRole('cell').allInnerTexts()));
   }
 
-  beforeAll(async () => {
-    h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: today, traffic: { itemsPerDay: 20, hugeAttachments: [] } } });
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true' });
-    url = await server.listening;
-    await idle();
-    browser = await launchChromium();
-    context = await tabContext(browser, { timezoneId: ZONE });
-    page = await context.newPage();
-    problems = watchProblems(page);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await h?.close();
-  });
-
   it('the dashboard charts the last 30 days with the counts the importer recorded, and a table says the same', async () => {
+    const { url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html`);
     const figure = page.getByRole('figure', { name: /^Items archived per day, .* by kind, with failed and not imported$/ });
     await figure.waitFor({ timeout: 30_000 });
@@ -89,6 +71,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('shows the row errors of a broken file (with its report), refuses a file over the cap unsent, then previews and applies the fixed file', async () => {
+    const { h, url, page, problems } = tab;
     const versionBefore = (await settings()).mappingVersion;
     const seeded = await active();
     await page.goto(`${url}/tab/index.html#/mapping`);
@@ -159,6 +142,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 180_000);
 
   it('restores the earlier mapping version after asking, and the store has it active', async () => {
+    const { h, page, problems } = tab;
     const listed: { version: string; rows: number }[] = [];
     for await (const v of h.stores.mappings.versions(CONNECTOR)) listed.push(v);
     const earliest = listed.at(-1)!;
@@ -191,6 +175,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 120_000);
 
   it('downloads the active mapping as CSV, the same as the store holds', async () => {
+    const { page, problems } = tab;
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the mapping (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe('mapping.csv');
     const lines = fs
@@ -204,6 +189,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 60_000);
 
   it('starts a backfill of a window chosen on the admin’s clock, refusing bad windows first, and follows it to its end', async () => {
+    const { h, url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html`);
     await page.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
     const before = (await h.stores.runs.list(CONNECTOR, 100)).length;
@@ -247,6 +233,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 180_000);
 
   it('the audit trail lists the changes just made, newest first, and refuses a window over 93 days', async () => {
+    const { h, url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html#/audit`);
     const table = page.getByRole('table', { name: 'Audit trail' });
     await table.getByRole('row').nth(1).waitFor({ timeout: 30_000 });
@@ -280,24 +267,14 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('follows a dark colour scheme on every page, with no accessibility problem', async () => {
-    const dark = await context.newPage();
-    const darkProblems = watchProblems(dark);
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    for (const [name, hash, ready] of [
-      ['dashboard', '', 'Items per day'],
-      ['mapping', '#/mapping', 'Mapping versions'],
-      ['audit', '#/audit', 'Audit trail'],
-    ] as const) {
-      await dark.goto(`${url}/tab/index.html${hash}`);
-      if (name === 'dashboard') await chartRows(dark);
-      else await dark.getByRole('table', { name: ready }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
-      const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g)!.map(Number);
-      expect(r + g + b).toBeLessThan(200);
-      await dark.screenshot({ path: path.join(shots, `${name}-dark.png`), fullPage: true });
-      expect(`${name}: ${(await accessibilityProblems(dark)).join('; ')}`).toBe(`${name}: `);
-    }
-    expect(darkProblems).toEqual([]);
-    await dark.close();
+    const { url, context } = tab;
+    const ready = (name: string) => (dark: Page) => dark.getByRole('table', { name }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
+    const seen = await seenInDark(context, url, shots, {
+      dashboard: { hash: '', ready: chartRows },
+      mapping: { hash: '#/mapping', ready: ready('Mapping versions') },
+      audit: { hash: '#/audit', ready: ready('Audit trail') },
+    });
+    const clean = { dark: true, accessibility: [] };
+    expect(seen).toEqual({ pages: { dashboard: clean, mapping: clean, audit: clean }, problems: [] });
   }, 120_000);
 });
