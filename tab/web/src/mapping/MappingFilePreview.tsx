@@ -85,8 +85,8 @@ function Comparison({ preview }: { preview: MappingPreview }) {
               <TableRow key={`${e.change}-${e.number}`}>
                 <TableCell>{e.change}</TableCell>
                 <TableCell>{displayNumber(e.number)}</TableCell>
-                <TableCell>{e.from ?? '—'}</TableCell>
-                <TableCell>{e.to ?? '—'}</TableCell>
+                <TableCell className={styles.wrapAnywhere}>{e.from ?? '—'}</TableCell>
+                <TableCell className={styles.wrapAnywhere}>{e.to ?? '—'}</TableCell>
               </TableRow>
             ))}
           </TableBody>
