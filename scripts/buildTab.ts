@@ -66,10 +66,17 @@ function fluentByPackage(): Plugin {
   };
 }
 
-export async function buildTab(): Promise<void> {
+/** What the build wrote: every script, and the first load (app.js and the chunks it imports statically). */
+export interface TabBundleSizes {
+  files: number;
+  bytes: number;
+  firstLoad: { files: number; bytes: number };
+}
+
+export async function buildTab(): Promise<TabBundleSizes> {
   // Chunk names carry their content's hash: last build's must not linger beside this one's.
   fs.rmSync(TAB_BUNDLE_DIR, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     entryPoints: { app: path.join(ROOT, 'tab', 'web', 'src', 'main.tsx') },
     outdir: TAB_BUNDLE_DIR,
     bundle: true,
@@ -86,12 +93,32 @@ export async function buildTab(): Promise<void> {
     logLevel: 'warning',
     legalComments: 'linked',
     plugins: [fluentByPackage()],
+    metafile: true,
   });
+  const scripts = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
+  // The dashboard's cold load fetches these before anything shows: the figure that must not grow.
+  const first = new Set<string>();
+  const visit = (file: string) => {
+    if (first.has(file)) return;
+    first.add(file);
+    for (const i of metafile.outputs[file].imports) if (i.kind === 'import-statement') visit(i.path);
+  };
+  visit(scripts.find(([file]) => file.endsWith('/app.js'))![0]);
+  const bytes = (files: [string, { bytes: number }][]) => files.reduce((n, [, o]) => n + o.bytes, 0);
+  return {
+    files: scripts.length,
+    bytes: bytes(scripts),
+    firstLoad: { files: first.size, bytes: bytes(scripts.filter(([file]) => first.has(file))) },
+  };
 }
 
 if (require.main === module) {
   buildTab().then(
-    () => console.log(`tab bundled into ${path.relative(ROOT, TAB_BUNDLE_DIR)}`),
+    (sizes) =>
+      console.log(
+        `tab bundled into ${path.relative(ROOT, TAB_BUNDLE_DIR)}: ${sizes.files} scripts, ${sizes.bytes.toLocaleString('en')} bytes; ` +
+          `the first load ${sizes.firstLoad.files} of them, ${sizes.firstLoad.bytes.toLocaleString('en')} bytes`,
+      ),
     (err: Error) => {
       console.error(err.message);
       process.exit(1);

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CONNECTOR, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { CONNECTOR, TM_USER } from '../support/importerHarness';
+import { artifactDir } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
+import { TODAY, day, seenInDark, useTabStack } from '../support/tabBrowser';
 import { summarizeReplay, type RunRecord } from '../../importer';
 import { acquireRunLease } from '../../importer/state/runLease';
 import { summaryCard } from '../../bot/cards';
@@ -21,38 +20,20 @@ const DELIVERY_LABELS = ['Deliveries after fan-out', 'Deliveries imported', 'Del
 // The tab's dashboard in headless Chromium against the real server in local-development mode (as
 // `npm start` runs it, no sign-in), on the page esbuild bundled for this test run.
 const ADMIN = '5d9c3b2a-1f0e-4d8c-9b7a-6e5f4d3c2b1a';
-const today = new Date();
-const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
 describe('the tab dashboard in a browser', () => {
-  let h: Harness;
-  let server: ServerProcess;
-  let url: string;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[] = [];
+  // Traffic up to now, so the server's first scheduled run has items; no automatic mapping, so
+  // some are not imported and show in the run's detail.
+  const tab = useTabStack({
+    harness: { automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: TODAY, traffic: { itemsPerDay: 24, hugeAttachments: [], malformedRatio: 0.2 } } },
+    env: { ADMIN_OBJECT_IDS: ADMIN },
+    firstRunEnded: true,
+    page: {},
+  });
   const shots = artifactDir('tab');
 
-  beforeAll(async () => {
-    // Traffic up to now, so the server's first scheduled run has items; no automatic mapping, so
-    // some are not imported and show in the run's detail.
-    h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 24, hugeAttachments: [], malformedRatio: 0.2 } } });
-    server = startServer({ ...h.env, PORT: String(await freePort()), LOCAL_DEV_UNAUTHENTICATED: 'true', ADMIN_OBJECT_IDS: ADMIN });
-    url = await server.listening;
-    await runsEnded(h);
-    browser = await launchChromium();
-    context = await tabContext(browser);
-    page = await context.newPage();
-    problems = watchProblems(page);
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await h?.close();
-  });
-
   it('shows the connector and the imports, with the run the server made at start', async () => {
+    const { h, url, page, problems } = tab;
     const [run] = await h.stores.runs.list(CONNECTOR, 1);
     expect(run.counts.notImported).toBeGreaterThan(0);
     await page.goto(`${url}/tab/index.html`);
@@ -75,6 +56,7 @@ describe('the tab dashboard in a browser', () => {
   }, 60_000);
 
   it("opens a run's detail with its not-imported rows, and downloads its log as CSV", async () => {
+    const { h, page, problems } = tab;
     const [run] = await h.stores.runs.list(CONNECTOR, 1);
     const logRows: { itemId: string }[] = [];
     for await (const row of h.stores.runLog.rows(run.runId)) logRows.push(row);
@@ -109,6 +91,7 @@ describe('the tab dashboard in a browser', () => {
   }, 60_000);
 
   it('starts an import from the dashboard and shows it until it ends, without a reload', async () => {
+    const { h, page, problems } = tab;
     const before = (await h.stores.runs.list(CONNECTOR, 100)).length;
     await page.getByRole('button', { name: 'Import now' }).click();
     const rows = page.getByRole('table', { name: 'Imports' }).getByRole('row');
@@ -123,6 +106,7 @@ describe('the tab dashboard in a browser', () => {
   }, 90_000);
 
   it('maps a number without a mailbox from the dashboard, and its held items are imported', async () => {
+    const { h, url, page, problems } = tab;
     const report = await h.stores.unmapped.list(CONNECTOR);
     const target = report.find((u) => u.kind !== 'outsideParty')!;
     expect(target).toBeDefined();
@@ -162,6 +146,7 @@ describe('the tab dashboard in a browser', () => {
   }, 90_000);
 
   it('acknowledges a failure from the run detail with a reason, refusing while a run holds the connector or after a change, and keeps it listed', async () => {
+    const { h, url, context, page, problems } = tab;
     type Failures = { outstanding: { itemId: string; archivedAt: string }[]; acknowledged: { itemId: string; acknowledgement: { by: string; name: string; reason: string } }[] };
     const failures = async () => (await (await fetch(`${url}/api/tab/failures`)).json()) as Failures;
     const before = await failures();
@@ -238,6 +223,7 @@ describe('the tab dashboard in a browser', () => {
   }, 120_000);
 
   it("shows a delivered source's collection in the card's words, with each ZIP set aside and why", async () => {
+    const { h, url, page } = tab;
     const name = '202612050000-TeleMessage_3_0412.zip';
     const reason = 'The manifest lists 40 files; the ZIP holds 39';
     const record = await h.stores.runs.create({
@@ -258,15 +244,10 @@ describe('the tab dashboard in a browser', () => {
   }, 60_000);
 
   it('follows a dark colour scheme', async () => {
-    const dark = await context.newPage();
-    await dark.emulateMedia({ colorScheme: 'dark' });
-    await dark.goto(`${url}/tab/index.html`);
-    await dark.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 30_000 });
-    const background = await dark.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor);
-    const [r, g, b] = background.match(/\d+/g)!.map(Number);
-    expect(r + g + b).toBeLessThan(200);
-    await dark.screenshot({ path: path.join(shots, 'dashboard-dark.png'), fullPage: true });
-    expect(await accessibilityProblems(dark)).toEqual([]);
-    await dark.close();
+    const { url, context } = tab;
+    const seen = await seenInDark(context, url, shots, {
+      dashboard: { hash: '', ready: (dark) => dark.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 30_000 }) },
+    });
+    expect(seen.pages).toEqual({ dashboard: { dark: true, accessibility: [] } });
   }, 60_000);
 });

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
-import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
-import { ensureLocalTls } from '../../emulators/tls/localCa';
+import type { Frame, Page } from 'playwright-core';
 import type { TestUser } from '../../emulators/signin/server';
 import { startTeamsHost, type TeamsHost } from '../../emulators/teamsHost/server';
 import { teamsRunLink } from '../../server/teamsLinks';
-import { APP, CONNECTOR, TENANT, TM_USER, runsEnded, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { APP, CONNECTOR, TENANT, TM_USER } from '../support/importerHarness';
+import { artifactDir } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
+import { TODAY, backgroundLightness, day, recordApiCalls, shownInScheme, useTabStack, type ApiCall, type OpenedPage } from '../support/tabBrowser';
 
 // The tab as Teams hosts it: framed by the Teams host emulator, which answers teams-js (initialize,
 // the context, the SSO token from the sign-in emulator, theme changes, deep links), against the
@@ -21,70 +20,44 @@ const TEAMS_APP_ID = '6f1c4a0e-3b2d-4c5e-9a8f-1b2c3d4e5f60';
 const TEAMS_WEB_CLIENT = '5e3ce6c0-2b1f-4285-8d4b-75ee78787346';
 const FORBIDDEN_LINE = 'Failed to load resource: the server responded with a status of 403 (Forbidden)';
 const TAB_FRAME = 'iframe[title="Enterprise Number Archiver tab"]';
-const today = new Date();
-const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
-interface Opened {
-  context: BrowserContext;
-  page: Page;
-  problems: string[];
+interface Opened extends OpenedPage {
   /** The tab API's calls, with their Authorization header and status once answered. */
-  api: { path: string; authorization?: string; status?: number }[];
+  api: ApiCall[];
+  /** The tab's frame in the host page. */
+  tab: Frame;
 }
 
 describe('the tab inside Teams (the Teams host emulator)', () => {
-  let h: Harness;
-  let server: ServerProcess;
-  let origin: string;
   let host: TeamsHost;
   /** The same host at an origin the tab's frame-ancestors does not list. */
   let stranger: TeamsHost;
-  let browser: Browser;
+  // Traffic up to now and no automatic mapping: the server's first run has items not imported, which its page lists.
+  const stack = useTabStack({
+    harness: { automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: TODAY, traffic: { itemsPerDay: 24, hugeAttachments: [] } } },
+    signIn: true,
+    env: { ADMIN_OBJECT_IDS: ADMIN.oid, TEAMS_APP_ID },
+    beforeServer: async (h, origin) => {
+      const hostOptions = { tabUrl: `${origin}/tab/index.html`, appId: TEAMS_APP_ID, tenantId: TENANT, clientId: APP.clientId, users: [ADMIN, MEMBER], signin: h.signin };
+      host = await startTeamsHost(hostOptions);
+      stranger = await startTeamsHost(hostOptions);
+      return { LOCAL_DEV_TEAMS_HOST_ORIGIN: host.origin };
+    },
+    firstRunEnded: true,
+  });
+  afterAll(() => Promise.all([host?.close(), stranger?.close()]));
   const shots = artifactDir('tab-in-teams');
 
-  beforeAll(async () => {
-    // Traffic up to now and no automatic mapping: the server's first run has items not imported, which its page lists.
-    h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 24, hugeAttachments: [] } } });
-    const port = await freePort();
-    origin = `http://localhost:${port}`;
-    const hostOptions = { tabUrl: `${origin}/tab/index.html`, appId: TEAMS_APP_ID, tenantId: TENANT, clientId: APP.clientId, users: [ADMIN, MEMBER], signin: h.signin };
-    host = await startTeamsHost(hostOptions);
-    stranger = await startTeamsHost(hostOptions);
-    server = startServer({ ...h.env, PORT: String(port), PUBLIC_URL: origin, ADMIN_OBJECT_IDS: ADMIN.oid, TEAMS_APP_ID, LOCAL_DEV_TEAMS_HOST_ORIGIN: host.origin });
-    await server.listening;
-    await runsEnded(h);
-    browser = await launchChromium({ trustCertificate: ensureLocalTls().cert });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await Promise.all([host?.close(), stranger?.close()]);
-    await h?.close();
-  });
-
-  async function open(query: Record<string, string>, at: TeamsHost = host): Promise<Opened & { tab: Frame }> {
-    const context = await tabContext(browser);
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    const api: Opened['api'] = [];
-    const calls = new Map<Request, Opened['api'][number]>();
-    page.on('request', (r) => {
-      if (!new URL(r.url()).pathname.startsWith('/api/tab/')) return;
-      const call = { path: new URL(r.url()).pathname, authorization: r.headers().authorization };
-      calls.set(r, call);
-      api.push(call);
-    });
-    page.on('response', (r) => {
-      const call = calls.get(r.request());
-      if (call) call.status = r.status();
-    });
+  /** The Teams host page (`query`: the user, a locale, a deep link…) framing the tab, the tab API's calls recorded. */
+  async function open(query: Record<string, string>, at: TeamsHost = host): Promise<Opened> {
+    const { context, page, problems } = await stack.openPage();
+    const api = recordApiCalls(page);
     await page.goto(`${at.url}?${new URLSearchParams(query)}`);
     const tab = (await (await page.waitForSelector(TAB_FRAME)).contentFrame())!;
     return { context, page, problems, api, tab };
   }
 
   const status = (page: Page) => page.getByRole('status').innerText();
-  const background = async (tab: Frame) => (await tab.evaluate(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor)).match(/\d+/g)!.slice(0, 3).map(Number);
 
   it('loads the dashboard with the token Teams hands the tab, which the tab API validates', async () => {
     const { context, page, problems, api, tab } = await open({ user: ADMIN.oid, locale: 'en-gb' });
@@ -100,7 +73,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
       for (const call of api) expect(call.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
       expect(api.map((c) => c.path)).toContain('/api/tab/me');
       const claims = decodeJwt(api[0].authorization!.slice('Bearer '.length));
-      expect(claims).toMatchObject({ aud: APP.clientId, oid: ADMIN.oid, tid: TENANT, scp: 'access_as_user', ver: '2.0', iss: h.signin.issuer(TENANT), azp: TEAMS_WEB_CLIENT });
+      expect(claims).toMatchObject({ aud: APP.clientId, oid: ADMIN.oid, tid: TENANT, scp: 'access_as_user', ver: '2.0', iss: stack.h.signin.issuer(TENANT), azp: TEAMS_WEB_CLIENT });
 
       await page.screenshot({ path: path.join(shots, 'dashboard-in-teams.png'), fullPage: true });
       expect(await accessibilityProblems(tab)).toEqual([]);
@@ -160,21 +133,20 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
     const { context, page, problems, tab } = await open({ user: ADMIN.oid });
     try {
       await tab.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
-      const [r, g, b] = await background(tab);
-      expect(r + g + b).toBeGreaterThan(600);
+      expect(await backgroundLightness(tab)).toBeGreaterThan(600);
       // A reload would lose this.
       await tab.evaluate(() => ((window as unknown as { stillThisPage: boolean }).stillThisPage = true));
 
       await page.getByLabel('Theme').selectOption('dark');
-      await tab.waitForFunction(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor !== 'rgb(255, 255, 255)', undefined, { timeout: 30_000 });
-      const dark = await background(tab);
-      expect(dark[0] + dark[1] + dark[2]).toBeLessThan(200);
+      await shownInScheme(tab, 'dark');
+      expect(await backgroundLightness(tab)).toBeLessThan(200);
       await page.screenshot({ path: path.join(shots, 'dashboard-dark-in-teams.png'), fullPage: true });
       expect(await accessibilityProblems(tab)).toEqual([]);
 
       await page.getByLabel('Theme').selectOption('contrast');
-      await tab.waitForFunction((before) => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor !== before, `rgb(${dark.join(', ')})`, { timeout: 30_000 });
-      expect(await background(tab)).toEqual([0, 0, 0]);
+      // High contrast: black.
+      await tab.waitForFunction(() => getComputedStyle(document.querySelector('.fui-FluentProvider')!).backgroundColor === 'rgb(0, 0, 0)', undefined, { timeout: 30_000 });
+      expect(await backgroundLightness(tab)).toBe(0);
       await page.screenshot({ path: path.join(shots, 'dashboard-contrast-in-teams.png'), fullPage: true });
       expect(await accessibilityProblems(tab)).toEqual([]);
 
@@ -187,6 +159,7 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
   }, 120_000);
 
   it("opens the run a bot card's deep link names, followed by Teams or asked for by the tab", async () => {
+    const { h } = stack;
     const [run] = await h.stores.runs.list(CONNECTOR, 1);
     const logRows: { itemId: string }[] = [];
     for await (const row of h.stores.runLog.rows(run.runId)) logRows.push(row);
@@ -229,15 +202,14 @@ describe('the tab inside Teams (the Teams host emulator)', () => {
   }, 120_000);
 
   it("cannot frame the tab from an origin outside the tab's frame-ancestors", async () => {
-    const context = await tabContext(browser);
-    const page = await context.newPage();
+    const { context, page } = await stack.openPage();
     const requested: string[] = [];
     page.on('request', (r) => requested.push(new URL(r.url()).pathname));
     try {
       const refused = page.waitForEvent('console', { predicate: (m) => m.type() === 'error' && m.text().includes('frame-ancestors'), timeout: 60_000 });
       await page.goto(stranger.url);
       const message = (await refused).text();
-      expect(message).toContain(`Framing '${origin}/' violates the following Content Security Policy directive: "frame-ancestors`);
+      expect(message).toContain(`Framing '${stack.url}/' violates the following Content Security Policy directive: "frame-ancestors`);
       expect(message).toContain(host.origin);
       expect(message).not.toContain(stranger.origin);
       // The page was fetched and refused: none of its script ran, nothing asked the API.

@@ -1,40 +1,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { CONNECTOR, runsEnded, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, runsEnded } from '../support/importerHarness';
 import { artifactDir } from '../support/chromium';
-import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
+import { TODAY, day, seenInDark, useTabStack } from '../support/tabBrowser';
 
 // The tab's mapping screens, backfill form, audit trail and 30-day chart in headless Chromium,
 // against the real server in local-development mode (no sign-in), checked against the stores.
 // The browser keeps New York's clock, so the backfill's local times must reach the server as the
 // instants they name.
 const DAY = 86_400_000;
-const today = new Date();
-const day = (offset: number) => new Date(today.getTime() + offset * DAY).toISOString().slice(0, 10);
 const ZONE = 'America/New_York';
 const KINDS = ['sms', 'mms', 'chat', 'voiceRecording', 'voiceCallLog'];
 
 describe('the tab mapping, backfill, audit and chart in a browser', () => {
-  let h: Harness;
-  let tab: TabInBrowser | undefined;
-  let url: string;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[] = [];
+  const tab = useTabStack({
+    harness: { automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: TODAY, traffic: { itemsPerDay: 20, hugeAttachments: [] } } },
+    firstRunEnded: true,
+    page: { timezoneId: ZONE },
+    timeoutMs: 180_000,
+  });
   const shots = artifactDir('tab-mapping');
   const startedAt = new Date();
 
-  const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
-  const active = async () => h.stores.mappings.load((await settings()).mappingVersion);
+  const settings = async () => (await tab.h.stores.connectors.getOrDefault(CONNECTOR)).value;
+  const active = async () => tab.h.stores.mappings.load((await settings()).mappingVersion);
 
-  const idle = () => runsEnded(h);
+  const idle = () => runsEnded(tab.h);
 
   /** What the chart's table must say, worked out from the stored daily counts: archived per kind, failed and not imported. */
   async function expectedChartRows(): Promise<string[][]> {
-    const days = await h.stores.dailyCounts.list(CONNECTOR, day(-29), day(0));
+    const days = await tab.h.stores.dailyCounts.list(CONNECTOR, day(-29), day(0));
     return days.map((d) => {
       const all = Object.values(d.kinds);
       return [
@@ -54,17 +52,8 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     return Promise.all(rows.slice(1).map((r) => r.getByRole('cell').allInnerTexts()));
   }
 
-  beforeAll(async () => {
-    h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-2), day(-1), day(0)], now: today, traffic: { itemsPerDay: 20, hugeAttachments: [] } } });
-    tab = await openTabInBrowser(h, { context: { timezoneId: ZONE } });
-    ({ url, context, page, problems } = tab);
-  }, 180_000);
-  afterAll(async () => {
-    await tab?.close();
-    await h?.close();
-  });
-
   it('the dashboard charts the last 30 days with the counts the importer recorded, and a table says the same', async () => {
+    const { url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html`);
     const figure = page.getByRole('figure', { name: /^Items archived per day, .* by kind, with failed and not imported$/ });
     await figure.waitFor({ timeout: 30_000 });
@@ -82,6 +71,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('shows the row errors of a broken file (with its report), refuses a file over the cap unsent, then previews and applies the fixed file', async () => {
+    const { h, url, page, problems } = tab;
     const versionBefore = (await settings()).mappingVersion;
     const seeded = await active();
     await page.goto(`${url}/tab/index.html#/mapping`);
@@ -92,14 +82,15 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const good = renderMappingCsv(h.staff.slice(0, 3));
     const broken = good + 'not-a-number,someone@contoso.example\r\n14155550100,not-an-email\r\n';
     await page.getByLabel('Mapping file (CSV)').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
-    const report = page.getByRole('table', { name: 'Problems in the file' });
+    const report = page.getByRole('table', { name: 'Rows with problems' });
     await report.getByRole('row').nth(2).waitFor({ timeout: 30_000 });
     const lines = await report.getByRole('row').evaluateAll((rows) => rows.slice(1).map((r) => r.querySelector('td')?.textContent));
     // A header and three rows: the two bad rows are lines 5 and 6.
     expect(lines).toEqual(['5', '6']);
-    await page.getByText('The file has 2 problems, so it cannot be applied.', { exact: false }).waitFor();
+    await page.getByText('This file cannot be applied.').waitFor();
+    await page.getByText('2 rows have problems: fix them in the file', { exact: false }).waitFor();
     expect(await page.getByRole('button', { name: 'Apply this mapping' }).isDisabled()).toBe(true);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the report (CSV)' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the row report (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe('broken-report.csv');
     const reportCsv = fs.readFileSync((await download.path())!, 'utf8');
     expect(reportCsv).toContain('not-a-number');
@@ -113,7 +104,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
     const watch = (r: { url(): string }) => sent.push(r.url());
     page.on('request', watch);
     await page.getByLabel('Mapping file (CSV)').setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(8 * 1024 * 1024 + 1, 'a') });
-    await page.getByText('huge.csv is 8.0 MiB: a mapping file may be 8.0 MiB at most.', { exact: false }).waitFor();
+    await page.getByText('huge.csv is 8.1 MiB: a mapping file may be 8 MiB at most.', { exact: false }).waitFor();
     page.off('request', watch);
     expect(sent.filter((u) => u.includes('/api/tab/mapping'))).toEqual([]);
 
@@ -151,6 +142,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 180_000);
 
   it('restores the earlier mapping version after asking, and the store has it active', async () => {
+    const { h, page, problems } = tab;
     const listed: { version: string; rows: number }[] = [];
     for await (const v of h.stores.mappings.versions(CONNECTOR)) listed.push(v);
     const earliest = listed.at(-1)!;
@@ -183,6 +175,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 120_000);
 
   it('downloads the active mapping as CSV, the same as the store holds', async () => {
+    const { page, problems } = tab;
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the mapping (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe('mapping.csv');
     const lines = fs
@@ -196,6 +189,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 60_000);
 
   it('starts a backfill of a window chosen on the admin’s clock, refusing bad windows first, and follows it to its end', async () => {
+    const { h, url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html`);
     await page.getByRole('table', { name: 'Imports' }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
     const before = (await h.stores.runs.list(CONNECTOR, 100)).length;
@@ -239,6 +233,7 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 180_000);
 
   it('the audit trail lists the changes just made, newest first, and refuses a window over 93 days', async () => {
+    const { h, url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html#/audit`);
     const table = page.getByRole('table', { name: 'Audit trail' });
     await table.getByRole('row').nth(1).waitFor({ timeout: 30_000 });
@@ -272,10 +267,14 @@ describe('the tab mapping, backfill, audit and chart in a browser', () => {
   }, 90_000);
 
   it('follows a dark colour scheme on every page, with no accessibility problem', async () => {
-    await expectDarkPages(context, url, shots, [
-      { name: 'dashboard', hash: '', ready: chartRows },
-      { name: 'mapping', hash: '#/mapping', ready: (p) => firstRowOf(p, 'Mapping versions') },
-      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
-    ]);
+    const { url, context } = tab;
+    const ready = (name: string) => (dark: Page) => dark.getByRole('table', { name }).getByRole('row').nth(1).waitFor({ timeout: 30_000 });
+    const seen = await seenInDark(context, url, shots, {
+      dashboard: { hash: '', ready: chartRows },
+      mapping: { hash: '#/mapping', ready: ready('Mapping versions') },
+      audit: { hash: '#/audit', ready: ready('Audit trail') },
+    });
+    const clean = { dark: true, accessibility: [] };
+    expect(seen).toEqual({ pages: { dashboard: clean, mapping: clean, audit: clean }, problems: [] });
   }, 120_000);
 });

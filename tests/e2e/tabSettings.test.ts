@@ -1,46 +1,36 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { CONNECTOR, harnessUserId, startHarness, type Harness } from '../support/importerHarness';
+import { CONNECTOR, harnessUserId } from '../support/importerHarness';
 import { artifactDir } from '../support/chromium';
-import { expectDarkPages, firstRowOf, openTabInBrowser, type TabInBrowser } from '../support/tabInBrowser';
 import { accessibilityProblems } from '../support/axe';
+import { TODAY, day, seenInDark, useTabStack } from '../support/tabBrowser';
 
 // The tab's Settings page (default country, admins by name), the audit trail in words with its CSV
 // export, and the run detail at 1,280 pixels, in headless Chromium against the real server in
 // local-development mode (as `npm start` runs it, no sign-in; the actor is "local-dev").
 const ADMIN = harnessUserId(0);
 const LOCAL = 'Local development (unauthenticated)';
-const today = new Date();
-const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
 describe('the tab settings and audit trail in a browser', () => {
-  let h: Harness;
-  let tab: TabInBrowser | undefined;
-  let url: string;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[] = [];
+  // Traffic up to now and no automatic mapping: the server's first run has items not imported, for the run detail.
+  const tab = useTabStack({
+    harness: { automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: TODAY, traffic: { itemsPerDay: 16, hugeAttachments: [] } } },
+    env: { ADMIN_OBJECT_IDS: ADMIN },
+    firstRunEnded: true,
+    page: {},
+  });
+  const shots = artifactDir('tab-settings');
+  const settings = async () => (await tab.h.stores.connectors.getOrDefault(CONNECTOR)).value;
   let adminName: string;
   let colleague: { mailbox: string; name: string };
-  const shots = artifactDir('tab-settings');
-  const settings = async () => (await h.stores.connectors.getOrDefault(CONNECTOR)).value;
-
-  beforeAll(async () => {
-    // Traffic up to now and no automatic mapping: the server's first run has items not imported, for the run detail.
-    h = await startHarness({ automaticMapping: false, telemessage: { days: [day(-1), day(0)], now: today, traffic: { itemsPerDay: 16, hugeAttachments: [] } } });
-    const staff = h.telemessage.population.employees;
+  beforeAll(() => {
+    const staff = tab.h.telemessage.population.employees;
     adminName = `${staff[0].firstName} ${staff[0].lastName}`;
     colleague = { mailbox: staff[1].mailbox, name: `${staff[1].firstName} ${staff[1].lastName}` };
-    tab = await openTabInBrowser(h, { env: { ADMIN_OBJECT_IDS: ADMIN } });
-    ({ url, context, page, problems } = tab);
-  }, 120_000);
-  afterAll(async () => {
-    await tab?.close();
-    await h?.close();
   });
 
   it('saves the default country', async () => {
+    const { url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html#/settings`);
     await page.getByRole('table', { name: 'Admins' }).getByText(adminName).waitFor({ timeout: 30_000 });
     expect(await accessibilityProblems(page)).toEqual([]);
@@ -52,6 +42,7 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 60_000);
 
   it('adds an admin by email, shown by display name, and refuses to remove the last one', async () => {
+    const { page, problems } = tab;
     const admins = page.getByRole('table', { name: 'Admins' });
     await page.getByLabel('Add an admin (email address or object id)').fill(colleague.mailbox);
     await page.getByRole('button', { name: 'Add admin' }).click();
@@ -75,6 +66,7 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 60_000);
 
   it('the audit trail reads in words, with names, and downloads as CSV', async () => {
+    const { url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html#/audit`);
     const table = page.getByRole('table', { name: 'Audit trail' });
     await table.getByRole('row').nth(1).waitFor({ timeout: 30_000 });
@@ -102,6 +94,7 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 60_000);
 
   it('fits the run detail in a 1,280 by 800 window, with no horizontal scroll', async () => {
+    const { h, url, context } = tab;
     const narrow = await context.newPage();
     await narrow.setViewportSize({ width: 1280, height: 800 });
     const [run] = await h.stores.runs.list(CONNECTOR, 1);
@@ -117,6 +110,7 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 60_000);
 
   it('reads the numbers without a mailbox and the chart again when a run ends, without a reload', async () => {
+    const { h, url, page, problems } = tab;
     await page.goto(`${url}/tab/index.html`);
     await page.getByRole('table', { name: 'Numbers without a mailbox' }).waitFor({ timeout: 30_000 });
     let chartReads = 0;
@@ -135,9 +129,11 @@ describe('the tab settings and audit trail in a browser', () => {
   }, 150_000);
 
   it('follows a dark colour scheme on the settings and the audit trail, with no accessibility problem', async () => {
-    await expectDarkPages(context, url, shots, [
-      { name: 'settings', hash: '#/settings', ready: (p) => firstRowOf(p, 'Admins') },
-      { name: 'audit', hash: '#/audit', ready: (p) => firstRowOf(p, 'Audit trail') },
-    ]);
+    const { url, context } = tab;
+    const seen = await seenInDark(context, url, shots, {
+      settings: { hash: '#/settings', ready: (dark) => dark.getByRole('table', { name: 'Admins' }).getByRole('row').nth(1).waitFor({ timeout: 30_000 }) },
+      audit: { hash: '#/audit', ready: (dark) => dark.getByRole('table', { name: 'Audit trail' }).getByRole('row').nth(1).waitFor({ timeout: 30_000 }) },
+    });
+    expect(seen).toEqual({ pages: { settings: { dark: true, accessibility: [] }, audit: { dark: true, accessibility: [] } }, problems: [] });
   }, 60_000);
 });

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { decodeJwt } from 'jose';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { ensureLocalTls } from '../../emulators/tls/localCa';
+import type { Page } from 'playwright-core';
 import type { TestUser } from '../../emulators/signin/server';
-import { APP, TENANT, TM_USER, startHarness, type Harness } from '../support/importerHarness';
-import { freePort, startServer, type ServerProcess } from '../support/serverProcess';
-import { artifactDir, launchChromium, tabContext, watchProblems } from '../support/chromium';
+import { APP, TENANT, TM_USER } from '../support/importerHarness';
+import { artifactDir } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';
+import { recordApiCalls, useTabStack, type ApiCall, type OpenedPage } from '../support/tabBrowser';
 
 // The tab in a plain browser with sign-in on, as in production: MSAL (authorization code with
 // PKCE) against the sign-in emulator, the API validating its tokens; an admin gets the dashboard,
@@ -18,65 +17,41 @@ const FORBIDDEN_LINE = 'Failed to load resource: the server responded with a sta
 
 interface Traffic {
   /** The tab API's requests, with their Authorization header and, once answered, the answer's status. */
-  api: { url: string; authorization?: string; status?: number }[];
+  api: ApiCall[];
   /** Anything the page asked of Microsoft's real sign-in service (nothing must). */
   microsoft: string[];
 }
 
 describe('signing in to the tab outside Teams', () => {
-  let h: Harness;
-  let server: ServerProcess;
-  let origin: string;
-  let browser: Browser;
+  // The admin is a Microsoft 365 user too: the page for a non-admin names them from Graph.
+  const tab = useTabStack({
+    harness: { people: [ADMIN] },
+    signIn: true,
+    env: { ADMIN_OBJECT_IDS: ADMIN.oid },
+    beforeServer: async (h, origin) => {
+      // The app registration as docs/deploy.md makes it: the tab's SPA redirect URI and its API's URI.
+      h.signin.registerApp({ ...APP, spaRedirectUris: [`${origin}/tab/index.html`], identifierUris: [`api://${new URL(origin).host}/${APP.clientId}`] });
+      h.signin.registerUser(ADMIN);
+      h.signin.registerUser(MEMBER);
+    },
+  });
   const shots = artifactDir('tab-signin');
 
-  beforeAll(async () => {
-    // The admin is a Microsoft 365 user too: the page for a non-admin names them from Graph.
-    h = await startHarness({ people: [ADMIN] });
-    const port = await freePort();
-    origin = `http://localhost:${port}`;
-    // The app registration as docs/deploy.md makes it: the tab's SPA redirect URI and its API's URI.
-    h.signin.registerApp({ ...APP, spaRedirectUris: [`${origin}/tab/index.html`], identifierUris: [`api://localhost:${port}/${APP.clientId}`] });
-    h.signin.registerUser(ADMIN);
-    h.signin.registerUser(MEMBER);
-    server = startServer({ ...h.env, PORT: String(port), PUBLIC_URL: origin, ADMIN_OBJECT_IDS: ADMIN.oid });
-    await server.listening;
-    browser = await launchChromium({ trustCertificate: ensureLocalTls().cert });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await h?.close();
-  });
-
-  async function open(): Promise<{ context: BrowserContext; page: Page; problems: string[]; traffic: Traffic }> {
-    const context = await tabContext(browser);
-    const traffic: Traffic = { api: [], microsoft: [] };
+  async function open(): Promise<OpenedPage & { traffic: Traffic }> {
+    const { context, page, problems } = await tab.openPage();
+    const traffic: Traffic = { api: recordApiCalls(page), microsoft: [] };
     await context.route('https://login.microsoftonline.com/**', (route) => {
       traffic.microsoft.push(route.request().url());
       return route.abort();
-    });
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    const calls = new Map<Request, Traffic['api'][number]>();
-    page.on('request', (r) => {
-      if (!new URL(r.url()).pathname.startsWith('/api/tab/')) return;
-      const call = { url: r.url(), authorization: r.headers().authorization };
-      calls.set(r, call);
-      traffic.api.push(call);
-    });
-    page.on('response', (r) => {
-      const call = calls.get(r.request());
-      if (call) call.status = r.status();
     });
     return { context, page, problems, traffic };
   }
 
   /** Opens the tab, which sends the browser to the emulator's sign-in page before asking the API anything. */
   async function signInPage(page: Page, traffic: Traffic): Promise<void> {
-    await page.goto(`${origin}/tab/index.html`);
+    await page.goto(`${tab.url}/tab/index.html`);
     await page.getByRole('heading', { name: 'Pick an account' }).waitFor({ timeout: 60_000 });
-    expect(new URL(page.url()).origin).toBe(h.signin.url);
+    expect(new URL(page.url()).origin).toBe(tab.h.signin.url);
     expect(traffic.api).toEqual([]);
   }
 
@@ -90,13 +65,13 @@ describe('signing in to the tab outside Teams', () => {
       await page.getByRole('button', { name: 'Sign in as Alex Wilber' }).click();
       await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
       // Back on the tab, which opens on the imports: this connector is set up.
-      expect(page.url()).toBe(`${origin}/tab/index.html#/imports`);
+      expect(page.url()).toBe(`${tab.url}/tab/index.html#/imports`);
       await page.getByRole('table', { name: 'Imports' }).waitFor();
 
       expect(traffic.api.length).toBeGreaterThan(0);
       for (const call of traffic.api) expect(call.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
       const claims = decodeJwt(traffic.api[0].authorization!.slice('Bearer '.length));
-      expect(claims).toMatchObject({ aud: APP.clientId, oid: ADMIN.oid, tid: TENANT, scp: 'access_as_user', ver: '2.0', iss: h.signin.issuer(TENANT) });
+      expect(claims).toMatchObject({ aud: APP.clientId, oid: ADMIN.oid, tid: TENANT, scp: 'access_as_user', ver: '2.0', iss: tab.h.signin.issuer(TENANT) });
 
       await page.screenshot({ path: path.join(shots, 'dashboard-signed-in.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
@@ -105,7 +80,7 @@ describe('signing in to the tab outside Teams', () => {
       const before = traffic.api.length;
       await page.reload();
       await page.getByText(`TeleMessage archive API as ${TM_USER}`).waitFor({ timeout: 60_000 });
-      expect(new URL(page.url()).origin).toBe(origin);
+      expect(new URL(page.url()).origin).toBe(tab.url);
       expect(traffic.api.length).toBeGreaterThan(before);
       expect(traffic.microsoft).toEqual([]);
       expect(problems).toEqual([]);
@@ -129,7 +104,7 @@ describe('signing in to the tab outside Teams', () => {
       // The page asked the admin check and, beside it, the dashboard's first reads: every one refused.
       for (let i = 0; i < 100 && traffic.api.some((c) => c.status === undefined); i++) await new Promise((r) => setTimeout(r, 50));
       for (const call of traffic.api) expect(call.authorization).toMatch(/^Bearer /);
-      expect(traffic.api.map((c) => new URL(c.url).pathname)).toContain('/api/tab/me');
+      expect(traffic.api.map((c) => c.path)).toContain('/api/tab/me');
       expect(traffic.api.map((c) => c.status)).toEqual(traffic.api.map(() => 403));
 
       await page.screenshot({ path: path.join(shots, 'not-an-admin.png'), fullPage: true });

@@ -1,15 +1,12 @@
 // First: in Teams it starts loading teams-js as soon as the page's code runs.
-import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn';
+import { TeamsSignInError, startSignIn, type SignIn, type TabConfig, type TeamsTheme } from './signIn/signIn';
 import { StrictMode, Suspense, lazy, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FluentProvider, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, type Theme } from '@fluentui/react-components';
-import { Dashboard, dashboardReads } from './Dashboard';
+import { Dashboard, dashboardReads } from './imports/Dashboard';
 import { Navigation, type PageLink } from './Navigation';
-import { NotAnAdmin } from './NotAnAdmin';
-import { TeamsSignInFailed } from './TeamsSignInFailed';
-import { TabApiClient, TabApiError } from './tabApiClient';
+import { TabApiClient, TabApiError, ThemeName } from './common';
 import { useLanding } from './wizard/landing';
-import { ThemeName } from './themeName';
 
 // The pages other than the imports are loaded when first opened: the dashboard comes up sooner.
 const MappingPage = lazy(() => import('./mapping/MappingPage').then((m) => ({ default: m.MappingPage })));
@@ -97,14 +94,15 @@ async function boot(): Promise<void> {
     () => undefined,
     (err: unknown) => ((err instanceof TabApiError && err.code === 'NotAnAdmin') || err instanceof TeamsSignInError ? err : Promise.reject(err)),
   );
-  const page =
-    refusal instanceof TeamsSignInError ? (
-      <TeamsSignInFailed failure={refusal} />
-    ) : refusal ? (
-      <NotAnAdmin refusal={refusal} onSwitchAccount={signIn.switchAccount && (() => void signIn.switchAccount!())} />
-    ) : (
-      <App api={api} />
-    );
+  // The refusal pages load only when one is shown: an admin's first load does without them.
+  let page = <App api={api} />;
+  if (refusal instanceof TeamsSignInError) {
+    const { TeamsSignInFailed } = await import('./signIn/TeamsSignInFailed');
+    page = <TeamsSignInFailed failure={refusal} />;
+  } else if (refusal) {
+    const { NotAnAdmin } = await import('./signIn/NotAnAdmin');
+    page = <NotAnAdmin refusal={refusal} onSwitchAccount={signIn.switchAccount && (() => void signIn.switchAccount!())} />;
+  }
   root.render(
     <StrictMode>
       <Themed signIn={signIn}>{page}</Themed>

@@ -1,10 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { MAX_AUDIT_DAYS, auditQuery } from '../../../shared/apiSchemas';
-import { Problem } from '../Dashboard';
-import { when } from '../when';
-import { useRefetchOn } from '../viewRefresh';
-import type { AuditEntry, TabApiClient } from '../tabApiClient';
+import { Problem, when, useRefetchOn, type AuditEntry, type TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL },

@@ -1,12 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Badge, Button, Card, CardHeader, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
-import { useConfirm } from '../ConfirmDialog';
-import { Problem } from '../Dashboard';
-import { when } from '../when';
-import { TabApiError, type MappingChange, type MappingVersion, type TabApiClient } from '../tabApiClient';
+import { useConfirm } from '../common/ConfirmDialog';
+import { Problem, when, TabApiError, usePageStyles, type MappingChange, type MappingVersion, type TabApiClient } from '../common';
 import { MappingUpload } from './MappingUpload';
 import { originText, replayText } from './mappingText';
-import { usePageStyles } from '../pageStyles';
 
 function ActiveMapping({ api, active, createdAtOf, onError }: { api: TabApiClient; active?: MappingVersion; createdAtOf: (v: string) => string | undefined; onError: (err: unknown) => void }) {
   const styles = usePageStyles();

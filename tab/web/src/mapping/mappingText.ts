@@ -1,5 +1,5 @@
 import { displayNumber } from '../../../shared/phoneDisplay';
-import type { MappingChange, MappingVersion } from '../tabApiClient';
+import type { MappingChange, MappingVersion } from '../common';
 
 const ORIGINS: Record<MappingVersion['origin'], string> = {
   upload: 'uploaded file',
@@ -25,6 +25,8 @@ export function replayText(change: MappingChange): string {
   return change.newlyMapped.length ? 'No items were held for the numbers it maps.' : 'It maps no new number.';
 }
 
+/** A file's size, rounded up (a file a byte over 8 MiB reads "8.1 MiB", not the cap itself): "8 MiB", "8.1 MiB", "12 KB". */
 export function formatSize(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KB`;
+  const MiB = 1024 * 1024;
+  return bytes >= MiB ? `${Math.ceil((bytes / MiB) * 10) / 10} MiB` : `${Math.ceil(bytes / 1024)} KB`;
 }

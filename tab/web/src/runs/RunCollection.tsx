@@ -1,8 +1,6 @@
 import { Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import { collectionText } from '../../../shared/countFacts';
-import type { RunCollection as Collection } from '../tabApiClient';
-import { when } from '../when';
-import { usePageStyles } from '../pageStyles';
+import { when, usePageStyles, type RunCollection as Collection } from '../common';
 
 const SOURCE = { smtp: 'the capture mailbox', sftp: 'the SFTP landing container' } as const;
 

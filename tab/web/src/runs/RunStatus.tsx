@@ -1,5 +1,5 @@
 import { Badge } from '@fluentui/react-components';
-import type { Run } from '../tabApiClient';
+import type { Run } from '../common';
 
 const STATUS_COLOR: Record<Run['status'], 'success' | 'warning' | 'danger' | 'informative' | 'subtle'> = {
   succeeded: 'success',

@@ -1,9 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
-import { TabApiError, type FailureLine, type Run, type TabApiClient } from '../tabApiClient';
-import { usePageStyles } from '../pageStyles';
-import { useRefetchOn } from '../viewRefresh';
-import { when } from '../when';
+import { TabApiError, usePageStyles, useRefetchOn, when, type FailureLine, type Run, type TabApiClient } from '../common';
 import { AcknowledgeDialog } from './AcknowledgeDialog';
 
 /** A failure reason from Graph or TeleMessage, capped: the run log has it whole. */

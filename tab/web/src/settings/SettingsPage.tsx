@@ -1,10 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, Select, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { connectorPatch } from '../../../shared/apiSchemas';
-import { Problem } from '../Dashboard';
-import { usePageStyles } from '../pageStyles';
-import { announce } from '../viewRefresh';
-import type { AdminListing, ConnectorView, TabApiClient } from '../tabApiClient';
+import { Problem, usePageStyles, announce, type AdminListing, type ConnectorView, type TabApiClient } from '../common';
 
 // The countries a mapping file's national numbers are most often from; any other two-letter code can be typed.
 const COUNTRIES = ['US', 'GB', 'CA', 'AU', 'DE', 'FR', 'IE', 'IL', 'IN', 'NL', 'ES', 'IT', 'CH', 'SG', 'JP', 'BR', 'MX', 'ZA'];

@@ -1,10 +1,9 @@
 import { useState } from 'react';
 import { Badge, Button, Field, Input, Link, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { preflightBody } from '../../../shared/apiSchemas';
-import type { TabConfig } from '../signIn';
-import type { PreflightCheck, PreflightReport } from '../tabApiClient';
-import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import type { TabConfig } from '../signIn/signIn';
+import { Problem, when, type PreflightCheck, type PreflightReport } from '../common';
+import { Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 const useStyles = makeStyles({
   checks: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -122,13 +121,13 @@ export function ConsentStep({ api, view, config, save, open }: StepProps) {
         </div>
       </form>
       {busy && !report && <Text role="status">Checking the tenant…</Text>}
-      {error !== undefined && <ErrorBar error={error} />}
+      {error !== undefined && <Problem error={error} />}
       {report && (
         <section aria-label="Preflight results" className={styles.section}>
           {report.ok ? (
             <Notice>Every check passed against {report.mailbox}.</Notice>
           ) : (
-            <ErrorBar error={`${failed} ${failed === 1 ? 'check' : 'checks'} did not pass against ${report.mailbox}: see what to do below, then run the preflight again.`} />
+            <Problem error={`${failed} ${failed === 1 ? 'check' : 'checks'} did not pass against ${report.mailbox}: see what to do below, then run the preflight again.`} />
           )}
           <ul className={own.checks}>
             {report.checks.map((c) => (

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { Button, Field, Input, Radio, RadioGroup, Text } from '@fluentui/react-components';
 import { deliveryBody, type DeliveryBody } from '../../../shared/apiSchemas';
-import type { DeliveryPreflight, SftpEndpoint } from '../tabApiClient';
-import { ErrorBar, Notice, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { Problem, type DeliveryPreflight, type SftpEndpoint } from '../common';
+import { Notice, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 export type DeliveryKind = DeliveryBody['delivery'];
 
@@ -66,7 +66,7 @@ export function DeliveredSetup({ kind, api, view, advance, open }: StepProps & {
         </Field>
       )}
       {kind === 'sftp' && endpoint && <SftpFacts endpoint={endpoint} />}
-      {error !== undefined && <ErrorBar title="Not done." error={error} />}
+      {error !== undefined && <Problem title="Not done." error={error} />}
       {report && <PreflightResult report={report} />}
       <div className={styles.actions}>
         <Button onClick={check} disabled={busy}>

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'react';
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import { stepLabel, unfinishedSteps, type SetupStepId } from '../../../shared/setupProgress';
-import type { MappingVersionListing } from '../tabApiClient';
+import { Problem, when, type MappingVersionListing } from '../common';
 import { describeSchedule } from './ScheduleStep';
-import { ErrorBar, Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import { Notice, StepHeading, setupStateOf, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 /** Step 6: everything chosen, each with the way back to its step. */
 export function ReviewStep({ api, view, open }: StepProps) {
@@ -91,7 +90,7 @@ export function FinishStep({ view, save, open, onFinished }: StepProps) {
       <StepHeading step="finish">Finishing turns the connector on: the daily import runs from its next scheduled time, and the imports page shows every run.</StepHeading>
       {missing.length > 0 && (
         <>
-          <ErrorBar title="Not ready to finish." error={`Still to do: ${missing.map(stepLabel).join(', ')}.`} />
+          <Problem title="Not ready to finish." error={`Still to do: ${missing.map(stepLabel).join(', ')}.`} />
           <div className={styles.actions}>
             {missing.map((step) => (
               <Button key={step} onClick={() => open(step)}>
@@ -101,7 +100,7 @@ export function FinishStep({ view, save, open, onFinished }: StepProps) {
           </div>
         </>
       )}
-      {error !== undefined && <ErrorBar error={error} />}
+      {error !== undefined && <Problem error={error} />}
       <div className={styles.actions}>
         <Button appearance="primary" disabled={busy || missing.length > 0} onClick={finish}>
           Finish setup

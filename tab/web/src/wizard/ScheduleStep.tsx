@@ -2,7 +2,8 @@ import { useMemo, useState } from 'react';
 import { Button, Field, Input, Select, Text } from '@fluentui/react-components';
 import { connectorPatch } from '../../../shared/apiSchemas';
 import { TIME_OF_DAY, formatOffset, localToUtc, utcToLocal, zoneOffsetMinutes } from '../../../shared/scheduleTime';
-import { ErrorBar, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
+import { Problem } from '../common';
+import { StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 
 export const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -79,7 +80,7 @@ export function ScheduleStep({ view, save }: StepProps) {
             clock in {zone}; open this step again then to move it.
           </Text>
         )}
-        {error !== undefined && <ErrorBar error={error} />}
+        {error !== undefined && <Problem error={error} />}
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={busy}>
             Save and continue

@@ -2,9 +2,9 @@ import { useCallback, useEffect, useState } from 'react';
 import { Button, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, resumeStep, stepDone, type SetupStepId } from '../../../shared/setupProgress';
-import type { TabConfig } from '../signIn';
-import { TabApiError, type ConnectorView, type TabApiClient } from '../tabApiClient';
-import { ErrorBar, setupStateOf, type StepProps } from './stepParts';
+import type { TabConfig } from '../signIn/signIn';
+import { TabApiError, Problem, type ConnectorView, type TabApiClient } from '../common';
+import { setupStateOf, type StepProps } from './stepParts';
 import { TermsStep, TeleMessageStep } from './signInSteps';
 import { MappingStep } from './MappingStep';
 import { ConsentStep } from './ConsentStep';
@@ -71,8 +71,8 @@ export function SetupWizard({ api, onFinished }: { api: TabApiClient; onFinished
   const advance = useCallback(async () => moveOn(await api.connector()), [api, moveOn]);
   const reload = useCallback(async () => setView(await api.connector()), [api]);
 
-  if (error instanceof TabApiError && error.status === 403) return <ErrorBar error={error} />;
-  if (!view || !config || !current) return error ? <ErrorBar error={error} /> : <Spinner label="Loading the setup" />;
+  if (error instanceof TabApiError && error.status === 403) return <Problem error={error} />;
+  if (!view || !config || !current) return error ? <Problem error={error} /> : <Spinner label="Loading the setup" />;
   const state = setupStateOf(view);
   const Step = STEPS[current];
   return (

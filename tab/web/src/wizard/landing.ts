@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { TabApiClient } from '../tabApiClient';
+import type { TabApiClient } from '../common';
 
 /**
  * Where the tab opens when its address names no page: the setup while the connector is not set up

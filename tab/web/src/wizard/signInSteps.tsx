@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { Button, Field, Input, Link, Text } from '@fluentui/react-components';
 import { credentialsBody } from '../../../shared/apiSchemas';
-import { ErrorBar, Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
-import { when } from '../when';
+import { Problem, when } from '../common';
+import { Notice, StepHeading, useStepAction, useStepStyles, type StepProps } from './stepParts';
 import { DeliveredSetup, DeliveryChoice, type DeliveryKind } from './DeliveryStep';
 
 /** Step 1: the terms of use, accepted once (the time is recorded). */
@@ -20,7 +20,7 @@ export function TermsStep({ view, save, open }: StepProps) {
         (they open in a new tab) before you accept them.
       </StepHeading>
       {accepted && <Notice>Accepted on {when(accepted)}.</Notice>}
-      {error !== undefined && <ErrorBar error={error} />}
+      {error !== undefined && <Problem error={error} />}
       <div className={styles.actions}>
         {accepted ? (
           <Button appearance="primary" onClick={() => open('telemessage')}>
@@ -91,7 +91,7 @@ function ApiSignIn({ api, view, advance, open }: StepProps) {
         The archiver signs in to TeleMessage with your TeleMessage account to read the archived traffic. The sign-in is tried with TeleMessage before it is saved; the password is kept encrypted in
         your Key Vault and is never shown again.
       </Text>
-      {refusal !== undefined && <ErrorBar title="Not saved." error={refusal} />}
+      {refusal !== undefined && <Problem title="Not saved." error={refusal} />}
       <form
         className={styles.section}
         onSubmit={(e) => {

@@ -2,8 +2,8 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { MessageBar, MessageBarBody, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { ConnectorPatch } from '../../../shared/apiSchemas';
 import { SETUP_STEPS, type SetupState, type SetupStepId } from '../../../shared/setupProgress';
-import type { TabConfig } from '../signIn';
-import type { ConnectorView, TabApiClient } from '../tabApiClient';
+import type { TabConfig } from '../signIn/signIn';
+import type { ConnectorView, TabApiClient } from '../common';
 
 /** What every step gets from the wizard. */
 export interface StepProps {
@@ -44,18 +44,6 @@ export function StepHeading({ step, children }: { step: SetupStepId; children?: 
       </Text>
       {children && <Text as="p">{children}</Text>}
     </div>
-  );
-}
-
-export function ErrorBar({ error, title }: { error: unknown; title?: string }) {
-  const message = error instanceof Error ? error.message : String(error);
-  return (
-    <MessageBar intent="error">
-      <MessageBarBody>
-        {title && <strong>{title} </strong>}
-        {message}
-      </MessageBarBody>
-    </MessageBar>
   );
 }
 

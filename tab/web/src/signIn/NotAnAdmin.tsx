@@ -1,8 +1,8 @@
-import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
-import type { Caller, TabApiError } from './tabApiClient';
+import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { usePageStyles, type Caller, type TabApiError } from '../common';
 
 const useStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL, maxWidth: '48rem' },
+  narrow: { maxWidth: '48rem' },
   list: { margin: 0, paddingInlineStart: tokens.spacingHorizontalXL },
   text: { margin: 0 },
   id: { fontFamily: tokens.fontFamilyMonospace },
@@ -14,12 +14,13 @@ const useStyles = makeStyles({
  */
 export function NotAnAdmin({ refusal, onSwitchAccount }: { refusal: TabApiError; onSwitchAccount?: () => void }) {
   const styles = useStyles();
+  const layout = usePageStyles();
   const caller = refusal.details.caller as Caller | undefined;
   const admins = Array.isArray(refusal.details.admins) ? (refusal.details.admins as string[]) : [];
   const names = (refusal.details.adminNames ?? {}) as Record<string, string>;
   const you = caller ? [caller.name, caller.username && `(${caller.username})`].filter(Boolean).join(' ') : undefined;
   return (
-    <main className={styles.page}>
+    <main className={mergeClasses(layout.page, styles.narrow)}>
       <Title2 as="h1">Only the connector's admins can use this page</Title2>
       <MessageBar intent="warning">
         <MessageBarBody>

@@ -1,8 +1,9 @@
-import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { usePageStyles } from '../common';
 import type { TeamsSignInError } from './signIn';
 
 const useStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, padding: tokens.spacingHorizontalXL, maxWidth: '48rem' },
+  narrow: { maxWidth: '48rem' },
   list: { margin: 0, paddingInlineStart: tokens.spacingHorizontalXL, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
   text: { margin: 0 },
   code: { fontFamily: tokens.fontFamilyMonospace },
@@ -15,9 +16,10 @@ const useStyles = makeStyles({
  */
 export function TeamsSignInFailed({ failure }: { failure: TeamsSignInError }) {
   const styles = useStyles();
+  const layout = usePageStyles();
   const consent = /consent/i.test(failure.reason);
   return (
-    <main className={styles.page}>
+    <main className={mergeClasses(layout.page, styles.narrow)}>
       <Title2 as="h1">Teams could not sign you in to the Enterprise Number Archiver</Title2>
       <MessageBar intent="error">
         <MessageBarBody>

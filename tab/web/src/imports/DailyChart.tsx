@@ -1,10 +1,7 @@
 import { useContext, useEffect, useId, useState } from 'react';
 import { Card, CardHeader, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { DataVizPalette, VerticalStackedBarChart, getColorFromToken, type VerticalStackedChartProps } from '@fluentui/react-charts';
-import { Problem } from '../Dashboard';
-import { ThemeName } from '../themeName';
-import { useRefetchOn } from '../viewRefresh';
-import type { DailyCounts, TabApiClient } from '../tabApiClient';
+import { Problem, ThemeName, useRefetchOn, type DailyCounts, type TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   chart: { width: '100%', minHeight: '320px' },

@@ -1,8 +1,7 @@
 import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { countFact } from '../../../shared/countFacts';
-import type { Run } from '../tabApiClient';
-import { when } from '../when';
-import { RunStatus } from './RunStatus';
+import { when, type Run } from '../common';
+import { RunStatus } from '../runs/RunStatus';
 
 // The figures the imports table shows, labelled and valued as the card and the run detail do.
 const COLUMNS = ['Items from source', 'Items imported', 'Items failed', 'Items not imported', 'Deliveries after fan-out', 'Deliveries imported'];

@@ -1,10 +1,8 @@
 import { useState } from 'react';
 import { Button, Card, CardHeader, Field, Input, MessageBar, MessageBarBody, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
-import { MAX_BACKFILL_DAYS } from '../../shared/limits';
+import { MAX_BACKFILL_DAYS } from '../../../shared/limits';
 import { loadSchemas } from './loadSchemas';
-import { Problem } from './Dashboard';
-import { when } from './when';
-import type { Run, TabApiClient } from './tabApiClient';
+import { Problem, when, type Run, type TabApiClient } from '../common';
 
 const useStyles = makeStyles({
   row: { display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap', alignItems: 'flex-end' },

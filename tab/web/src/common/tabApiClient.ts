@@ -1,4 +1,4 @@
-import type { ConnectorPatch, DeliveryBody } from '../../shared/apiSchemas';
+import type { ConnectorPatch, DeliveryBody } from '../../../shared/apiSchemas';
 import type {
   AdminAdded,
   AdminsView,
@@ -18,8 +18,8 @@ import type {
   RunStarted,
   TeleMessageStatus,
   UnmappedReport,
-} from '../../shared/apiResponses';
-import type { SignIn } from './signIn';
+} from '../../../shared/apiResponses';
+import type { SignIn } from '../signIn/signIn';
 
 /** A refusal from the tab's API, with its stable code and the message the admin reads. */
 export class TabApiError extends Error {
@@ -72,7 +72,7 @@ export type {
   TeleMessageStatus,
   UnmappedNumber,
   UnmappedReport,
-} from '../../shared/apiResponses';
+} from '../../../shared/apiResponses';
 
 type Body = { json: unknown } | { csv: Blob };
 
