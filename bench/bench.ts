@@ -320,10 +320,11 @@ function report(
   const byRequests = busiest ? (busiest.requests * limits.requestWindowMs) / limits.requestsPerWindow : 0;
   const byBytes = busiest ? (busiest.uploadBytes * limits.uploadWindowMs) / limits.uploadBytesPerWindow : 0;
   // SMTP: the capture mailbox is one more mailbox under the same per-mailbox limit (a delta page per 50 emails, a $value each).
-  // Counted like the others, by its sustained rate. A run collects everything before it imports, so the two add up.
+  // A run collects everything before it imports, so the two add up.
   const collection = result.run.collection;
   const captureRequests = plan.source === 'smtp' && collection ? collection.collected + collection.alreadyCollected + Math.ceil((collection.collected + collection.alreadyCollected) / 50) + 1 : 0;
-  const byCapture = (captureRequests * limits.requestWindowMs) / limits.requestsPerWindow;
+  // Its requests past a window's allowance wait for the window to slide: the last starts no sooner than this.
+  const byCapture = captureRequests > 0 ? Math.floor((captureRequests - 1) / limits.requestsPerWindow) * limits.requestWindowMs : 0;
   const lowerBoundMs = byCapture + Math.max(byRequests, byBytes);
   const ratio = lowerBoundMs > 0 ? result.durationMs / lowerBoundMs : NaN;
   const deliveries = c.imported + c.partiallyImported + c.deliveriesFailed;
