@@ -49,11 +49,16 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
     return () => clearInterval(timer);
   }, [running, load]);
   // A run that ends changes the runs, the numbers without a mailbox and the chart: every view reads again.
+  // A run this page started counts as seen running even when it ended before the page read the runs again.
   const wasRunning = useRef(false);
   useEffect(() => {
     if (wasRunning.current && !running) announce('runEnded');
     wasRunning.current = running;
-  }, [running]);
+  }, [running, runs]);
+  const started = useCallback(() => {
+    wasRunning.current = true;
+    return load();
+  }, [load]);
 
   if (error instanceof TabApiError && error.status === 403) return <Problem error={error} />;
   const more = () =>
@@ -72,14 +77,14 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
         </Suspense>
       )}
       <div className={styles.actions}>
-        <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(load, setError)}>
+        <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(started, setError)}>
           Import now
         </Button>
       </div>
       <Title3 as="h2">Imports</Title3>
       <RunsTable runs={runs} onOpen={onOpenRun} />
       {next && <Button onClick={more}>Show older imports</Button>}
-      <BackfillForm api={api} onStarted={() => void load()} />
+      <BackfillForm api={api} onStarted={() => void started()} />
       <UnmappedNumbers api={api} onChanged={() => void load()} />
     </main>
   );
