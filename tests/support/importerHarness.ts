@@ -15,7 +15,7 @@ import { TeleMessageSource } from '../../importer/source/telemessageSource';
 import { createGraphClient } from '../../importer/sink/graphClient';
 import { MailboxSink } from '../../importer/sink/mailboxSink';
 import { RetryPolicy } from '../../importer/retryPolicy';
-import { readMappingCsv } from '../../importer/mapping/csvMapping';
+import { readMappingCsv } from '../../importer/mapping/admin/csvMapping';
 import type { ImportContext, RunLogger } from '../../importer/run/importRun';
 import type { MailboxLimits } from '../../importer/sink/mailboxPacer';
 import { createImporter, type Importer, type ImporterOptions } from '../../importer';
