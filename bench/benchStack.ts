@@ -3,10 +3,8 @@
 // from the environment, writes the mapping CSV, prints one READY line and runs until SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startGraphEmulator } from '../emulators/graph/server';
-import { startSigninEmulator } from '../emulators/signin/server';
 import { renderMappingCsv } from '../emulators/telemessage/population';
-import { startTeleMessageEmulator } from '../emulators/telemessage/server';
+import { startStack } from '../emulators/stack';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { captureGrant, captureUser, type LocalLanding } from '../emulators/localDelivery';
 import { deliverTrafficByEmail } from '../emulators/telemessage/smtpDelivery';
@@ -38,32 +36,33 @@ async function main(): Promise<void> {
   const secrets = JSON.parse(process.env.BENCH_SECRETS ?? '') as BenchStackSecrets;
   const window = benchWindow(plan.day);
 
-  const signin = await startSigninEmulator({
-    apps: [{ tenantId: secrets.tenantId, clientId: secrets.clientId, clientSecret: secrets.clientSecret, roles: ['Mail.ReadWrite', 'User.Read.All'] }],
+  // Every employee but the last has a mailbox: the last one has left.
+  const stack = await startStack({
+    tenantId: secrets.tenantId,
+    signin: { apps: [{ tenantId: secrets.tenantId, clientId: secrets.clientId, clientSecret: secrets.clientSecret, roles: ['Mail.ReadWrite', 'User.Read.All'] }] },
+    telemessage: {
+      seed: plan.seed,
+      credentials: { username: secrets.telemessageUsername, password: secrets.telemessagePassword },
+      population: { employees: plan.mailboxes + 1, domain: 'contoso.example' },
+      traffic: benchTraffic(plan),
+      days: [plan.day],
+      now: window.to,
+      // A token outlives the run, as a real one is renewed; the source renews it anyway on 401.
+      tokenLifetimeSeconds: 86_400,
+    },
+    graph: {
+      users: (staff) => [
+        ...staff.slice(0, -1).map((e, i) => ({ id: benchUserId(i), userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}` })),
+        ...(plan.source === 'smtp' ? [captureUser] : []),
+      ],
+      ...(plan.source === 'smtp' && { mailboxGrants: [captureGrant(secrets.clientId)] }),
+      timeScale: plan.timeScale,
+      // Sizes and hashes are enough to read back; keeping 200,000 messages' bytes is not the point.
+      keepAttachmentBytesUpTo: 0,
+    },
   });
-  const telemessage = await startTeleMessageEmulator({
-    seed: plan.seed,
-    credentials: { username: secrets.telemessageUsername, password: secrets.telemessagePassword },
-    population: { employees: plan.mailboxes + 1, domain: 'contoso.example' },
-    traffic: benchTraffic(plan),
-    days: [plan.day],
-    now: window.to,
-    // A token outlives the run, as a real one is renewed; the source renews it anyway on 401.
-    tokenLifetimeSeconds: 86_400,
-  });
-  const staff = telemessage.population.employees;
+  const { signin, telemessage, graph, staff } = stack;
   const withMailbox = staff.slice(0, -1);
-  const graph = await startGraphEmulator({
-    auth: { jwksUri: signin.jwksUri(secrets.tenantId), issuer: signin.issuer(secrets.tenantId) },
-    users: [
-      ...withMailbox.map((e, i) => ({ id: benchUserId(i), userPrincipalName: e.mailbox, mail: e.mailbox, displayName: `${e.firstName} ${e.lastName}` })),
-      ...(plan.source === 'smtp' ? [captureUser] : []),
-    ],
-    ...(plan.source === 'smtp' && { mailboxGrants: [captureGrant(secrets.clientId)] }),
-    timeScale: plan.timeScale,
-    // Sizes and hashes are enough to read back; keeping 200,000 messages' bytes is not the point.
-    keepAttachmentBytesUpTo: 0,
-  });
 
   const mappingCsvPath = path.join(plan.stateDir, 'mapping.csv');
   fs.writeFileSync(mappingCsvPath, renderMappingCsv(withMailbox));
@@ -90,7 +89,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(ready)}\n`);
   const stop = () => {
-    void Promise.allSettled([graph.close(), telemessage.close(), signin.close()]).then(() => process.exit(0));
+    void stack.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

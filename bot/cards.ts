@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { summarizeReplay, summarizeRun, type RunRecord, type RunLogRow, type UnmappedNumber } from '../importer';
 import { collectionText, countFacts } from '../tab/shared/countFacts';
-import { displayNumber } from '../tab/shared/phoneDisplay';
+import { displayNumber } from '../phone/phoneDisplay';
 import { cappedError, plainText } from './cardText';
 
 /** An Adaptive Card as sent to Teams: the expanded JSON of a template in bot/cards/. */

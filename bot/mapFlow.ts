@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConversationReference } from '@microsoft/agents-activity';
 import { ImporterError, type Importer, type RunLogger, type UnmappedNumber } from '../importer';
-import { displayNumber } from '../tab/shared/phoneDisplay';
+import { displayNumber } from '../phone/phoneDisplay';
 import type { CardChannel } from './agentsAdapter';
 import type { AlertKeeper } from './alertKeeper';
 import { replayText, unmappedCard, type AdaptiveCard } from './cards';

@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startSigninEmulator, type SigninEmulator, type TestUser } from './signin/server';
-import { startGraphEmulator, type GraphEmulator } from './graph/server';
-import { startTeleMessageEmulator, type TeleMessageEmulator } from './telemessage/server';
+import type { SigninEmulator, TestUser } from './signin/server';
+import type { GraphEmulator } from './graph/server';
+import type { TeleMessageEmulator } from './telemessage/server';
 import { startTeamsHost, type TeamsHost } from './teamsHost/server';
-import { renderMappingCsv } from './telemessage/population';
+import { renderMappingCsv, type Employee } from './telemessage/population';
 import { captureGrant, captureUser, startLocalDelivery, type LocalDelivery, type LocalLanding, type LocalSource } from './localDelivery';
+import { directoryPerson, startStack } from './stack';
 
 export interface LocalStackOptions {
   ports?: { telemessage?: number; graph?: number; signin?: number; teamsHost?: number };
@@ -100,52 +101,45 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const source = options.source ?? 'api';
 
   const tab = options.publicUrl ? new URL(options.publicUrl) : undefined;
-  const signin = await startSigninEmulator({
-    port: options.ports?.signin,
-    apps: [
-      {
-        tenantId: TENANT_ID,
-        clientId: CLIENT_ID,
-        clientSecret: identity.clientSecret,
-        roles: ['Mail.ReadWrite', 'User.Read.All'],
-        ...(tab && { spaRedirectUris: [`${tab.origin}/tab/index.html`], identifierUris: [`api://${tab.host}/${CLIENT_ID}`] }),
-      },
-    ],
-    users: Object.values(PEOPLE),
+  const stack = await startStack({
+    tenantId: TENANT_ID,
+    signin: {
+      port: options.ports?.signin,
+      apps: [
+        {
+          tenantId: TENANT_ID,
+          clientId: CLIENT_ID,
+          clientSecret: identity.clientSecret,
+          roles: ['Mail.ReadWrite', 'User.Read.All'],
+          ...(tab && { spaRedirectUris: [`${tab.origin}/tab/index.html`], identifierUris: [`api://${tab.host}/${CLIENT_ID}`] }),
+        },
+      ],
+      users: Object.values(PEOPLE),
+    },
+    telemessage: {
+      port: options.ports?.telemessage,
+      seed: options.seed ?? 'local-company',
+      credentials: { username: TELEMESSAGE_USERNAME, password: identity.telemessagePassword },
+      population: { employees, domain: 'contoso.example' },
+      traffic: { itemsPerDay },
+      // Yesterday is a complete day; today fills in as the clock moves.
+      days: (now) => [new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10), now.toISOString().slice(0, 10)],
+    },
+    graph: {
+      port: options.ports?.graph,
+      users: (staff) => [
+        ...mailboxUsers(staff),
+        // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
+        ...Object.values(PEOPLE).map(directoryPerson),
+        ...(source === 'smtp' ? [captureUser] : []),
+      ],
+      timeScale: options.timeScale,
+      ...(options.persistMailboxes && { dataDir: path.join(stateDir, 'graph') }),
+      ...(source === 'smtp' && { mailboxGrants: [captureGrant(CLIENT_ID)] }),
+    },
   });
-  const telemessage = await startTeleMessageEmulator({
-    port: options.ports?.telemessage,
-    seed: options.seed ?? 'local-company',
-    credentials: { username: TELEMESSAGE_USERNAME, password: identity.telemessagePassword },
-    population: { employees, domain: 'contoso.example' },
-    traffic: { itemsPerDay },
-    // Yesterday is a complete day; today fills in as the clock moves.
-    days: (now) => [new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10), now.toISOString().slice(0, 10)],
-  });
-  const staff = telemessage.population.employees;
-  // The last employee has left: still in TeleMessage's records, no longer a Microsoft 365 user.
-  const users = staff.slice(0, -1).map((e, i) => ({
-    id: `00000000-0000-4000-a000-${String(i + 1).padStart(12, '0')}`,
-    userPrincipalName: e.mailbox,
-    mail: e.mailbox,
-    displayName: `${e.firstName} ${e.lastName}`,
-    mobilePhone: e.mobile,
-    // A couple of mailboxes have their maximum message size raised to Exchange's ceiling.
-    maxMessageSizeBytes: i < 2 ? 150 * 1024 * 1024 : undefined,
-  }));
-  const graph = await startGraphEmulator({
-    port: options.ports?.graph,
-    auth: { jwksUri: signin.jwksUri(TENANT_ID), issuer: signin.issuer(TENANT_ID) },
-    // The sign-in page's people are Microsoft 365 users too: the tab names its admins from Graph.
-    users: [
-      ...users,
-      ...Object.values(PEOPLE).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name })),
-      ...(source === 'smtp' ? [captureUser] : []),
-    ],
-    timeScale: options.timeScale,
-    ...(options.persistMailboxes && { dataDir: path.join(stateDir, 'graph') }),
-    ...(source === 'smtp' && { mailboxGrants: [captureGrant(CLIENT_ID)] }),
-  });
+  const { signin, telemessage, graph, staff } = stack;
+  const users = mailboxUsers(staff);
   // Delivered sources send from yesterday's start: the day the archive API would serve too.
   const since = new Date(`${new Date(telemessage.now().getTime() - 86_400_000).toISOString().slice(0, 10)}T00:00:00.000Z`);
   const delivery = source === 'api' ? undefined : await startLocalDelivery(source, { telemessage, graph, landing: options.landing }, { since, everyMs: options.deliverEveryMs ?? 60_000 });
@@ -195,9 +189,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     delivery,
     close: async () => {
       await delivery?.close();
-      await Promise.all([graph.close(), telemessage.close(), signin.close(), teamsHost?.close()]);
+      await Promise.all([stack.close(), teamsHost?.close()]);
     },
   };
+}
+
+/** Every employee but the last, who has left: still in TeleMessage's records, no longer a Microsoft 365 user. */
+function mailboxUsers(staff: Employee[]) {
+  return staff.slice(0, -1).map((e, i) => ({
+    id: `00000000-0000-4000-a000-${String(i + 1).padStart(12, '0')}`,
+    userPrincipalName: e.mailbox,
+    mail: e.mailbox,
+    displayName: `${e.firstName} ${e.lastName}`,
+    mobilePhone: e.mobile,
+    // A couple of mailboxes have their maximum message size raised to Exchange's ceiling.
+    maxMessageSizeBytes: i < 2 ? 150 * 1024 * 1024 : undefined,
+  }));
 }
 
 /** Local credentials are made once per machine and kept out of git, like real secrets would be. */

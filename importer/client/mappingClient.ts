@@ -1,5 +1,5 @@
-import type { ChangeOptions, MappingChange, MappingPreview, MappingService, MappingVersionListing } from '../mapping/mappingService';
-import { groupUnmapped, type UnmappedReport } from '../mapping/unmappedKind';
+import type { ChangeOptions, MappingChange, MappingPreview, MappingService, MappingVersionListing } from '../mapping/admin/mappingService';
+import { groupUnmapped, type UnmappedReport } from '../mapping/item/unmappedKind';
 import type { UnmappedNumber } from '../state/unmappedStore';
 import type { ImporterContext } from './importerContext';
 

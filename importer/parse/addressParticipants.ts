@@ -1,5 +1,5 @@
 import type { HeaderLines } from 'mailparser';
-import { toE164 } from '../mapping/phoneNumber';
+import { toE164 } from '../../phone/phoneNumber';
 import type { Participant, ParticipantRole } from '../model';
 import { decodeEncodedWords } from './encodedWords';
 

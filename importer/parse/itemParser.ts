@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { HeaderLines, Headers, StructuredHeader } from 'mailparser';
 import { ImporterError } from '../errors';
-import { toE164 } from '../mapping/phoneNumber';
+import { toE164 } from '../../phone/phoneNumber';
 import type { ArchiveItem, AttachmentInfo, ItemKind, Participant, SourceItemRef } from '../model';
 import { addressParticipants } from './addressParticipants';
 import { decodeEncodedWords } from './encodedWords';

@@ -1,4 +1,4 @@
-import { toE164 } from '../mapping/phoneNumber';
+import { toE164 } from '../../phone/phoneNumber';
 import type { Participant, ParticipantRole } from '../model';
 
 const ROLES: readonly ParticipantRole[] = ['from', 'to', 'cc'];

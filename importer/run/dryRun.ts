@@ -1,6 +1,6 @@
 import { ImporterError } from '../errors';
 import type { ItemKind, TimeWindow } from '../model';
-import { fanOut, type MappingRules } from '../mapping/participantMapper';
+import { fanOut, type MappingRules } from '../mapping/item/participantMapper';
 import { parseRawItem } from '../parse/itemParser';
 import type { ArchiveSource } from '../source/archiveSource';
 

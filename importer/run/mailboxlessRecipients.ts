@@ -1,5 +1,5 @@
 import { ImporterError } from '../errors';
-import type { FanOut, UnmappedParticipant } from '../mapping/participantMapper';
+import type { FanOut, UnmappedParticipant } from '../mapping/item/participantMapper';
 import type { MailboxSink } from '../sink/mailboxSink';
 
 /**

@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { DeliveryOutcome } from '../model';
-import type { UnmappedKind } from '../mapping/unmappedKind';
+import type { UnmappedKind } from '../mapping/item/unmappedKind';
 import type { ItemOutcome } from './dailyCountsStore';
 import { keySafe } from './tableNames';
 

@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { randomUUID } from 'node:crypto';
 import { ImporterError } from '../errors';
-import type { MappingEntry } from '../mapping/csvMapping';
+import type { MappingEntry } from '../mapping/admin/csvMapping';
 import type { ConnectorStore } from './connectorStore';
 import { keySafe } from './tableNames';
 

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { UnmappedRow } from './deliveryLedger';
-import { strongerKind, type UnmappedKind } from '../mapping/unmappedKind';
+import { strongerKind, type UnmappedKind } from '../mapping/item/unmappedKind';
 import { keySafe } from './tableNames';
 
 /** A mobile number that could not be mapped to a mailbox, as the admin sees it. */

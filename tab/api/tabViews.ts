@@ -2,7 +2,7 @@
 // the bot uses too, computed here once, so the page shows them and words nothing its own way.
 import { summarizeReplay, summarizeRun, type FailureLine, type FailureListing, type MappingChange, type RunRecord, type UnmappedNumber, type UnmappedReport } from '../../importer';
 import { actorName, type Names } from '../shared/auditWords';
-import { displayNumber } from '../shared/phoneDisplay';
+import { displayNumber } from '../../phone/phoneDisplay';
 
 /**
  * A run as the tab shows it: the record, with the importer's own sentences for it (the one the

@@ -1,4 +1,4 @@
-import { displayNumber } from './phoneDisplay';
+import { displayNumber } from '../../phone/phoneDisplay';
 
 /**
  * An audit entry as a sentence an admin reads ("Alex Wilber changed the schedule from 02:00 to

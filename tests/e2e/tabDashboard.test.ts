@@ -7,7 +7,7 @@ import { TODAY, day, seenInDark, useTabStack } from '../support/tabBrowser';
 import { summarizeReplay, type RunRecord } from '../../importer';
 import { acquireRunLease } from '../../importer/state/runLease';
 import { summaryCard } from '../../bot/cards';
-import { displayNumber } from '../../tab/shared/phoneDisplay';
+import { displayNumber } from '../../phone/phoneDisplay';
 
 /** The figures the bot's summary card shows for `run`, label → value: the tab must read the same. */
 function cardFacts(run: RunRecord): Map<string, string> {

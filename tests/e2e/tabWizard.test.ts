@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { renderMappingCsv } from '../../emulators/telemessage/population';
-import { displayNumber } from '../../tab/shared/phoneDisplay';
+import { displayNumber } from '../../phone/phoneDisplay';
 import { APP, CONNECTOR, TENANT, TM_PASSWORD, TM_USER } from '../support/importerHarness';
 import { artifactDir, watchProblems } from '../support/chromium';
 import { accessibilityProblems } from '../support/axe';

@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite, type RunningAzurite } from '../../emulators/storage/azurite';
-import { startSigninEmulator, type SigninEmulator } from '../../emulators/signin/server';
-import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../emulators/graph/server';
-import { startTeleMessageEmulator, type TeleMessageEmulator, type TeleMessageEmulatorOptions } from '../../emulators/telemessage/server';
+import type { RunningAzurite } from '../../emulators/storage/azurite';
+import type { SigninEmulator } from '../../emulators/signin/server';
+import type { GraphEmulator, GraphEmulatorOptions } from '../../emulators/graph/server';
+import type { TeleMessageEmulator, TeleMessageEmulatorOptions } from '../../emulators/telemessage/server';
+import { directoryPerson, startStack } from '../../emulators/stack';
 import { renderMappingCsv, type Employee } from '../../emulators/telemessage/population';
 import { StorageAccount } from '../../importer/state/storageAccount';
 import { openStores, type ImporterStores } from '../../importer/run/importerStores';
@@ -15,7 +16,7 @@ import { TeleMessageSource } from '../../importer/source/telemessageSource';
 import { createGraphClient } from '../../importer/sink/graphClient';
 import { MailboxSink } from '../../importer/sink/mailboxSink';
 import { RetryPolicy } from '../../importer/retryPolicy';
-import { readMappingCsv } from '../../importer/mapping/csvMapping';
+import { readMappingCsv } from '../../importer/mapping/admin/csvMapping';
 import type { ImportContext, RunLogger } from '../../importer/run/importRun';
 import type { MailboxLimits } from '../../importer/sink/mailboxPacer';
 import { createImporter, type Importer, type ImporterOptions } from '../../importer';
@@ -84,40 +85,31 @@ export const quietLog: RunLogger = { info: () => undefined, warn: () => undefine
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ena-harness-'));
-  const azurite = await startAzurite({ inMemory: true });
-  const signin = await startSigninEmulator({ apps: [APP] });
-  const telemessage = await startTeleMessageEmulator({
-    seed: 'harness',
-    credentials: { username: TM_USER, password: TM_PASSWORD },
-    population: { employees: 12 },
-    traffic: { itemsPerDay: 120, hugeAttachments: [] },
-    days: ['2026-11-23', '2026-11-24'],
-    now: new Date('2026-11-25T00:00:00Z'),
-    ...options.telemessage,
+  const stack = await startStack({
+    azurite: { inMemory: true },
+    tenantId: TENANT,
+    signin: { apps: [APP] },
+    telemessage: {
+      seed: 'harness',
+      credentials: { username: TM_USER, password: TM_PASSWORD },
+      population: { employees: 12 },
+      traffic: { itemsPerDay: 120, hugeAttachments: [] },
+      days: ['2026-11-23', '2026-11-24'],
+      now: new Date('2026-11-25T00:00:00Z'),
+      ...options.telemessage,
+    },
+    graph: {
+      ...options.graph,
+      users: (staff) => {
+        const capture = options.captureMailbox
+          ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }]
+          : [];
+        return [...employeeUsers(staff, options), ...capture, ...(options.people ?? []).map(directoryPerson)];
+      },
+    },
   });
-  const staff = telemessage.population.employees;
-  const leavers = new Set((options.leavers ?? ((s) => s.slice(-1)))(staff).map((e) => e.id));
-  const big = new Set((options.bigMailboxes ?? (() => []))(staff).map((e) => e.id));
-  const mailboxless = new Set((options.noMailbox ?? (() => []))(staff).map((e) => e.id));
-  const graphUsers = staff
-    .filter((e) => !leavers.has(e.id))
-    .map((e, i) => ({
-      // Entra object ids are GUIDs: the connector's admins are kept and looked up by them.
-      id: harnessUserId(i),
-      userPrincipalName: e.mailbox,
-      mail: e.mailbox,
-      displayName: `${e.firstName} ${e.lastName}`,
-      maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined,
-      ...(mailboxless.has(e.id) && { hasMailbox: false }),
-    }));
-  const capture = options.captureMailbox
-    ? [{ id: 'user-capture', userPrincipalName: options.captureMailbox, mail: options.captureMailbox, displayName: 'TeleMessage capture', maxMessageSizeBytes: 150 * 1024 * 1024 }]
-    : [];
-  const graph = await startGraphEmulator({
-    auth: { jwksUri: signin.jwksUri(TENANT), issuer: signin.issuer(TENANT) },
-    users: [...graphUsers, ...capture, ...(options.people ?? []).map((p) => ({ id: p.oid, userPrincipalName: p.preferredUsername, mail: p.preferredUsername, displayName: p.name }))],
-    ...options.graph,
-  });
+  const { azurite, signin, telemessage, graph, staff } = stack;
+  const graphUsers = employeeUsers(staff, options);
 
   const storage = new StorageAccount({ connectionString: azurite.connectionString });
   const stores = await openStores(storage, { tmpDir });
@@ -185,11 +177,28 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...overrides,
     }),
     close: async () => {
-      await Promise.allSettled([graph.close(), telemessage.close(), signin.close()]);
-      await azurite.stop();
+      await stack.close();
       fs.rmSync(tmpDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The employees who are Microsoft 365 users (all but the leavers), as Graph holds them. */
+function employeeUsers(staff: Employee[], options: HarnessOptions) {
+  const leavers = new Set((options.leavers ?? ((s) => s.slice(-1)))(staff).map((e) => e.id));
+  const big = new Set((options.bigMailboxes ?? (() => []))(staff).map((e) => e.id));
+  const mailboxless = new Set((options.noMailbox ?? (() => []))(staff).map((e) => e.id));
+  return staff
+    .filter((e) => !leavers.has(e.id))
+    .map((e, i) => ({
+      // Entra object ids are GUIDs: the connector's admins are kept and looked up by them.
+      id: harnessUserId(i),
+      userPrincipalName: e.mailbox,
+      mail: e.mailbox,
+      displayName: `${e.firstName} ${e.lastName}`,
+      maxMessageSizeBytes: big.has(e.id) ? 150 * 1024 * 1024 : undefined,
+      ...(mailboxless.has(e.id) && { hasMailbox: false }),
+    }));
 }
 
 /** Settles once the connector has a run and none is going (a server's own first run, one the test started), or throws after `timeoutMs`. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PRODUCT = ['importer', 'bot', 'tab', 'server', 'cli'];
+const PRODUCT = ['importer', 'bot', 'tab', 'server', 'cli', 'phone'];
 
 function sources(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -11,6 +11,19 @@ function sources(dir: string): string[] {
     if (e.isDirectory()) return e.name === 'node_modules' ? [] : sources(full);
     return /\.(ts|tsx|js|mjs|cjs)$/.test(e.name) ? [full] : [];
   });
+}
+
+/** The project's files that `file` imports, relative to the root ('phone/phoneNumber', say). */
+function localImports(file: string): { spec: string; target: string }[] {
+  return imports(file)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => ({
+      spec,
+      target: path
+        .relative(ROOT, path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join('/'),
+    }));
 }
 
 function imports(file: string): string[] {
@@ -95,5 +108,50 @@ describe('architecture', () => {
     const answers = apiFiles.flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/res\.json\(2\d\d,[^;]*;/g)].map((m) => ({ file: path.relative(ROOT, file), text: m[0] })));
     expect(answers.length).toBeGreaterThan(20);
     expect(answers.filter((a) => !a.text.includes(' satisfies ')).map((a) => `${a.file}: ${a.text}`)).toEqual([]);
+  });
+
+  it('reads and shows phone numbers only through the phone module (phone/): no other product file imports libphonenumber-js', () => {
+    const inPhone = (file: string) => file.startsWith(path.join(ROOT, 'phone') + path.sep);
+    expect(productFiles.filter(inPhone).length).toBeGreaterThan(0);
+    const offenders = productFiles
+      .filter((file) => !inPhone(file))
+      .flatMap((file) =>
+        imports(file)
+          .filter((spec) => /^libphonenumber-js(\/|$)/.test(spec))
+          .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+      );
+    expect(offenders).toEqual([]);
+    // The ground floor: the phone module imports nothing of the project.
+    const upward = productFiles.filter(inPhone).flatMap((file) =>
+      localImports(file)
+        .filter(({ target }) => !target.startsWith('phone/'))
+        .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(upward).toEqual([]);
+  });
+
+  it("keeps the tab's page on the phone module's display half, so its chunks carry libphonenumber's small metadata only", () => {
+    const pageFiles = [...sources(path.join(ROOT, 'tab', 'web')), ...sources(path.join(ROOT, 'tab', 'shared'))];
+    const offenders = pageFiles.flatMap((file) =>
+      localImports(file)
+        .filter(({ target }) => target.startsWith('phone/') && target !== 'phone/phoneDisplay')
+        .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps the per-item mapping (importer/mapping/item/) and the mapping administration (importer/mapping/admin/) out of each other's files", () => {
+    const room = (file: string, name: string) => file.startsWith(path.join(ROOT, 'importer', 'mapping', name) + path.sep);
+    const item = productFiles.filter((f) => room(f, 'item'));
+    const admin = productFiles.filter((f) => room(f, 'admin'));
+    expect(item.length).toBeGreaterThan(0);
+    expect(admin.length).toBeGreaterThan(0);
+    const crossing = (files: string[], other: string) =>
+      files.flatMap((file) =>
+        localImports(file)
+          .filter(({ target }) => target.startsWith(`importer/mapping/${other}/`))
+          .map(({ spec }) => `${path.relative(ROOT, file)} imports ${spec}`),
+      );
+    expect([...crossing(item, 'admin'), ...crossing(admin, 'item')]).toEqual([]);
   });
 });

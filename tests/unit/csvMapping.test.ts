@@ -1,5 +1,5 @@
-import { readMappingCsv, MappingFileError, type ParsedMappingFile } from '../../importer/mapping/csvMapping';
-import { toE164 } from '../../importer/mapping/phoneNumber';
+import { readMappingCsv, MappingFileError, type ParsedMappingFile } from '../../importer/mapping/admin/csvMapping';
+import { toE164 } from '../../phone/phoneNumber';
 import { parsePhoneNumberFromString, getCountries, getExampleNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
 

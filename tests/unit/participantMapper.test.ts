@@ -1,4 +1,4 @@
-import { fanOut, type MappingRules } from '../../importer/mapping/participantMapper';
+import { fanOut, type MappingRules } from '../../importer/mapping/item/participantMapper';
 import type { ArchiveItem, Participant } from '../../importer/model';
 
 // The directory: who is a Microsoft 365 user. (The real lookup is Graph's; see the sink tests.)

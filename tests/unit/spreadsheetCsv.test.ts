@@ -1,4 +1,4 @@
-import { csvCell, csvLine } from '../../importer/mapping/spreadsheetCsv';
+import { csvCell, csvLine } from '../../importer/spreadsheetCsv';
 
 describe('spreadsheet-safe CSV', () => {
   it.each([

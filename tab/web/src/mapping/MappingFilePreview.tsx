@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Button, Field, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3 } from '@fluentui/react-components';
 import { MAX_MAPPING_UPLOAD_BYTES } from '../../../shared/apiSchemas';
-import { displayNumber } from '../../../shared/phoneDisplay';
+import { displayNumber } from '../../../../phone/phoneDisplay';
 import { Problem, saveFile, usePageStyles, type MappingPreview, type TabApiClient } from '../common';
 import { formatSize } from './mappingText';
 

@@ -1,4 +1,4 @@
-import { displayNumber } from '../../../shared/phoneDisplay';
+import { displayNumber } from '../../../../phone/phoneDisplay';
 import type { MappingChange, MappingVersion } from '../common';
 
 const ORIGINS: Record<MappingVersion['origin'], string> = {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Button, Card, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { COUNT_FACTS, count } from '../../../shared/countFacts';
-import { displayNumber } from '../../../shared/phoneDisplay';
+import { displayNumber } from '../../../../phone/phoneDisplay';
 import { Problem, usePageStyles, when, type Run, type RunLogRow, type TabApiClient } from '../common';
 import { RunCollection } from './RunCollection';
 import { RunStatus } from './RunStatus';

@@ -1,5 +1,11 @@
+// The one place that reads numbers with libphonenumber (its full metadata): the importer's
+// parser, the mapping file and the admins' single edits all normalise through toE164. Display is
+// phoneDisplay.ts, apart, so the tab's page loads only the small metadata it needs.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import metadataJson from 'libphonenumber-js/max/metadata';
+
+/** The ISO country code a connector's default country names. */
+export type { CountryCode };
 
 /**
  * Normalises a mobile number to E.164. TeleMessage writes international numbers without the

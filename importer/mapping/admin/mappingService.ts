@@ -1,12 +1,11 @@
-import type { CountryCode } from 'libphonenumber-js/max';
-import { ImporterError } from '../errors';
-import type { ImporterStores } from '../run/importerStores';
-import type { RunRecord } from '../state/runsStore';
-import type { MappingOrigin, MappingVersion } from '../state/mappingStore';
+import { toE164, type CountryCode } from '../../../phone/phoneNumber';
+import { ImporterError } from '../../errors';
+import type { ImporterStores } from '../../run/importerStores';
+import type { RunRecord } from '../../state/runsStore';
+import type { MappingOrigin, MappingVersion } from '../../state/mappingStore';
 import { checkEntry, MappingFileError, readMappingCsv, type MappingEntry, type MappingProblem, type ParsedMappingFile } from './csvMapping';
-import type { DirectoryCheck, MailboxDirectory } from './mailboxDirectory';
-import { toE164 } from './phoneNumber';
-import { csvLine } from './spreadsheetCsv';
+import type { DirectoryCheck, MailboxDirectory } from '../mailboxDirectory';
+import { csvLine } from '../../spreadsheetCsv';
 
 /** What reading and checking a mapping file found, row by row. */
 export interface MappingCheck {

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type InfoRecord } from 'csv-parse';
-import type { CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { ImporterError } from '../errors';
-import { toE164 } from './phoneNumber';
+import { toE164, type CountryCode } from '../../../phone/phoneNumber';
+import { ImporterError } from '../../errors';
 
 /** One row of the custom mapping: a mobile number (E.164) archived into one mailbox. */
 export interface MappingEntry {

@@ -1,3 +1,5 @@
+// The phone module's display half: libphonenumber's small metadata only, so the tab's page, which
+// loads it lazily with the pages that show numbers, stays lean. Reading numbers is phoneNumber.ts.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 
 /**

@@ -1,4 +1,4 @@
-import type { ArchiveItem, Participant } from '../model';
+import type { ArchiveItem, Participant } from '../../model';
 
 export interface MailboxUser {
   id: string;

@@ -1,4 +1,4 @@
-import type { ArchiveItem, Participant } from '../model';
+import type { ArchiveItem, Participant } from '../../model';
 
 /**
  * Who an unmapped participant is. The archived line (the item's X-TELEMESSAGE-Subscriber) and an
