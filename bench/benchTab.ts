@@ -206,9 +206,10 @@ export async function runTabBench(log: (line: string) => void): Promise<TabBench
     const loadInTeamsMs = await loadInTeams(browser, host.url);
 
     log(`server at ${url}; dashboard loaded with no import running; a backfill of two days starts...`);
+    const connector = await fetch(`${url}/api/tab/connector`, { headers: { authorization: `Bearer ${bearer}` } });
     const started = await fetch(`${url}/api/tab/backfill`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'if-match': connector.headers.get('etag') ?? '' },
       body: JSON.stringify({ from: `${day(-1)}T00:00:00Z`, to: now.toISOString() }),
     });
     if (started.status !== 202) throw new Error(`the backfill answered ${started.status}: ${await started.text()}`);

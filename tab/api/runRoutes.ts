@@ -29,6 +29,16 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
     });
   }
 
+  /**
+   * The write rule: every state-changing route takes `If-Match` with the connector's ETag (428
+   * without, 412 stale). The admin starts a run, or acknowledges a failure, against the connector
+   * as they saw it, not as another admin changed it since (its folder, its mapping, its source).
+   */
+  async function sameConnector(req: Parameters<typeof ifMatch>[0]): Promise<void> {
+    const etag = ifMatch(req);
+    if ((await importer.connector.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+  }
+
   server.get(
     '/api/tab/runs',
     route(async (req, res) => {
@@ -42,6 +52,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
   server.post(
     '/api/tab/runs',
     route(async (req, res, caller) => {
+      await sameConnector(req);
       await jsonBody(req, z.object({}).strict().nullable());
       const run = await startRun((w) => importer.runs.start(caller.oid, { trigger: 'manual', ...w }));
       res.json(202, { run } satisfies RunStarted<Date>);
@@ -81,6 +92,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
       const id = parse(runId, req.params.runId, 'run id');
       await jsonBody(req, z.object({}).strict().nullable());
       await importer.runs.get(id);
+      await sameConnector(req);
       const run = await startRun((w) => importer.runs.rerun(id, caller.oid, w));
       res.json(202, { run } satisfies RunStarted<Date>);
     }),
@@ -90,6 +102,7 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
     '/api/tab/backfill',
     route(async (req, res, caller) => {
       const window = await jsonBody(req, backfillBody);
+      await sameConnector(req);
       const run = await startRun((w) => importer.runs.backfill({ from: new Date(window.from), to: new Date(window.to) }, caller.oid, w));
       res.json(202, { run } satisfies RunStarted<Date>);
     }),
@@ -106,11 +119,9 @@ export function mountRunRoutes(server: Server, kit: RouteKit): void {
   server.post(
     '/api/tab/failures/:itemId/acknowledge',
     route(async (req, res, caller) => {
-      const etag = ifMatch(req);
       const itemId = parse(z.string().min(1).max(300), req.params.itemId, 'item id');
       const body = await jsonBody(req, z.object({ reason: z.string().trim().min(1, 'say why').max(MAX_ACKNOWLEDGEMENT_REASON) }).strict());
-      // A stale page is refused: the admin acknowledges what they saw, not what changed since.
-      if ((await importer.connector.settings()).etag !== etag) throw new ImporterError('Conflict', 'The connector was changed by someone else; reload and try again.');
+      await sameConnector(req);
       res.json(200, { acknowledged: await importer.runs.acknowledgeFailure(itemId, body.reason, caller.oid, { abortSignal: signal }) } satisfies FailureAcknowledged<Date>);
     }),
   );

@@ -227,8 +227,12 @@ describe('the tab API', () => {
       expect(ok.json.settings.setupCompletedAt).toBe((await settings()).setupCompletedAt);
     });
 
-    it('POST /api/tab/runs starts a run for the caller and answers once it is recorded', async () => {
-      const res = await api('POST', '/api/tab/runs', { body: {} });
+    it('POST /api/tab/runs starts a run for the caller and answers once it is recorded; like every write, it needs If-Match', async () => {
+      const before = await runCount();
+      expect((await api('POST', '/api/tab/runs', { body: {} })).status).toBe(428);
+      expect((await api('POST', '/api/tab/runs', { body: {}, headers: { 'if-match': 'W/"stale"' } })).status).toBe(412);
+      expect(await runCount()).toBe(before);
+      const res = await api('POST', '/api/tab/runs', { body: {}, headers: { 'if-match': await etag() } });
       expect(res.status).toBe(202);
       expect(res.json.run).toMatchObject({ trigger: 'manual', requestedBy: ADMIN, status: 'running' });
       await idle();
@@ -256,7 +260,9 @@ describe('the tab API', () => {
       const before = await runCount();
       expect((await api('POST', '/api/tab/runs/0000000000000-abcdef12/rerun', { body: {} })).status).toBe(404);
       expect(await runCount()).toBe(before);
-      const res = await api('POST', `/api/tab/runs/${latest.runId}/rerun`, { body: {} });
+      expect((await api('POST', `/api/tab/runs/${latest.runId}/rerun`, { body: {} })).status).toBe(428);
+      expect(await runCount()).toBe(before);
+      const res = await api('POST', `/api/tab/runs/${latest.runId}/rerun`, { body: {}, headers: { 'if-match': await etag() } });
       expect(res.status).toBe(202);
       expect(res.json.run).toMatchObject({ trigger: 'rerun', rerunOf: latest.runId, requestedBy: ADMIN });
       await idle();
@@ -275,7 +281,10 @@ describe('the tab API', () => {
         expect(res.json.error.code).toBe('InvalidRequest');
       }
       expect(await runCount()).toBe(before);
-      const res = await api('POST', '/api/tab/backfill', { body: { from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' } });
+      const window = { from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+      expect((await api('POST', '/api/tab/backfill', { body: window, headers: { 'if-match': 'W/"stale"' } })).status).toBe(412);
+      expect(await runCount()).toBe(before);
+      const res = await api('POST', '/api/tab/backfill', { body: window, headers: { 'if-match': await etag() } });
       expect(res.status).toBe(202);
       expect(res.json.run).toMatchObject({ trigger: 'backfill', window: { from: '2026-11-23T00:00:00.000Z', to: '2026-11-24T00:00:00.000Z' } });
       await idle();

@@ -157,8 +157,9 @@ export class TabApiClient {
   preflight = (mailbox: string) => this.json<PreflightReport>('POST', '/api/tab/preflight', { mailbox });
   runs = (after?: string, pageSize = 25) => this.json<RunsPage>('GET', `/api/tab/runs?pageSize=${pageSize}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
   run = (runId: string) => this.json<RunDetail>('GET', `/api/tab/runs/${encodeURIComponent(runId)}`);
-  startRun = () => this.json<RunStarted>('POST', '/api/tab/runs', {});
-  rerun = (runId: string) => this.json<RunStarted>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {});
+  /** Starting a run is a write like any other: `etag` is the connector's, as the page read it. */
+  startRun = (etag: string | undefined) => this.json<RunStarted>('POST', '/api/tab/runs', {}, etag);
+  rerun = (runId: string, etag: string | undefined) => this.json<RunStarted>('POST', `/api/tab/runs/${encodeURIComponent(runId)}/rerun`, {}, etag);
 
   /** The run log as a file: fetched with the token (a plain link would carry none), then saved. */
   async downloadRunLog(runId: string): Promise<void> {
@@ -172,7 +173,7 @@ export class TabApiClient {
     const name = version ? `mapping-${version}.csv` : 'mapping.csv';
     saveFile(await (await this.request('GET', `/api/tab/mapping.csv${version ? `?version=${encodeURIComponent(version)}` : ''}`)).blob(), name);
   }
-  backfill = (window: { from: string; to: string }) => this.json<RunStarted>('POST', '/api/tab/backfill', window);
+  backfill = (window: { from: string; to: string }, etag: string | undefined) => this.json<RunStarted>('POST', '/api/tab/backfill', window, etag);
   audit = (from: string, to: string) => this.json<AuditPage>('GET', `/api/tab/audit?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   /** The audit trail of the window as CSV, in words, spreadsheet-safe. */
   async downloadAudit(from: string, to: string): Promise<void> {

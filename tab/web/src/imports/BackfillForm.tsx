@@ -32,7 +32,8 @@ function midnight(daysAgo: number): Date {
 }
 
 /** Imports a chosen window again (in the admin's time zone); checked with the API's own schema before it is sent. */
-export function BackfillForm({ api, onStarted }: { api: TabApiClient; onStarted: (run: Run) => void }) {
+/** `etag`: the connector's, as the page read it (a backfill is a write like any other). */
+export function BackfillForm({ api, etag, onStarted }: { api: TabApiClient; etag: string | undefined; onStarted: (run: Run) => void }) {
   const styles = useStyles();
   const [from, setFrom] = useState(() => toLocalInput(midnight(1)));
   const [to, setTo] = useState(() => toLocalInput(midnight(0)));
@@ -56,7 +57,7 @@ export function BackfillForm({ api, onStarted }: { api: TabApiClient; onStarted:
     setProblems({});
     setBusy(true);
     try {
-      const { run } = await api.backfill(checked.data);
+      const { run } = await api.backfill(checked.data, etag);
       setStarted(`Backfill of ${when(run.window.from)} – ${when(run.window.to)} started; it shows in the imports below.`);
       onStarted(run);
     } catch (err) {

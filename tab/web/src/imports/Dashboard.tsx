@@ -77,14 +77,14 @@ export function Dashboard({ api, onOpenRun }: { api: TabApiClient; onOpenRun: (r
         </Suspense>
       )}
       <div className={styles.actions}>
-        <Button appearance="primary" disabled={running} onClick={() => api.startRun().then(started, setError)}>
+        <Button appearance="primary" disabled={running} onClick={() => api.startRun(view?.etag).then(started, setError)}>
           Import now
         </Button>
       </div>
       <Title3 as="h2">Imports</Title3>
       <RunsTable runs={runs} onOpen={onOpenRun} />
       {next && <Button onClick={more}>Show older imports</Button>}
-      <BackfillForm api={api} onStarted={() => void started()} />
+      <BackfillForm api={api} etag={view?.etag} onStarted={() => void started()} />
       <UnmappedNumbers api={api} onChanged={() => void load()} />
     </main>
   );

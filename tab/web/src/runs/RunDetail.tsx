@@ -51,7 +51,16 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
 
-  const load = useCallback(() => api.run(runId).then(setDetail, setError), [api, runId]);
+  // The connector's ETag, as this page read it: a rerun is a write, refused if the connector changed since.
+  const [etag, setEtag] = useState<string>();
+  const load = useCallback(
+    () =>
+      Promise.all([api.run(runId), api.connector()]).then(([run, connector]) => {
+        setDetail(run);
+        setEtag(connector.etag);
+      }, setError),
+    [api, runId],
+  );
   useEffect(() => void load(), [load]);
   useEffect(() => {
     if (detail?.run.status !== 'running') return;
@@ -63,7 +72,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
   if (!detail) return <Spinner label="Loading the run" />;
   const { run, log } = detail;
   const c = run.counts;
-  const rerun = () => api.rerun(run.runId).then((r) => setNotice(`Rerun started (${r.run.runId}).`), setError);
+  const rerun = () => api.rerun(run.runId, etag).then((r) => setNotice(`Rerun started (${r.run.runId}).`), setError);
   const facts: [string, string][] = [
     ['Window', `${when(run.window.from)} – ${when(run.window.to)}`],
     ['Started by', TRIGGERS[run.trigger] ?? run.trigger],
