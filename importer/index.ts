@@ -5,7 +5,6 @@ import { ImporterContext } from './client/importerContext';
 import { ConnectorMapping, type MappingClient } from './client/mappingClient';
 import { ConnectorRuns, type RunsClient } from './client/runsClient';
 import type { ImporterOptions } from './importerOptions';
-import type { RunRecord } from './publicTypes';
 import { MailboxDirectory } from './mapping/mailboxDirectory';
 import { MappingService } from './mapping/admin/mappingService';
 import { openStores } from './run/importerStores';
@@ -45,9 +44,6 @@ export interface Importer {
   readonly delivery: DeliveryClient;
   readonly admins: AdminList;
   readonly audit: AuditClient;
-  /** `runs.list` and `runs.get`, kept for scripts/runWatch.ts until it reads `importer.runs`. */
-  listRuns(top?: number): Promise<RunRecord[]>;
-  getRun(runId: string): Promise<RunRecord>;
 }
 
 export async function createImporter(options: ImporterOptions): Promise<Importer> {
@@ -67,7 +63,5 @@ export async function createImporter(options: ImporterOptions): Promise<Importer
     delivery: new DeliverySetup({ connectorId, stores, graph: () => ctx.graph(), landing: options.landing, settings: () => ctx.settings(), updateSettings: (c, by, o) => connector.update(c, by, o) }),
     admins: new AdminList(connectorId, stores, directory),
     audit: new ConnectorAudit(ctx),
-    listRuns: (top) => runs.list({ top }),
-    getRun: (runId) => runs.get(runId),
   };
 }

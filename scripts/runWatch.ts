@@ -37,14 +37,14 @@ export function progressLine(run: RunRecord, now: Date): string {
  * Prints the newest run's progress while it goes and one line when it ends; stops when `signal`
  * aborts. A look that fails (storage restarting) is skipped, not fatal.
  */
-export function watchRuns(importer: Pick<Importer, 'listRuns' | 'getRun'>, print: (line: string) => void, signal: AbortSignal): void {
+export function watchRuns(importer: { runs: Pick<Importer['runs'], 'list' | 'get'> }, print: (line: string) => void, signal: AbortSignal): void {
   let watching: string | undefined;
   const look = async () => {
-    const [run] = await importer.listRuns(1).catch(() => [] as RunRecord[]);
+    const [run] = await importer.runs.list({ top: 1 }).catch(() => [] as RunRecord[]);
     if (!run) return;
     // The run watched ended and another began between two looks: its end is still said.
     if (watching && watching !== run.runId) {
-      const ended = await importer.getRun(watching).catch(() => undefined);
+      const ended = await importer.runs.get(watching).catch(() => undefined);
       if (ended) print(progressLine(ended, new Date()));
       watching = undefined;
     }

@@ -61,7 +61,7 @@ describe("npm start's run progress", () => {
       let look = 0;
       const lines: string[] = [];
       const stop = new AbortController();
-      watchRuns({ listRuns: async () => [states[Math.min(look++, states.length - 1)]], getRun: async () => states[3] }, (l) => lines.push(l), stop.signal);
+      watchRuns({ runs: { list: async () => [states[Math.min(look++, states.length - 1)]], get: async () => states[3] } }, (l) => lines.push(l), stop.signal);
       for (let i = 0; i < 4; i++) await jest.advanceTimersByTimeAsync(5_000);
       stop.abort();
       expect(lines.map((l) => /^run \S+ \(schedule\) (going|succeeded)/.exec(l)?.[1])).toEqual(['going', 'going', 'succeeded']);
