@@ -164,8 +164,8 @@ async function seedLocalConnector(env: Record<string, string>, stack: LocalStack
   if ((current.value.delivery ?? 'api') !== SOURCE || (SOURCE === 'smtp' && current.value.captureMailbox !== stack.captureMailbox)) {
     await importer.delivery.set(SOURCE === 'smtp' ? { delivery: 'smtp', captureMailbox: stack.captureMailbox } : { delivery: SOURCE }, 'local-setup', { etag: current.etag });
   }
-  const source = (await importer.delivery.status()).description;
-  if (current.value.telemessageUsername) return `already set up (${source})`;
+  const source = async () => (await importer.delivery.status()).description;
+  if (current.value.telemessageUsername) return `already set up (${await source()})`;
   const identity = JSON.parse(fs.readFileSync(path.join(ROOT, '.local', 'dev-identity.json'), 'utf8')) as { telemessagePassword: string };
   await importer.connector.setTeleMessageCredentials(stack.telemessageUsername, identity.telemessagePassword, 'local-setup');
   const { entries } = await importer.mapping.upload(fs.readFileSync(stack.mappingCsvPath), 'local-setup', { etag: (await importer.connector.settings()).etag });
@@ -174,7 +174,8 @@ async function seedLocalConnector(env: Record<string, string>, stack: LocalStack
   await importer.connector.update({ termsAcceptedAt: now, mappingConfirmedAt: now, consentedAt: now, scheduleTimeZone: 'UTC', setupCompletedAt: now }, 'local-setup', {
     etag: (await importer.connector.settings()).etag,
   });
-  return `set up: ${source}; TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
+  // Described once the sign-in is stored: the archive API reads "as <user>" from then on.
+  return `set up: ${await source()}; TeleMessage sign-in stored encrypted, ${entries} numbers in the custom mapping, automatic mapping on`;
 }
 
 /** `--source smtp|sftp` (or `--source=…`); the archive API unless given. */
