@@ -1,6 +1,7 @@
 // `npm start`'s view of the runs the server makes (scheduled, from the tab, from the bot): a line
 // every few seconds while one goes, from the run record the importer keeps current in storage.
 import type { Importer, RunRecord } from '../importer';
+import { itemsProgress } from '../tab/shared/countFacts';
 
 const LOOK_EVERY_MS = 5_000;
 
@@ -11,14 +12,6 @@ function seconds(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** While a run goes: " of 5,000 items (24%)" where the source gave a total (a delivered source's inbox), else " items so far". */
-function itemsOf(run: RunRecord): string {
-  const total = run.itemsTotal;
-  if (total === undefined) return ' items so far';
-  const percent = total > 0 ? Math.min(100, Math.floor((run.counts.availableFromSource / total) * 100)) : 100;
-  return ` of ${n(total)} items (${percent}%)`;
-}
-
 /** "… 1,200 of 5,000 items (24%), 12 not imported; 2,310 deliveries (2,100 imported, …); 48 items/s". */
 export function progressLine(run: RunRecord, now: Date): string {
   const c = run.counts;
@@ -27,7 +20,7 @@ export function progressLine(run: RunRecord, now: Date): string {
   const elapsed = (run.status !== 'running' && run.endedAt ? new Date(run.endedAt).getTime() : now.getTime()) - started;
   const rate = elapsed > 0 ? (c.availableFromSource / elapsed) * 1000 : 0;
   const deliveries = `${n(c.afterFanOut)} deliveries (${n(c.imported)} imported, ${n(c.partiallyImported)} partial, ${n(c.deliveriesFailed)} failed, ${n(c.alreadyArchived)} already archived)`;
-  const items = `${n(c.availableFromSource)}${run.status === 'running' ? itemsOf(run) : ' items'}, ${n(c.notImported)} not imported`;
+  const items = `${run.status === 'running' ? itemsProgress(c.availableFromSource, run.itemsTotal) : `${n(c.availableFromSource)} items`}, ${n(c.notImported)} not imported`;
   const pace = `${rate.toFixed(rate < 10 ? 1 : 0)} items/s`;
   if (run.status === 'running') return `run ${run.runId} (${run.trigger}) going for ${seconds(elapsed)}: ${items}; ${deliveries}; ${pace}`;
   return `run ${run.runId} (${run.trigger}) ${run.status} after ${seconds(elapsed)}: ${items}; ${deliveries}; ${pace}${run.error ? `; ${run.error}` : ''}`;

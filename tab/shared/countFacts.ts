@@ -55,3 +55,13 @@ export function countFact(label: string, c: CountFigures): string {
 export function collectionText(k: CollectionFigures): string {
   return `${count(k.collected)} new, ${count(k.alreadyCollected)} already collected${k.rejected.length ? `, ${count(k.rejected.length)} set aside` : ''}`;
 }
+
+/**
+ * A running run's items: "1,200 of 5,000 items (24%)" where the source gave a total (a delivered
+ * source's inbox, held items), else "1,200 items so far". `npm start` and the tab say it alike.
+ */
+export function itemsProgress(done: number, total: number | undefined): string {
+  if (total === undefined) return `${count(done)} items so far`;
+  const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
+  return `${count(done)} of ${count(total)} items (${percent}%)`;
+}

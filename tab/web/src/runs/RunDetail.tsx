@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Button, Card, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
-import { COUNT_FACTS, count } from '../../../shared/countFacts';
+import { COUNT_FACTS, count, itemsProgress } from '../../../shared/countFacts';
 import { displayNumber } from '../../../../phone/phoneDisplay';
 import { Problem, usePageStyles, when, type Run, type RunLogRow, type TabApiClient } from '../common';
 import { RunCollection } from './RunCollection';
@@ -77,8 +77,7 @@ export function RunDetail({ api, runId, onBack }: { api: TabApiClient; runId: st
     ['Window', `${when(run.window.from)} – ${when(run.window.to)}`],
     ['Started by', TRIGGERS[run.trigger] ?? run.trigger],
   ];
-  if (run.status === 'running')
-    facts.push(['Progress', run.itemsTotal === undefined ? `${count(c.availableFromSource)} items so far` : `${count(c.availableFromSource)} of ${count(run.itemsTotal)} items`]);
+  if (run.status === 'running') facts.push(['Progress', itemsProgress(c.availableFromSource, run.itemsTotal)]);
   if (c.unmapped > 0) facts.push(['Without a mailbox', `${count(c.unmapped)} unmapped participants from ${count(c.unmappedNumbers)} numbers; ${count(c.itemsHeld)} items held for an unmapped number`]);
   if (run.error) facts.push(['Error', run.error]);
   if (run.verification) facts.push(['Verification', run.verification]);
