@@ -3,6 +3,7 @@ import type { CardChannel } from './agentsAdapter';
 import type { AlertCardStore, OfferingCard, ShownNumber, ShownResult } from './alertCardStore';
 import { unmappedCard, type AdaptiveCard } from './cards';
 import type { ConversationStore } from './conversationStore';
+import { coalesced } from './coalesced';
 
 export interface AlertKeeperDeps {
   importer: Importer;
@@ -32,8 +33,7 @@ export class AlertKeeper {
   private readonly names = new Map<string, string>();
   /** Cards whose Map click is being answered: the click's own outcome replaces them, not a refresh. */
   private readonly answering = new Set<string>();
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  private readonly refreshCoalesced = coalesced(() => this.refreshOnce());
 
   constructor(private readonly deps: AlertKeeperDeps) {}
 
@@ -101,21 +101,7 @@ export class AlertKeeper {
 
   /** Brings every open card up to date; a refresh asked for while one runs is run once more after it. */
   refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.refreshOnce();
-        } while (this.again);
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
+    return this.refreshCoalesced();
   }
 
   private async refreshOnce(): Promise<void> {

@@ -4,6 +4,7 @@ import type { AlertKeeper } from './alertKeeper';
 import { summaryCard, type AdaptiveCard } from './cards';
 import type { ConversationStore, StoredConversation } from './conversationStore';
 import type { CardKind, NotificationStore } from './notificationStore';
+import { coalesced } from './coalesced';
 
 export interface RunNotifierOptions {
   importer: Importer;
@@ -27,28 +28,13 @@ const LOG_ROWS_READ = 500;
  * a run started by the CLI or a rerun from the tab are all covered by the same scan.
  */
 export class RunNotifier {
-  private scanning: Promise<void> | undefined;
-  private again = false;
+  private readonly scanOnce = coalesced(() => this.scan());
 
   constructor(private readonly options: RunNotifierOptions) {}
 
   /** Runs a scan, or asks the one under way to go round once more. */
   notifyFinishedRuns(): Promise<void> {
-    if (this.scanning) {
-      this.again = true;
-      return this.scanning;
-    }
-    this.scanning = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.scan();
-        } while (this.again);
-      } finally {
-        this.scanning = undefined;
-      }
-    })();
-    return this.scanning;
+    return this.scanOnce();
   }
 
   /** The cards of one run for one conversation, built from the importer's state as it is now. */

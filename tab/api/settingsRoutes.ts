@@ -70,12 +70,17 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
     }),
   );
 
+  /** The audit entries of the asked window, with the display names of everyone they name. */
+  async function namedAudit(req: Parameters<typeof kit.query>[0]) {
+    const window = kit.parse(auditQuery, kit.query(req), 'query');
+    const entries = await importer.audit.list(window.from, window.to);
+    return { entries, names: await namesOf(importer, idsIn(entries), kit.signal) };
+  }
+
   server.get(
     '/api/tab/audit',
     route(async (req, res) => {
-      const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit.list(window.from, window.to);
-      const names = await namesOf(importer, idsIn(entries), kit.signal);
+      const { entries, names } = await namedAudit(req);
       res.json(200, { entries: entries.map((e) => ({ ...e, who: actorName(e.actor, names), text: auditSentence(e, names) })), names } satisfies AuditPage);
     }),
   );
@@ -83,9 +88,7 @@ export function mountSettingsRoutes(server: Server, kit: RouteKit): void {
   server.get(
     '/api/tab/audit.csv',
     route(async (req, res) => {
-      const window = kit.parse(auditQuery, kit.query(req), 'query');
-      const entries = await importer.audit.list(window.from, window.to);
-      const names = await namesOf(importer, idsIn(entries), kit.signal);
+      const { entries, names } = await namedAudit(req);
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit-trail.csv"', 'cache-control': 'no-store' });
       res.write(csvLine(['When (UTC)', 'Who', 'Who (object id)', 'Action', 'What happened']));
       for (const e of entries) res.write(csvLine([e.at, actorName(e.actor, names), e.actor, e.action, auditSentence(e, names)]));
