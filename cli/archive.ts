@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../server/config';
 import { createLogger } from '../server/logger';
-import { createConfiguredImporter } from '../server/importerFactory';
+import { createConfiguredImporter, createConfiguredWorker } from '../server/importerFactory';
 import { ImporterError, preflightText, summarizeRun, type RunProgress, type RunRecord } from '../importer';
 
 const USAGE = `usage:
@@ -126,10 +126,19 @@ async function main(): Promise<number> {
   }
 
   const progress = progressPrinter();
+  // With a work queue the run hands its deliveries to workers: this process is one of them unless WORKER_CONCURRENCY=0.
+  const worker = await createConfiguredWorker(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2)));
+  const stopWorker = new AbortController();
+  const working = worker?.run(stopWorker.signal);
   let run: RunRecord;
-  if (args.rerun) run = await importer.runs.rerun(args.rerun, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
-  else if (window) run = await importer.runs.backfill(window, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
-  else run = await importer.runs.start(requestedBy, { trigger: 'manual', abortSignal: abort.signal, onProgress: progress.update });
+  try {
+    if (args.rerun) run = await importer.runs.rerun(args.rerun, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
+    else if (window) run = await importer.runs.backfill(window, requestedBy, { abortSignal: abort.signal, onProgress: progress.update });
+    else run = await importer.runs.start(requestedBy, { trigger: 'manual', abortSignal: abort.signal, onProgress: progress.update });
+  } finally {
+    stopWorker.abort();
+    await working;
+  }
   progress.done();
   process.stdout.write(`run ${run.runId} ${run.status}: ${summarizeRun(run)}\n`);
   if (run.error) process.stdout.write(`  ${run.error}\n`);

@@ -28,6 +28,11 @@ export interface ImporterOptions {
   now?: () => Date;
   /** The run lease's duration (15-60 s): how long a crashed run blocks the next one. */
   runLeaseSeconds?: number;
+  /**
+   * A work queue on the storage account: the run puts its deliveries on it as per-mailbox units
+   * for any number of workers (createDeliveryWorker), instead of writing them in this process.
+   */
+  workQueue?: WorkQueueOptions;
   /** The SFTP landing container TeleMessage drops ZIPs into, when this deployment has one. */
   landing?: LandingTarget;
   /** Stand-ins for the built-in collector of a delivered kind (tests). */
@@ -41,4 +46,29 @@ export interface StartRun {
   onProgress?: (p: RunProgress) => void;
   /** Called once the run is recorded, before any item is handled. */
   onStarted?: (run: RunRecord) => void;
+}
+
+export interface WorkQueueOptions {
+  /** The Azure Storage queue's name. */
+  name: string;
+  /** How long a mailbox's first delivery waits for company before its unit goes (250 ms unless set). */
+  lingerMs?: number;
+  /** How often a run looks for its units' results (250 ms unless set). */
+  pollMs?: number;
+}
+
+/** A worker that takes a work queue's units (createDeliveryWorker). */
+export interface DeliveryWorkerOptions {
+  storage: StorageTarget;
+  graph: GraphConnection;
+  workQueue: WorkQueueOptions;
+  log: RunLogger;
+  mailboxLimits?: MailboxLimits;
+  /** Units handled at once (16 unless set). */
+  concurrency?: number;
+  /** How long a taken unit stays hidden from the other workers while it is worked on (60 s unless set; renewed). */
+  visibilitySeconds?: number;
+  /** The mailbox lease (15-60 s, 30 unless set): how long a dead worker keeps its mailboxes from the others. */
+  leaseSeconds?: number;
+  tmpDir?: string;
 }

@@ -12,6 +12,7 @@ import { KeyVaultSecretStore, LocalSecretStore, type SecretStore } from './secre
 import { graphCredential } from './sink/graphClient';
 import { DeliverySetup, type DeliveryClient } from './source/deliverySetup';
 import { StorageAccount } from './state/storageAccount';
+import { openWorkQueue } from './scale/workQueue';
 
 export type * from './publicTypes';
 export { ImporterError, type ImporterErrorCode } from './errors';
@@ -26,6 +27,7 @@ export { nextRunAt, DailyScheduler } from './schedule/dailySchedule';
 export { summarizeRun, summarizeReplay } from './run/runSummary';
 export { brokenIdentities } from './run/runCounts';
 export { preflightText } from './preflight/preflightText';
+export { createDeliveryWorker, type Worker } from './scale/createWorker';
 // Building blocks for the bot's own tables (conversation references, posted cards) and the server's storage endpoints.
 export { StorageAccount, storageEndpoints } from './state/storageAccount';
 export { TABLES, keySafe } from './state/tableNames';
@@ -47,9 +49,11 @@ export interface Importer {
 }
 
 export async function createImporter(options: ImporterOptions): Promise<Importer> {
-  const stores = await openStores(new StorageAccount(options.storage), { tmpDir: options.tmpDir });
+  const storage = new StorageAccount(options.storage);
+  const stores = await openStores(storage, { tmpDir: options.tmpDir });
   const secrets: SecretStore = 'keyVaultUrl' in options.secrets ? new KeyVaultSecretStore(options.secrets.keyVaultUrl, options.secrets.credential) : new LocalSecretStore(options.secrets.localKeyFile);
-  const ctx = new ImporterContext(options, stores, secrets, graphCredential(options.graph));
+  const workQueue = options.workQueue && { ...(await openWorkQueue(storage, options.storage, options.workQueue.name)), lingerMs: options.workQueue.lingerMs, pollMs: options.workQueue.pollMs };
+  const ctx = new ImporterContext(options, stores, secrets, graphCredential(options.graph), workQueue);
   const { connectorId } = options;
   const directory = () => new MailboxDirectory(ctx.graph());
   const runs = new ConnectorRuns(ctx);

@@ -52,6 +52,25 @@ export const SETTINGS = {
     env: 'STORAGE_TABLE_ENDPOINT',
     description: 'With STORAGE_ACCOUNT_NAME only: the Table service URL, if not https://<account>.table.core.windows.net.',
   },
+  storageQueueEndpoint: {
+    env: 'STORAGE_QUEUE_ENDPOINT',
+    description: 'With STORAGE_ACCOUNT_NAME only: the Queue service URL, if not https://<account>.queue.core.windows.net.',
+  },
+  workQueueName: {
+    env: 'WORK_QUEUE_NAME',
+    description:
+      "The storage account's queue a run hands its deliveries to, as per-mailbox units for any number of workers (dist/server/worker.js; the server runs one too unless WORKER_CONCURRENCY=0). Unset: each run writes its deliveries in its own process. Set it alike on the server and the workers.",
+  },
+  workerConcurrency: {
+    env: 'WORKER_CONCURRENCY',
+    description: 'With WORK_QUEUE_NAME: units one worker handles at once (0-64). 0 on the server: it coordinates runs and leaves the deliveries to separate workers.',
+    default: '16',
+  },
+  workQueueVisibilitySeconds: {
+    env: 'WORK_QUEUE_VISIBILITY_SECONDS',
+    description: "With WORK_QUEUE_NAME: how long a unit a worker took stays hidden from the others (renewed while it works): a killed worker's units return after this long.",
+    default: '60',
+  },
   sftpStorageConnectionString: {
     env: 'SFTP_STORAGE_CONNECTION_STRING',
     description:
@@ -191,6 +210,13 @@ const schema = z.object({
   connectorId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or dashes'),
   localSecretKeyFile: z.string().min(1),
   runLeaseSeconds: z.coerce.number().int().min(15).max(60),
+  storageQueueEndpoint: z.url({ protocol: /^https$/ }).optional(),
+  workQueueName: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be an Azure Storage queue name: 3-63 lowercase letters, digits and single dashes')
+    .optional(),
+  workerConcurrency: z.coerce.number().int().min(0).max(64),
+  workQueueVisibilitySeconds: z.coerce.number().int().min(10).max(3600),
   sftpSettleSeconds: z.coerce.number().int().min(1).max(600),
 });
 
@@ -205,7 +231,10 @@ export class ConfigError extends Error {
 
 type Key = keyof typeof SETTINGS;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** What a worker process (dist/server/worker.js) needs in production: no web endpoints, no TeleMessage. */
+const WORKER_NEEDS: readonly string[] = ['TENANT_ID', 'CLIENT_ID', 'WORK_QUEUE_NAME'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: 'server' | 'worker' = 'server'): Config {
   const production = env.NODE_ENV === 'production';
   const raw: Record<string, string | undefined> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [Key, SettingSpec][]) {
@@ -231,7 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (raw.sftpStorageConnectionString && raw.sftpStorageAccountName) {
     problems.push('SFTP_STORAGE_CONNECTION_STRING: set at most one of SFTP_STORAGE_CONNECTION_STRING and SFTP_STORAGE_ACCOUNT_NAME');
   }
-  for (const key of ['storageBlobEndpoint', 'storageTableEndpoint'] as const) {
+  if (role === 'worker' && !raw.workQueueName) problems.push('WORK_QUEUE_NAME: required for a worker (the queue it takes units from)');
+  for (const key of ['storageBlobEndpoint', 'storageTableEndpoint', 'storageQueueEndpoint'] as const) {
     if (raw[key] && !raw.storageAccountName) problems.push(`${SETTINGS[key].env}: only with STORAGE_ACCOUNT_NAME (a connection string names its own endpoints)`);
   }
   if (raw.graphCredential === 'ManagedIdentityFederation') {
@@ -243,7 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (production) {
     for (const spec of Object.values(SETTINGS) as SettingSpec[]) {
-      if (spec.requiredInProduction && !env[spec.env]) problems.push(`${spec.env}: required when NODE_ENV=production`);
+      const needed = role === 'worker' ? WORKER_NEEDS.includes(spec.env) : spec.requiredInProduction;
+      if (needed && !env[spec.env]) problems.push(`${spec.env}: required when NODE_ENV=production`);
     }
     if (raw.localDevUnauthenticated === 'true') problems.push('LOCAL_DEV_UNAUTHENTICATED: cannot be true when NODE_ENV=production');
     // Only Teams and Microsoft 365 frame the tab in production.

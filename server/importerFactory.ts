@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { createImporter, type GraphConnection, type Importer, type LandingTarget, type RunLogger, type StorageTarget } from '../importer';
+import { createDeliveryWorker, createImporter, type GraphConnection, type Importer, type LandingTarget, type RunLogger, type StorageTarget, type Worker } from '../importer';
 import { ConfigError, type Config } from './config';
 
 /** The storage account as configured: a connection string, or the account name and the managed identity. */
@@ -11,6 +11,7 @@ export function configuredStorage(config: Config): StorageTarget {
     credential: new ManagedIdentityCredential({ clientId: config.managedIdentityClientId }),
     blobEndpoint: config.storageBlobEndpoint,
     tableEndpoint: config.storageTableEndpoint,
+    queueEndpoint: config.storageQueueEndpoint,
   };
 }
 
@@ -45,5 +46,26 @@ export function createConfiguredImporter(config: Config, log: RunLogger): Promis
     log,
     runLeaseSeconds: config.runLeaseSeconds,
     landing: configuredLanding(config),
+    workQueue: config.workQueueName ? { name: config.workQueueName } : undefined,
+  });
+}
+
+/**
+ * A worker of the configured work queue, when this process should run one: a worker process
+ * always, the server (and the CLI) unless WORKER_CONCURRENCY=0 leaves the deliveries to others.
+ */
+export async function createConfiguredWorker(config: Config, log: RunLogger): Promise<Worker | undefined> {
+  if (!config.workQueueName || config.workerConcurrency === 0) return undefined;
+  const missing = (['tenantId', 'clientId'] as const).filter((k) => !config[k]);
+  if (missing.length) throw new ConfigError(missing.map((k) => `${{ tenantId: 'TENANT_ID', clientId: 'CLIENT_ID' }[k]}: required to deliver`));
+  return createDeliveryWorker({
+    storage: configuredStorage(config),
+    graph: configuredGraph(config),
+    workQueue: { name: config.workQueueName },
+    log,
+    concurrency: config.workerConcurrency,
+    visibilitySeconds: config.workQueueVisibilitySeconds,
+    // A dead worker keeps its mailboxes from the others as long as a dead run keeps its connector.
+    leaseSeconds: Math.min(config.runLeaseSeconds, 30),
   });
 }

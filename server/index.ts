@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { createLogger } from './logger';
-import { createConfiguredImporter } from './importerFactory';
+import { createConfiguredImporter, createConfiguredWorker } from './importerFactory';
 import { createConfiguredBot, seedAdmins } from './botFactory';
 import { createConfiguredTabApi } from './tabFactory';
 import { DailyScheduler } from '../importer';
@@ -29,6 +29,10 @@ async function main(): Promise<void> {
   };
   const scheduler = importer && new DailyScheduler(importer, { log, onRunEnded: afterRun });
   const tab = importer && createConfiguredTabApi(config, importer, log);
+  // With a work queue, this instance also delivers units (its own runs' and others'), unless WORKER_CONCURRENCY=0.
+  const worker = importer && (await createConfiguredWorker(config, log));
+  const stopWorker = new AbortController();
+  const working = worker?.run(stopWorker.signal);
   const app = createApp(config, log, { bot, tab });
   app.listen(config.port, config.host, () => {
     if (config.localDevUnauthenticated) {
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
     // Every run still going (scheduled, or asked for in the tab, the chat or by a mapping) is started
     // through importer.runs, which stops them all: each ends `interrupted` before the process exits.
     await Promise.all([scheduler?.stop(), importer?.runs.stop()]);
+    stopWorker.abort();
+    await working;
     await tab?.stop();
     await bot?.stop();
     app.close(() => process.exit(0));

@@ -12,6 +12,7 @@ import { isDelivered } from '../source/collectors';
 import { InboxSource } from '../source/inboxSource';
 import { TeleMessageSource } from '../source/telemessageSource';
 import type { ConnectorSettings } from '../state/connectorStore';
+import type { WorkQueue } from '../scale/workQueue';
 
 /** What every client of the front door shares: the connector's stores, secrets and Graph, and how a source and a sink are made. */
 export class ImporterContext {
@@ -20,6 +21,8 @@ export class ImporterContext {
     readonly stores: ImporterStores,
     readonly secrets: SecretStore,
     readonly credential: TokenCredential,
+    /** The work queue runs hand their deliveries to, when the importer has one. */
+    readonly workQueue?: WorkQueue,
   ) {}
 
   get connectorId(): string {

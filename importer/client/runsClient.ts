@@ -180,6 +180,7 @@ export class ConnectorRuns implements RunsClient {
           ? undefined
           : collectorFor({ connectorId, settings, stores, graph: () => this.ctx.graph(), landing: options.landing, retry: new RetryPolicy(), log: options.log }, options.collectors),
         createSink: (folderName) => this.ctx.sink(folderName),
+        workQueue: this.ctx.workQueue,
         log: options.log,
         now: options.now,
         itemWorkers: options.itemWorkers,

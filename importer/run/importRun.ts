@@ -11,6 +11,7 @@ import type { Collector } from '../source/collector';
 import { collectDelivered, collectsFirst } from './collectStep';
 import { advanceCheckpoint, markInterrupted, resolveWindow } from './runWindow';
 import { describe, RunExecution } from './runExecution';
+import type { WorkQueue } from '../scale/workQueue';
 
 /** The log lines a run writes; pino's logger fits. */
 export interface RunLogger {
@@ -36,6 +37,8 @@ export interface ImportContext {
   collector?: Collector;
   /** A fresh sink per run: it caches users and folders for the run only. */
   createSink(folderName: string): MailboxSink;
+  /** With a work queue, the run's deliveries go to workers as per-mailbox units (importer/scale/); without, this process writes them. */
+  workQueue?: WorkQueue;
   log: RunLogger;
   /** What "now" is for the window a scheduled run covers; the real clock unless a test pins it. */
   now?: () => Date;

@@ -14,11 +14,14 @@ import type { ConnectorSettings } from '../state/connectorStore';
 import { attachmentReader } from './itemAttachments';
 import { withoutMailboxless, type MailboxlessParticipant } from './mailboxlessRecipients';
 import type { ImportContext } from './importRun';
+import { QueuedDeliveries } from '../scale/queuedDeliveries';
 
 const PROGRESS_EVERY_MS = 2_000;
 
 /** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */
 const DEFAULT_ITEM_WORKERS = 16;
+/** With a work queue an item waits for its unit's round trip, holding only its parsed text: many more at once. */
+const DEFAULT_QUEUED_ITEM_WORKERS = 512;
 const DEFAULT_ITEM_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 
 /** An error as the run log and the run record say it. */
@@ -46,6 +49,8 @@ export class RunExecution {
   private lastProgress = 0;
   private position: Date | undefined;
   private readonly sink: MailboxSink;
+  /** The run's deliveries as units for the workers, when the importer has a work queue. */
+  private readonly queued: QueuedDeliveries | undefined;
   private rules!: MappingRules;
   private readonly warnedMailboxless = new Set<string>();
   private tenantDomains: ReadonlySet<string> = new Set();
@@ -58,6 +63,8 @@ export class RunExecution {
   ) {
     this.sink = ctx.createSink(settings.folderName);
     run.counts = this.counts;
+    const q = ctx.workQueue;
+    this.queued = q && new QueuedDeliveries(q.units, q.results, { connectorId: ctx.connectorId, runId: run.runId, folderName: settings.folderName, lingerMs: q.lingerMs, pollMs: q.pollMs }, signal);
   }
 
   async execute(): Promise<{ nonFinal: number }> {
@@ -73,7 +80,7 @@ export class RunExecution {
       if (!(await stores.ledger.hasItemsOn(this.ctx.connectorId, day))) this.freshDays.add(day);
     }
 
-    const workers = this.ctx.itemWorkers ?? DEFAULT_ITEM_WORKERS;
+    const workers = this.ctx.itemWorkers ?? (this.queued ? DEFAULT_QUEUED_ITEM_WORKERS : DEFAULT_ITEM_WORKERS);
     const byteBudget = this.ctx.itemBytesInFlight ?? DEFAULT_ITEM_BYTES_IN_FLIGHT;
     const inFlight = new Set<Promise<void>>();
     let bytesInFlight = 0;
@@ -84,14 +91,21 @@ export class RunExecution {
         // One item always goes, however big: the budget bounds company, not progress.
         while (inFlight.size >= workers || (inFlight.size > 0 && bytesInFlight + weight > byteBudget)) await Promise.race(inFlight);
         bytesInFlight += weight;
-        const work: Promise<void> = this.processItem(ref).finally(() => {
-          bytesInFlight -= weight;
+        let weighed = true;
+        // Its bytes count until they are let go: at the end, or once parsed when workers deliver it.
+        const letGo = () => {
+          if (weighed) bytesInFlight -= weight;
+          weighed = false;
+        };
+        const work: Promise<void> = this.processItem(ref, letGo).finally(() => {
+          letGo();
           inFlight.delete(work);
         });
         inFlight.add(work);
       }
     } finally {
       await Promise.allSettled(inFlight);
+      this.queued?.close(new Error('the run stopped'));
       await this.flush(true);
     }
     this.ctx.log.info({ runId: this.run.runId, pacing: this.sink.pacingSummary() }, 'mailbox pacing');
@@ -99,7 +113,7 @@ export class RunExecution {
     return { nonFinal: this.nonFinal };
   }
 
-  private async processItem(ref: SourceItemRef): Promise<void> {
+  private async processItem(ref: SourceItemRef, letGo: () => void): Promise<void> {
     this.counts.availableFromSource++;
     if (this.run.trigger === 'remap') this.listedIds.push(ref.id);
     if (!this.position || ref.archivedAt > this.position) this.position = ref.archivedAt;
@@ -116,7 +130,7 @@ export class RunExecution {
         return;
       }
       this.inFlightIds.add(ref.id);
-      await this.handle(ref, inOrder).finally(() => this.inFlightIds.delete(ref.id));
+      await this.handle(ref, inOrder, letGo).finally(() => this.inFlightIds.delete(ref.id));
     } catch (err) {
       if (this.signal.aborted) throw err;
       this.nonFinal++;
@@ -130,7 +144,7 @@ export class RunExecution {
     }
   }
 
-  private async handle(ref: SourceItemRef, newToRun: boolean): Promise<void> {
+  private async handle(ref: SourceItemRef, newToRun: boolean, letGo: () => void): Promise<void> {
     const { stores, connectorId } = { stores: this.ctx.stores, connectorId: this.ctx.connectorId };
     const fresh = newToRun && this.freshDays.has(ref.archivedAt.toISOString().slice(0, 10));
     const prior = fresh ? { deliveries: [] } : await stores.ledger.getItem(connectorId, ref.id, ref.archivedAt);
@@ -160,6 +174,11 @@ export class RunExecution {
     }
 
     bytes = undefined;
+    // Workers read the raw copy themselves: this process holds only the parsed item now.
+    if (this.queued) {
+      decoded?.clear();
+      letGo();
+    }
     const { recipients, unmapped, mailboxless } = await withoutMailboxless(await fanOut(item, this.rules), this.sink, this.signal);
     await this.logMailboxless(item, mailboxless);
     this.counts.unmapped += unmapped.length;
@@ -220,15 +239,17 @@ export class RunExecution {
     const acknowledgement = prior.item?.acknowledgement;
     await stores.ledger.save(connectorId, this.itemRecord(ref, staged, 'pending', { kind: item.kind, hadUnmapped, outcome: 'failed', acknowledgement }), pending, unmappedRows, stale);
 
-    const reader = attachmentReader(stores.raw, staged.sha256, decoded);
+    const reader = this.queued ? undefined : attachmentReader(stores.raw, staged.sha256, decoded);
+    const mayExist = prior.item !== undefined;
     const results = await Promise.all(
       todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
         try {
+          if (this.queued) {
+            const delivery = { archiveKey: key, itemId: item.id, archivedAt: ref.archivedAt.toISOString(), type: ref.type, rawSha256: staged.sha256, rawSize: staged.size, mayExist };
+            return await this.queued.deliver(recipient.mailbox, recipient.userId, delivery);
+          }
           const folderId = await this.sink.ensureFolder(recipient.userId, this.signal);
-          return await this.sink.deliver(
-            { item, mailbox: recipient.mailbox, userId: recipient.userId, folderId, archiveKey: key, mayExist: prior.item !== undefined, attachments: reader },
-            this.signal,
-          );
+          return await this.sink.deliver({ item, mailbox: recipient.mailbox, userId: recipient.userId, folderId, archiveKey: key, mayExist, attachments: reader! }, this.signal);
         } catch (err) {
           if (this.signal.aborted) throw err;
           return { outcome: 'failed', permanent: false, recovered: false, keptOutside: [], reason: describe(err) };

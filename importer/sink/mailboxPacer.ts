@@ -46,6 +46,30 @@ class SlidingLog {
     this.total += amount;
   }
 
+  /**
+   * The window's amounts in `count` equal buckets, oldest first, the last ending now: a summary
+   * another process can take over (mailboxUsage).
+   */
+  buckets(now: number, count: number): number[] {
+    this.expire(now);
+    const width = this.lengthMs / count;
+    const sums = new Array<number>(count).fill(0);
+    for (let i = this.head; i < this.times.length; i++) sums[Math.min(count - 1, Math.max(0, Math.floor((this.times[i] - (now - this.lengthMs)) / width)))] += this.amounts[i];
+    return sums;
+  }
+
+  /** Takes a summary's buckets for the whole log, each counted at its bucket's end: expiring no sooner than the real entries. */
+  replace(at: number, sums: readonly number[]): void {
+    const width = this.lengthMs / sums.length;
+    this.times = [];
+    this.amounts = [];
+    this.head = 0;
+    this.total = 0;
+    sums.forEach((amount, i) => {
+      if (amount > 0) this.add(Math.min(at, at - this.lengthMs + (i + 1) * width), amount);
+    });
+  }
+
   /** When `amount` more fits under `limit` (now, if it already does). */
   fitsAt(now: number, amount: number, limit: number): number {
     this.expire(now);
@@ -67,6 +91,19 @@ interface Waiter {
   signal?: AbortSignal;
   onAbort?: () => void;
 }
+
+/**
+ * What a mailbox used of its windows, in buckets, for the next holder of its lease: the process
+ * that writes the mailbox after this one starts from this, not from nothing, so the mailbox stays
+ * within its limits across worker processes.
+ */
+export interface MailboxUsage {
+  at: number;
+  requests: number[];
+  uploadBytes: number[];
+}
+
+const USAGE_BUCKETS = 10;
 
 export interface PacerStats {
   requests: number;
@@ -131,6 +168,20 @@ export class MailboxPacer {
     this.successesSinceThrottle = 0;
     this.concurrency = Math.min(this.limits.concurrentRequests, this.concurrency + 1);
     this.rateFactor = Math.min(1, this.rateFactor + 0.02);
+  }
+
+  /** This mailbox's use of its windows, for the next process that writes it. */
+  usage(): MailboxUsage {
+    const at = this.now();
+    return { at, requests: this.requests.buckets(at, USAGE_BUCKETS), uploadBytes: this.uploads.buckets(at, USAGE_BUCKETS) };
+  }
+
+  /** Takes over what the previous holder of the mailbox used: it has every earlier holder's use in it. */
+  assume(usage: MailboxUsage): void {
+    const at = Math.min(usage.at, this.now());
+    this.requests.replace(at, usage.requests);
+    this.uploads.replace(at, usage.uploadBytes);
+    this.pump();
   }
 
   get queued(): number {

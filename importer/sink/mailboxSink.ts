@@ -6,7 +6,7 @@ import { AttachmentUpload } from './attachmentUpload';
 import type { AttachmentInfo } from '../model';
 import type { DeliveryJob, DeliveryResult } from './deliveryJob';
 import { failureOf, isPermanent, statusOf } from './graphFailures';
-import { OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type PacerStats } from './mailboxPacer';
+import { OUTLOOK_MAILBOX_LIMITS, type MailboxLimits, type MailboxUsage, type PacerStats } from './mailboxPacer';
 import { MessageCreation } from './messageCreation';
 import { PacedGraph, type PacingSummary } from './pacedGraph';
 
@@ -167,6 +167,16 @@ export class MailboxSink {
         if (r.status === 200 && r.body?.id) this.users.set(address, Promise.resolve({ id: r.body.id, userPrincipalName: r.body.userPrincipalName }));
       }
     }
+  }
+
+  /** What a mailbox (by user id) used of Graph's windows, for the worker that writes it next (importer/scale/). */
+  usageOf(userId: string): MailboxUsage {
+    return this.graph.usageOf(userId);
+  }
+
+  /** Starts a mailbox's pacing from what the worker that wrote it last used. */
+  assumeUsage(userId: string, usage: MailboxUsage): void {
+    this.graph.assumeUsage(userId, usage);
   }
 
   /** Requests, upload bytes and 429s per mailbox, for the run's figures. */

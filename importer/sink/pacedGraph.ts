@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../retryPolicy';
-import { MailboxPacer, type MailboxLimits, type PacerStats } from './mailboxPacer';
+import { MailboxPacer, type MailboxLimits, type MailboxUsage, type PacerStats } from './mailboxPacer';
 import { classify, failureOf } from './graphFailures';
 import { throttleKindOf } from './throttleMessages';
 
@@ -74,6 +74,16 @@ export class PacedGraph {
       if (!summary.busiest || lowerBoundMs > summary.busiest.lowerBoundMs) summary.busiest = { mailbox, requests: accepted, uploadBytes: s.uploadBytes, throttled, lowerBoundMs };
     }
     return summary;
+  }
+
+  /** A mailbox's use of its windows, for the worker that writes it next. */
+  usageOf(mailbox: string): MailboxUsage {
+    return this.pacerFor(mailbox).usage();
+  }
+
+  /** Starts a mailbox from what the worker that wrote it last used. */
+  assumeUsage(mailbox: string, usage: MailboxUsage): void {
+    this.pacerFor(mailbox).assume(usage);
   }
 
   private pacerFor(mailbox: string): MailboxPacer {

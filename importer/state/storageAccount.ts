@@ -14,13 +14,15 @@ export type StorageTarget =
       /** The service URLs when not the public cloud's https://<account>.<service>.core.windows.net. */
       blobEndpoint?: string;
       tableEndpoint?: string;
+      queueEndpoint?: string;
     };
 
-/** The account's Table and Blob service URLs, when it is reached by name. */
-export function storageEndpoints(target: Extract<StorageTarget, { accountName: string }>): { blob: string; table: string } {
+/** The account's Table, Blob and Queue service URLs, when it is reached by name. */
+export function storageEndpoints(target: Extract<StorageTarget, { accountName: string }>): { blob: string; table: string; queue: string } {
   return {
     blob: target.blobEndpoint ?? `https://${target.accountName}.blob.core.windows.net`,
     table: target.tableEndpoint ?? `https://${target.accountName}.table.core.windows.net`,
+    queue: target.queueEndpoint ?? `https://${target.accountName}.queue.core.windows.net`,
   };
 }
 

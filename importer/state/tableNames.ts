@@ -12,6 +12,8 @@ export const TABLES = {
   inbox: 'inbox',
   /** ZIPs from the SFTP landing container, taken or set aside, with their counts and reasons. */
   landingZips: 'landingzips',
+  /** What the workers report of a run's delivery units, until the run takes it (importer/scale/). */
+  unitResults: 'unitresults',
   conversations: 'conversations',
   notifications: 'notifications',
 } as const;

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerClient } from '@azure/storage-blob';
+import { parseRawItem } from '../parse/itemParser';
+import { attachmentReader } from '../run/itemAttachments';
+import type { RunLogger } from '../run/importRun';
+import type { DeliveryResult, MailboxSink } from '../sink/mailboxSink';
+import type { RawStore } from '../stage/rawStore';
+import type { RunsStore } from '../state/runsStore';
+import type { DeliveryQueue, ReceivedUnit } from './deliveryQueue';
+import type { DeliveryUnit, UnitDelivery, UnitOutcome } from './deliveryUnit';
+import { tryMailboxLease } from './mailboxLease';
+import type { UnitResults } from './unitResults';
+
+export interface DeliveryWorkerOptions {
+  queue: DeliveryQueue;
+  results: UnitResults;
+  runs: RunsStore;
+  raw: RawStore;
+  locks: ContainerClient;
+  /** A sink for an archive folder name (one per run). */
+  createSink(folderName: string): MailboxSink;
+  log: RunLogger;
+  /** Units handled at once (16 unless set). */
+  concurrency?: number;
+  /** How long a taken unit stays hidden from the other workers, renewed while it is worked on (60 s unless set). */
+  visibilitySeconds?: number;
+  /** The mailbox lease (15 to 60 s; 30 unless set): how long a dead worker keeps its mailbox from the others. */
+  leaseSeconds?: number;
+  /** Deliveries of one unit written at once: the mailbox's pacer allows four requests at a time (6 unless set). */
+  deliveriesAtOnce?: number;
+}
+
+/** A unit begun this many times and never finished is reported failed (each delivery is taken again by the next run). */
+const MAX_BEGUN = 5;
+const IDLE_MAX_MS = 2_000;
+const SINKS_KEPT = 4;
+
+/**
+ * A worker: takes units from the queue, and for each holds its mailbox's lease, reads each item's
+ * raw copy, writes it through the same sink as a single-process run, reports the outcomes to the
+ * run and deletes the unit. Any number of workers, in any number of processes, share the queue.
+ * A worker killed at any point loses nothing: its units come back when their visibility ends,
+ * and a unit handed out again looks every message up by its archive key before writing it.
+ */
+export class DeliveryWorker {
+  readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly sinks = new Map<string, MailboxSink>();
+  private readonly active = new Set<Promise<void>>();
+  /** This worker's turn for each mailbox it has units of: the last unit's end. */
+  private readonly mailboxes = new Map<string, Promise<void>>();
+  /** Units finished by this worker: its figures. */
+  unitsDone = 0;
+  deliveriesDone = 0;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {}
+
+  /** Takes and works units until `signal` aborts; a unit in hand then goes back to the queue at once. */
+  async run(signal: AbortSignal): Promise<void> {
+    const concurrency = this.options.concurrency ?? 16;
+    let idleMs = 50;
+    while (!signal.aborted) {
+      if (this.active.size >= concurrency) {
+        await Promise.race(this.active);
+        continue;
+      }
+      let received: ReceivedUnit[];
+      try {
+        received = await this.options.queue.receive(concurrency - this.active.size, this.visibility, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.options.log.warn({ worker: this.id, err: { message: (err as Error).message } }, 'worker could not read the queue');
+        received = [];
+      }
+      if (received.length === 0) {
+        await sleep(idleMs, undefined, { signal }).catch(() => undefined);
+        idleMs = Math.min(IDLE_MAX_MS, idleMs * 2);
+        continue;
+      }
+      idleMs = 50;
+      for (const r of received) {
+        const work: Promise<void> = this.work(r, signal)
+          .catch((err: unknown) => this.options.log.warn({ worker: this.id, err: { message: (err as Error).message } }, 'unit not finished; it returns to the queue'))
+          .finally(() => this.active.delete(work));
+        this.active.add(work);
+      }
+    }
+    await Promise.allSettled(this.active);
+  }
+
+  private get visibility(): number {
+    return this.options.visibilitySeconds ?? 60;
+  }
+
+  private async work(received: ReceivedUnit, signal: AbortSignal): Promise<void> {
+    const { queue, log } = this.options;
+    const unit = received.unit;
+    if (!unit) {
+      log.warn({ worker: this.id, messageId: received.messageId }, 'a queue message that is not a delivery unit was dropped');
+      await queue.delete(received);
+      return;
+    }
+    // Hidden from the others while it is here, waiting or worked on.
+    const keeper = setInterval(() => void queue.hide(received, this.visibility).catch(() => undefined), (this.visibility * 1000) / 3);
+    try {
+      // Units of one mailbox taken by this worker go one after another, behind one lease.
+      const before = this.mailboxes.get(unit.userId);
+      const turn = (before ?? Promise.resolve()).then(() => this.workUnder(received as ReceivedUnit & { unit: DeliveryUnit }, signal));
+      const settled = turn.catch(() => undefined);
+      this.mailboxes.set(unit.userId, settled);
+      void settled.finally(() => {
+        if (this.mailboxes.get(unit.userId) === settled) this.mailboxes.delete(unit.userId);
+      });
+      await turn;
+    } finally {
+      clearInterval(keeper);
+    }
+  }
+
+  private async workUnder(received: ReceivedUnit & { unit: DeliveryUnit }, signal: AbortSignal): Promise<void> {
+    const { queue, log } = this.options;
+    const { unit } = received;
+    if (signal.aborted) {
+      await queue.hide(received, 0).catch(() => undefined);
+      return;
+    }
+    const lease = await tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30);
+    if (!lease) {
+      // Another worker is writing this mailbox: the unit waits a moment and goes to whoever is free then.
+      await queue.hide(received, 1 + Math.floor(Math.random() * 2));
+      return;
+    }
+    const sink = this.sinkFor(unit);
+    let left = false;
+    try {
+      // Read under the lease: once a run has ended (a later run took its window over, looking every message up),
+      // none of its units may write, and no later unit can reach this mailbox before this one lets it go.
+      const run = await this.options.runs.get(unit.connectorId, unit.runId).catch(() => undefined);
+      if (run?.status !== 'running') {
+        log.info({ worker: this.id, runId: unit.runId, unitId: unit.unitId }, 'unit of an ended run dropped');
+        await queue.delete(received);
+        return;
+      }
+      // Begun by a worker before: it may have written messages before it died, so each is looked up first.
+      const begunBefore = unit.begun ?? 0;
+      await queue.markBegun(received, this.visibility);
+      if (lease.usage) sink.assumeUsage(unit.userId, lease.usage);
+      const unitSignal = AbortSignal.any([signal, lease.signal]);
+      const outcomes =
+        begunBefore >= MAX_BEGUN
+          ? unit.deliveries.map((d) => failed(d, `Begun ${begunBefore} times by workers that never finished it; the next run takes it again.`))
+          : await this.deliverAll(sink, unit, begunBefore > 0, unitSignal);
+      await this.options.results.put(unit, outcomes, this.id);
+      await queue.delete(received);
+      this.unitsDone++;
+      this.deliveriesDone += outcomes.length;
+    } catch (err) {
+      if (signal.aborted) {
+        // Stopping: the unit goes back to the others now rather than when its visibility ends.
+        left = true;
+        await queue.hide(received, 0).catch(() => undefined);
+        return;
+      }
+      throw err;
+    } finally {
+      await lease.release(left ? undefined : sink.usageOf(unit.userId));
+    }
+  }
+
+  private async deliverAll(sink: MailboxSink, unit: DeliveryUnit, handedOutBefore: boolean, signal: AbortSignal): Promise<UnitOutcome[]> {
+    const outcomes: UnitOutcome[] = new Array(unit.deliveries.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < unit.deliveries.length) {
+        const i = next++;
+        const d = unit.deliveries[i];
+        const r = await this.deliverOne(sink, unit, d, handedOutBefore, signal);
+        outcomes[i] = { archiveKey: d.archiveKey, outcome: r.outcome, permanent: r.permanent, messageId: r.messageId, recovered: r.recovered, reason: r.reason?.slice(0, 500) };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.deliveriesAtOnce ?? 6, unit.deliveries.length) }, lane));
+    signal.throwIfAborted();
+    return outcomes;
+  }
+
+  private async deliverOne(sink: MailboxSink, unit: DeliveryUnit, d: UnitDelivery, handedOutBefore: boolean, signal: AbortSignal): Promise<DeliveryResult> {
+    const { raw } = this.options;
+    try {
+      const ref = { id: d.itemId, archivedAt: new Date(d.archivedAt), type: d.type, sizeBytes: d.rawSize };
+      // A small item is read whole and its attachments kept as parsed, as a single-process run does.
+      const small = d.rawSize <= raw.memoryLimit;
+      const decoded = small ? new Map<number, Buffer>() : undefined;
+      const body = await raw.open(d.rawSha256, { abortSignal: signal });
+      const item = await parseRawItem(small ? Readable.from([await readAll(body)]) : body, { sha256: d.rawSha256, size: d.rawSize, ref, keepAttachments: decoded });
+      const folderId = await sink.ensureFolder(unit.userId, signal);
+      return await sink.deliver(
+        // Handed out before: an earlier worker may have written the message before it died.
+        { item, mailbox: unit.mailbox, userId: unit.userId, folderId, archiveKey: d.archiveKey, mayExist: d.mayExist || handedOutBefore, attachments: attachmentReader(raw, d.rawSha256, decoded) },
+        signal,
+      );
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return { outcome: 'failed', permanent: false, recovered: false, keptOutside: [], reason: (err as Error).message };
+    }
+  }
+
+  /**
+   * A sink per run, as a single-process run has: its cache of folders is the run's, so a folder
+   * an owner deleted between runs is found again. The few latest are kept.
+   */
+  private sinkFor(unit: DeliveryUnit): MailboxSink {
+    const key = `${unit.connectorId}\u0000${unit.runId}\u0000${unit.folderName}`;
+    let sink = this.sinks.get(key);
+    if (!sink) {
+      sink = this.options.createSink(unit.folderName);
+      this.sinks.set(key, sink);
+      if (this.sinks.size > SINKS_KEPT) this.sinks.delete(this.sinks.keys().next().value!);
+    }
+    return sink;
+  }
+}
+
+function failed(d: UnitDelivery, reason: string): UnitOutcome {
+  return { archiveKey: d.archiveKey, outcome: 'failed', permanent: false, recovered: false, reason };
+}
+
+async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
