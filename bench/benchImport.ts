@@ -14,6 +14,8 @@ export interface BenchImportInput {
   connectionString: string;
   /** With source sftp: the landing container the day's ZIPs are in. */
   landingContainer?: string;
+  /** With --workers: the work queue the run hands its deliveries to (bench/benchWorker.ts takes them). */
+  workQueue?: string;
 }
 
 export interface BenchImportResult {
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     mailboxLimits: scaledLimits(plan.timeScale),
     itemWorkers: plan.itemWorkers,
     tmpDir: plan.stateDir,
+    ...(input.workQueue && { workQueue: { name: input.workQueue } }),
     // The ZIPs are whole before the run starts: a second's settling is enough here.
     ...(input.landingContainer && { landing: { storage: { connectionString: input.connectionString }, container: input.landingContainer, settleMs: 1000 } }),
   });

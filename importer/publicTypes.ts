@@ -1,5 +1,5 @@
 // The importer's public types, in one place: what its clients take and give back.
-export type { ImporterOptions, StartRun } from './importerOptions';
+export type { DeliveryWorkerOptions, ImporterOptions, StartRun, WorkQueueOptions } from './importerOptions';
 export type { RunCounts, RunTrigger, TimeWindow } from './model';
 export type { RunsClient, RunOptions } from './client/runsClient';
 export type { MappingClient } from './client/mappingClient';
@@ -26,5 +26,5 @@ export type { ChangeOptions, MappingChange, MappingPreview, MappingVersionListin
 export type { UnmappedKind, UnmappedReport } from './mapping/item/unmappedKind';
 export type { MappingProblem, MappingProblemCode, MappingFileReason } from './mapping/admin/csvMapping';
 export type { GraphConnection } from './sink/graphClient';
-export type { MailboxLimits } from './sink/mailboxPacer';
+export type { MailboxLimits, PacerStats } from './sink/mailboxPacer';
 export type { PacingSummary } from './sink/mailboxSink';

@@ -280,7 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: 'server' 
     // Only Teams and Microsoft 365 frame the tab in production.
     if (raw.localDevTeamsHostOrigin) problems.push('LOCAL_DEV_TEAMS_HOST_ORIGIN: cannot be set when NODE_ENV=production');
     // A single-tenant bot signs its Bot Framework tokens with a secret; a managed identity needs none.
-    if (raw.botAppType === 'SingleTenant' && !raw.botPassword) problems.push('BOT_PASSWORD: required when BOT_APP_TYPE=SingleTenant');
+    if (role === 'server' && raw.botAppType === 'SingleTenant' && !raw.botPassword) problems.push('BOT_PASSWORD: required when BOT_APP_TYPE=SingleTenant');
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const config = { ...parsed.data, production };

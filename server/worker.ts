@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   log.info({ worker: worker!.id, queue: config.workQueueName }, 'worker started');
   await worker!.run(stop.signal);
-  log.info({ worker: worker!.id, ...worker!.figures() }, 'worker stopped');
+  const { units, deliveries } = worker!.figures();
+  log.info({ worker: worker!.id, units, deliveries }, 'worker stopped');
   process.exit(0);
 }
 

@@ -84,22 +84,31 @@ export class RunExecution {
     const byteBudget = this.ctx.itemBytesInFlight ?? DEFAULT_ITEM_BYTES_IN_FLIGHT;
     const inFlight = new Set<Promise<void>>();
     let bytesInFlight = 0;
+    // Woken when an item ends or lets its bytes go. Not Promise.race over hundreds of items in
+    // flight: each race would hang a reaction on every one of them, which costs more than the work.
+    let wake: (() => void) | undefined;
+    const changed = () => new Promise<void>((resolve) => (wake = resolve));
+    const woken = () => {
+      wake?.();
+      wake = undefined;
+    };
     try {
       for await (const ref of source.list(this.run.window, { abortSignal: this.signal })) {
         // An item weighs at most what the raw store holds in memory: a bigger one streams through a file.
         const weight = Math.min(Math.max(ref.sizeBytes, 0), stores.raw.memoryLimit);
         // One item always goes, however big: the budget bounds company, not progress.
-        while (inFlight.size >= workers || (inFlight.size > 0 && bytesInFlight + weight > byteBudget)) await Promise.race(inFlight);
+        while (inFlight.size >= workers || (inFlight.size > 0 && bytesInFlight + weight > byteBudget)) await changed();
         bytesInFlight += weight;
         let weighed = true;
         // Its bytes count until they are let go: at the end, or once parsed when workers deliver it.
         const letGo = () => {
           if (weighed) bytesInFlight -= weight;
           weighed = false;
+          woken();
         };
         const work: Promise<void> = this.processItem(ref, letGo).finally(() => {
-          letGo();
           inFlight.delete(work);
+          letGo();
         });
         inFlight.add(work);
       }
@@ -160,7 +169,8 @@ export class RunExecution {
     staged.bytes = undefined;
     let item: ArchiveItem;
     // An item held in memory keeps its attachments as they are parsed: never parsed out again.
-    const decoded = bytes ? new Map<number, Buffer>() : undefined;
+    // (Not when workers deliver it: they read the raw copy themselves.)
+    const decoded = bytes && !this.queued ? new Map<number, Buffer>() : undefined;
     try {
       const raw = bytes ? Readable.from([bytes]) : await stores.raw.open(staged.sha256, { abortSignal: this.signal });
       item = await parseRawItem(raw, { sha256: staged.sha256, size: staged.size, ref, keepAttachments: decoded });
@@ -175,10 +185,7 @@ export class RunExecution {
 
     bytes = undefined;
     // Workers read the raw copy themselves: this process holds only the parsed item now.
-    if (this.queued) {
-      decoded?.clear();
-      letGo();
-    }
+    if (this.queued) letGo();
     const { recipients, unmapped, mailboxless } = await withoutMailboxless(await fanOut(item, this.rules), this.sink, this.signal);
     await this.logMailboxless(item, mailboxless);
     this.counts.unmapped += unmapped.length;

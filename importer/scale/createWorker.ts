@@ -3,6 +3,7 @@ import { RetryPolicy } from '../retryPolicy';
 import { openStores } from '../run/importerStores';
 import { createGraphClient, graphCredential } from '../sink/graphClient';
 import { MailboxSink } from '../sink/mailboxSink';
+import type { PacerStats } from '../sink/mailboxPacer';
 import { StorageAccount } from '../state/storageAccount';
 import { DeliveryWorker } from './deliveryWorker';
 import { openWorkQueue } from './workQueue';
@@ -11,8 +12,8 @@ import { openWorkQueue } from './workQueue';
 export interface Worker {
   readonly id: string;
   run(signal: AbortSignal): Promise<void>;
-  /** Units and deliveries this worker finished. */
-  figures(): { units: number; deliveries: number };
+  /** Units and deliveries this worker finished, and its Graph traffic per mailbox (user id). */
+  figures(): { units: number; deliveries: number; mailboxes: Map<string, PacerStats> };
 }
 
 /** A worker over the configured storage account, work queue and Graph: as many as wanted, in as many processes. */
@@ -33,5 +34,5 @@ export async function createDeliveryWorker(options: DeliveryWorkerOptions): Prom
     visibilitySeconds: options.visibilitySeconds,
     leaseSeconds: options.leaseSeconds,
   });
-  return { id: worker.id, run: (signal) => worker.run(signal), figures: () => ({ units: worker.unitsDone, deliveries: worker.deliveriesDone }) };
+  return { id: worker.id, run: (signal) => worker.run(signal), figures: () => ({ units: worker.unitsDone, deliveries: worker.deliveriesDone, mailboxes: worker.mailboxStats() }) };
 }

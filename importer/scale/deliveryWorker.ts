@@ -7,6 +7,7 @@ import { parseRawItem } from '../parse/itemParser';
 import { attachmentReader } from '../run/itemAttachments';
 import type { RunLogger } from '../run/importRun';
 import type { DeliveryResult, MailboxSink } from '../sink/mailboxSink';
+import type { PacerStats } from '../sink/mailboxPacer';
 import type { RawStore } from '../stage/rawStore';
 import type { RunsStore } from '../state/runsStore';
 import type { DeliveryQueue, ReceivedUnit } from './deliveryQueue';
@@ -54,6 +55,8 @@ export class DeliveryWorker {
   /** Units finished by this worker: its figures. */
   unitsDone = 0;
   deliveriesDone = 0;
+  /** Graph traffic per mailbox of the sinks this worker let go (the kept ones count theirs). */
+  private readonly retired = new Map<string, PacerStats>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {}
 
@@ -88,6 +91,14 @@ export class DeliveryWorker {
       }
     }
     await Promise.allSettled(this.active);
+  }
+
+  /** Requests, upload bytes and 429s per mailbox over this worker's life, for the bench's figures. */
+  mailboxStats(): Map<string, PacerStats> {
+    const all = new Map<string, PacerStats>();
+    addStats(all, this.retired);
+    for (const sink of this.sinks.values()) addStats(all, sink.stats());
+    return all;
   }
 
   private get visibility(): number {
@@ -216,9 +227,24 @@ export class DeliveryWorker {
     if (!sink) {
       sink = this.options.createSink(unit.folderName);
       this.sinks.set(key, sink);
-      if (this.sinks.size > SINKS_KEPT) this.sinks.delete(this.sinks.keys().next().value!);
+      if (this.sinks.size > SINKS_KEPT) {
+        const [oldKey, old] = this.sinks.entries().next().value!;
+        addStats(this.retired, old.stats());
+        this.sinks.delete(oldKey);
+      }
     }
     return sink;
+  }
+}
+
+function addStats(into: Map<string, PacerStats>, from: ReadonlyMap<string, PacerStats>): void {
+  for (const [mailbox, s] of from) {
+    const t = into.get(mailbox) ?? { requests: 0, uploadBytes: 0, throttled: { concurrency: 0, rate: 0, upload: 0, other: 0 }, waitedMs: 0 };
+    t.requests += s.requests;
+    t.uploadBytes += s.uploadBytes;
+    t.waitedMs += s.waitedMs;
+    for (const k of Object.keys(t.throttled) as (keyof PacerStats['throttled'])[]) t.throttled[k] += s.throttled[k];
+    into.set(mailbox, t);
   }
 }
 

@@ -18,14 +18,20 @@ export interface MailboxLease {
 }
 
 const USAGE_KEY = 'pacing';
+/** Lock blobs this process knows exist: created once, never again asked for. */
+const existing = new Set<string>();
 
 /** The mailbox's lease, or undefined when another worker holds it. */
 export async function tryMailboxLease(locks: ContainerClient, connectorId: string, userId: string, durationSeconds: number): Promise<MailboxLease | undefined> {
-  const blob = locks.getBlockBlobClient(`mailbox-lock/${keySafe(connectorId)}/${keySafe(userId)}`);
-  try {
-    await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  const name = `mailbox-lock/${keySafe(connectorId)}/${keySafe(userId)}`;
+  const blob = locks.getBlockBlobClient(name);
+  if (!existing.has(`${locks.url}/${name}`)) {
+    try {
+      await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    }
+    existing.add(`${locks.url}/${name}`);
   }
   const leases = blob.getBlobLeaseClient();
   try {

@@ -48,6 +48,19 @@ describe('configuration', () => {
     }
   });
 
+  it('lets a worker run in production with only storage, Graph and the work queue, and refuses a bad queue name', () => {
+    const worker = { STORAGE_ACCOUNT_NAME: 'acct1', NODE_ENV: 'production', TENANT_ID: 't', CLIENT_ID: 'c', GRAPH_CREDENTIAL: 'ManagedIdentityFederation', MANAGED_IDENTITY_CLIENT_ID: 'm', WORK_QUEUE_NAME: 'delivery-units' };
+    const config = loadConfig(worker, 'worker');
+    expect(config.workQueueName).toBe('delivery-units');
+    expect(config.workerConcurrency).toBe(16);
+    // The server needs its web settings; the worker does not.
+    expect(() => loadConfig(worker)).toThrow(/PUBLIC_URL: required when NODE_ENV=production/);
+    expect(() => loadConfig({ ...worker, WORK_QUEUE_NAME: '' }, 'worker')).toThrow(/WORK_QUEUE_NAME: required for a worker/);
+    for (const bad of ['Delivery_Units', 'ab', 'units--x', '-units'])
+      expect(() => loadConfig({ ...worker, WORK_QUEUE_NAME: bad }, 'worker')).toThrow(/WORK_QUEUE_NAME: must be an Azure Storage queue name/);
+    expect(() => loadConfig({ ...local, STORAGE_QUEUE_ENDPOINT: 'https://q.example' })).toThrow(/STORAGE_QUEUE_ENDPOINT: only with STORAGE_ACCOUNT_NAME/);
+  });
+
   it('says what is wrong with a bad value without echoing any secret', () => {
     const secret = 'DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0LWtleQ==';
     let message = '';

@@ -73,3 +73,51 @@ describe('mailbox pacer', () => {
     expect(pacer.queued).toBe(0);
   });
 });
+
+describe('a mailbox handed from one worker process to the next', () => {
+  const window = { concurrentRequests: 4, requestsPerWindow: 10, requestWindowMs: 60_000, uploadBytesPerWindow: 1000, uploadWindowMs: 30_000 };
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it("starts from what the last holder used of Graph's windows, so the two together stay within them", async () => {
+    const first = new MailboxPacer(window);
+    for (let i = 0; i < 10; i++) (await first.acquire(100))();
+    // The summary travels as text (the lease blob's metadata).
+    const usage = JSON.parse(JSON.stringify(first.usage())) as ReturnType<MailboxPacer['usage']>;
+    expect(usage.requests.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(usage.uploadBytes.reduce((a, b) => a + b, 0)).toBe(1000);
+
+    const next = new MailboxPacer(window);
+    next.assume(usage);
+    let sent = false;
+    void next.acquire(0).then((release) => {
+      sent = true;
+      release();
+    });
+    await jest.advanceTimersByTimeAsync(59_000);
+    expect(sent).toBe(false);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(sent).toBe(true);
+
+    // Without the summary, the same request would have gone at once: that is what the hand-over prevents.
+    const unaware = new MailboxPacer(window);
+    let went = false;
+    void unaware.acquire(0).then(() => (went = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(went).toBe(true);
+  });
+
+  it('lets earlier use expire bucket by bucket, not all at the hand-over', async () => {
+    const first = new MailboxPacer(window);
+    for (let i = 0; i < 5; i++) (await first.acquire(0))();
+    await jest.advanceTimersByTimeAsync(30_000);
+    for (let i = 0; i < 5; i++) (await first.acquire(0))();
+    const next = new MailboxPacer(window);
+    next.assume(first.usage());
+    // The first five leave the window 30 s later (one bucket late at most), the last five 60 s later.
+    let sent = 0;
+    for (let i = 0; i < 5; i++) void next.acquire(0).then((release) => (sent++, release()));
+    await jest.advanceTimersByTimeAsync(37_000);
+    expect(sent).toBe(5);
+  });
+});
