@@ -52,6 +52,16 @@ export const SETTINGS = {
     env: 'STORAGE_TABLE_ENDPOINT',
     description: 'With STORAGE_ACCOUNT_NAME only: the Table service URL, if not https://<account>.table.core.windows.net.',
   },
+  storageQueueEndpoint: {
+    env: 'STORAGE_QUEUE_ENDPOINT',
+    description: 'With STORAGE_ACCOUNT_NAME only: the Queue service URL, if not https://<account>.queue.core.windows.net.',
+  },
+  workQueueName: {
+    env: 'WORK_QUEUE_NAME',
+    description:
+      "The Storage queue (in the storage account above) that carries a run's delivery units, one per mailbox, to the workers (dist/server/worker.js). Set on the web app and the workers; unset, one instance does each whole run in its own process.",
+  },
+  workerConcurrency: { env: 'WORKER_CONCURRENCY', description: 'Delivery units one worker handles at once.', default: '16' },
   sftpStorageConnectionString: {
     env: 'SFTP_STORAGE_CONNECTION_STRING',
     description:
