@@ -810,7 +810,8 @@ var workerSecretSettings = graphCredential == 'ClientSecret' ? [{ name: 'CLIENT_
 // Identical workers that take delivery units from the queue. No ingress. KEDA's azure-queue scaler
 // counts the queue's messages (taken or not) as the identity and runs one replica per
 // unitsPerWorker of them, from none while no run is going up to maxWorkers.
-// API version 2025-01-01: the first stable one whose scale rules take a managed identity.
+// API version 2025-01-01: a stable one whose azure-queue rule takes accountName and a managed
+// identity (2024-03-01's takes neither).
 resource worker 'Microsoft.App/containerApps@2025-01-01' = if (useWorkers) {
   name: '${resourceBaseName}-worker'
   location: location

@@ -333,7 +333,7 @@ describe("the workers that take a run's delivery units from the queue", () => {
     expect(param('maxWorkers').default).toBe("'10'");
     expect(parameterFile.maxWorkers.value).toBe('${{MAX_WORKERS}}');
     expect(envTemplate.MAX_WORKERS).toBe('10');
-    // Scale rules take a managed identity in stable API versions from 2025-01-01 on.
+    // The azure-queue rule takes accountName and a managed identity in the stable API 2025-01-01 (2024-03-01's does not).
     const version = bicep.match(/^resource worker 'Microsoft\.App\/containerApps@([^']+)'/m)![1];
     expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(version >= '2025-01-01').toBe(true);
