@@ -1,6 +1,8 @@
 // Everything one connector needs in Azure, in one resource group:
 //   storage (tables for state, write-once containers for raw items and the audit trail),
 //   the App Service that runs server/, a user-assigned managed identity it acts as,
+//   optionally workers on Azure Container Apps that take a run's per-mailbox delivery units from a
+//   Storage queue and scale with its length (docs/deploy.md, "Workers"),
 //   the Azure Bot registered with that identity, Key Vault for the secrets, a virtual network that
 //   keeps Storage and Key Vault reachable only from the app, and logs kept for the records period;
 //   in Microsoft Entra ID (Microsoft Graph extension): the app registration's federated credential
@@ -79,6 +81,13 @@ param vnetAddressPrefix string = '10.40.0.0/16'
 @description('App Service plan size. Basic (B1) or larger: the connector needs Always On and virtual network integration.')
 param appServiceSku string = 'B1'
 
+@description('The worker image in this deployment\'s container registry, as repository:tag (e.g. "archiver-worker:0.1.0", docs/deploy.md "Workers"). Empty: no workers; the web app does each run in its own process.')
+param workerImage string = ''
+
+// A whole number, taken as text like the other numbers the lifecycle file fills from .env files.
+@description('With workerImage: the most worker replicas at once, 1-1000. Graph\'s limits are per mailbox, so more workers help only while many mailboxes are busy (docs/deploy.md).')
+param maxWorkers string = '10'
+
 @description('TeleMessage delivers by SFTP (ZIPs of EML files): the SSH public key TeleMessage gives for its SFTP user, one line ("ssh-rsa AAAA... comment"). Empty: no SFTP landing account is made.')
 param telemessageSftpPublicKey string = ''
 
@@ -101,18 +110,26 @@ var logRetention = int(logRetentionDays)
 var telemessageSecretName = 'telemessage-password'
 var graphSecretName = 'graph-client-secret'
 // Must match importer/state/tableNames.ts (a unit test compares them).
-var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'dailycounts', 'inbox', 'landingzips', 'conversations', 'notifications']
+var tableNames = ['connector', 'mappings', 'runs', 'deliveries', 'runlog', 'unmapped', 'dailycounts', 'inbox', 'landingzips', 'unitresults', 'conversations', 'notifications']
 var useSftp = !empty(telemessageSftpPublicKey)
 // The SFTP landing account: an account of its own, so SFTP (and its local user) never touch the records.
 var sftpAccountName = baseNameIsValid ? take('${resourceBaseName}sftp${suffix}', 24) : 'INVALID resourceBaseName: use 3-11 lowercase letters and digits, starting with a letter'
 var sftpContainerName = 'telemessage'
 var sftpUserName = 'telemessage'
 var sftpSourceAddresses = filter(map(split(telemessageSftpSourceAddresses, ','), a => trim(a)), a => !empty(a))
+var useWorkers = !empty(workerImage)
+// The Storage queue that carries a run's delivery units (one per mailbox) from the web app to the workers.
+var workQueueName = 'delivery-units'
+// Units one worker takes at once (its WORKER_CONCURRENCY), and so the queue length per replica the scale rule aims at.
+var unitsPerWorker = 16
+var registryName = take('${resourceBaseName}acr${suffix}', 50)
 var roleIds = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 }
 
 // ---------------------------------------------------------------- identity
@@ -136,12 +153,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     // Only Entra identities reach the data: no account keys, no SAS signed with them.
     allowSharedKeyAccess: false
     defaultToOAuthAuthentication: true
-    // Only the app reaches the data: from its subnet (networkRules), or only through private endpoints.
+    // Only the app and its workers reach the data: from their subnets (networkRules), or only through private endpoints.
     publicNetworkAccess: usePrivateEndpoints ? 'Disabled' : 'Enabled'
     networkAcls: {
       defaultAction: 'Deny'
       bypass: 'None'
-      virtualNetworkRules: usePrivateEndpoints ? [] : [{ id: appSubnetId, action: 'Allow' }]
+      virtualNetworkRules: usePrivateEndpoints ? [] : [{ id: appSubnetId, action: 'Allow' }, { id: workersSubnetId, action: 'Allow' }]
       ipRules: []
     }
   }
@@ -230,6 +247,30 @@ resource blobDataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// A run's delivery units, one message per mailbox: the web app puts them, the workers take them.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource workQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: workQueueName
+}
+
+// Put, read and delete queue messages (the web app, the workers, and the workers' scale rule, which
+// reads the queue's length as the identity). Granted with or without workers, so the role has long
+// reached Storage when workers are added later and the web app starts using the queue.
+resource queueDataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roleIds.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -384,6 +425,9 @@ var retainedTables = [
   'AppServiceIPSecAuditLogs'
   'AppServicePlatformLogs'
   'AppServiceAuthenticationLogs'
+  // The workers' console output and the Container Apps platform's events (scaling, image pulls, restarts).
+  'ContainerAppConsoleLogs'
+  'ContainerAppSystemLogs'
 ]
 
 resource logTables 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = [
@@ -462,6 +506,20 @@ resource webAppDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-pre
   }
 }
 
+// The workers' console output and the platform's events about them: scaling, image pulls, restarts.
+resource workerDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (useWorkers) {
+  name: 'records-logs'
+  scope: workerEnvironment
+  properties: {
+    workspaceId: logs.id
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      { category: 'ContainerAppConsoleLogs', enabled: true }
+      { category: 'ContainerAppSystemLogs', enabled: true }
+    ]
+  }
+}
+
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
   name: '${resourceBaseName}-insights'
   location: location
@@ -496,6 +554,16 @@ resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
           privateEndpointNetworkPolicies: 'Disabled'
         }
       }
+      {
+        // The workers' Container Apps environment: a workload-profiles environment takes a subnet
+        // of its own (a /27 or larger), delegated to it. Storage accepts it like the app's.
+        name: 'workers'
+        properties: {
+          addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 3)
+          delegations: [{ name: 'container-apps', properties: { serviceName: 'Microsoft.App/environments' } }]
+          serviceEndpoints: usePrivateEndpoints ? [] : [{ service: 'Microsoft.Storage' }]
+        }
+      }
     ]
   }
 }
@@ -503,12 +571,14 @@ resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
 // Read from the network itself, so whatever uses a subnet waits until the network exists.
 var appSubnetId = vnet.properties.subnets[0].id
 var endpointSubnetId = vnet.properties.subnets[1].id
+var workersSubnetId = vnet.properties.subnets[2].id
 
 // privateEndpoints only: one endpoint per service the app reaches, and the DNS zone that resolves
 // the service's usual host name to it from inside the network.
 var privateEndpoints = [
   { name: 'blob', target: storage.id, groupId: 'blob', zone: 'privatelink.blob.${environment().suffixes.storage}' }
   { name: 'table', target: storage.id, groupId: 'table', zone: 'privatelink.table.${environment().suffixes.storage}' }
+  { name: 'queue', target: storage.id, groupId: 'queue', zone: 'privatelink.queue.${environment().suffixes.storage}' }
   { name: 'vault', target: vault.id, groupId: 'vault', zone: 'privatelink.vaultcore.azure.net' }
 ]
 
@@ -615,6 +685,11 @@ var sftpSettings = useSftp
     ]
   : []
 
+// With workers only: the web app puts each run's units on the queue and waits for their results.
+// Without, the setting stays unset and the web app does the whole run itself (a queue nobody takes
+// from would leave every run waiting).
+var workQueueSettings = useWorkers ? [{ name: 'WORK_QUEUE_NAME', value: workQueueName }] : []
+
 // The client-secret fallback only: App Service resolves the secret from Key Vault as the identity.
 var graphSecretSettings = graphCredential == 'ClientSecret'
   ? [{ name: 'CLIENT_SECRET', value: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${graphSecretName})' }]
@@ -630,7 +705,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
   }
   // A Key Vault reference resolved before its role assignment exists stays unresolved until the
   // next restart: create the app after the role (and the secret), so the first start resolves it.
-  dependsOn: [secretsUserRole, clientSecretEntry, privateZoneLinks, endpointDns, sftpEndpointDns]
+  dependsOn: [secretsUserRole, clientSecretEntry, privateZoneLinks, endpointDns, sftpEndpointDns, queueDataRole, workQueue]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -651,7 +726,7 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
       http20Enabled: true
       vnetRouteAllEnabled: true
       healthCheckPath: '/healthz'
-      appSettings: concat(appSettings, sftpSettings, graphSecretSettings)
+      appSettings: concat(appSettings, sftpSettings, graphSecretSettings, workQueueSettings)
     }
   }
 }
@@ -668,6 +743,118 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   parent: webApp
   name: 'scm'
   properties: { allow: false }
+}
+
+// ---------------------------------------------------------------- workers (Azure Container Apps)
+// The image the workers run, built from the Dockerfile and pushed here (docs/deploy.md, "Workers").
+// Made with or without workers, so the image can be pushed before the workers are provisioned.
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
+  name: registryName
+  location: location
+  sku: { name: 'Basic' }
+  properties: {
+    // No registry password: the workers pull as the identity, admins push with their Entra account.
+    adminUserEnabled: false
+  }
+}
+
+// Pull only, on this registry only.
+resource acrPullRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, identity.id, roleIds.acrPull)
+  scope: registry
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.acrPull)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// In the network, in a subnet of its own, with no public address: the workers only reach out
+// (Storage, Graph, the registry, Application Insights); nothing reaches in.
+resource workerEnvironment 'Microsoft.App/managedEnvironments@2025-01-01' = if (useWorkers) {
+  name: '${resourceBaseName}-workers'
+  location: location
+  properties: {
+    // Logs go to the workspace through the diagnostic setting below: no workspace key here.
+    appLogsConfiguration: { destination: 'azure-monitor' }
+    vnetConfiguration: {
+      infrastructureSubnetId: workersSubnetId
+      internal: true
+    }
+    workloadProfiles: [{ name: 'Consumption', workloadProfileType: 'Consumption' }]
+  }
+}
+
+// What each worker is given: the identity and the records storage, no TeleMessage, no bot, no Key Vault.
+var workerSettings = [
+  { name: 'NODE_ENV', value: 'production' }
+  { name: 'TENANT_ID', value: tenantId }
+  { name: 'CLIENT_ID', value: clientId }
+  { name: 'GRAPH_CREDENTIAL', value: graphCredential }
+  { name: 'MANAGED_IDENTITY_CLIENT_ID', value: identity.properties.clientId }
+  { name: 'STORAGE_ACCOUNT_NAME', value: storage.name }
+  { name: 'WORK_QUEUE_NAME', value: workQueueName }
+  { name: 'WORKER_CONCURRENCY', value: string(unitsPerWorker) }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  // glibc's allocator, tuned as the web app's is (server/runtimeEnv.ts says why).
+  { name: 'MALLOC_ARENA_MAX', value: '2' }
+  { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' }
+]
+
+// The client-secret fallback only: Container Apps reads the secret from Key Vault as the identity.
+var workerSecrets = graphCredential == 'ClientSecret'
+  ? [{ name: graphSecretName, keyVaultUrl: '${vault.properties.vaultUri}secrets/${graphSecretName}', identity: identity.id }]
+  : []
+var workerSecretSettings = graphCredential == 'ClientSecret' ? [{ name: 'CLIENT_SECRET', secretRef: graphSecretName }] : []
+
+// Identical workers that take delivery units from the queue. No ingress. KEDA's azure-queue scaler
+// counts the queue's messages (taken or not) as the identity and runs one replica per
+// unitsPerWorker of them, from none while no run is going up to maxWorkers.
+// API version 2025-01-01: a stable one whose azure-queue rule takes accountName and a managed
+// identity (2024-03-01's takes neither).
+resource worker 'Microsoft.App/containerApps@2025-01-01' = if (useWorkers) {
+  name: '${resourceBaseName}-worker'
+  location: location
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  dependsOn: [acrPullRole, queueDataRole, tableDataRole, blobDataRole, secretsUserRole, clientSecretEntry, workQueue, privateZoneLinks, endpointDns]
+  properties: {
+    environmentId: workerEnvironment.id
+    workloadProfileName: 'Consumption'
+    configuration: {
+      activeRevisionsMode: 'Single'
+      registries: [{ server: registry.properties.loginServer, identity: identity.id }]
+      secrets: workerSecrets
+    }
+    template: {
+      containers: [
+        {
+          name: 'worker'
+          // The image's command is the worker's: node with server/runtimeEnv.ts's flags, dist/server/worker.js.
+          image: '${registry.properties.loginServer}/${workerImage}'
+          env: concat(workerSettings, workerSecretSettings)
+          resources: { cpu: json('1.0'), memory: '2Gi' }
+        }
+      ]
+      scale: {
+        minReplicas: 0
+        maxReplicas: int(maxWorkers)
+        rules: [
+          {
+            name: 'delivery-units'
+            azureQueue: {
+              accountName: storage.name
+              queueName: workQueueName
+              queueLength: unitsPerWorker
+              identity: identity.id
+            }
+          }
+        ]
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- entra id (Microsoft Graph extension)
@@ -733,6 +920,8 @@ output APP_SERVICE_RESOURCE_ID string = webApp.id
 output APP_SERVICE_NAME string = webApp.name
 output STORAGE_ACCOUNT_NAME string = storage.name
 output KEY_VAULT_NAME string = vault.name
+// Where the worker image goes (docs/deploy.md, "Workers").
+output CONTAINER_REGISTRY_NAME string = registry.name
 // What the admin gives TeleMessage for its SFTP delivery (empty when there is none).
 output SFTP_HOST string = useSftp ? '${sftpAccountName}.blob.${environment().suffixes.storage}' : ''
 output SFTP_USERNAME string = useSftp ? '${sftpAccountName}.${sftpUserName}' : ''

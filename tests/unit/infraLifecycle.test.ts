@@ -90,7 +90,7 @@ describe('storage the importer relies on', () => {
     expect(policies.has(CONTAINERS.locks)).toBe(false);
   });
 
-  it('lets the app identity use tables, blobs and secrets, and the SFTP landing container, and nothing broader', () => {
+  it('lets the app identity use tables, blobs, the queue and secrets, the SFTP landing container, and pull the worker image, and nothing broader', () => {
     const roleIdsBlock = bicep.match(/^var roleIds = \{\n([\s\S]*?)\n\}$/m)![1];
     const roleIds = Object.fromEntries([...roleIdsBlock.matchAll(/^ {2}(\w+): '([0-9a-f-]{36})'$/gm)].map((m) => [m[1], m[2]]));
     const grants = ofType('Microsoft.Authorization/roleAssignments').map((a) => ({
@@ -102,19 +102,25 @@ describe('storage the importer relies on', () => {
       expect.arrayContaining([
         { scope: 'storage', role: 'storageTableDataContributor', principal: 'identity' },
         { scope: 'storage', role: 'storageBlobDataContributor', principal: 'identity' },
+        // The delivery units the web app puts and the workers take.
+        { scope: 'storage', role: 'storageQueueDataContributor', principal: 'identity' },
         { scope: 'vault', role: 'keyVaultSecretsUser', principal: 'identity' },
         { scope: 'telemessagePasswordEntry', role: 'keyVaultSecretsOfficer', principal: 'identity' },
         // It reads TeleMessage's ZIPs and moves refused ones under rejected/: that container, not the account.
         { scope: 'sftpContainer', role: 'storageBlobDataContributor', principal: 'identity' },
+        // The workers' image: pull only, from the deployment's own registry.
+        { scope: 'registry', role: 'acrPull', principal: 'identity' },
       ]),
     );
-    expect(grants).toHaveLength(5);
+    expect(grants).toHaveLength(7);
     // Built-in role definition ids, as Azure publishes them.
     expect(roleIds).toEqual({
       storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
       storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+      storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
       keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
       keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+      acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
     });
   });
 });

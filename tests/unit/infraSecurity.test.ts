@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { SETTINGS } from '../../server/config';
+import { SETTINGS, type SettingSpec } from '../../server/config';
+import { NODE_RUNTIME_ENV } from '../../server/runtimeEnv';
 
 // What a security review of infra/main.bicep checks, read from the Bicep text (it cannot be
 // compiled here): each test names the finding it guards against.
@@ -23,6 +24,13 @@ const resource = (symbol: string) => {
   if (!found) throw new Error(`no resource ${symbol} in infra/main.bicep`);
   return found;
 };
+
+/** name -> value expression (or secretRef) of a `var <name> = [ { name: …, value: … } … ]` settings list. */
+function settingsList(variable: string): Map<string, string> {
+  const block = bicep.match(new RegExp(`^var ${variable} = [^\\[]*\\[\\n?([\\s\\S]*?)\\]\\n`, 'm'));
+  if (!block) throw new Error(`no ${variable} list in infra/main.bicep`);
+  return new Map([...block[1].matchAll(/\{ name: '([^']+)', (?:value|secretRef): (.+?) \}/g)].map((m) => [m[1], m[2]]));
+}
 
 /** A parameter's declaration: its decorators, type and default. */
 function param(name: string): { decorators: string; type: string; default?: string } {
@@ -98,13 +106,15 @@ describe('logs a regulator can ask for', () => {
   }));
   const byScope = new Map(settings.map((s) => [s.scope, s]));
 
-  it('sends Key Vault audit events, Storage blob and table data access, and App Service logs to the workspace', () => {
-    expect([...byScope.keys()].sort()).toEqual(['blobService', 'sftpBlobService', 'tableService', 'vault', 'webApp']);
+  it('sends Key Vault audit events, Storage blob and table data access, and App Service and worker logs to the workspace', () => {
+    expect([...byScope.keys()].sort()).toEqual(['blobService', 'sftpBlobService', 'tableService', 'vault', 'webApp', 'workerEnvironment']);
     for (const s of settings) expect([s.scope, s.workspace]).toEqual([s.scope, 'logs.id']);
     expect(byScope.get('vault')!.categories).toEqual(['AuditEvent']);
     for (const scope of ['blobService', 'sftpBlobService', 'tableService']) expect(byScope.get(scope)!.categories).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
     // Every category the web app has: HTTP, console, platform and audit (management site sign-ins) logs.
     expect(byScope.get('webApp')!.groups).toEqual(['allLogs']);
+    // The workers' console output and the platform's events about them (scaling, image pulls).
+    expect(byScope.get('workerEnvironment')!.categories).toEqual(['ContainerAppConsoleLogs', 'ContainerAppSystemLogs']);
   });
 
   it('keeps every table those logs land in for logRetentionDays, 7 years unless the admin chooses', () => {
@@ -121,7 +131,10 @@ describe('logs a regulator can ask for', () => {
       'AppServiceAuthenticationLogs',
     ];
     // AzureDiagnostics: Key Vault's table where its resource-specific one is not offered.
-    const tables = new Set(['AZKVAuditLogs', 'AzureDiagnostics', 'StorageBlobLogs', 'StorageTableLogs', ...appServiceTables]);
+    // Container Apps' categories land in the tables of the same name when the setting is Dedicated.
+    expect(byScope.get('workerEnvironment')!.dedicated).toBe(true);
+    const workerTables = ['ContainerAppConsoleLogs', 'ContainerAppSystemLogs'];
+    const tables = new Set(['AZKVAuditLogs', 'AzureDiagnostics', 'StorageBlobLogs', 'StorageTableLogs', ...appServiceTables, ...workerTables]);
     const retained = bicep
       .match(/^var retainedTables = \[\n([\s\S]*?)\n\]$/m)![1]
       .match(/'(\w+)'/g)!
@@ -175,7 +188,7 @@ describe('network and access', () => {
     expect(resource('vnet').body).toMatch(/serviceEndpoints: usePrivateEndpoints \? \[\] : \[\{ service: 'Microsoft\.Storage' \}, \{ service: 'Microsoft\.KeyVault' \}\]/);
     // One private endpoint per service the app reaches, each with its DNS zone.
     const endpoints = [...bicep.match(/^var privateEndpoints = \[\n([\s\S]*?)\n\]$/m)![1].matchAll(/groupId: '(\w+)'/g)].map((m) => m[1]);
-    expect(endpoints).toEqual(['blob', 'table', 'vault']);
+    expect(endpoints).toEqual(['blob', 'table', 'queue', 'vault']);
     for (const symbol of ['privateZones', 'privateZoneLinks', 'endpoints', 'endpointDns']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'usePrivateEndpoints']);
   });
 
@@ -280,9 +293,111 @@ describe('the SFTP landing account TeleMessage delivers ZIPs into', () => {
     const settings = bicep.match(/^var sftpSettings = useSftp\n\s+\? \[\n([\s\S]*?)\n\s+\]\n\s+: \[\]$/m)![1];
     const named = Object.fromEntries([...settings.matchAll(/\{ name: '(\w+)', value: (\w+) \}/g)].map((m) => [m[1], m[2]]));
     expect(named).toEqual({ [SETTINGS.sftpStorageAccountName.env]: 'sftpAccountName', [SETTINGS.sftpContainer.env]: 'sftpContainerName' });
-    expect(resource('webApp').body).toMatch(/appSettings: concat\(appSettings, sftpSettings, graphSecretSettings\)/);
+    expect(resource('webApp').body).toMatch(/appSettings: concat\(appSettings, sftpSettings, graphSecretSettings, workQueueSettings\)/);
     // And the admin what to give TeleMessage: the host and the user name SFTP signs in with.
     expect(bicep).toMatch(/^output SFTP_HOST string = useSftp \? '\$\{sftpAccountName\}\.blob\.\$\{environment\(\)\.suffixes\.storage\}' : ''$/m);
     expect(bicep).toMatch(/^output SFTP_USERNAME string = useSftp \? '\$\{sftpAccountName\}\.\$\{sftpUserName\}' : ''$/m);
+  });
+});
+
+describe("the workers that take a run's delivery units from the queue", () => {
+  const worker = () => resource('worker').body;
+  const workerEnv = settingsList('workerSettings');
+
+  it('exist only when a worker image is given; without them the web app is not told of the queue and does each run itself', () => {
+    expect(bicep).toMatch(/^var useWorkers = !empty\(workerImage\)$/m);
+    expect(param('workerImage')).toMatchObject({ type: 'string', default: "''" });
+    for (const symbol of ['workerEnvironment', 'worker', 'workerDiagnostics']) expect([symbol, resource(symbol).condition]).toEqual([symbol, 'useWorkers']);
+    // A queue nobody takes from would leave every run waiting.
+    expect(bicep).toMatch(/^var workQueueSettings = useWorkers \? \[\{ name: 'WORK_QUEUE_NAME', value: workQueueName \}\] : \[\]$/m);
+    expect(parameterFile.workerImage.value).toBe('${{WORKER_IMAGE}}');
+    expect(envTemplate.WORKER_IMAGE).toBe('');
+  });
+
+  it('scale on the very queue the web app and the workers are told of, read as the identity, from none up to maxWorkers', () => {
+    expect(bicep).toMatch(/^var workQueueName = 'delivery-units'$/m);
+    expect(resource('queueService').body).toMatch(/parent: storage\n\s+name: 'default'(\n|$)/);
+    expect(resource('workQueue').body).toMatch(/parent: queueService\n\s+name: workQueueName(\n|$)/);
+    expect(settingsList('workQueueSettings').get(SETTINGS.workQueueName.env)).toBe('workQueueName');
+    expect(workerEnv.get(SETTINGS.workQueueName.env)).toBe('workQueueName');
+    expect(workerEnv.get(SETTINGS.storageAccountName.env)).toBe('storage.name');
+    const rules = [...worker().matchAll(/azureQueue: \{([^}]*)\}/g)].map((m) => Object.fromEntries([...m[1].matchAll(/(\w+): (\S+)/g)].map((p) => [p[1], p[2]])));
+    // The identity instead of a connection string; the account by name, as KEDA's scaler needs it then.
+    expect(rules).toEqual([{ accountName: 'storage.name', queueName: 'workQueueName', queueLength: 'unitsPerWorker', identity: 'identity.id' }]);
+    expect(worker()).not.toMatch(/\bauth:/);
+    // One replica per unitsPerWorker units queued or taken: what one worker handles at once.
+    expect(workerEnv.get(SETTINGS.workerConcurrency.env)).toBe('string(unitsPerWorker)');
+    expect(bicep).toMatch(/^var unitsPerWorker = \d+$/m);
+    expect(worker()).toMatch(/minReplicas: 0\n/);
+    expect(worker()).toMatch(/maxReplicas: int\(maxWorkers\)\n/);
+    expect(param('maxWorkers').default).toBe("'10'");
+    expect(parameterFile.maxWorkers.value).toBe('${{MAX_WORKERS}}');
+    expect(envTemplate.MAX_WORKERS).toBe('10');
+    // The azure-queue rule takes accountName and a managed identity in the stable API 2025-01-01 (2024-03-01's does not).
+    const version = bicep.match(/^resource worker 'Microsoft\.App\/containerApps@([^']+)'/m)![1];
+    expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(version >= '2025-01-01').toBe(true);
+    expect(worker()).toMatch(/userAssignedIdentities: \{ '\$\{identity\.id\}': \{\} \}/);
+  });
+
+  it('lets the identity put, take and delete queue messages on the records storage account, before the web app starts', () => {
+    const role = resource('queueDataRole').body;
+    expect(role).toMatch(/scope: storage\n/);
+    expect(role).toMatch(/roleIds\.storageQueueDataContributor\)/);
+    expect(role).toMatch(/principalId: identity\.properties\.principalId/);
+    // Storage Queue Data Contributor, as Azure publishes its id.
+    expect(bicep).toMatch(/^ {2}storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'$/m);
+    expect(resource('webApp').body).toMatch(/dependsOn: \[[^\]]*\bqueueDataRole\b/);
+    expect(worker()).toMatch(/dependsOn: \[[^\]]*\bqueueDataRole\b/);
+  });
+
+  it('has no ingress and no public address, and reaches Storage from a subnet of its own', () => {
+    expect(worker()).not.toMatch(/ingress/);
+    const environment = resource('workerEnvironment').body;
+    expect(environment).toMatch(/infrastructureSubnetId: workersSubnetId\n/);
+    expect(environment).toMatch(/internal: true\n/);
+    const subnets = [...resource('vnet').body.matchAll(/name: '(\w+)'\n/g)].map((m) => m[1]);
+    expect(subnets).toEqual(['app', 'endpoints', 'workers']);
+    expect(bicep).toMatch(/^var workersSubnetId = vnet\.properties\.subnets\[2\]\.id$/m);
+    expect(resource('vnet').body).toMatch(/delegations: \[\{ name: 'container-apps', properties: \{ serviceName: 'Microsoft\.App\/environments' \} \}\]/);
+    // Storage's firewall lets the workers in; Key Vault's does not: they never read it themselves.
+    expect(resource('storage').body).toMatch(/virtualNetworkRules: usePrivateEndpoints \? \[\] : \[\{ id: appSubnetId, action: 'Allow' \}, \{ id: workersSubnetId, action: 'Allow' \}\]/);
+    expect(resource('vault').body).not.toMatch(/workersSubnetId/);
+  });
+
+  it('holds no account key, connection string or password anywhere: the identity signs in to Storage, the registry and Key Vault', () => {
+    expect(bicep).not.toMatch(/listKeys\(|sharedKey:|primarySharedKey|AccountKey=|SharedAccessSignature/);
+    // Application Insights' connection string names the telemetry resource; it opens no data.
+    const credentials = [...workerEnv.keys()].filter((name) => /CONNECTION_STRING|PASSWORD|SECRET|KEY$/.test(name));
+    expect(credentials).toEqual(['APPLICATIONINSIGHTS_CONNECTION_STRING']);
+    expect(resource('workerEnvironment').body).toMatch(/appLogsConfiguration: \{ destination: 'azure-monitor' \}/);
+    expect(resource('registry').body).toMatch(/adminUserEnabled: false/);
+    expect(worker()).toMatch(/registries: \[\{ server: registry\.properties\.loginServer, identity: identity\.id \}\]/);
+    // The client-secret fallback's secret is a Key Vault reference resolved as the identity, never a value.
+    expect(bicep).toMatch(
+      /^var workerSecrets = graphCredential == 'ClientSecret'\n\s+\? \[\{ name: graphSecretName, keyVaultUrl: '\$\{vault\.properties\.vaultUri\}secrets\/\$\{graphSecretName\}', identity: identity\.id \}\]\n\s+: \[\]$/m,
+    );
+    expect(bicep).toMatch(/^var workerSecretSettings = graphCredential == 'ClientSecret' \? \[\{ name: 'CLIENT_SECRET', secretRef: graphSecretName \}\] : \[\]$/m);
+    expect(worker()).toMatch(/secrets: workerSecrets\n/);
+    expect(worker()).toMatch(/env: concat\(workerSettings, workerSecretSettings\)\n/);
+  });
+
+  it('gives each worker only settings it knows, the runtime tuning, and nothing of TeleMessage, the bot or Key Vault', () => {
+    const known = new Set([...(Object.values(SETTINGS) as SettingSpec[]).map((s) => s.env), 'NODE_ENV', 'APPLICATIONINSIGHTS_CONNECTION_STRING', ...Object.keys(NODE_RUNTIME_ENV)]);
+    expect([...workerEnv.keys()].filter((name) => !known.has(name))).toEqual([]);
+    expect(workerEnv.get('NODE_ENV')).toBe("'production'");
+    for (const [name, value] of Object.entries(NODE_RUNTIME_ENV)) expect([name, workerEnv.get(name)]).toEqual([name, `'${value}'`]);
+    for (const name of ['TENANT_ID', 'CLIENT_ID', 'GRAPH_CREDENTIAL', 'MANAGED_IDENTITY_CLIENT_ID']) expect([name, workerEnv.has(name)]).toEqual([name, true]);
+    const foreign = [...workerEnv.keys()].filter((name) => /^(TELEMESSAGE_|BOT_|SFTP_)|^(KEY_VAULT_URL|PUBLIC_URL|ADMIN_OBJECT_IDS)$/.test(name));
+    expect(foreign).toEqual([]);
+  });
+
+  it("runs the image from the deployment's own registry, which the identity may only pull from", () => {
+    expect(worker()).toMatch(/image: '\$\{registry\.properties\.loginServer\}\/\$\{workerImage\}'/);
+    const pull = resource('acrPullRole').body;
+    expect(pull).toMatch(/scope: registry\n/);
+    expect(pull).toMatch(/roleIds\.acrPull\)/);
+    expect(bicep).toMatch(/^ {2}acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'$/m);
+    expect(bicep).toMatch(/^output CONTAINER_REGISTRY_NAME string = registry\.name$/m);
   });
 });
