@@ -111,6 +111,8 @@ export class RunExecution {
           letGo();
         });
         inFlight.add(work);
+        // Only a stop rejects an item's work (its own failures are recorded): the run ends on the signal, below.
+        work.catch(() => undefined);
       }
     } finally {
       await Promise.allSettled(inFlight);

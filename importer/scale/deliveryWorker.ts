@@ -12,7 +12,7 @@ import type { RawStore } from '../stage/rawStore';
 import type { RunsStore } from '../state/runsStore';
 import type { DeliveryQueue, ReceivedUnit } from './deliveryQueue';
 import type { DeliveryUnit, UnitDelivery, UnitOutcome } from './deliveryUnit';
-import { tryMailboxLease } from './mailboxLease';
+import { tryMailboxLease, type MailboxLease } from './mailboxLease';
 import type { UnitResults } from './unitResults';
 
 export interface DeliveryWorkerOptions {
@@ -38,6 +38,8 @@ export interface DeliveryWorkerOptions {
 const MAX_BEGUN = 5;
 const IDLE_MAX_MS = 2_000;
 const SINKS_KEPT = 4;
+/** Units of one mailbox a worker works at once: enough to keep its four request slots busy. */
+const UNITS_PER_MAILBOX = 2;
 
 /**
  * A worker: takes units from the queue, and for each holds its mailbox's lease, reads each item's
@@ -50,8 +52,8 @@ export class DeliveryWorker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly sinks = new Map<string, MailboxSink>();
   private readonly active = new Set<Promise<void>>();
-  /** This worker's turn for each mailbox it has units of: the last unit's end. */
-  private readonly mailboxes = new Map<string, Promise<void>>();
+  /** The mailboxes this worker holds, by connector and user id: the lease, and the units working under it. */
+  private readonly held = new Map<string, { runId: string; units: number; lease: Promise<MailboxLease | undefined>; assumed: boolean }>();
   /** Units finished by this worker: its figures. */
   unitsDone = 0;
   deliveriesDone = 0;
@@ -113,39 +115,31 @@ export class DeliveryWorker {
       await queue.delete(received);
       return;
     }
-    // Hidden from the others while it is here, waiting or worked on.
-    const keeper = setInterval(() => void queue.hide(received, this.visibility).catch(() => undefined), (this.visibility * 1000) / 3);
-    try {
-      // Units of one mailbox taken by this worker go one after another, behind one lease.
-      const before = this.mailboxes.get(unit.userId);
-      const turn = (before ?? Promise.resolve()).then(() => this.workUnder(received as ReceivedUnit & { unit: DeliveryUnit }, signal));
-      const settled = turn.catch(() => undefined);
-      this.mailboxes.set(unit.userId, settled);
-      void settled.finally(() => {
-        if (this.mailboxes.get(unit.userId) === settled) this.mailboxes.delete(unit.userId);
-      });
-      await turn;
-    } finally {
-      clearInterval(keeper);
-    }
-  }
-
-  private async workUnder(received: ReceivedUnit & { unit: DeliveryUnit }, signal: AbortSignal): Promise<void> {
-    const { queue, log } = this.options;
-    const { unit } = received;
-    if (signal.aborted) {
-      await queue.hide(received, 0).catch(() => undefined);
-      return;
-    }
-    const lease = await tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30);
-    if (!lease) {
-      // Another worker is writing this mailbox: the unit waits a moment and goes to whoever is free then.
+    // Units of one mailbox and run share this worker's lease on it (its pacer keeps the mailbox's
+    // four requests at a time); two at most, so one busy mailbox never fills all its slots.
+    const key = `${unit.connectorId}\u0000${unit.userId}`;
+    let hold = this.held.get(key);
+    if (hold && (hold.runId !== unit.runId || hold.units >= UNITS_PER_MAILBOX)) {
       await queue.hide(received, 1 + Math.floor(Math.random() * 2));
       return;
     }
+    if (!hold) {
+      hold = { runId: unit.runId, units: 0, lease: tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30), assumed: false };
+      this.held.set(key, hold);
+    }
+    hold.units++;
     const sink = this.sinkFor(unit);
+    let lease: MailboxLease | undefined;
     let left = false;
+    // Hidden from the others while it is here.
+    const keeper = setInterval(() => void queue.hide(received, this.visibility).catch(() => undefined), (this.visibility * 1000) / 3);
     try {
+      lease = await hold.lease;
+      if (!lease) {
+        // Another worker is writing this mailbox: the unit waits a moment and goes to whoever is free then.
+        await queue.hide(received, 1 + Math.floor(Math.random() * 2));
+        return;
+      }
       // Read under the lease: once a run has ended (a later run took its window over, looking every message up),
       // none of its units may write, and no later unit can reach this mailbox before this one lets it go.
       const run = await this.options.runs.get(unit.connectorId, unit.runId).catch(() => undefined);
@@ -156,8 +150,9 @@ export class DeliveryWorker {
       }
       // Begun by a worker before: it may have written messages before it died, so each is looked up first.
       const begunBefore = unit.begun ?? 0;
-      await queue.markBegun(received, this.visibility);
-      if (lease.usage) sink.assumeUsage(unit.userId, lease.usage);
+      await queue.markBegun(received as ReceivedUnit & { unit: DeliveryUnit }, this.visibility);
+      if (lease.usage && !hold.assumed) sink.assumeUsage(unit.userId, lease.usage);
+      hold.assumed = true;
       const unitSignal = AbortSignal.any([signal, lease.signal]);
       const outcomes =
         begunBefore >= MAX_BEGUN
@@ -176,7 +171,11 @@ export class DeliveryWorker {
       }
       throw err;
     } finally {
-      await lease.release(left ? undefined : sink.usageOf(unit.userId));
+      clearInterval(keeper);
+      if (--hold.units === 0) {
+        this.held.delete(key);
+        await lease?.release(left ? undefined : sink.usageOf(unit.userId));
+      }
     }
   }
 

@@ -46,7 +46,10 @@ export class QueuedDeliveries {
     private readonly results: UnitResults,
     private readonly options: QueuedDeliveriesOptions,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    // A run stopped (asked to, or its lease lost) waits for no worker: its deliveries stay pending in the ledger for the next run.
+    signal.addEventListener('abort', () => this.close(signal.reason), { once: true });
+  }
 
   deliver(mailbox: string, userId: string, delivery: UnitDelivery): Promise<DeliveryResult> {
     if (this.closed) return Promise.reject(new Error('the run has stopped taking deliveries'));

@@ -47,6 +47,20 @@ describe('a run fanned out over a work queue to several workers', () => {
     await h.close();
   });
 
+  it('stops waiting for its units when it is asked to stop, and ends interrupted', async () => {
+    // First, before anything is imported: a queue no worker reads, so the run would wait for ever.
+    const importer = await harnessImporter(h, { workQueue: { name: 'nobody-reads-this', lingerMs: 50, pollMs: 50 } });
+    const stop = new AbortController();
+    const unread = new QueueClient(h.azurite.connectionString, 'nobody-reads-this');
+    const running = importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, 'oid-admin', { abortSignal: stop.signal });
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      if (((await unread.getProperties().catch(() => undefined))?.approximateMessagesCount ?? 0) > 0) break;
+    }
+    stop.abort();
+    const run = await running;
+    expect(run.status).toBe('interrupted');
+  }, 90_000);
+
   it('puts every item into every mapped mailbox exactly once, counted as one process would count it', async () => {
     const importer = await harnessImporter(h, { workQueue: { name: QUEUE, lingerMs: 50, pollMs: 50 } });
     const run = await importer.runs.backfill({ from: new Date(DAY.from), to: new Date(DAY.to) }, 'oid-admin');
