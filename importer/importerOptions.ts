@@ -51,7 +51,7 @@ export interface StartRun {
 export interface WorkQueueOptions {
   /** The Azure Storage queue's name. */
   name: string;
-  /** How long a mailbox's first delivery waits for company before its unit goes (1 s unless set). */
+  /** How long a mailbox's first delivery waits for company before its unit goes (3 s unless set). */
   lingerMs?: number;
   /** How often a run looks for its units' results (250 ms unless set). */
   pollMs?: number;

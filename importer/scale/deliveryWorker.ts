@@ -40,6 +40,8 @@ const IDLE_MAX_MS = 2_000;
 const SINKS_KEPT = 4;
 /** Units of one mailbox a worker works at once: enough to keep its four request slots busy. */
 const UNITS_PER_MAILBOX = 2;
+/** How long a worker keeps a mailbox it has no unit of, for the next one. */
+const KEEP_IDLE_MS = 3_000;
 
 /**
  * A worker: takes units from the queue, and for each holds its mailbox's lease, reads each item's
@@ -53,7 +55,7 @@ export class DeliveryWorker {
   private readonly sinks = new Map<string, MailboxSink>();
   private readonly active = new Set<Promise<void>>();
   /** The mailboxes this worker holds, by connector and user id: the lease, and the units working under it. */
-  private readonly held = new Map<string, { runId: string; units: number; lease: Promise<MailboxLease | undefined>; assumed: boolean }>();
+  private readonly held = new Map<string, { runId: string; units: number; lease: Promise<MailboxLease | undefined>; checked: boolean; idle?: NodeJS.Timeout }>();
   /** Units finished by this worker: its figures. */
   unitsDone = 0;
   deliveriesDone = 0;
@@ -93,6 +95,14 @@ export class DeliveryWorker {
       }
     }
     await Promise.allSettled(this.active);
+    // Every mailbox kept for a next unit goes back now.
+    await Promise.allSettled(
+      [...this.held.values()].map(async (h) => {
+        clearTimeout(h.idle);
+        if (h.units === 0) await (await h.lease.catch(() => undefined))?.release();
+      }),
+    );
+    this.held.clear();
   }
 
   /** Requests, upload bytes and 429s per mailbox over this worker's life, for the bench's figures. */
@@ -124,10 +134,11 @@ export class DeliveryWorker {
       return;
     }
     if (!hold) {
-      hold = { runId: unit.runId, units: 0, lease: tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30), assumed: false };
+      hold = { runId: unit.runId, units: 0, lease: tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30), checked: false };
       this.held.set(key, hold);
     }
     hold.units++;
+    clearTimeout(hold.idle);
     const sink = this.sinkFor(unit);
     let lease: MailboxLease | undefined;
     let left = false;
@@ -140,19 +151,22 @@ export class DeliveryWorker {
         await queue.hide(received, 1 + Math.floor(Math.random() * 2));
         return;
       }
-      // Read under the lease: once a run has ended (a later run took its window over, looking every message up),
-      // none of its units may write, and no later unit can reach this mailbox before this one lets it go.
-      const run = await this.options.runs.get(unit.connectorId, unit.runId).catch(() => undefined);
-      if (run?.status !== 'running') {
-        log.info({ worker: this.id, runId: unit.runId, unitId: unit.unitId }, 'unit of an ended run dropped');
-        await queue.delete(received);
-        return;
+      // Read under the lease, once per holding: once a run has ended (a later run took its window over, looking
+      // every message up), none of its units may write, and no later run's unit can reach this mailbox while it is held.
+      if (!hold.checked) {
+        const run = await this.options.runs.get(unit.connectorId, unit.runId).catch(() => undefined);
+        if (run?.status !== 'running') {
+          log.info({ worker: this.id, runId: unit.runId, unitId: unit.unitId }, 'unit of an ended run dropped');
+          await queue.delete(received);
+          return;
+        }
+        hold.checked = true;
+        // Where the mailbox's earlier holders left Graph's windows.
+        if (lease.usage) sink.assumeUsage(unit.userId, lease.usage);
       }
       // Begun by a worker before: it may have written messages before it died, so each is looked up first.
       const begunBefore = unit.begun ?? 0;
       await queue.markBegun(received as ReceivedUnit & { unit: DeliveryUnit }, this.visibility);
-      if (lease.usage && !hold.assumed) sink.assumeUsage(unit.userId, lease.usage);
-      hold.assumed = true;
       const unitSignal = AbortSignal.any([signal, lease.signal]);
       const outcomes =
         begunBefore >= MAX_BEGUN
@@ -172,9 +186,15 @@ export class DeliveryWorker {
       throw err;
     } finally {
       clearInterval(keeper);
-      if (--hold.units === 0) {
+      const h = hold;
+      const letGo = async () => {
         this.held.delete(key);
         await lease?.release(left ? undefined : sink.usageOf(unit.userId));
+      };
+      // Kept a moment for the mailbox's next unit, which the run sends a few seconds later: a lease taken once, not per unit.
+      if (--h.units === 0) {
+        if (!lease || left || signal.aborted) await letGo();
+        else h.idle = setTimeout(() => void (h.units === 0 && letGo()), KEEP_IDLE_MS);
       }
     }
   }

@@ -9,7 +9,7 @@ export interface QueuedDeliveriesOptions {
   connectorId: string;
   runId: string;
   folderName: string;
-  /** How long a mailbox's first delivery waits for company before its unit goes (1 s unless set): fuller units, fewer queue and lease operations. */
+  /** How long a mailbox's first delivery waits for company before its unit goes (3 s unless set): fuller units, fewer queue and lease operations. */
   lingerMs?: number;
   /** How often the run looks for its units' results (250 ms unless set). */
   pollMs?: number;
@@ -56,7 +56,7 @@ export class QueuedDeliveries {
     return new Promise((resolve, reject) => {
       let g = this.gathering.get(userId);
       if (!g) {
-        g = { mailbox, userId, deliveries: [], waiting: [], timer: setTimeout(() => void this.send(userId), this.options.lingerMs ?? 1000) };
+        g = { mailbox, userId, deliveries: [], waiting: [], timer: setTimeout(() => void this.send(userId), this.options.lingerMs ?? 3000) };
         this.gathering.set(userId, g);
       }
       g.deliveries.push(delivery);
