@@ -36,10 +36,12 @@ export interface DeliveryWorkerOptions {
 
 /** A unit begun this many times and never finished is reported failed (each delivery is taken again by the next run). */
 const MAX_BEGUN = 5;
-const IDLE_MAX_MS = 2_000;
+const IDLE_MAX_MS = 1_000;
 const SINKS_KEPT = 4;
 /** Units of one mailbox a worker works at once: enough to keep its four request slots busy. */
 const UNITS_PER_MAILBOX = 2;
+/** Units of a held mailbox that wait in a worker for their turn rather than go back to the queue. */
+const WAITING_PER_MAILBOX = 4;
 /** How long a worker keeps a mailbox it has no unit of, for the next one. */
 const KEEP_IDLE_MS = 3_000;
 
@@ -55,7 +57,7 @@ export class DeliveryWorker {
   private readonly sinks = new Map<string, MailboxSink>();
   private readonly active = new Set<Promise<void>>();
   /** The mailboxes this worker holds, by connector and user id: the lease, and the units working under it. */
-  private readonly held = new Map<string, { runId: string; units: number; lease: Promise<MailboxLease | undefined>; checked: boolean; idle?: NodeJS.Timeout }>();
+  private readonly held = new Map<string, Hold>();
   /** Units finished by this worker: its figures. */
   unitsDone = 0;
   deliveriesDone = 0;
@@ -129,12 +131,12 @@ export class DeliveryWorker {
     // four requests at a time); two at most, so one busy mailbox never fills all its slots.
     const key = `${unit.connectorId}\u0000${unit.userId}`;
     let hold = this.held.get(key);
-    if (hold && (hold.runId !== unit.runId || hold.units >= UNITS_PER_MAILBOX)) {
+    if (hold && (hold.runId !== unit.runId || hold.units >= UNITS_PER_MAILBOX + WAITING_PER_MAILBOX)) {
       await queue.hide(received, 1 + Math.floor(Math.random() * 2));
       return;
     }
     if (!hold) {
-      hold = { runId: unit.runId, units: 0, lease: tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30), checked: false };
+      hold = { runId: unit.runId, units: 0, working: 0, turns: [], lease: tryMailboxLease(this.options.locks, unit.connectorId, unit.userId, this.options.leaseSeconds ?? 30), checked: false };
       this.held.set(key, hold);
     }
     hold.units++;
@@ -142,6 +144,7 @@ export class DeliveryWorker {
     const sink = this.sinkFor(unit);
     let lease: MailboxLease | undefined;
     let left = false;
+    let turned = false;
     // Hidden from the others while it is here.
     const keeper = setInterval(() => void queue.hide(received, this.visibility).catch(() => undefined), (this.visibility * 1000) / 3);
     try {
@@ -151,6 +154,11 @@ export class DeliveryWorker {
         await queue.hide(received, 1 + Math.floor(Math.random() * 2));
         return;
       }
+      // Past the two at work, a unit of a mailbox this worker holds waits here for its turn: put back, it would
+      // go to a worker that cannot have the mailbox, again and again.
+      if (hold.working >= UNITS_PER_MAILBOX) await new Promise<void>((resolve) => hold!.turns.push(resolve));
+      hold.working++;
+      turned = true;
       // Read under the lease, once per holding: once a run has ended (a later run took its window over, looking
       // every message up), none of its units may write, and no later run's unit can reach this mailbox while it is held.
       if (!hold.checked) {
@@ -187,6 +195,10 @@ export class DeliveryWorker {
     } finally {
       clearInterval(keeper);
       const h = hold;
+      if (turned) {
+        h.working--;
+        h.turns.shift()?.();
+      }
       const letGo = async () => {
         this.held.delete(key);
         await lease?.release(left ? undefined : sink.usageOf(unit.userId));
@@ -254,6 +266,18 @@ export class DeliveryWorker {
     }
     return sink;
   }
+}
+
+/** A mailbox this worker holds: its lease, the units here for it, the two at work and the rest waiting their turn. */
+interface Hold {
+  runId: string;
+  units: number;
+  working: number;
+  turns: (() => void)[];
+  lease: Promise<MailboxLease | undefined>;
+  /** The run was read under this holding (once is enough: no later run's unit can reach the mailbox meanwhile). */
+  checked: boolean;
+  idle?: NodeJS.Timeout;
 }
 
 function addStats(into: Map<string, PacerStats>, from: ReadonlyMap<string, PacerStats>): void {
