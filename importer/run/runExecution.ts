@@ -21,7 +21,7 @@ const PROGRESS_EVERY_MS = 2_000;
 /** Enough items at once to keep the busiest mailbox's four request slots full while the others flow. */
 const DEFAULT_ITEM_WORKERS = 16;
 /** With a work queue an item waits for its unit's round trip, holding only its parsed text: many more at once. */
-const DEFAULT_QUEUED_ITEM_WORKERS = 1024;
+const DEFAULT_QUEUED_ITEM_WORKERS = 512;
 const DEFAULT_ITEM_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 
 /** An error as the run log and the run record say it. */

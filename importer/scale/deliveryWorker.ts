@@ -42,6 +42,8 @@ const SINKS_KEPT = 4;
 const UNITS_PER_MAILBOX = 2;
 /** Units of a held mailbox that wait in a worker for their turn rather than go back to the queue. */
 const WAITING_PER_MAILBOX = 4;
+/** Units in hand per unit at work, at most. */
+const HAND_PER_SLOT = 4;
 /** How long a worker keeps a mailbox it has no unit of, for the next one. */
 const KEEP_IDLE_MS = 3_000;
 
@@ -56,6 +58,9 @@ export class DeliveryWorker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly sinks = new Map<string, MailboxSink>();
   private readonly active = new Set<Promise<void>>();
+  /** Units at work (not waiting for their mailbox's turn), and the loop's wake-up when that or the units in hand drop. */
+  private working = 0;
+  private wake: (() => void) | undefined;
   /** The mailboxes this worker holds, by connector and user id: the lease, and the units working under it. */
   private readonly held = new Map<string, Hold>();
   /** Units finished by this worker: its figures. */
@@ -69,15 +74,18 @@ export class DeliveryWorker {
   /** Takes and works units until `signal` aborts; a unit in hand then goes back to the queue at once. */
   async run(signal: AbortSignal): Promise<void> {
     const concurrency = this.options.concurrency ?? 16;
+    // Units waiting for their mailbox's turn hold no work: more may be in hand than at work.
+    const inHand = concurrency * HAND_PER_SLOT;
     let idleMs = 50;
     while (!signal.aborted) {
-      if (this.active.size >= concurrency) {
-        await Promise.race(this.active);
+      const room = Math.min(inHand - this.active.size, concurrency - this.working);
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
       let received: ReceivedUnit[];
       try {
-        received = await this.options.queue.receive(concurrency - this.active.size, this.visibility, signal);
+        received = await this.options.queue.receive(room, this.visibility, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.options.log.warn({ worker: this.id, err: { message: (err as Error).message } }, 'worker could not read the queue');
@@ -92,7 +100,10 @@ export class DeliveryWorker {
       for (const r of received) {
         const work: Promise<void> = this.work(r, signal)
           .catch((err: unknown) => this.options.log.warn({ worker: this.id, err: { message: (err as Error).message } }, 'unit not finished; it returns to the queue'))
-          .finally(() => this.active.delete(work));
+          .finally(() => {
+            this.active.delete(work);
+            this.woken();
+          });
         this.active.add(work);
       }
     }
@@ -113,6 +124,11 @@ export class DeliveryWorker {
     addStats(all, this.retired);
     for (const sink of this.sinks.values()) addStats(all, sink.stats());
     return all;
+  }
+
+  private woken(): void {
+    this.wake?.();
+    this.wake = undefined;
   }
 
   private get visibility(): number {
@@ -158,6 +174,7 @@ export class DeliveryWorker {
       // go to a worker that cannot have the mailbox, again and again.
       if (hold.working >= UNITS_PER_MAILBOX) await new Promise<void>((resolve) => hold!.turns.push(resolve));
       hold.working++;
+      this.working++;
       turned = true;
       // Read under the lease, once per holding: once a run has ended (a later run took its window over, looking
       // every message up), none of its units may write, and no later run's unit can reach this mailbox while it is held.
@@ -197,7 +214,9 @@ export class DeliveryWorker {
       const h = hold;
       if (turned) {
         h.working--;
+        this.working--;
         h.turns.shift()?.();
+        this.woken();
       }
       const letGo = async () => {
         this.held.delete(key);
