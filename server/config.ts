@@ -296,3 +296,14 @@ export function tabSignsIn(config: Config): boolean {
 
 /** Names of the settings whose values must never be printed. */
 export const SECRET_ENV_NAMES: readonly string[] = (Object.values(SETTINGS) as SettingSpec[]).filter((s) => s.secret).map((s) => s.env);
+
+/** The configuration for an entry point: on a problem, says each one on stderr and exits 2. */
+export function loadConfigOrExit(role: 'server' | 'worker' = 'server'): Config {
+  try {
+    return loadConfig(process.env, role);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}

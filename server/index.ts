@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfigOrExit } from './config';
 import { createApp } from './app';
 import { createLogger } from './logger';
 import { createConfiguredImporter, createConfiguredWorker } from './importerFactory';
@@ -8,16 +8,7 @@ import { DailyScheduler } from '../importer';
 
 // Entry point: read configuration, build the app and the scheduler, listen.
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
   const importer = config.tenantId && config.clientId && config.telemessageBaseUrl ? await createConfiguredImporter(config, log) : undefined;
   if (importer) await seedAdmins(config, importer);

@@ -1,21 +1,12 @@
 // A worker process: takes the work queue's delivery units (WORK_QUEUE_NAME) and writes them into
 // their mailboxes, until SIGTERM. As many as wanted run beside the server (docs/deploy.md: Azure
 // Container Apps scales them on the queue's length); each needs only storage and Graph.
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { createConfiguredWorker } from './importerFactory';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env, 'worker');
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('worker');
   const log = createLogger(config.logLevel);
   // A worker process works even where the server's own in-process worker is switched off.
   const worker = await createConfiguredWorker({ ...config, workerConcurrency: config.workerConcurrency || 16 }, log);

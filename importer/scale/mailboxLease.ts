@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { MailboxUsage } from '../sink/mailboxPacer';
 import { keySafe } from '../state/tableNames';
+import { keepRenewing } from '../state/runLease';
 
 /**
  * One worker at a time writes a mailbox: a blob lease per connector and mailbox, renewed while
@@ -49,26 +50,14 @@ export async function tryMailboxLease(locks: ContainerClient, connectorId: strin
     throw err;
   }
 
-  const lost = new AbortController();
-  let released = false;
-  const timer = setInterval(
-    () => {
-      leases.renewLease().catch(() => {
-        clearInterval(timer);
-        if (!released) lost.abort(new Error(`The lease of mailbox ${userId} was lost.`));
-      });
-    },
-    (durationSeconds * 1000) / 3,
-  );
-  timer.unref();
+  const renewal = keepRenewing(leases, durationSeconds, () => new Error(`The lease of mailbox ${userId} was lost.`));
 
   return {
     usage,
-    signal: lost.signal,
+    signal: renewal.signal,
     release: async (left) => {
-      released = true;
-      clearInterval(timer);
-      if (left && !lost.signal.aborted) await blob.setMetadata({ [USAGE_KEY]: JSON.stringify(left) }, { conditions }).catch(() => undefined);
+      renewal.stop();
+      if (left && !renewal.signal.aborted) await blob.setMetadata({ [USAGE_KEY]: JSON.stringify(left) }, { conditions }).catch(() => undefined);
       await leases.releaseLease().catch(() => undefined);
     },
   };

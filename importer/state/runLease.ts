@@ -1,4 +1,4 @@
-import type { ContainerClient } from '@azure/storage-blob';
+import type { BlobLeaseClient, ContainerClient } from '@azure/storage-blob';
 import { ImporterError } from '../errors';
 
 /**
@@ -35,25 +35,39 @@ export async function acquireRunLease(locks: ContainerClient, connectorId: strin
     throw err;
   }
 
-  const lost = new AbortController();
-  let released = false;
+  const renewal = keepRenewing(leases, duration, () => new ImporterError('RunInProgress', `The run lease of connector "${connectorId}" was lost.`));
+
+  return {
+    signal: renewal.signal,
+    release: async () => {
+      renewal.stop();
+      await leases.releaseLease().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Renews a blob lease every third of its duration until stopped; `signal` aborts (with `lost()`)
+ * when a renewal fails, for the holder to stop writing what the lease guards.
+ */
+export function keepRenewing(leases: BlobLeaseClient, durationSeconds: number, lost: () => Error): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  let stopped = false;
   const timer = setInterval(
     () => {
       leases.renewLease().catch(() => {
         clearInterval(timer);
-        if (!released) lost.abort(new ImporterError('RunInProgress', `The run lease of connector "${connectorId}" was lost.`));
+        if (!stopped) controller.abort(lost());
       });
     },
-    (duration * 1000) / 3,
+    (durationSeconds * 1000) / 3,
   );
   timer.unref();
-
   return {
-    signal: lost.signal,
-    release: async () => {
-      released = true;
+    signal: controller.signal,
+    stop: () => {
+      stopped = true;
       clearInterval(timer);
-      await leases.releaseLease().catch(() => undefined);
     },
   };
 }
