@@ -162,13 +162,10 @@ async function main(): Promise<void> {
       ...(args.source === 'sftp' && { landingContainer: LANDING_CONTAINER }),
       ...(args.workers && { workQueue: WORK_QUEUE }),
     };
-    const workers = await startWorkers(built, args.workers ?? 0, { ...env, ...NODE_RUNTIME_ENV, BENCH_IMPORT: JSON.stringify(input) });
+    const profiling = args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : [];
+    const workers = await startWorkers(built, args.workers ?? 0, { ...env, ...NODE_RUNTIME_ENV, BENCH_IMPORT: JSON.stringify(input) }, profiling);
     children.push(...workers.map((w) => w.child));
-    const flags = [
-      ...NODE_RUNTIME_FLAGS,
-      ...(process.env.BENCH_DEBUG_FLAGS ?? '').split(' ').filter(Boolean),
-      ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stateDir, 'profiles')}`] : []),
-    ];
+    const flags = [...NODE_RUNTIME_FLAGS, ...(process.env.BENCH_DEBUG_FLAGS ?? '').split(' ').filter(Boolean), ...profiling];
     const importer = spawnBuilt(built, 'benchImport.js', { ...env, ...NODE_RUNTIME_ENV, BENCH_IMPORT: JSON.stringify(input) }, flags);
     children.push(importer);
     const memory = sampleMemory(importer.pid!);
@@ -388,10 +385,10 @@ interface WorkerFigures extends BenchWorkerResult {
 }
 
 /** N worker processes, each ready to take units; `stop` ends one and reads its figures. */
-async function startWorkers(built: string, count: number, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; stop(): Promise<WorkerFigures> }[]> {
+async function startWorkers(built: string, count: number, env: NodeJS.ProcessEnv, flags: string[]): Promise<{ child: ChildProcess; stop(): Promise<WorkerFigures> }[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const child = spawnBuilt(built, 'benchWorker.js', env, [...NODE_RUNTIME_FLAGS]);
+      const child = spawnBuilt(built, 'benchWorker.js', env, [...NODE_RUNTIME_FLAGS, ...flags]);
       await lineStartingWith(child, WORKER_READY, `worker ${i + 1}`);
       const memory = sampleMemory(child.pid!);
       return {

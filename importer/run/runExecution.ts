@@ -15,6 +15,7 @@ import { attachmentReader } from './itemAttachments';
 import { withoutMailboxless, type MailboxlessParticipant } from './mailboxlessRecipients';
 import type { ImportContext } from './importRun';
 import { QueuedDeliveries } from '../scale/queuedDeliveries';
+import { INLINE_RAW_BYTES } from '../scale/deliveryUnit';
 
 const PROGRESS_EVERY_MS = 2_000;
 
@@ -185,6 +186,8 @@ export class RunExecution {
       return;
     }
 
+    // A small item travels inside its units, so a worker need not read it back from Blob Storage.
+    const inline = this.queued && bytes && bytes.length <= INLINE_RAW_BYTES ? bytes.toString('base64') : undefined;
     bytes = undefined;
     // Workers read the raw copy themselves: this process holds only the parsed item now.
     if (this.queued) letGo();
@@ -254,7 +257,7 @@ export class RunExecution {
       todo.map(async ({ recipient, key }): Promise<DeliveryResult> => {
         try {
           if (this.queued) {
-            const delivery = { archiveKey: key, itemId: item.id, archivedAt: ref.archivedAt.toISOString(), type: ref.type, rawSha256: staged.sha256, rawSize: staged.size, mayExist };
+            const delivery = { archiveKey: key, itemId: item.id, archivedAt: ref.archivedAt.toISOString(), type: ref.type, rawSha256: staged.sha256, rawSize: staged.size, mayExist, inline };
             return await this.queued.deliver(recipient.mailbox, recipient.userId, delivery);
           }
           const folderId = await this.sink.ensureFolder(recipient.userId, this.signal);

@@ -28,6 +28,8 @@ export interface UnitDelivery {
   rawSize: number;
   /** An earlier attempt may have created the message: look it up before creating. */
   mayExist: boolean;
+  /** A small item's raw bytes in base64 (checked against rawSha256 before use); a larger one is read from Blob Storage. */
+  inline?: string;
 }
 
 /** What became of one delivery of a unit, as the worker reports it to the run. */
@@ -40,8 +42,12 @@ export interface UnitOutcome {
   reason?: string;
 }
 
-/** Deliveries in one unit: small enough for a queue message (64 KiB) with room to spare. */
+/** Deliveries in one unit. */
 export const MAX_UNIT_DELIVERIES = 32;
+/** Raw items up to this size travel inside their units. */
+export const INLINE_RAW_BYTES = 6 * 1024;
+/** A unit's JSON stays under this, so its base64 stays under a queue message's 64 KiB. */
+export const MAX_UNIT_JSON_BYTES = 44 * 1024;
 
 const text = (max: number) => z.string().min(1).max(max);
 
@@ -64,6 +70,10 @@ const unitSchema = z.object({
         rawSha256: z.string().regex(/^[0-9a-f]{64}$/),
         rawSize: z.number().int().nonnegative(),
         mayExist: z.boolean(),
+        inline: z
+          .base64()
+          .max(Math.ceil(INLINE_RAW_BYTES / 3) * 4)
+          .optional(),
       }),
     )
     .min(1)

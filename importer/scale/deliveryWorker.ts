@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -253,8 +253,9 @@ export class DeliveryWorker {
       // A small item is read whole and its attachments kept as parsed, as a single-process run does.
       const small = d.rawSize <= raw.memoryLimit;
       const decoded = small ? new Map<number, Buffer>() : undefined;
-      const body = await raw.open(d.rawSha256, { abortSignal: signal });
-      const item = await parseRawItem(small ? Readable.from([await readAll(body)]) : body, { sha256: d.rawSha256, size: d.rawSize, ref, keepAttachments: decoded });
+      const bytes = inlineBytes(d) ?? (small ? await readAll(await raw.open(d.rawSha256, { abortSignal: signal })) : undefined);
+      const body = bytes ? Readable.from([bytes]) : await raw.open(d.rawSha256, { abortSignal: signal });
+      const item = await parseRawItem(body, { sha256: d.rawSha256, size: d.rawSize, ref, keepAttachments: decoded });
       const folderId = await sink.ensureFolder(unit.userId, signal);
       return await sink.deliver(
         // Handed out before: an earlier worker may have written the message before it died.
@@ -312,6 +313,13 @@ function addStats(into: Map<string, PacerStats>, from: ReadonlyMap<string, Pacer
 
 function failed(d: UnitDelivery, reason: string): UnitOutcome {
   return { archiveKey: d.archiveKey, outcome: 'failed', permanent: false, recovered: false, reason };
+}
+
+/** A small item's bytes carried in its unit, when they are exactly the raw copy's; otherwise it is read from Blob Storage. */
+function inlineBytes(d: UnitDelivery): Buffer | undefined {
+  if (!d.inline) return undefined;
+  const bytes = Buffer.from(d.inline, 'base64');
+  return bytes.length === d.rawSize && createHash('sha256').update(bytes).digest('hex') === d.rawSha256 ? bytes : undefined;
 }
 
 async function readAll(body: Readable): Promise<Buffer> {

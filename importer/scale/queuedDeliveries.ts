@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryResult } from '../sink/deliveryJob';
 import type { DeliveryQueue } from './deliveryQueue';
-import { MAX_UNIT_DELIVERIES, type DeliveryUnit, type UnitDelivery, type UnitOutcome } from './deliveryUnit';
+import { MAX_UNIT_DELIVERIES, MAX_UNIT_JSON_BYTES, type DeliveryUnit, type UnitDelivery, type UnitOutcome } from './deliveryUnit';
+
+/** A unit's JSON without its deliveries, with room for long names. */
+const UNIT_OVERHEAD_BYTES = 2048;
 import type { UnitResult, UnitResults } from './unitResults';
 
 export interface QueuedDeliveriesOptions {
@@ -23,6 +26,8 @@ interface Waiting {
 interface Gathering {
   mailbox: string;
   userId: string;
+  /** The unit's JSON size so far, about. */
+  bytes: number;
   deliveries: UnitDelivery[];
   waiting: Waiting[];
   timer: NodeJS.Timeout;
@@ -54,11 +59,16 @@ export class QueuedDeliveries {
   deliver(mailbox: string, userId: string, delivery: UnitDelivery): Promise<DeliveryResult> {
     if (this.closed) return Promise.reject(new Error('the run has stopped taking deliveries'));
     return new Promise((resolve, reject) => {
+      const size = Buffer.byteLength(JSON.stringify(delivery));
+      // A delivery that would take the unit past a queue message's size starts the next one.
+      const current = this.gathering.get(userId);
+      if (current && current.bytes + size > MAX_UNIT_JSON_BYTES) void this.send(userId);
       let g = this.gathering.get(userId);
       if (!g) {
-        g = { mailbox, userId, deliveries: [], waiting: [], timer: setTimeout(() => void this.send(userId), this.options.lingerMs ?? 3000) };
+        g = { mailbox, userId, bytes: UNIT_OVERHEAD_BYTES, deliveries: [], waiting: [], timer: setTimeout(() => void this.send(userId), this.options.lingerMs ?? 3000) };
         this.gathering.set(userId, g);
       }
+      g.bytes += size + 1;
       g.deliveries.push(delivery);
       g.waiting.push({ resolve, reject });
       if (g.deliveries.length >= MAX_UNIT_DELIVERIES) void this.send(userId);
