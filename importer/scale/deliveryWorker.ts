@@ -44,6 +44,7 @@ const UNITS_PER_MAILBOX = 2;
 const WAITING_PER_MAILBOX = 4;
 /** Units in hand per unit at work, at most. */
 const HAND_PER_SLOT = 4;
+const HELD_ELSEWHERE_MS = 2_000;
 /** How long a worker keeps a mailbox it has no unit of, for the next one. */
 const KEEP_IDLE_MS = 3_000;
 
@@ -63,6 +64,8 @@ export class DeliveryWorker {
   private wake: (() => void) | undefined;
   /** The mailboxes this worker holds, by connector and user id: the lease, and the units working under it. */
   private readonly held = new Map<string, Hold>();
+  /** Mailboxes another worker held when this one asked, until when it will not ask again. */
+  private readonly heldElsewhere = new Map<string, number>();
   /** Units finished by this worker: its figures. */
   unitsDone = 0;
   deliveriesDone = 0;
@@ -147,6 +150,13 @@ export class DeliveryWorker {
     // four requests at a time); two at most, so one busy mailbox never fills all its slots.
     const key = `${unit.connectorId}\u0000${unit.userId}`;
     let hold = this.held.get(key);
+    // Held by another worker a moment ago: no lease call to be told so again.
+    const elsewhere = this.heldElsewhere.get(key);
+    if (elsewhere !== undefined && elsewhere > Date.now() && !hold) {
+      await queue.hide(received, 1 + Math.floor(Math.random() * 2));
+      return;
+    }
+    if (elsewhere !== undefined) this.heldElsewhere.delete(key);
     if (hold && (hold.runId !== unit.runId || hold.units >= UNITS_PER_MAILBOX + WAITING_PER_MAILBOX)) {
       await queue.hide(received, 1 + Math.floor(Math.random() * 2));
       return;
@@ -167,6 +177,7 @@ export class DeliveryWorker {
       lease = await hold.lease;
       if (!lease) {
         // Another worker is writing this mailbox: the unit waits a moment and goes to whoever is free then.
+        this.heldElsewhere.set(key, Date.now() + HELD_ELSEWHERE_MS);
         await queue.hide(received, 1 + Math.floor(Math.random() * 2));
         return;
       }
