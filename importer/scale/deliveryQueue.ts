@@ -10,6 +10,8 @@ export interface ReceivedUnit {
   popReceipt: string;
   /** Times the queue handed it out, including to workers that put it back at once (its mailbox was busy). */
   dequeueCount: number;
+  /** The last operation on the message: each waits for the one before, since each changes the receipt the next needs. */
+  last?: Promise<unknown>;
 }
 
 /** Messages one receive may take, as the service allows. */
@@ -52,25 +54,38 @@ export class DeliveryQueue {
   }
 
   /** Keeps a unit hidden `seconds` more (0: back to the others at once); the receipt changes. */
-  async hide(received: ReceivedUnit, seconds: number): Promise<void> {
-    const { popReceipt } = await this.client.updateMessage(received.messageId, received.popReceipt, undefined, seconds);
-    if (popReceipt) received.popReceipt = popReceipt;
+  hide(received: ReceivedUnit, seconds: number): Promise<void> {
+    return this.inTurn(received, async () => {
+      const { popReceipt } = await this.client.updateMessage(received.messageId, received.popReceipt, undefined, seconds);
+      if (popReceipt) received.popReceipt = popReceipt;
+    });
   }
 
   /** Notes in the unit itself that a worker has begun it (`begun` one more), and keeps it hidden `seconds`. */
-  async markBegun(received: ReceivedUnit & { unit: DeliveryUnit }, seconds: number): Promise<void> {
-    const unit = { ...received.unit, begun: (received.unit.begun ?? 0) + 1 };
-    const { popReceipt } = await this.client.updateMessage(received.messageId, received.popReceipt, unitText(unit), seconds);
-    if (popReceipt) received.popReceipt = popReceipt;
+  markBegun(received: ReceivedUnit & { unit: DeliveryUnit }, seconds: number): Promise<void> {
+    return this.inTurn(received, async () => {
+      const unit = { ...received.unit, begun: (received.unit.begun ?? 0) + 1 };
+      const { popReceipt } = await this.client.updateMessage(received.messageId, received.popReceipt, unitText(unit), seconds);
+      if (popReceipt) received.popReceipt = popReceipt;
+    });
   }
 
-  async delete(received: ReceivedUnit): Promise<void> {
-    try {
-      await this.client.deleteMessage(received.messageId, received.popReceipt);
-    } catch (err) {
-      // Gone already: another worker took it over (and finished it) after this one's visibility ended.
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-    }
+  delete(received: ReceivedUnit): Promise<void> {
+    return this.inTurn(received, async () => {
+      try {
+        await this.client.deleteMessage(received.messageId, received.popReceipt);
+      } catch (err) {
+        // Gone already: another worker took it over (and finished it) after this one's visibility ended.
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+    });
+  }
+
+  /** Runs `op` once the message's previous operation has settled: the receipt it uses is then the latest. */
+  private inTurn(received: ReceivedUnit, op: () => Promise<void>): Promise<void> {
+    const next = (received.last ?? Promise.resolve()).catch(() => undefined).then(op);
+    received.last = next;
+    return next;
   }
 
   /** Units waiting (approximate, as the service counts): what a scale rule reads. */
