@@ -1,21 +1,21 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MailParser } from 'mailparser';
 
-/** Anything but the base64 alphabet, padding and line breaks: such a body is left to mailparser's own decoder. */
-const UNUSUAL = /[^A-Za-z0-9+/=\r\n]/;
-/** What may follow the first padding character for the body to end there. */
-const NOT_PADDING_TAIL = /[^=\r\n]/;
+/** What atob skips between characters, as libbase64 does. */
+const SPACE = new Set([9, 10, 12, 13, 32]);
+const ALPHABET = /^[A-Za-z0-9+/]$/;
 
 /**
- * A base64 body's bytes, decoded by Node's native decoder, which skips line breaks itself.
+ * A base64 body's bytes, decoded by the runtime's native atob, which skips line breaks itself.
  * mailparser's decoder (libbase64) first strips them with a regular expression into a new string
- * for every chunk: on the bench day that was a fifth of the parse. The output is the same: for a
- * body of the alphabet in lines ending in padding, both decode the characters in quartets; at
- * the first chunk with anything else (a stray character, padding in mid-body) the rest goes to
- * mailparser's own decoder, `fallback`, which reads it as it always did.
+ * for every chunk, then decodes: parsing 1,500 of the bench day's items took 0.58 ms of CPU an
+ * item that way, 0.48 this way. The output is the same: for a body of the alphabet in lines, ending in
+ * padding, both decode the characters in quartets; at the first chunk atob refuses (a stray
+ * character, padding in mid-body) the rest goes to mailparser's own decoder, `fallback`, which
+ * reads it as it always did.
  */
 export class Base64Decoder extends Transform {
-  /** Alphabet characters (no line breaks) still to be decoded: fewer than four. */
+  /** Alphabet characters (no spaces) still to be decoded: fewer than four. */
   private carry = '';
   private other: Transform | undefined;
 
@@ -25,59 +25,45 @@ export class Base64Decoder extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     if (this.other) return void this.toOther(chunk, done);
-    const text = chunk.toString('latin1');
-    if (UNUSUAL.test(text)) return void this.handOver(chunk, done);
-    const pad = text.indexOf('=');
-    if (pad >= 0) {
-      if (NOT_PADDING_TAIL.test(text.slice(pad))) return void this.handOver(chunk, done);
-      // The padding ends this run of quartets; what may come after starts afresh, as with libbase64.
-      this.emit64(this.carry + text);
-      this.carry = '';
-      return done();
+    const text = this.carry + chunk.toString('latin1');
+    this.carry = '';
+    let decoded = decode(text);
+    if (decoded === undefined) {
+      // One character past whole quartets (atob refuses those) waits for the next chunk; anything else is unusual.
+      const cut = text.includes('=') ? -1 : lastCharacter(text);
+      decoded = cut < 0 || !ALPHABET.test(text[cut]) ? undefined : decode(text.slice(0, cut));
+      if (decoded === undefined || decoded.length % 3) return void this.handOver(Buffer.from(text, 'latin1'), done);
+      this.carry = text[cut];
+    } else if (decoded.length % 3 && !text.includes('=')) {
+      // Two or three characters past whole quartets, decoded as if the body ended there: they wait for the next chunk instead.
+      let keep = (decoded.length % 3) + 1;
+      let cut = text.length;
+      while (keep > 0) if (!SPACE.has(text.charCodeAt(--cut))) keep--;
+      this.carry = text.slice(cut).replace(/[\t\n\f\r ]/g, '');
+      decoded = decoded.slice(0, decoded.length - (decoded.length % 3));
     }
-    // Decode whole quartets only; the last one to three characters wait for the next chunk.
-    const count = text.length - countOf(text, '\n') - countOf(text, '\r');
-    let keep = (this.carry.length + count) % 4;
-    if (count < keep) {
-      // Less than a quartet in all: nothing to decode yet.
-      this.carry += text.replace(/[\r\n]/g, '');
-      return done();
-    }
-    let cut = text.length;
-    while (keep > 0) {
-      const c = text.charCodeAt(--cut);
-      if (c !== 10 && c !== 13) keep--;
-    }
-    const tail = text.slice(cut).replace(/[\r\n]/g, '');
-    this.emit64(this.carry + text.slice(0, cut));
-    this.carry = tail;
+    // After padding a new run of quartets starts, as with libbase64.
+    if (decoded.length) this.push(Buffer.from(decoded, 'latin1'));
     done();
   }
 
   override _flush(done: TransformCallback): void {
     if (!this.other) {
-      this.emit64(this.carry);
+      // What is left decodes as the body's end, as with libbase64 (a lone character to nothing).
+      if (this.carry.length > 1) this.push(Buffer.from(this.carry, 'base64'));
       return done();
     }
     this.other.once('end', () => done()).once('error', done);
     this.other.end();
   }
 
-  private emit64(text: string): void {
-    if (!text) return;
-    const bytes = Buffer.from(text, 'base64');
-    if (bytes.length) this.push(bytes);
-  }
-
   /** From here on mailparser's decoder reads the body, starting with the characters carried over. */
-  private handOver(chunk: Buffer, done: TransformCallback): void {
+  private handOver(pending: Buffer, done: TransformCallback): void {
     const other = this.fallback();
     this.other = other;
     other.on('data', (bytes: Buffer) => this.push(bytes));
     other.on('error', (error) => this.destroy(error));
-    if (this.carry) other.write(Buffer.from(this.carry, 'latin1'));
-    this.carry = '';
-    this.toOther(chunk, done);
+    this.toOther(pending, done);
   }
 
   private toOther(chunk: Buffer, done: TransformCallback): void {
@@ -86,10 +72,20 @@ export class Base64Decoder extends Transform {
   }
 }
 
-function countOf(text: string, char: string): number {
-  let n = 0;
-  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) n++;
-  return n;
+/** The decoded bytes as a latin1 string, or undefined where atob refuses the text. */
+function decode(text: string): string | undefined {
+  try {
+    return atob(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the text's last character that is not a space is, or -1. */
+function lastCharacter(text: string): number {
+  let at = text.length - 1;
+  while (at >= 0 && SPACE.has(text.charCodeAt(at))) at--;
+  return at;
 }
 
 /** The part of mailparser's (undocumented) parser this reaches into: the MIME node it makes each part's decoder from. */

@@ -33,11 +33,34 @@ describe('base64 decoding of MIME parts', () => {
   bodies.push(['base64url characters', Buffer.from('QU-_\r\nQUJD\r\n')]);
   bodies.push(['padding, then a line break only', Buffer.from('QUI=\r\n\r\n')]);
   bodies.push(['a space inside a line', Buffer.from('QUJD RE\r\nVG\r\n')]);
+  bodies.push(['one padding character after a partial quartet, then more', Buffer.from('QUJDQQ=\r\nQUJD\r\n')]);
+  bodies.push(['a tab and a form feed between lines', Buffer.from('QUJD\t\r\nRE\fVG\r\n')]);
+  bodies.push(['no line breaks at all', Buffer.from(bytes(5000).toString('base64'))]);
+  bodies.push(['a partial quartet at the end, unpadded', Buffer.from('QUJDRA\r\n')]);
 
   it.each(bodies)('gives the same bytes as mailparser’s own decoder: %s, in any chunking', async (_name, body) => {
     const expected = await through(new Decoder(), body, [body.length || 1]);
     for (const cuts of [[body.length || 1], [1], [3, 5, 7], [4096], [16_384, 77]]) {
       expect(await through(new Base64Decoder(() => new Decoder()), body, cuts)).toEqual(expected);
+    }
+  });
+
+  it('gives the same bytes as mailparser’s own decoder for 300 bodies of random lines, padding and strays, in random chunkings', async () => {
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const odd = ['=', '==', '*', '-', '_', ' ', '\t', 'é'];
+    for (let n = 0; n < 300; n++) {
+      let text = '';
+      const length = random(400);
+      for (let i = 0; i < length; i++) {
+        const r = random(100);
+        text += r < 8 ? '\r\n' : r < 10 ? '\n' : r < 11 && n % 3 === 0 ? odd[random(odd.length)] : alphabet[random(64)];
+      }
+      const body = Buffer.from(text, 'latin1');
+      const expected = await through(new Decoder(), body, [body.length || 1]);
+      const cuts = [1 + random(9), 1 + random(90), 1 + random(5)];
+      expect({ text, cuts, out: await through(new Base64Decoder(() => new Decoder()), body, cuts) }).toEqual({ text, cuts, out: expected });
     }
   });
 
