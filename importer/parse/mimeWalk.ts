@@ -2,6 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, type AttachmentStream, type HeaderLines, type Headers, type MessageText } from 'mailparser';
 import { ImporterError } from '../errors';
+import { decodeBase64Natively } from './base64Decoder';
 
 /** Streaming only: no HTML rendering, no link detection, no hashing we do not ask for. */
 const PARSER_OPTIONS = { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, checksumAlgo: false } as const;
@@ -27,6 +28,7 @@ export type AttachmentVisitor = (attachment: AttachmentStream, index: number) =>
  */
 export async function walkMime(raw: Readable, visit: AttachmentVisitor, probe?: Transform): Promise<WalkedMessage | undefined> {
   const parser = new MailParser(PARSER_OPTIONS);
+  decodeBase64Natively(parser);
   const stop = new AbortController();
   let rawError: unknown;
   let visitError: unknown;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ImporterError } from '../errors';
+import { KeptAliveHttp } from '../keptAliveHttp';
 import type { SourceItemRef, TimeWindow } from '../model';
 import { RetryPolicy, type FailureClass } from '../retryPolicy';
 import type { ArchiveSource, SourceCallOptions } from './archiveSource';
@@ -39,6 +40,13 @@ const listingPage = z.object({
 type ListingPage = z.infer<typeof listingPage>;
 
 /**
+ * One pool of kept-alive connections to TeleMessage for the process: a download a request, so
+ * fetch's cost (about twice the CPU) counted on every item. Every answer streams, so a
+ * download's idle timeout and a transfer cut short are seen as they happen.
+ */
+const keptAlive = new KeptAliveHttp({ wholeAnswerBytes: 0 });
+
+/**
  * TeleMessage's archive API (docs/telemessage-api.md): paged listing by archive time and
  * streamed raw downloads. Sign-in is lazy and repeated once when a token dies; failures that
  * may pass (5xx, 429, network, no answer in time) go through the retry policy.
@@ -57,7 +65,7 @@ export class TeleMessageSource implements ArchiveSource {
     this.pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 1000) throw new RangeError('pageSize must be an integer from 1 to 1000');
     this.retry = options.retry ?? new RetryPolicy();
-    this.fetch = options.fetch ?? fetch;
+    this.fetch = options.fetch ?? keptAlive.fetch;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.downloadIdleTimeoutMs = options.downloadIdleTimeoutMs ?? 60_000;
     this.session = new TeleMessageSession({

@@ -3,6 +3,7 @@ import type { DeliveryOutcome } from '../model';
 import type { UnmappedKind } from '../mapping/item/unmappedKind';
 import type { ItemOutcome } from './dailyCountsStore';
 import { keySafe } from './tableNames';
+import { TableTransaction } from './tableTransaction';
 
 /** An item's state: `final` once every delivery of it is final (or it can never be delivered). */
 export interface ItemRecord {
@@ -69,8 +70,13 @@ const MAX_BATCH = 100;
  */
 export class DeliveryLedger {
   private readonly writers = new Map<string, PartitionWriter>();
+  /** Sends the item writes' transactions, one per several items; the SDK's costs more CPU than the rest of a write. */
+  private readonly commit: (actions: TransactionAction[]) => Promise<unknown>;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    const direct = TableTransaction.for(table);
+    this.commit = (actions) => (direct && TableTransaction.handles(actions) ? direct.submit(actions) : table.submitTransaction(actions));
+  }
 
   static partition(connectorId: string, archivedAt: Date): string {
     return `${keySafe(connectorId)}|${archivedAt.toISOString().slice(0, 10)}`;
@@ -118,7 +124,7 @@ export class DeliveryLedger {
     actions.push(['upsert', toItemEntity(pk, { ...item, unmappedNumbers: item.unmappedNumbers ?? unmapped.map((u) => u.number) }), 'Replace']);
     let writer = this.writers.get(pk);
     if (!writer) {
-      writer = new PartitionWriter(this.table, () => this.writers.delete(pk));
+      writer = new PartitionWriter(this.commit, () => this.writers.delete(pk));
       this.writers.set(pk, writer);
     }
     await writer.write(actions);
@@ -212,7 +218,7 @@ class PartitionWriter {
   private draining = false;
 
   constructor(
-    private readonly table: TableClient,
+    private readonly commit: (actions: TransactionAction[]) => Promise<unknown>,
     private readonly onIdle: () => void,
   ) {}
 
@@ -233,7 +239,7 @@ class PartitionWriter {
         continue;
       }
       try {
-        await this.table.submitTransaction(group.flatMap((w) => w.actions));
+        await this.commit(group.flatMap((w) => w.actions));
         group.forEach((w) => w.resolve());
       } catch {
         for (const w of group) await this.commitAlone(w);
@@ -262,7 +268,7 @@ class PartitionWriter {
   /** One write in its own transactions, in order: the item row, last, never claims more than is stored. */
   private async commitAlone(w: QueuedWrite): Promise<void> {
     try {
-      for (let i = 0; i < w.actions.length; i += MAX_BATCH) await this.table.submitTransaction(w.actions.slice(i, i + MAX_BATCH));
+      for (let i = 0; i < w.actions.length; i += MAX_BATCH) await this.commit(w.actions.slice(i, i + MAX_BATCH));
       w.resolve();
     } catch (error) {
       w.reject(error);

@@ -87,6 +87,23 @@ describe('importer state in Table Storage', () => {
     expect((await ledger.getItem('c4', 'other', archivedAt)).item).toBeUndefined();
   });
 
+  it('commits a write whole or not at all: one that cannot be applied fails alone, the write sharing its transaction lands', async () => {
+    const ledger = new DeliveryLedger(await storage.table(TABLES.deliveries));
+    const archivedAt = new Date('2026-11-24T11:00:00Z');
+    const delivery = (itemId: string, archiveKey: string): DeliveryRecord => ({ archiveKey, itemId, mailbox: 'ann@contoso.example', status: 'imported', attempts: 1, runId: 'r1' });
+    // A stale unmapped row that was never written: its delete cannot be applied.
+    const [bad, good] = await Promise.allSettled([
+      ledger.save('c7', { itemId: "it's-bad", archivedAt, status: 'final', runId: 'r1' }, [delivery("it's-bad", 'k-bad')], [], ['+15550009999']),
+      ledger.save('c7', { itemId: 'good/é?', archivedAt, status: 'final', runId: 'r1' }, [delivery('good/é?', "k-l'été")]),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { statusCode: 404 } });
+    expect(good).toMatchObject({ status: 'fulfilled' });
+    expect(await ledger.getItem('c7', "it's-bad", archivedAt)).toEqual({ deliveries: [] });
+    const back = await ledger.getItem('c7', 'good/é?', archivedAt);
+    expect(back.item).toMatchObject({ itemId: 'good/é?', status: 'final' });
+    expect(back.deliveries).toEqual([expect.objectContaining({ archiveKey: "k-l'été", status: 'imported', attempts: 1 })]);
+  });
+
   it('derives unmapped numbers from the ledger: replays and reruns converge, and a number that now maps drops out', async () => {
     const ledger = new DeliveryLedger(await storage.table(TABLES.deliveries));
     const unmapped = new UnmappedStore(await storage.table(TABLES.unmapped));
