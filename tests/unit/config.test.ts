@@ -49,7 +49,15 @@ describe('configuration', () => {
   });
 
   it('lets a worker run in production with only storage, Graph and the work queue, and refuses a bad queue name', () => {
-    const worker = { STORAGE_ACCOUNT_NAME: 'acct1', NODE_ENV: 'production', TENANT_ID: 't', CLIENT_ID: 'c', GRAPH_CREDENTIAL: 'ManagedIdentityFederation', MANAGED_IDENTITY_CLIENT_ID: 'm', WORK_QUEUE_NAME: 'delivery-units' };
+    const worker = {
+      STORAGE_ACCOUNT_NAME: 'acct1',
+      NODE_ENV: 'production',
+      TENANT_ID: 't',
+      CLIENT_ID: 'c',
+      GRAPH_CREDENTIAL: 'ManagedIdentityFederation',
+      MANAGED_IDENTITY_CLIENT_ID: 'm',
+      WORK_QUEUE_NAME: 'delivery-units',
+    };
     const config = loadConfig(worker, 'worker');
     expect(config.workQueueName).toBe('delivery-units');
     expect(config.workerConcurrency).toBe(16);
