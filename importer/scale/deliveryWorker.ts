@@ -147,7 +147,7 @@ export class DeliveryWorker {
       return;
     }
     // Units of one mailbox and run share this worker's lease on it (its pacer keeps the mailbox's
-    // four requests at a time); two at most, so one busy mailbox never fills all its slots.
+    // four requests at a time): two at work, four more waiting their turn, the rest put back.
     const key = `${unit.connectorId}\u0000${unit.userId}`;
     let hold = this.held.get(key);
     // Held by another worker a moment ago: no lease call to be told so again.
@@ -175,6 +175,11 @@ export class DeliveryWorker {
     const keeper = setInterval(() => void queue.hide(received, this.visibility).catch(() => undefined), (this.visibility * 1000) / 3);
     try {
       lease = await hold.lease;
+      if (lease?.signal.aborted) {
+        // The lease was lost (its renewal failed): whoever asks next asks for it afresh.
+        if (this.held.get(key) === hold) this.held.delete(key);
+        lease = undefined;
+      }
       if (!lease) {
         // Another worker is writing this mailbox: the unit waits a moment and goes to whoever is free then.
         this.heldElsewhere.set(key, Date.now() + HELD_ELSEWHERE_MS);
@@ -230,7 +235,7 @@ export class DeliveryWorker {
         this.woken();
       }
       const letGo = async () => {
-        this.held.delete(key);
+        if (this.held.get(key) === h) this.held.delete(key);
         await lease?.release(left ? undefined : sink.usageOf(unit.userId));
       };
       // Kept a moment for the mailbox's next unit, which the run sends a few seconds later: a lease taken once, not per unit.
