@@ -4,22 +4,10 @@ import { StorageSharedKeyCredential, type ContainerClient } from '@azure/storage
 import type { TokenCredential } from '@azure/identity';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
 import { tokenCache } from '../tokenCache';
+import { STORAGE_SCOPE, StorageAnswerError } from '../storageAnswer';
 
 /** The Blob service version the requests speak (the SDK's own is newer; this one Azurite and Azure both take). */
 const SERVICE_VERSION = '2024-11-04';
-const STORAGE_SCOPE = 'https://storage.azure.com/.default';
-
-/** A refused or failed Put Blob, with the status and error code the callers look at, as the SDK's RestError has them. */
-export class BlobPutError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Put Blob with If-None-Match: * for one raw item held in memory, sent on a kept-alive connection
@@ -90,7 +78,7 @@ export class WriteOnceBlob {
           if (status === 201 || status === 409 || status === 412) return resolve(status);
           const code = String(res.headers['x-ms-error-code'] ?? '');
           const retryAfter = parseRetryAfter(res.headers['retry-after'] as string | undefined);
-          reject(new BlobPutError(status, code, `Blob Storage answered ${status} ${code} to the raw item's write: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`, retryAfter));
+          reject(new StorageAnswerError(status, code, `Blob Storage answered ${status} ${code} to the raw item's write: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`, retryAfter));
         });
       });
       req.setTimeout(120_000, () => req.destroy(new Error("Blob Storage did not answer the raw item's write within 120 s")));
@@ -103,7 +91,7 @@ export class WriteOnceBlob {
 /** Throttling, a server error or no answer: the write is repeated (safe, see above); anything else is final. */
 function classify(error: unknown): FailureClass {
   if ((error as { name?: string }).name === 'AbortError') return { kind: 'fatal' };
-  if (!(error instanceof BlobPutError)) return { kind: 'retry' };
+  if (!(error instanceof StorageAnswerError)) return { kind: 'retry' };
   const s = error.statusCode;
   return s === 408 || s === 429 || s >= 500 ? { kind: 'retry', retryAfterMs: error.retryAfterMs } : { kind: 'fatal' };
 }

@@ -5,23 +5,11 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { RetryPolicy, parseRetryAfter, type FailureClass } from '../retryPolicy';
 import { tokenCache } from '../tokenCache';
+import { STORAGE_SCOPE, StorageAnswerError } from '../storageAnswer';
 
 /** The Table service version the SDK's own transactions speak. */
 const SERVICE_VERSION = '2019-02-02';
-const STORAGE_SCOPE = 'https://storage.azure.com/.default';
 const CRLF = '\r\n';
-
-/** A refused or failed transaction, with the status and error code the SDK's RestError has them. */
-export class TableTransactionError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
 
 type Authorize = (headers: Record<string, string>, url: URL) => Promise<void>;
 
@@ -132,7 +120,7 @@ export class TableTransaction {
     if (refused !== undefined) {
       const error = /"odata\.error"\s*:\s*\{\s*"code"\s*:\s*"([^"]*)"[^}]*?"value"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text);
       const code = error?.[1] ?? '';
-      throw new TableTransactionError(refused, code, `Table Storage refused a transaction: ${refused} ${code}${error ? `: ${error[2].slice(0, 300)}` : ''}`, parseRetryAfter(retryAfter));
+      throw new StorageAnswerError(refused, code, `Table Storage refused a transaction: ${refused} ${code}${error ? `: ${error[2].slice(0, 300)}` : ''}`, parseRetryAfter(retryAfter));
     }
   }
 }
@@ -149,7 +137,7 @@ function subStatuses(text: string): number[] {
 
 /** Throttling, a server error or no answer: the transaction is sent again; anything else is final. */
 function classify(error: unknown): FailureClass {
-  if (!(error instanceof TableTransactionError)) return { kind: 'retry' };
+  if (!(error instanceof StorageAnswerError)) return { kind: 'retry' };
   const s = error.statusCode;
   return s === 408 || s === 429 || s >= 500 ? { kind: 'retry', retryAfterMs: error.retryAfterMs } : { kind: 'fatal' };
 }
