@@ -56,7 +56,8 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   // Logs go to stderr so stdout carries only what the command prints.
-  const importer = await createConfiguredImporter(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2)));
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
+  const importer = await createConfiguredImporter(config, log);
   const requestedBy = args['requested-by'] ?? `cli:${process.env.USER ?? 'unknown'}`;
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort(new Error('stopped by Ctrl-C')));
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
 
   const progress = progressPrinter();
   // With a work queue the run hands its deliveries to workers: this process is one of them unless WORKER_CONCURRENCY=0.
-  const worker = await createConfiguredWorker(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2)));
+  const worker = await createConfiguredWorker(config, log);
   const stopWorker = new AbortController();
   const working = worker?.run(stopWorker.signal);
   let run: RunRecord;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseRawItem } from '../parse/itemParser';
@@ -269,7 +270,7 @@ export class DeliveryWorker {
       // A small item is read whole and its attachments kept as parsed, as a single-process run does.
       const small = d.rawSize <= raw.memoryLimit;
       const decoded = small ? new Map<number, Buffer>() : undefined;
-      const bytes = inlineBytes(d) ?? (small ? await readAll(await raw.open(d.rawSha256, { abortSignal: signal })) : undefined);
+      const bytes = inlineBytes(d) ?? (small ? await buffer(await raw.open(d.rawSha256, { abortSignal: signal })) : undefined);
       const body = bytes ? Readable.from([bytes]) : await raw.open(d.rawSha256, { abortSignal: signal });
       const item = await parseRawItem(body, { sha256: d.rawSha256, size: d.rawSize, ref, keepAttachments: decoded });
       const folderId = await sink.ensureFolder(unit.userId, signal);
@@ -336,10 +337,4 @@ function inlineBytes(d: UnitDelivery): Buffer | undefined {
   if (!d.inline) return undefined;
   const bytes = Buffer.from(d.inline, 'base64');
   return bytes.length === d.rawSize && createHash('sha256').update(bytes).digest('hex') === d.rawSha256 ? bytes : undefined;
-}
-
-async function readAll(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }

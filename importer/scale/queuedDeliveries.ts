@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryResult } from '../sink/deliveryJob';
 import type { DeliveryQueue } from './deliveryQueue';
 import { MAX_UNIT_DELIVERIES, MAX_UNIT_JSON_BYTES, type DeliveryUnit, type UnitDelivery, type UnitOutcome } from './deliveryUnit';
+import type { UnitResult, UnitResults } from './unitResults';
 
 /** A unit's JSON without its deliveries, with room for long names. */
 const UNIT_OVERHEAD_BYTES = 2048;
-import type { UnitResult, UnitResults } from './unitResults';
 
 export interface QueuedDeliveriesOptions {
   connectorId: string;
@@ -73,11 +73,6 @@ export class QueuedDeliveries {
       g.waiting.push({ resolve, reject });
       if (g.deliveries.length >= MAX_UNIT_DELIVERIES) void this.send(userId);
     });
-  }
-
-  /** Units not yet reported: what the run still waits for. */
-  get outstanding(): number {
-    return this.sent.size + this.gathering.size;
   }
 
   /** Stops: whatever was not reported fails (not final: the next run or a rerun takes it again). */
